@@ -1,0 +1,209 @@
+"""Typed view of case file v1; `schemas/case.schema.json` is the same contract for editors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# The seed's failure taxonomy; a label outside it is allowed but warned about.
+FAILURE_LABELS = (
+    "intent_miss", "wrong_tool", "tool_selection", "wrong_tool_arguments", "tool_arguments",
+    "tool_ordering", "side_effect", "handoff", "safety_policy", "latency_interruption",
+)
+WRITE_OPS = ("create", "update", "delete", "notify")
+SIDE_EFFECT_MODES = ("sandbox", "dry_run", "mock")
+
+
+class _Strict(BaseModel):
+    # A typo must never silently disable a check: unknown keys are errors everywhere we own.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Source(_Strict):
+    type: Literal["production_call", "incident", "monitoring_alert", "synthetic"]
+    source_call_id: Annotated[str, Field(min_length=1)]
+    failure_label: Annotated[str, Field(min_length=1)]
+    severity: Literal["low", "medium", "high", "critical"]
+    sanitized: Literal[True]
+    detected_by: str | None = None
+    incident: str | None = None
+    trace_id: str | None = None
+
+
+class Turn(_Strict):
+    text: str
+    after_ms: Annotated[int, Field(ge=0)] | None = None
+    dtmf: str | None = None
+    interrupt: bool | None = None
+
+
+class Scenario(_Strict):
+    starting_turn: str | None = None
+    turns: list[str | Turn] | None = None
+    must_reproduce: list[str] | None = None
+    max_turns: Annotated[int, Field(ge=1)] | None = None
+    state: dict[str, Any] | None = None
+
+    def caller_turns(self) -> list[Turn]:
+        """The scripted caller turns in order: `starting_turn` first, then `turns`."""
+        script: list[str | Turn] = [self.starting_turn] if self.starting_turn else []
+        script += self.turns or []
+        return [Turn(text=t) if isinstance(t, str) else t for t in script]
+
+
+class RegexItem(_Strict):
+    regex: str
+
+
+TextItem = str | RegexItem
+
+
+class OutcomeAssertions(_Strict):
+    task_completed: bool | None = None
+    no_unplanned_handoff: bool | None = None
+
+
+class ToolAssertions(_Strict):
+    required_order: list[str] | None = None
+    arguments: dict[str, dict[str, Any]] | None = None
+    forbidden_tools: list[str] | None = None
+    max_calls: dict[str, Annotated[int, Field(ge=0)]] | None = None
+
+
+class SystemSideEffects(BaseModel):
+    """Per-system checks; any `<name>_id` key names the entity the seed form checks."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    expected_status: str | None = None
+    duplicate_events_allowed: bool | None = None
+    forbidden_ops: list[Literal["create", "update", "delete", "notify"]] | None = None
+    max_writes: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _extra_keys_are_ids(self) -> SystemSideEffects:
+        for key, value in (self.model_extra or {}).items():
+            if not key.endswith("_id") or not isinstance(value, str):
+                raise ValueError(f"unknown side-effect key {key!r} (entity keys end in _id)")
+        return self
+
+    @property
+    def entity_ids(self) -> dict[str, str]:
+        """The `<name>_id: ID` pairs of the seed form."""
+        return {k: str(v) for k, v in (self.model_extra or {}).items()}
+
+
+class TranscriptAssertions(_Strict):
+    must_include: list[TextItem] | None = None
+    must_not_include: list[TextItem] | None = None
+    # key: a phrase (folded substring) or `/regex/`; value: the agent turn it must appear by
+    within_turns: dict[str, Annotated[int, Field(ge=1)]] | None = None
+
+
+class LatencyAssertions(_Strict):
+    p95_turn_ms: Annotated[float, Field(gt=0)] | None = None
+    max_turn_ms: Annotated[float, Field(gt=0)] | None = None
+
+
+class HandoffAssertions(_Strict):
+    allowed_to: list[str] | None = None
+    expected_to: str | None = None
+    summary_must_include: list[TextItem] | None = None
+
+
+class JudgedExamples(_Strict):
+    pass_: list[str] = Field(default_factory=list, alias="pass")
+    fail: list[str] = Field(default_factory=list)
+
+
+class JudgedAssertion(_Strict):
+    criterion: Annotated[str, Field(min_length=1)]
+    votes: Annotated[int, Field(ge=1)] | None = None
+    examples: JudgedExamples | None = None
+
+
+class EvidencePolicy(_Strict):
+    retain_transcript: bool | None = None
+    retain_audio: bool | None = None
+    retain_tool_trace: bool | None = None
+    retain_days: Annotated[int, Field(ge=0)] | None = None
+
+
+CHECK_FAMILIES = (
+    "outcome", "tools", "side_effects", "transcript", "latency", "handoff", "judged",
+)
+
+
+class Assertions(_Strict):
+    outcome: OutcomeAssertions | None = None
+    tools: ToolAssertions | None = None
+    side_effects: dict[str, SystemSideEffects] | None = None
+    transcript: TranscriptAssertions | None = None
+    latency: LatencyAssertions | None = None
+    handoff: HandoffAssertions | None = None
+    judged: list[JudgedAssertion] | None = None
+    evidence: EvidencePolicy | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one_family(self) -> Assertions:
+        if not any(getattr(self, name) for name in CHECK_FAMILIES):
+            families = ", ".join(CHECK_FAMILIES)
+            raise ValueError(f"at least one assertion family is required: {families}")
+        return self
+
+
+class Promotion(_Strict):
+    level: Literal["blocking", "scheduled", "manual"]
+    run_on: Annotated[list[str], Field(min_length=1)]
+
+
+class Caller(_Open):
+    language: str | None = None
+    audio_condition: str | None = None
+    goal: str | None = None
+
+
+class Case(_Strict):
+    version: Literal[1]
+    id: Annotated[str, Field(min_length=1)] | None = None
+    suite: Annotated[str, Field(min_length=1)]
+    owner: Annotated[str, Field(min_length=1)]
+    source: Source
+    agent_ref: dict[str, Any]
+    fixture: dict[str, Any]
+    caller: Caller | None = None
+    scenario: Scenario | None = None
+    assertions: Assertions
+    promotion: Promotion
+    paths: list[str] | None = None
+    trials: Annotated[int, Field(ge=1)] | None = None
+    pass_threshold: Annotated[int, Field(ge=1)] | None = None
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    """A validated case with where it came from, for messages, JUnit and annotations."""
+
+    id: str
+    file: str
+    case: Case
+    line: int = 1
+    # "$.assertions.tools.forbidden_tools" -> (line, col) of that node in the file
+    locations: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+    def line_of(self, json_path: str) -> int:
+        """Line of the deepest located node on `json_path` (the case's first line if none)."""
+        path = json_path
+        while path:
+            if path in self.locations:
+                return self.locations[path][0]
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        return self.line

@@ -1,0 +1,201 @@
+"""What flows after loading: the harness's RunResult (untrusted) and the gate's outcomes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from gate.models import LoadedCase
+
+PROTOCOL = "voice-regress/v1"
+
+
+class Status(StrEnum):
+    """The one explicit state every assertion, trial and case ends in."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    INCONCLUSIVE = "inconclusive"
+    SKIPPED = "skipped"
+
+
+# --- the harness's RunResult: parsed leniently (unknown fields ignored), checked strictly ----
+
+
+class _Lenient(BaseModel):
+    # Forward compatible: a newer harness may add fields.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Event(_Lenient):
+    type: str
+    role: str | None = None
+    turn: int | None = None
+    t_ms: float | None = None
+    text: str | None = None
+    call_id: str | None = None
+    name: str | None = None
+    arguments: Any = None
+    status: str | None = None
+    output: Any = None
+    to: str | None = None
+    summary: str | None = None
+
+    @field_validator("arguments", mode="before")
+    @classmethod
+    def _parse_json_string(cls, value: Any) -> Any:
+        # Several frameworks emit tool arguments as a JSON string.
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+
+class TurnTiming(_Lenient):
+    turn: int
+    latency_ms: float | None = None
+
+
+class Write(_Lenient):
+    system: str
+    op: str
+    entity_id: str | None = None
+    status: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class SideEffects(_Lenient):
+    source: str | None = None  # "sandbox_observed" or "agent_reported"
+    writes: list[Write] = []
+
+
+class HarnessRun(_Lenient):
+    protocol: str
+    status: Literal["completed", "agent_error", "timeout", "harness_error"]
+    events: list[Event]
+    run_id: str | None = None
+    error: str | None = None
+    trace_id: str | None = None
+    trace_complete: bool | None = None
+    turns: list[TurnTiming] | None = None
+    outcome: dict[str, Any] | None = None
+    side_effects: SideEffects | None = None
+    artifacts: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _completed_has_events(self) -> HarnessRun:
+        if self.status == "completed" and not self.events:
+            raise ValueError("a completed run must have events")
+        return self
+
+    @property
+    def tool_calls(self) -> list[Event]:
+        """Tool calls in the order they happened."""
+        return [e for e in self.events if e.type == "tool_call"]
+
+    @property
+    def agent_messages(self) -> list[Event]:
+        """What the agent said, in order."""
+        return [e for e in self.events if e.type == "message" and e.role == "agent"]
+
+    @property
+    def trace_is_complete(self) -> bool:
+        """Whether the absence of a tool call is evidence (absent flag + no tool events = no)."""
+        if self.trace_complete is not None:
+            return self.trace_complete
+        return bool(self.tool_calls)
+
+
+# --- the gate's outcomes ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssertionOutcome:
+    """One check's result; `name` is its place under `assertions`, e.g. tools.forbidden_tools."""
+
+    name: str
+    status: Status
+    message: str
+    expected: Any = None
+    actual: Any = None
+    turn: int | None = None
+    warning: str | None = None
+    votes: tuple[dict[str, Any], ...] | None = None
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """One harness run of a case and its evaluation."""
+
+    trial: int
+    status: Status
+    reason: str
+    duration_s: float = 0.0
+    assertions: tuple[AssertionOutcome, ...] = ()
+    run: HarnessRun | None = None
+    harness_calls: int = 0  # HTTP requests sent to the harness for this trial, retries included
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """A selected case's final state across its trials."""
+
+    case: LoadedCase
+    status: Status
+    reason: str
+    trials: tuple[TrialResult, ...] = ()
+    trials_planned: int = 1
+
+    @property
+    def passed_trials(self) -> int:
+        return sum(1 for t in self.trials if t.status is Status.PASS)
+
+    @property
+    def level(self) -> str:
+        return self.case.case.promotion.level
+
+    @property
+    def harness_calls(self) -> int:
+        return sum(t.harness_calls for t in self.trials)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which cases run and why; `deferred` cases are listed, never dropped silently."""
+
+    tier: str
+    selected: tuple[str, ...]
+    reasons: dict[str, str] = field(default_factory=dict)
+    deferred: tuple[tuple[str, str], ...] = ()
+    considered: int = 0
+    changed_paths: tuple[str, ...] | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """The whole run: every selected case in one state, and the verdict that sets the exit code."""
+
+    verdict: Literal["pass", "fail"]
+    verdict_reason: str
+    cases: tuple[CaseResult, ...]
+    selection: Selection
+    fail_on: str
+    started_at: str
+    finished_at: str
+    wall_s: float = 0.0
+    blocking_failures: tuple[str, ...] = ()
+
+    @property
+    def harness_calls(self) -> int:
+        return sum(c.harness_calls for c in self.cases)
+
+    def count(self, status: Status) -> int:
+        return sum(1 for c in self.cases if c.status is status)
