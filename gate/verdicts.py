@@ -1,0 +1,137 @@
+"""The state algebra of verdicts.md: assertion states → trial → case (trials) → gate verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from gate.results import AssertionOutcome, CaseResult, Status, TrialResult
+
+FAIL_ON = ("blocking", "any", "never")
+BLOCKING_STATES = (Status.FAIL, Status.ERROR, Status.INCONCLUSIVE)
+EVIDENCE_STATES = (Status.PASS, Status.FAIL, Status.ERROR, Status.INCONCLUSIVE)
+
+
+def case_state(outcomes: Sequence[AssertionOutcome]) -> Status:
+    """One trial: fail > error > inconclusive > pass (needs one pass) > skipped."""
+    states = {o.status for o in outcomes}
+    for state in (Status.FAIL, Status.ERROR, Status.INCONCLUSIVE, Status.PASS):
+        if state in states:
+            return state
+    # Nothing evaluated (or everything skipped): a case with no evaluated assertion never passes.
+    return Status.SKIPPED
+
+
+def first_reason(outcomes: Sequence[AssertionOutcome], state: Status) -> str:
+    """The one-line reason of a trial: the first outcome in the trial's state."""
+    for outcome in outcomes:
+        if outcome.status is state:
+            if state is Status.PASS:
+                passed = sum(o.status is Status.PASS for o in outcomes)
+                return f"{passed}/{len(outcomes)} assertions passed"
+            return f"{outcome.name}: {outcome.message}"
+    return "no assertion was evaluated"
+
+
+def pass_threshold(planned: int, threshold: int | None) -> int:
+    """Passing trials needed: the case's `pass_threshold`, else a strict majority."""
+    return min(threshold, planned) if threshold else planned // 2 + 1
+
+
+@dataclass(frozen=True)
+class TrialTally:
+    """Where a case stands after some of its trials."""
+
+    status: Status
+    decided: bool
+    reason: str
+
+
+def tally_trials(trials: Sequence[TrialResult], planned: int, threshold: int | None) -> TrialTally:
+    """Combine trials; `decided` once more trials cannot change the outcome (early stop)."""
+    need = pass_threshold(planned, threshold)
+    passes = sum(t.status is Status.PASS for t in trials)
+    fails = sum(t.status is Status.FAIL for t in trials)
+    inconclusive = sum(t.status is Status.INCONCLUSIVE for t in trials)
+    remaining, slack = planned - len(trials), planned - need
+    first_bad = next((t for t in trials if t.status is not Status.PASS), None)
+    if trials and all(t.status is Status.SKIPPED for t in trials):
+        # Skips are deterministic (no judge configured): more trials would skip too.
+        return TrialTally(Status.SKIPPED, True, trials[0].reason)
+    if passes >= need:
+        status, decided = Status.PASS, True
+    elif passes + remaining < need:
+        decided = True
+        if fails > slack:
+            status = Status.FAIL
+        elif fails + inconclusive > slack:
+            status = Status.INCONCLUSIVE
+        else:
+            status = Status.ERROR  # too many trials errored to decide either way
+    else:
+        return TrialTally(Status.ERROR, False, "undecided")
+    if planned == 1:
+        return TrialTally(status, decided, trials[0].reason)
+    split = f"{passes}/{len(trials)} trials passed (need {need} of {planned})"
+    detail = f"; trial {first_bad.trial}: {first_bad.reason}" if first_bad else ""
+    return TrialTally(status, decided, split + detail)
+
+
+def blocks(result: CaseResult, fail_on: str) -> bool:
+    """Whether this case's state blocks the merge under `--fail-on`."""
+    if result.status not in BLOCKING_STATES or fail_on == "never":
+        return False
+    return fail_on == "any" or result.level == "blocking"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate's verdict and the one-line reason the summary and exit code carry."""
+
+    verdict: Literal["pass", "fail"]
+    reason: str
+    blocking_failures: tuple[str, ...] = ()
+
+
+def _empty_reason(cases: Sequence[CaseResult], files_found: int, sources: str) -> str | None:
+    """Why the run is empty (no evidence at all), or None when it is not."""
+    if files_found == 0:
+        return f"no case files found under {sources}"
+    if not cases:
+        return None  # a change that affects no case is not empty; the selection says so
+    if sum(c.harness_calls for c in cases) == 0:
+        return f"{len(cases)} case(s) selected but zero harness calls were made"
+    if not any(c.status in EVIDENCE_STATES for c in cases):
+        return f"all {len(cases)} selected case(s) were skipped: nothing was checked"
+    return None
+
+
+def gate_verdict(
+    cases: Sequence[CaseResult],
+    *,
+    fail_on: str,
+    fail_on_empty: bool,
+    files_found: int,
+    sources: str,
+    abort_reason: str | None = None,
+) -> Verdict:
+    """Pass or fail for the whole run; an aborted or (by default) empty run never passes."""
+    if abort_reason:
+        return Verdict("fail", abort_reason)
+    empty = _empty_reason(cases, files_found, sources)
+    if empty and fail_on_empty:
+        return Verdict("fail", f"{empty} (pass --fail-on-empty false to allow this)")
+    blocking = tuple(c.case.id for c in cases if blocks(c, fail_on))
+    if blocking:
+        more = f" and {len(blocking) - 5} more" if len(blocking) > 5 else ""
+        shown = ", ".join(blocking[:5]) + more
+        return Verdict("fail", f"{len(blocking)} blocking case(s) did not pass: {shown}", blocking)
+    if empty:
+        return Verdict("pass", f"{empty}; allowed by --fail-on-empty false")
+    if not cases:
+        return Verdict("pass", "no case is affected by this change")
+    passed = sum(c.status is Status.PASS for c in cases)
+    other = len(cases) - passed
+    tail = f"; {other} non-blocking case(s) did not pass" if other else ""
+    return Verdict("pass", f"{passed}/{len(cases)} case(s) passed{tail}")
