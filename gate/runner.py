@@ -1,0 +1,95 @@
+"""Run the selected cases: bounded concurrency across cases, sequential trials with early stop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from gate.errors import HarnessError
+from gate.evaluate import evaluate_trial
+from gate.models import LoadedCase
+from gate.results import CaseResult, HarnessRun, Status, TrialResult
+from gate.verdicts import tally_trials
+
+
+class Dispatched(Protocol):
+    """What a dispatcher returns for one run: evidence, or the reason there is none."""
+
+    @property
+    def run(self) -> HarnessRun | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def calls(self) -> int: ...
+    @property
+    def duration_s(self) -> float: ...
+
+
+class Dispatcher(Protocol):
+    """Anything that can run one trial of a case against a harness."""
+
+    async def run(self, case: LoadedCase, trial: int) -> Dispatched: ...
+
+
+@dataclass
+class Runner:
+    """Runs cases and keeps every finished CaseResult, so an interrupt loses nothing finished."""
+
+    concurrency: int = 8
+    trials: int | None = None  # --trials overrides every case's own `trials`
+    on_done: Callable[[CaseResult], None] = lambda _result: None
+    finished: dict[str, CaseResult] = field(default_factory=dict)
+    abort_reason: str | None = None
+
+    async def run_all(
+        self, cases: Sequence[LoadedCase], dispatcher: Dispatcher
+    ) -> list[CaseResult]:
+        """Every case ends in exactly one state, in the order given."""
+        slots = asyncio.Semaphore(max(1, self.concurrency))
+        await asyncio.gather(*(self._run_case(case, dispatcher, slots) for case in cases))
+        return [self.finished[c.id] for c in cases]
+
+    def planned_trials(self, case: LoadedCase) -> int:
+        return self.trials or case.case.trials or 1
+
+    async def _run_case(
+        self, case: LoadedCase, dispatcher: Dispatcher, slots: asyncio.Semaphore
+    ) -> None:
+        planned, done = self.planned_trials(case), list[TrialResult]()
+        threshold = case.case.pass_threshold
+        while len(done) < planned and self.abort_reason is None:
+            async with slots:
+                if self.abort_reason is not None:
+                    break
+                try:
+                    out = await dispatcher.run(case, len(done) + 1)
+                except HarnessError as exc:
+                    # 401/403 or a wrong protocol: every further call would fail the same way.
+                    self.abort_reason = str(exc)
+                    break
+            done.append(evaluate_trial(case, len(done) + 1, out.run, out.error,
+                                       calls=out.calls, duration_s=out.duration_s))
+            if tally_trials(done, planned, threshold).decided:
+                break
+        self._finish(case, done, planned)
+
+    def _finish(self, case: LoadedCase, done: list[TrialResult], planned: int) -> None:
+        tally = tally_trials(done, planned, case.case.pass_threshold)
+        if not tally.decided:
+            # Stopped before the outcome was decided (abort): no evidence either way.
+            reason = f"not run to the end: {self.abort_reason or 'stopped'}"
+            result = CaseResult(case, Status.ERROR, reason, tuple(done), planned)
+        else:
+            result = CaseResult(case, tally.status, tally.reason, tuple(done), planned)
+        self.finished[case.id] = result
+        self.on_done(result)
+
+
+def unfinished(cases: Sequence[LoadedCase], runner: Runner, why: str) -> list[CaseResult]:
+    """All cases' results after an interrupt: finished ones as they are, the rest `error`."""
+    return [
+        runner.finished.get(c.id) or CaseResult(c, Status.ERROR, why, (), runner.planned_trials(c))
+        for c in cases
+    ]

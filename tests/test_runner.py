@@ -1,0 +1,107 @@
+"""The runner: early stop, bounded concurrency, and an abort leaves no case without a state."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from gate.errors import HarnessError
+from gate.evaluate import evaluate_trial
+from gate.models import Case, LoadedCase
+from gate.results import HarnessRun, Status
+from gate.runner import Runner
+
+GOOD = {"protocol": "voice-regress/v1", "status": "completed", "trace_complete": True,
+        "events": [{"type": "message", "role": "agent", "turn": 0, "text": "ok"}],
+        "outcome": {"task_completed": True}}
+BAD = {**GOOD, "outcome": {"task_completed": False}}
+
+
+def loaded(cid: str, trials: int | None = None) -> LoadedCase:
+    data: dict[str, Any] = {
+        "version": 1, "suite": "s", "owner": "o", "trials": trials,
+        "source": {"type": "synthetic", "source_call_id": "c", "failure_label": "intent_miss",
+                   "severity": "high", "sanitized": True},
+        "agent_ref": {}, "fixture": {}, "assertions": {"outcome": {"task_completed": True}},
+        "promotion": {"level": "blocking", "run_on": ["prompt_change"]},
+    }
+    return LoadedCase(cid, f"{cid}.yaml", Case.model_validate(data))
+
+
+@dataclass(frozen=True)
+class Out:
+    run: HarnessRun | None
+    error: str | None = None
+    calls: int = 1
+    duration_s: float = 0.01
+
+
+class ScriptedDispatcher:
+    """Answers trial N of a case from a script; records calls and peak concurrency."""
+
+    def __init__(self, script: dict[str, list[Any]]) -> None:
+        self.script, self.calls = script, list[tuple[str, int]]()
+        self.in_flight = self.peak = 0
+
+    async def run(self, case: LoadedCase, trial: int) -> Out:
+        self.calls.append((case.id, trial))
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        await asyncio.sleep(0.001)
+        self.in_flight -= 1
+        answer = self.script[case.id][trial - 1]
+        if isinstance(answer, Exception):
+            raise answer
+        if answer is None:
+            return Out(None, "harness returned 503 after 4 attempts", calls=4)
+        return Out(HarnessRun.model_validate(answer))
+
+
+def run(cases: list[LoadedCase], script: dict[str, list[Any]], **kw: Any) -> tuple[Any, ...]:
+    dispatcher, runner = ScriptedDispatcher(script), Runner(**kw)
+    results = asyncio.run(runner.run_all(cases, dispatcher))
+    return results, dispatcher, runner
+
+
+def test_two_passes_of_three_stop_early() -> None:
+    results, dispatcher, _ = run([loaded("a", trials=3)], {"a": [GOOD, GOOD, BAD]})
+    assert results[0].status is Status.PASS and len(dispatcher.calls) == 2
+    assert results[0].reason.startswith("2/2 trials passed (need 2 of 3)")
+
+
+def test_trials_flag_overrides_case() -> None:
+    results, dispatcher, _ = run([loaded("a", trials=3)], {"a": [BAD, BAD]}, trials=1)
+    assert results[0].status is Status.FAIL and dispatcher.calls == [("a", 1)]
+
+
+def test_dispatch_failure_is_error_never_pass() -> None:
+    results, _, _ = run([loaded("a")], {"a": [None]})
+    assert results[0].status is Status.ERROR
+    assert results[0].reason == "dispatch: harness returned 503 after 4 attempts"
+    assert results[0].harness_calls == 4
+
+
+def test_concurrency_is_bounded() -> None:
+    cases = [loaded(f"c{i}") for i in range(10)]
+    _, dispatcher, _ = run(cases, {c.id: [GOOD] for c in cases}, concurrency=3)
+    assert dispatcher.peak == 3
+
+
+def test_credentials_refused_aborts_and_every_case_still_has_a_state() -> None:
+    cases = [loaded(f"c{i}") for i in range(5)]
+    script: dict[str, list[Any]] = {c.id: [HarnessError("harness rejected (401)")] for c in cases}
+    results, dispatcher, runner = run(cases, script, concurrency=1)
+    assert runner.abort_reason == "harness rejected (401)"
+    assert len(dispatcher.calls) == 1
+    assert [r.status for r in results] == [Status.ERROR] * 5
+    assert all("harness rejected (401)" in r.reason for r in results)
+
+
+def test_agent_error_fails_and_timeout_errors() -> None:
+    case = loaded("a")
+    agent = HarnessRun.model_validate({**GOOD, "status": "agent_error", "error": "crash"})
+    trial = evaluate_trial(case, 1, agent, None, calls=1, duration_s=0)
+    assert trial.status is Status.FAIL and trial.reason == "run.status: the agent errored: crash"
+    timeout = HarnessRun.model_validate({**GOOD, "status": "timeout", "events": []})
+    assert evaluate_trial(case, 1, timeout, None, calls=1, duration_s=0).status is Status.ERROR
