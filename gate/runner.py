@@ -51,6 +51,9 @@ class Runner:
         await asyncio.gather(*(self._run_case(case, dispatcher, slots) for case in cases))
         return [self.finished[c.id] for c in cases]
 
+    def aborted(self) -> bool:
+        return self.abort_reason is not None
+
     def planned_trials(self, case: LoadedCase) -> int:
         return self.trials or case.case.trials or 1
 
@@ -59,9 +62,9 @@ class Runner:
     ) -> None:
         planned, done = self.planned_trials(case), list[TrialResult]()
         threshold = case.case.pass_threshold
-        while len(done) < planned and self.abort_reason is None:
+        while len(done) < planned and not self.aborted():
             async with slots:
-                if self.abort_reason is not None:
+                if self.aborted():  # another case may have aborted while we waited for a slot
                     break
                 try:
                     out = await dispatcher.run(case, len(done) + 1)
