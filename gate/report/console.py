@@ -1,0 +1,135 @@
+"""Plain-text console output: a progress line per finished case and the final summary."""
+
+from __future__ import annotations
+
+from gate.report.evidence import trial_split
+from gate.report.text import one_line
+from gate.results import CaseResult, GateResult, Status
+
+STATE_ORDER = (Status.PASS, Status.FAIL, Status.ERROR, Status.INCONCLUSIVE, Status.SKIPPED)
+NOT_PASSING = (Status.FAIL, Status.ERROR, Status.INCONCLUSIVE)
+# Pad to the longest state so the case ids line up in a CI log.
+STATUS_WIDTH = max(len(s.value) for s in STATE_ORDER)
+REASON_LIMIT = 300
+LIST_LIMIT = 20  # deferred cases / changed paths listed before "… and N more"
+INDENT = "      "
+
+
+def progress_line(done: int, total: int, result: CaseResult) -> str:
+    """`[37/120] pass          scheduling/reschedule-wednesday  1.8s` (+ reason if not pass)."""
+    counter = f"[{done:>{len(str(total))}}/{total}]"
+    duration = format_duration(sum(t.duration_s for t in result.trials))
+    status = f"{result.status.value:<{STATUS_WIDTH}}"
+    line = f"{counter} {status}  {one_line(result.case.id)}  {duration}"
+    if result.trials_planned > 1:
+        line += f"  ({trial_split(result)})"
+    if result.status is not Status.PASS:
+        line += f"  {one_line(result.reason, 120)}"
+    return line
+
+
+def format_duration(seconds: float) -> str:
+    """`1.8s` under a minute, `3m05s` above."""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m{rest:02d}s"
+
+
+def render_summary(gate: GateResult) -> str:
+    """The end-of-run summary, print-ready (no trailing newline): counts, cases, verdict."""
+    blocks: list[list[str]] = [_header(gate)]
+    if not gate.cases:
+        blocks.append(_empty(gate))
+    bad = [c for c in gate.cases if c.status in NOT_PASSING]
+    if bad:
+        blocked = sum(1 for c in bad if c.case.id in gate.blocking_failures)
+        title = f"Not passing: {len(bad)} ({blocked} block the merge)"
+        blocks.append([title, *(line for c in bad for line in _case_block(gate, c))])
+    flaky = [c for c in gate.cases if c.status is Status.PASS and c.passed_trials < len(c.trials)]
+    if flaky:
+        blocks.append(["Passed with failing trials:", *(_flaky_line(c) for c in flaky)])
+    skipped = [c for c in gate.cases if c.status is Status.SKIPPED]
+    if skipped:
+        lines = [f"  {one_line(c.case.id)}: {one_line(c.reason, REASON_LIMIT)}" for c in skipped]
+        blocks.append(["Skipped:", *lines])
+    if gate.selection.deferred:
+        blocks.append(_deferred(gate))
+    blocks.append([
+        f"Harness calls: {gate.harness_calls}",
+        f"Wall time: {format_duration(gate.wall_s)}",
+    ])
+    blocks.append([verdict_line(gate)])
+    return "\n\n".join("\n".join(block) for block in blocks if block)
+
+
+def verdict_line(gate: GateResult) -> str:
+    """`GATE PASSED` or `GATE FAILED: <reason>` (a pass reason, when given, is appended too)."""
+    word = "PASSED" if gate.verdict == "pass" else "FAILED"
+    reason = one_line(gate.verdict_reason, 500)
+    return f"GATE {word}: {reason}" if reason else f"GATE {word}"
+
+
+def _header(gate: GateResult) -> list[str]:
+    sel = gate.selection
+    counts = " | ".join(f"{s.value} {gate.count(s)}" for s in STATE_ORDER)
+    lines = [
+        f"voice-regress-gate: tier {one_line(sel.tier, 40)}, fail-on {one_line(gate.fail_on, 40)}",
+        f"selected {len(sel.selected)}, deferred {len(sel.deferred)}, considered {sel.considered}",
+        counts,
+    ]
+    if sel.note:
+        lines.append(one_line(sel.note, 1000))
+    return lines
+
+
+def _empty(gate: GateResult) -> list[str]:
+    # A selection note ("no case affected by this change …") already says why nothing ran.
+    lines = [] if gate.selection.note else ["No case ran."]
+    paths = gate.selection.changed_paths
+    if paths is not None:
+        shown = ", ".join(one_line(p, 200) for p in paths[:LIST_LIMIT]) or "(none)"
+        lines.append(f"Changed paths looked at: {shown}{_more(len(paths))}")
+    return lines
+
+
+def _case_block(gate: GateResult, result: CaseResult) -> list[str]:
+    case = result.case
+    blocks = case.id in gate.blocking_failures
+    mark = "BLOCKS THE MERGE" if blocks else "does not block"
+    lines = [
+        f"  {result.status.value:<{STATUS_WIDTH}}  {one_line(case.id)}  [{result.level}, {mark}]",
+        f"{INDENT}{one_line(result.reason, REASON_LIMIT)}",
+        f"{INDENT}owner {one_line(case.case.owner, 100)}"
+        f", source call {one_line(case.case.source.source_call_id, 100)}"
+        f", {one_line(case.file, 200)}:{case.line}",
+    ]
+    if result.trials_planned > 1:
+        lines.append(f"{INDENT}{trial_split(result)}")
+        lines.extend(
+            f"{INDENT}  trial {t.trial}: {t.status.value}: {one_line(t.reason, REASON_LIMIT)}"
+            for t in result.trials
+            if t.status is not Status.PASS
+        )
+    return lines
+
+
+def _flaky_line(result: CaseResult) -> str:
+    bad = next((t for t in result.trials if t.status is not Status.PASS), None)
+    detail = f"; trial {bad.trial}: {one_line(bad.reason, REASON_LIMIT)}" if bad else ""
+    return f"  {one_line(result.case.id)}: {trial_split(result)}{detail}"
+
+
+def _deferred(gate: GateResult) -> list[str]:
+    deferred = gate.selection.deferred
+    lines = [f"Deferred (not run in tier {one_line(gate.selection.tier, 40)}):"]
+    lines.extend(
+        f"  {one_line(i)}: {one_line(why, REASON_LIMIT)}" for i, why in deferred[:LIST_LIMIT]
+    )
+    if len(deferred) > LIST_LIMIT:
+        lines.append(f"  …{_more(len(deferred))}")
+    return lines
+
+
+def _more(count: int) -> str:
+    return f" and {count - LIST_LIMIT} more" if count > LIST_LIMIT else ""

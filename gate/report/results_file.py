@@ -1,0 +1,153 @@
+"""The versioned results file (`--results`): input of `merge`, baselines and history."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gate.errors import InputError
+from gate.report.text import clean, json_safe
+from gate.results import AssertionOutcome, CaseResult, GateResult, Selection, Status, TrialResult
+
+SCHEMA = "voice-regress-results/v1"
+SCHEMA_PREFIX = "voice-regress-results/"
+REQUIRED_KEYS = ("schema", "verdict", "selection", "cases")
+
+
+def results_dict(gate: GateResult, gate_version: str) -> dict[str, Any]:
+    """The results file as plain JSON data (schema `voice-regress-results/v1`).
+
+    Shape (every key always present unless marked `?`; strings are cleaned of control and
+    escape characters)::
+
+        {"schema": "voice-regress-results/v1", "gate_version": str,
+         "started_at": str, "finished_at": str,           # ISO-8601, as the run recorded them
+         "verdict": "pass" | "fail", "verdict_reason": str, "fail_on": str,
+         "harness_calls": int,                             # HTTP requests, retries included
+         "counts": {"pass", "fail", "error", "inconclusive", "skipped", "total": int},
+         "selection": {"tier": str, "reasons": {case_id: trigger reason},
+                       "selected": [case_id], "deferred": [{"id", "why"}],
+                       "considered": int, "changed_paths": [str] | null, "note": str},
+         "cases": [{"id", "file", "line", "suite", "owner", "severity", "failure_label",
+                    "source_call_id", "level", "status", "reason", "trials_planned",
+                    "trials": [{"trial": int, "run_id": str | null, "trace_id": str | null,
+                                "status", "reason", "duration_s": float, "harness_calls": int,
+                                "assertions": [{"name", "status", "message", "expected",
+                                                "actual", "turn": int | null,
+                                                "warning": str | null, "votes"?: [{…}]}]}]}]}
+
+    Statuses are `pass|fail|error|inconclusive|skipped`. `expected`/`actual` are any JSON value;
+    values JSON cannot hold (NaN, sets, objects) are stored as their string form. `votes` is
+    present only for judged assertions. New keys may be added within v1; removing or changing
+    the meaning of one is a new schema version.
+    """
+    counts: dict[str, int] = {s.value: gate.count(s) for s in Status}
+    counts["total"] = len(gate.cases)
+    return {
+        "schema": SCHEMA,
+        "gate_version": clean(gate_version, 100),
+        "started_at": clean(gate.started_at, 100),
+        "finished_at": clean(gate.finished_at, 100),
+        "verdict": gate.verdict,
+        "verdict_reason": clean(gate.verdict_reason),
+        "fail_on": clean(gate.fail_on, 100),
+        "harness_calls": gate.harness_calls,
+        "counts": counts,
+        "selection": _selection(gate.selection),
+        "cases": [_case(c) for c in gate.cases],
+    }
+
+
+def render_results(gate: GateResult, gate_version: str) -> str:
+    """`results_dict` as JSON: indent 2, keys sorted, so two runs diff line by line."""
+    data = results_dict(gate, gate_version)
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def load_results(text: str, source: str = "results file") -> dict[str, Any]:
+    """Parse a results file, checking its schema tag; `InputError` names `source` if it is wrong."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise InputError(f"{source}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: expected a JSON object, got {type(data).__name__}")
+    tag = data.get("schema")
+    if tag != SCHEMA:
+        raise InputError(f"{source}: {_schema_problem(tag)}")
+    missing = [key for key in REQUIRED_KEYS if key not in data]
+    if missing:
+        raise InputError(f"{source}: missing key(s) {', '.join(missing)}")
+    if not isinstance(data["cases"], list):
+        raise InputError(f"{source}: 'cases' must be a list")
+    return data
+
+
+def _schema_problem(tag: object) -> str:
+    if tag is None:
+        return f"no 'schema' tag; not a voice-regress results file (want {SCHEMA!r})"
+    shown = clean(tag if isinstance(tag, str) else json.dumps(tag), 100)
+    if shown.startswith(SCHEMA_PREFIX):
+        return f"unsupported schema {shown!r}; this gate reads {SCHEMA!r}"
+    return f"schema {shown!r} is not a voice-regress results file (want {SCHEMA!r})"
+
+
+def _selection(selection: Selection) -> dict[str, Any]:
+    paths = selection.changed_paths
+    return {
+        "tier": clean(selection.tier, 100),
+        "reasons": json_safe(selection.reasons),
+        "selected": [clean(i) for i in selection.selected],
+        "deferred": [{"id": clean(i), "why": clean(why)} for i, why in selection.deferred],
+        "considered": selection.considered,
+        "changed_paths": None if paths is None else [clean(p) for p in paths],
+        "note": clean(selection.note),
+    }
+
+
+def _case(result: CaseResult) -> dict[str, Any]:
+    loaded, case = result.case, result.case.case
+    return {
+        "id": clean(loaded.id),
+        "file": clean(loaded.file),
+        "line": loaded.line,
+        "suite": clean(case.suite),
+        "owner": clean(case.owner),
+        "severity": case.source.severity,
+        "failure_label": clean(case.source.failure_label),
+        "source_call_id": clean(case.source.source_call_id),
+        "level": result.level,
+        "status": result.status.value,
+        "reason": clean(result.reason),
+        "trials_planned": result.trials_planned,
+        "trials": [_trial(t) for t in result.trials],
+    }
+
+
+def _trial(trial: TrialResult) -> dict[str, Any]:
+    run = trial.run
+    return {
+        "trial": trial.trial,
+        "run_id": None if run is None or run.run_id is None else clean(run.run_id, 200),
+        "trace_id": None if run is None or run.trace_id is None else clean(run.trace_id, 200),
+        "status": trial.status.value,
+        "reason": clean(trial.reason),
+        "duration_s": json_safe(round(trial.duration_s, 3)),
+        "harness_calls": trial.harness_calls,
+        "assertions": [_assertion(a) for a in trial.assertions],
+    }
+
+
+def _assertion(outcome: AssertionOutcome) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": clean(outcome.name),
+        "status": outcome.status.value,
+        "message": clean(outcome.message),
+        "expected": json_safe(outcome.expected),
+        "actual": json_safe(outcome.actual),
+        "turn": outcome.turn,
+        "warning": None if outcome.warning is None else clean(outcome.warning),
+    }
+    if outcome.votes is not None:
+        data["votes"] = json_safe(outcome.votes)
+    return data
