@@ -1,0 +1,329 @@
+"""Dispatch: run one case trial on the harness over HTTP; return its RunResult or why not."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple, NoReturn
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+from tenacity.wait import wait_base
+
+from gate import __version__
+from gate import harness_protocol as wire
+from gate.errors import HarnessError, InputError
+from gate.harness_protocol import RunFault, build_request, idempotency_key
+from gate.models import LoadedCase
+from gate.results import HarnessRun
+
+# build_request and idempotency_key live in gate.harness_protocol (pure); re-exported here.
+__all__ = ["DispatchOutcome", "DispatchSettings", "Dispatcher", "build_request",
+           "idempotency_key", "make_client"]
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+TOKEN_ENV = "VOICE_REGRESS_HARNESS_TOKEN"
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    """How to reach the harness and how patient to be with it."""
+
+    harness_url: str
+    token: str | None = field(default=None, repr=False)  # repr=False: settings may get logged
+    timeout_s: float = 120.0  # the whole trial: POSTs, retries, backoff and polling
+    retries: int = 3  # after the first attempt
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 8.0
+    poll_interval_s: float = 1.0
+    invocation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    user_agent: str = f"voice-regress-gate/{__version__}"
+    max_response_bytes: int = 20 * 1024 * 1024
+
+    @property
+    def retry_after_cap_s(self) -> float:
+        """The longest Retry-After we honour, so a hostile harness cannot park us."""
+        return self.backoff_cap_s * 4
+
+
+@dataclass(frozen=True)
+class DispatchOutcome:
+    """Evidence (`run`) or a one-line reason (`error`); never a verdict."""
+
+    run: HarnessRun | None
+    error: str | None
+    calls: int  # HTTP requests sent for this trial: POSTs, polls and retries
+    duration_s: float
+
+
+def make_client(settings: DispatchSettings, *, concurrency: int = 8) -> httpx.AsyncClient:
+    """An AsyncClient sized for `concurrency` parallel trials and bounded by the trial budget."""
+    budget = settings.timeout_s
+    # A synchronous harness answers the POST only when the call is over: read may take it all.
+    timeout = httpx.Timeout(connect=min(10.0, budget), read=budget, write=min(10.0, budget),
+                            pool=budget)
+    size = max(1, concurrency) + 1  # +1: the health check never waits behind a trial
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    # Redirects are not followed: a redirected harness URL is a configuration error to fix.
+    return httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
+
+
+class _Reply(NamedTuple):
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+class _Retryable(RunFault):
+    """A fault tenacity may retry; `retry_after_s` is the harness's Retry-After, if any."""
+
+    def __init__(self, reason: str, retry_after_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
+
+
+class _Transient(_Retryable):
+    """Worth another attempt: 408, 429, 5xx, transport errors, read timeouts."""
+
+
+class _Pending(_Retryable):
+    """A poll answered 202: the run is still going (bounded by the trial budget only)."""
+
+
+@dataclass
+class _Budget:
+    """Per-trial bookkeeping; the Dispatcher itself is shared by concurrent trials."""
+
+    deadline: float
+    calls: int = 0
+    last_problem: str | None = None
+
+
+class _Backoff(wait_base):
+    """Retry-After when the harness sent one (capped), else capped exponential with jitter."""
+
+    def __init__(self, base_s: float, cap_s: float, retry_after_cap_s: float) -> None:
+        self.base_s, self.cap_s, self.retry_after_cap_s = base_s, cap_s, retry_after_cap_s
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        outcome = retry_state.outcome
+        problem = outcome.exception() if outcome is not None else None
+        if isinstance(problem, _Retryable) and problem.retry_after_s is not None:
+            return min(problem.retry_after_s, self.retry_after_cap_s)
+        ceiling = min(self.cap_s, self.base_s * 2.0 ** (retry_state.attempt_number - 1))
+        # "Equal jitter": spreads concurrent trials apart but never waits under half the step.
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+class _TransientLimit:
+    """Tenacity stop: give up after `retries` retried transient failures (202s don't count)."""
+
+    def __init__(self, retries: int) -> None:
+        self.retries, self.failures = retries, 0
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        if outcome is not None and isinstance(outcome.exception(), _Transient):
+            self.failures += 1
+        return self.failures > self.retries
+
+    def give_up(self, retry_state: RetryCallState) -> NoReturn:
+        problem = retry_state.outcome.exception() if retry_state.outcome else None
+        raise RunFault(f"{problem or 'harness failed'} after {self.failures} attempts")
+
+
+class Dispatcher:
+    """Runs trials on one harness; safe to share between concurrent trials."""
+
+    def __init__(self, settings: DispatchSettings, client: httpx.AsyncClient, *,
+                 sleep: Sleep = asyncio.sleep, clock: Clock = time.monotonic) -> None:
+        self._settings, self._client, self._sleep, self._clock = settings, client, sleep, clock
+        self._base = _harness_base(settings.harness_url)
+
+    async def check_health(self) -> None:
+        """Fail fast on refused credentials, a foreign protocol or an unreachable harness."""
+        url = f"{self._base}/health"
+        try:
+            async with asyncio.timeout(min(10.0, self._settings.timeout_s)):
+                reply = await self._send("GET", url, _Budget(0.0), self._headers(url))
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            message = f"cannot reach harness at {self._base}: {_describe(exc)}"
+            raise HarnessError(self._redact(message)) from exc
+        except (httpx.TransportError, RunFault, TimeoutError):
+            return  # health is optional: the runs will report their own faults
+        if reply.status in (401, 403):
+            raise self._credentials_error(reply.status)
+        if reply.status != 200:
+            return
+        try:
+            protocol = wire.json_object(reply.body).get("protocol")
+            if protocol is not None:
+                wire.check_protocol(protocol)
+        except RunFault:
+            return
+        except HarnessError as exc:
+            raise HarnessError(self._redact(str(exc))) from None
+
+    async def run(self, case: LoadedCase, trial: int) -> DispatchOutcome:
+        """One trial of `case`. Raises only HarnessError (credentials, protocol major)."""
+        started = self._clock()
+        budget = _Budget(deadline=started + self._settings.timeout_s)
+        run: HarnessRun | None = None
+        error: str | None = None
+        try:
+            async with asyncio.timeout(self._settings.timeout_s):
+                run = await self._trial(case, trial, budget)
+        except TimeoutError:
+            last = f" (last: {budget.last_problem})" if budget.last_problem else ""
+            error = f"harness timed out after {self._settings.timeout_s:g}s{last}"
+        except RunFault as exc:
+            error = str(exc)
+        except HarnessError as exc:
+            raise HarnessError(self._redact(str(exc))) from None
+        redacted = None if error is None else self._redact(error)
+        duration = self._clock() - started
+        return DispatchOutcome(run=run, error=redacted, calls=budget.calls, duration_s=duration)
+
+    async def _trial(self, case: LoadedCase, trial: int, budget: _Budget) -> HarnessRun:
+        body = build_request(case, trial, self._settings.timeout_s)
+        content = json.dumps(body).encode()  # encoded once: every retry sends the same bytes
+        key = idempotency_key(self._settings.invocation_id, case.id, trial)
+        run = await self._start(content, key, budget)
+        if run.status != "harness_error":
+            return run
+        # A harness_error run is finished: resending its key would only replay that broken
+        # result, so the one retry the protocol allows uses a fresh key (a fresh sandbox run).
+        budget.last_problem = f"harness_error: {self._short(run.error or 'no message')}"
+        retry = await self._start(content, f"{key}:retry1", budget)
+        if retry.status == "harness_error":
+            detail = self._short(retry.error or "no message")
+            raise RunFault(f"harness reported harness_error twice: {detail}")
+        return retry
+
+    async def _start(self, content: bytes, key: str, budget: _Budget) -> HarnessRun:
+        url = f"{self._base}/runs"
+        headers = self._headers(url)
+        headers.update({"Content-Type": "application/json", "Idempotency-Key": key})
+        retrying = self._retrying(budget)
+        reply: _Reply = await retrying(self._attempt, "POST", url, budget, headers, content)
+        if reply.status == 202:
+            url = wire.poll_target(url, reply.body, reply.headers)
+            hint = wire.retry_after(reply.headers)
+            first = self._settings.poll_interval_s if hint is None else hint
+            await self._budget_sleep(budget)(min(first, self._settings.retry_after_cap_s))
+            reply = await self._retrying(budget, polling=True)(self._poll_once, url, budget)
+        return wire.parse_run(reply.body)
+
+    async def _poll_once(self, url: str, budget: _Budget) -> _Reply:
+        reply = await self._attempt("GET", url, budget, self._headers(url), None, "harness poll")
+        if reply.status == 202:
+            budget.last_problem = "the run was still in progress"
+            raise _Pending(budget.last_problem, wire.retry_after(reply.headers))
+        return reply
+
+    async def _attempt(self, method: str, url: str, budget: _Budget, headers: dict[str, str],
+                       content: bytes | None, label: str = "harness") -> _Reply:
+        try:
+            reply = await self._send(method, url, budget, headers, content)
+        except httpx.TransportError as exc:
+            budget.last_problem = f"{label} connection failed ({_describe(exc)})"
+            raise _Transient(budget.last_problem) from exc
+        code = reply.status
+        if code in (401, 403):
+            raise self._credentials_error(code)
+        if code in (400, 422):
+            message = wire.harness_message(reply.body, self._settings.token)
+            raise RunFault(f"harness rejected the case ({code}): {message}")
+        if code in (408, 429) or code >= 500:
+            budget.last_problem = f"{label} returned {code}"
+            raise _Transient(budget.last_problem, wire.retry_after(reply.headers))
+        if code not in (200, 202):
+            message = wire.harness_message(reply.body, self._settings.token)
+            raise RunFault(f"{label} returned {code}: {message}")
+        return reply
+
+    async def _send(self, method: str, url: str, budget: _Budget, headers: dict[str, str],
+                    content: bytes | None = None) -> _Reply:
+        budget.calls += 1
+        async with self._client.stream(method, url, headers=headers, content=content) as response:
+            body = await _read_capped(response, self._settings.max_response_bytes)
+        return _Reply(response.status_code, response.headers, body)
+
+    def _retrying(self, budget: _Budget, *, polling: bool = False) -> AsyncRetrying:
+        s = self._settings
+        stop = _TransientLimit(s.retries)
+        # A floor under the poll interval: even a 0 setting must not hammer the harness.
+        base = max(s.poll_interval_s, 0.05) if polling else s.backoff_base_s
+        wait = _Backoff(base, max(s.backoff_cap_s, base), s.retry_after_cap_s)
+        # Polling also retries 202 (_Pending); only the trial budget bounds how long a run runs.
+        retry_on = _Retryable if polling else _Transient
+        return AsyncRetrying(stop=stop, wait=wait, retry=retry_if_exception_type(retry_on),
+                             sleep=self._budget_sleep(budget), retry_error_callback=stop.give_up)
+
+    def _budget_sleep(self, budget: _Budget) -> Sleep:
+        async def sleep(delay: float) -> None:
+            # Waiting past the deadline cannot help: end now, with the timeout's reason.
+            if self._clock() + delay > budget.deadline:
+                raise TimeoutError
+            await self._sleep(delay)
+
+        return sleep
+
+    def _headers(self, url: str) -> dict[str, str]:
+        headers = {"User-Agent": self._settings.user_agent, "Accept": "application/json"}
+        # The token only goes to the harness's own origin, never to a foreign absolute poll_url.
+        if self._settings.token and _origin(url) == _origin(self._base):
+            headers["Authorization"] = f"Bearer {self._settings.token}"
+        return headers
+
+    def _credentials_error(self, code: int) -> HarnessError:
+        hint = "check" if self._settings.token else "set"
+        return HarnessError(f"harness rejected the credentials ({code}): {hint} {TOKEN_ENV}")
+
+    def _short(self, text: str) -> str:
+        return wire.short(text, self._settings.token)
+
+    def _redact(self, text: str) -> str:
+        # Harness text is echoed into reasons, and a harness may echo our Authorization header.
+        token = self._settings.token
+        return text.replace(token, "***") if token else text
+
+
+def _harness_base(url: str) -> str:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise InputError(f"invalid harness URL {url!r}: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InputError(f"invalid harness URL {url!r}: expected http(s)://host[:port][/path]")
+    return url.rstrip("/")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host, parsed.port
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+    # A hostile or broken harness must not be able to exhaust the runner's memory.
+    too_big = RunFault(f"harness response exceeds {limit:,} bytes")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_big
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise too_big
+    return bytes(body)
+
+
+def _describe(exc: Exception) -> str:
+    detail = wire.one_line(str(exc))
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
