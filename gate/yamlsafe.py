@@ -1,0 +1,307 @@
+"""Safe YAML for case files: YAML 1.2 scalars, plain JSON data, and a position for every node."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from yaml.error import Mark
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from gate.errors import InputError
+
+Location = tuple[int, int]
+
+# Billion-laughs protection: a handful of aliases is DRY, more is suspicious, and the expanded
+# tree is bounded so a small file can never make us build (or lint, or validate) a huge one.
+MAX_ALIASES = 100
+MAX_NODES = 50_000
+MAX_DEPTH = 64
+
+_TAG = "tag:yaml.org,2002:"
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+class YamlError(InputError):
+    """The text is not one YAML document of plain data; `line` and `col` are 1-based."""
+
+    def __init__(self, message: str, line: int = 1, col: int = 1, json_path: str = "$") -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.col = col
+        self.json_path = json_path  # the node at fault, when the document got that far
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """Parsed data plus where each node is, keyed by JSON path (`$.a.b[0]`, `$['odd key']`)."""
+
+    data: Any
+    # where the entry is written: the key of a mapping entry, the `- ` item, the root node
+    locations: dict[str, Location]
+    # where the value node itself starts (differs from `locations` for `key: value`)
+    values: dict[str, Location]
+
+
+def json_path_join(parent: str, key: str | int) -> str:
+    """The JSON path of `key` under `parent`; keys that are not identifiers are quoted."""
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    if _PLAIN_KEY.match(key):
+        return f"{parent}.{key}"
+    escaped = key.replace("\\", "\\\\").replace("'", "\\'")
+    return f"{parent}['{escaped}']"
+
+
+class _CoreResolver(yaml.resolver.BaseResolver):
+    """YAML 1.2 core schema: no yes/no/on/off booleans, timestamps, sexagesimal or 0-octal ints."""
+
+
+for _name, _pattern, _first in (
+    ("bool", r"[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]", list("tTfF")),
+    ("null", r"~|null|Null|NULL|", ["~", "n", "N", ""]),
+    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", list("-+0123456789")),
+    ("float", r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+              r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)", list("-+.0123456789")),
+    ("merge", r"<<", ["<"]),
+):
+    _CoreResolver.add_implicit_resolver(_TAG + _name, re.compile(rf"^(?:{_pattern})$"), _first)
+
+
+class _Composer(
+    yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
+    _CoreResolver,
+):
+    """PyYAML's own scanner, parser and composer, counting aliases and depth as it goes."""
+
+    def __init__(self, text: str) -> None:
+        yaml.reader.Reader.__init__(self, text)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        _CoreResolver.__init__(self)
+        self._aliases = 0
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise YamlError(f"more than {MAX_ALIASES} YAML aliases (billion-laughs guard)",
+                                *_position(self.next_mark()))
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise YamlError(f"YAML nested deeper than {MAX_DEPTH} levels",
+                                *_position(self.next_mark()))
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def next_mark(self) -> Mark:
+        """Where the next event starts (the stubs leave the parser's event API untyped)."""
+        mark: Mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        return mark
+
+
+def _position(mark: Mark | None) -> Location:
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
+def _compose(text: str) -> Node:
+    composer = _Composer(text)
+    try:
+        if not composer.check_node():  # drops StreamStartEvent; False when no document follows
+            raise YamlError("empty file: a case file holds one YAML mapping")
+        root = composer.compose_document()
+        if not composer.check_event(yaml.StreamEndEvent):
+            raise YamlError("more than one YAML document: a case file holds one case",
+                            *_position(composer.next_mark()))
+    finally:
+        composer.dispose()
+    if root is None:  # pragma: no cover - compose_document always returns a node
+        raise YamlError("empty file: a case file holds one YAML mapping")
+    return root
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlError:
+    # PyYAML names a key token '?', which reads like a typo in the user's file
+    problem = (exc.problem or exc.context or "invalid YAML").replace("'?'", "a mapping key")
+    mark = exc.problem_mark or exc.context_mark
+    if "end of stream" in problem and exc.context_mark is not None:
+        mark = exc.context_mark  # an unclosed quote or bracket: point at where it opened
+    context = exc.context if exc.problem else None
+    if context and exc.context_mark is not None and exc.context_mark is not mark:
+        context = f"{context} on line {exc.context_mark.line + 1}"
+    suffix = f" ({context})" if context else ""
+    return YamlError(f"invalid YAML: {problem}{suffix}", *_position(mark))
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str) -> YamlError:
+    offset = min(max(int(exc.position), 0), len(text))
+    line = text.count("\n", 0, offset) + 1
+    col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return YamlError(f"invalid YAML: character #x{int(exc.character):04x} is not allowed "
+                     "(is this a binary file?)", line, col)
+
+
+def parse_yaml(text: str, path: str = "<string>") -> YamlDocument:
+    """Parse one YAML document of plain data (mappings with string keys, lists, scalars).
+
+    Raises:
+        YamlError: syntax errors, duplicate keys, several documents, an empty file, unsupported
+            tags, or aliases beyond the billion-laughs bound; located in `path`.
+    """
+    try:
+        root = _compose(text)
+        builder = _Builder()
+        data = builder.build(root, "$", _position(root.start_mark))
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(exc) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"invalid YAML in {path}: {exc}") from None
+    except RecursionError:
+        raise YamlError(f"YAML nested deeper than {MAX_DEPTH} levels") from None
+    return YamlDocument(data, builder.locations, builder.values)
+
+
+def load_yaml(text: str, path: str = "<string>") -> tuple[Any, dict[str, Location]]:
+    """`parse_yaml` reduced to (data, entry locations by JSON path)."""
+    document = parse_yaml(text, path)
+    return document.data, document.locations
+
+
+class _Builder:
+    """Turns composed nodes into plain data, recording the position of every JSON path."""
+
+    def __init__(self) -> None:
+        self.locations: dict[str, Location] = {}
+        self.values: dict[str, Location] = {}
+        self._nodes = 0
+        self._open: set[int] = set()  # collections being built: an alias back to one is a cycle
+
+    def build(self, node: Node, path: str, entry: Location) -> Any:
+        self.locations[path] = entry
+        self.values[path] = _position(node.start_mark)
+        return self._construct(node, path)
+
+    def _construct(self, node: Node, path: str) -> Any:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise YamlError(f"YAML aliases expand to more than {MAX_NODES} nodes "
+                            "(billion-laughs guard)", *_position(node.start_mark))
+        if isinstance(node, ScalarNode):
+            return _scalar(node, path)
+        if id(node) in self._open:
+            raise YamlError("recursive YAML alias", *_position(node.start_mark))
+        self._open.add(id(node))
+        try:
+            if isinstance(node, SequenceNode) and node.tag == _TAG + "seq":
+                return [self.build(item, json_path_join(path, i), _position(item.start_mark))
+                        for i, item in enumerate(node.value)]
+            if isinstance(node, MappingNode) and node.tag == _TAG + "map":
+                return self._mapping(node, path)
+            raise _unsupported(node, path)
+        finally:
+            self._open.discard(id(node))
+
+    def _mapping(self, node: MappingNode, path: str) -> dict[str, Any]:
+        pairs: list[tuple[Node, Node]] = node.value
+        _check_duplicates(pairs, path)
+        result: dict[str, Any] = {}
+        # `<<: *base` first, so that keys written out in this mapping win over merged ones
+        for key_node, value_node in pairs:
+            if key_node.tag == _TAG + "merge":
+                result.update(self._merge(value_node, path))
+        for key_node, value_node in pairs:
+            if key_node.tag != _TAG + "merge":
+                key = str(key_node.value)
+                child = json_path_join(path, key)
+                result[key] = self.build(value_node, child, _position(key_node.start_mark))
+        return result
+
+    def _merge(self, node: Node, path: str) -> dict[str, Any]:
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        merged: dict[str, Any] = {}
+        for source in reversed(sources):  # the first mapping listed wins
+            if not isinstance(source, MappingNode):
+                raise YamlError("a merge key '<<' takes a mapping or a list of mappings",
+                                *_position(source.start_mark), path)
+            merged.update(self._construct(source, path))
+        return merged
+
+
+def _check_duplicates(pairs: list[tuple[Node, Node]], path: str) -> None:
+    seen: dict[str, int] = {}
+    for key_node, _ in pairs:
+        if not isinstance(key_node, ScalarNode):
+            raise YamlError("a mapping key must be a string, not a list or mapping",
+                            *_position(key_node.start_mark), path)
+        if key_node.tag not in (_TAG + "str", _TAG + "merge"):
+            raise YamlError(f"mapping key {key_node.value} is not a string (quote it)",
+                            *_position(key_node.start_mark), path)
+        key = str(key_node.value)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise YamlError(f"duplicate key {key!r} (first defined on line {seen[key]})",
+                            *_position(key_node.start_mark), json_path_join(path, key))
+        seen[key] = line
+
+
+def _unsupported(node: Node, path: str) -> YamlError:
+    tag = node.tag.replace(_TAG, "!!")
+    return YamlError(f"unsupported YAML tag {tag}: case files hold plain JSON-like data",
+                     *_position(node.start_mark), path)
+
+
+def _scalar(node: ScalarNode, path: str) -> Any:
+    tag, value = node.tag, str(node.value)
+    try:
+        if tag == _TAG + "str":
+            return value
+        if tag == _TAG + "null":
+            return _null(value)
+        if tag == _TAG + "bool":
+            return _bool(value)
+        if tag == _TAG + "int":
+            return _int(value)
+        if tag == _TAG + "float":
+            return _float(value)
+    except ValueError:
+        raise YamlError(f"invalid {tag.replace(_TAG, '!!')} value {value[:40]!r}",
+                        *_position(node.start_mark), path) from None
+    raise _unsupported(node, path)
+
+
+def _null(value: str) -> None:
+    if value not in ("", "~", "null", "Null", "NULL"):
+        raise ValueError(value)
+
+
+def _bool(value: str) -> bool:
+    if value.lower() not in ("true", "false"):
+        raise ValueError(value)
+    return value.lower() == "true"
+
+
+def _int(value: str) -> int:
+    if value.startswith("0o"):
+        return int(value[2:], 8)
+    if value.startswith("0x"):
+        return int(value[2:], 16)
+    return int(value, 10)
+
+
+def _float(value: str) -> float:
+    bare = value.lstrip("+-").lower()
+    if bare == ".inf":
+        return -math.inf if value.startswith("-") else math.inf
+    if bare == ".nan":
+        return math.nan
+    return float(value)
