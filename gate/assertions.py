@@ -122,7 +122,8 @@ def _max_calls(tool: str, limit: int, run: HarnessRun) -> AssertionOutcome:
     calls = [c for c in run.tool_calls if c.name == tool]
     if len(calls) > limit:
         extra = calls[limit]
-        msg = (f"{tool} was called {len(calls)} times (max {limit}); "
+        times = "once" if len(calls) == 1 else f"{len(calls)} times"
+        msg = (f"{tool} was called {times} (max {limit}); "
                f"call {limit + 1} at {_call_ref(extra)}")
         return _fail(name, msg, expected=limit, actual=len(calls), turn=extra.turn)
     if not run.trace_is_complete:

@@ -104,6 +104,9 @@ def _case_block(gate: GateResult, result: CaseResult) -> list[str]:
         f", source call {one_line(case.case.source.source_call_id, 100)}"
         f", {one_line(case.file, 200)}:{case.line}",
     ]
+    others = _other_failures(result)
+    if others:
+        lines.append(f"{INDENT}also: {', '.join(one_line(n, 80) for n in others)}")
     if result.trials_planned > 1:
         lines.append(f"{INDENT}{trial_split(result)}")
         lines.extend(
@@ -112,6 +115,15 @@ def _case_block(gate: GateResult, result: CaseResult) -> list[str]:
             if t.status is not Status.PASS
         )
     return lines
+
+
+def _other_failures(result: CaseResult) -> list[str]:
+    """Names of the other failing assertions of the first bad trial (the reason shows one)."""
+    bad = next((t for t in result.trials if t.status is result.status), None)
+    if bad is None:
+        return []
+    names = list(dict.fromkeys(a.name for a in bad.assertions if a.status is bad.status))
+    return names[1:]
 
 
 def _flaky_line(result: CaseResult) -> str:

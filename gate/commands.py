@@ -1,0 +1,182 @@
+"""The commands behind the CLI: wire the pipeline stages together and decide where output goes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from gate import __version__
+from gate.dispatch import Dispatcher, DispatchSettings, make_client
+from gate.errors import CaseFileError, HarnessError, InputError, PublishError
+from gate.loader import LoadResult, load_cases
+from gate.models import LoadedCase
+from gate.reference import BUGS
+from gate.reference.server import running_harness, serve
+from gate.report.console import progress_line, render_summary
+from gate.report.evidence import evidence_files
+from gate.report.junit import render_junit
+from gate.report.results_file import render_results
+from gate.results import CaseResult, GateResult, Selection
+from gate.runner import Runner, unfinished
+from gate.selection import select_cases
+from gate.settings import RunSettings, resolve
+from gate.verdicts import gate_verdict
+
+Command = Callable[[argparse.Namespace, Mapping[str, str], TextIO, TextIO], int]
+EXAMPLES = Path("examples/cases")
+
+
+def _load(paths: Sequence[str], err: TextIO) -> LoadResult:
+    """Load and validate; warnings are printed, any error stops the run with exit 2."""
+    loaded = load_cases(paths)
+    for diagnostic in loaded.diagnostics:
+        if diagnostic.severity != "error":
+            print(diagnostic, file=err)
+    if loaded.errors:
+        raise CaseFileError(loaded.errors)
+    return loaded
+
+
+def validate_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
+                     err: TextIO) -> int:
+    """`validate PATH…`: every problem in every file, exit 0 or 2."""
+    paths = args.paths or environ.get("VOICE_REGRESS_CASES", "").split()
+    if not paths:
+        raise InputError("no case paths: pass PATH… (or set VOICE_REGRESS_CASES)")
+    loaded = _load(paths, err)
+    if not loaded.files:
+        raise InputError(f"no case files (*.yaml, *.yml) found under {' '.join(paths)}")
+    print(f"{len(loaded.cases)} case(s) in {len(loaded.files)} file(s) are valid", file=out)
+    return 0
+
+
+@contextlib.contextmanager
+def _harness(url: str) -> Iterator[str]:
+    """A real URL, or `builtin[:BUG,…]`: the reference harness served on loopback for this run."""
+    if url != "builtin" and not url.startswith("builtin:"):
+        yield url.rstrip("/")
+        return
+    bugs = [b for b in url.partition(":")[2].split(",") if b]
+    unknown = [b for b in bugs if b not in BUGS]
+    if unknown:
+        raise InputError(f"--harness-url: unknown bug {unknown[0]!r} (known: {', '.join(BUGS)})")
+    with running_harness(bugs=tuple(bugs)) as base_url:
+        yield base_url
+
+
+async def _dispatch(settings: RunSettings, url: str, cases: list[LoadedCase],
+                    runner: Runner) -> list[CaseResult]:
+    config = DispatchSettings(harness_url=url, token=settings.token, timeout_s=settings.timeout,
+                              retries=settings.retries)
+    async with make_client(config, concurrency=settings.concurrency) as client:
+        dispatcher = Dispatcher(config, client)
+        try:
+            await dispatcher.check_health()
+        except HarnessError as exc:
+            runner.abort_reason = str(exc)
+            return unfinished(cases, runner, f"not run: {exc}")
+        return await runner.run_all(cases, dispatcher)
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _write_reports(gate: GateResult, settings: RunSettings) -> None:
+    if settings.junit:
+        _write(settings.junit, render_junit(gate))
+    if settings.results:
+        _write(settings.results, render_results(gate, __version__))
+    if settings.evidence_dir:
+        # Every case: a passing case may still have a failing trial worth keeping.
+        for result in gate.cases:
+            for relative, text in evidence_files(result).items():
+                _write(str(Path(settings.evidence_dir) / relative), text)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _finish(settings: RunSettings, loaded: LoadResult, selection: Selection,
+            results: list[CaseResult], abort: str | None, started: tuple[str, float]) -> GateResult:
+    verdict = gate_verdict(results, fail_on=settings.fail_on, fail_on_empty=settings.fail_on_empty,
+                           files_found=len(loaded.files), sources=" ".join(settings.cases),
+                           abort_reason=abort)
+    return GateResult(verdict.verdict, verdict.reason, tuple(results), selection,
+                      settings.fail_on, started[0], _now(), round(time.monotonic() - started[1], 3),
+                      verdict.blocking_failures)
+
+
+def execute_run(settings: RunSettings, out: TextIO, err: TextIO) -> int:
+    """select → dispatch → evaluate → report; returns the gate's exit code."""
+    started = (_now(), time.monotonic())
+    loaded = _load(settings.cases, err)
+    selection = select_cases(loaded.cases, settings.tier)
+    cases = [c for c in loaded.cases if c.id in set(selection.selected)]
+    done: list[CaseResult] = []
+
+    def progress(result: CaseResult) -> None:
+        done.append(result)
+        print(progress_line(len(done), len(cases), result), file=out, flush=True)
+
+    runner = Runner(concurrency=settings.concurrency, trials=settings.trials, on_done=progress)
+    interrupted = False
+    try:
+        with _harness(settings.harness_url) as url:
+            results = asyncio.run(_dispatch(settings, url, cases, runner)) if cases else []
+    except KeyboardInterrupt:
+        interrupted = True
+        results = unfinished(cases, runner, "interrupted before it finished")
+    gate = _finish(settings, loaded, selection, results, runner.abort_reason, started)
+    _write_reports(gate, settings)
+    print(render_summary(gate), file=out)
+    if interrupted:
+        raise KeyboardInterrupt
+    return 0 if gate.verdict == "pass" else 1
+
+
+def run_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
+                err: TextIO) -> int:
+    """`run`: the gate."""
+    return execute_run(resolve(args, environ), out, err)
+
+
+def demo_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
+                 err: TextIO) -> int:
+    """`demo`: `run` over the bundled examples against the in-process reference harness."""
+    if not args.cases:
+        if not EXAMPLES.is_dir():
+            raise InputError(f"demo: no {EXAMPLES}/ here; run it from a checkout of the repo "
+                             "or pass --cases PATH")
+        args.cases = [str(EXAMPLES)]
+    args.harness_url = "builtin" + (":" + ",".join(args.bug) if args.bug else "")
+    settings = resolve(args, environ)
+    return execute_run(replace(settings, harness_url=args.harness_url), out, err)
+
+
+def reference_harness_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
+                              err: TextIO) -> int:
+    """`reference-harness`: serve the bundled harness until interrupted."""
+    serve(host=args.host, port=args.port, bugs=tuple(args.bug))
+    return 0
+
+
+COMMAND_BY_NAME: dict[str, Command] = {
+    "validate": validate_command,
+    "run": run_command,
+    "demo": demo_command,
+    "reference-harness": reference_harness_command,
+}
