@@ -1,0 +1,315 @@
+"""Which files a change touched: a list (file or stdin) or `git diff base head`; never a guess."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from gate.config import GateConfig, selection_rules
+from gate.errors import InputError
+from gate.github.event import ChangeContext
+from gate.history import FAILURE_STATES, by_case, read_history
+from gate.models import LoadedCase
+from gate.results import Selection
+from gate.selection import Hints, select_cases
+
+if TYPE_CHECKING:
+    from gate.settings import RunSettings
+
+# GitHub's pulls.listFiles stops at 3,000 files: a list that long may be cut, so it proves nothing.
+MAX_CHANGED_FILES = 3000
+GIT_TIMEOUT_S = 60.0
+RECENT_DAYS = 30  # a failure this recent ranks a case up in the fast tier
+_ZERO_SHA = re.compile(r"0{7,64}")
+_GIT_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The changed files (repo-root-relative POSIX paths, sorted) and how they were found.
+
+    `fail_open` set means the list cannot be trusted to select by (no base, a shallow clone,
+    possibly truncated): the whole tier runs and the reason is shown.
+    """
+
+    paths: tuple[str, ...]
+    source: str
+    fail_open: str | None = None
+
+
+@dataclass(frozen=True)
+class GitResult:
+    code: int
+    out: str
+    err: str
+
+
+Git = Callable[[Sequence[str]], GitResult]
+
+
+def run_git(cwd: str | Path = ".") -> Git:
+    """A `git` runner in `cwd`; a missing git or a hang becomes a failed result, not an error."""
+
+    def run(args: Sequence[str]) -> GitResult:
+        try:
+            done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                                  encoding="utf-8", errors="surrogateescape",
+                                  timeout=GIT_TIMEOUT_S, check=False)
+        except FileNotFoundError:
+            return GitResult(127, "", "git is not installed")
+        except subprocess.TimeoutExpired:
+            return GitResult(124, "", f"git {args[0]} took longer than {GIT_TIMEOUT_S:.0f} s")
+        return GitResult(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+# --- pure parsing ------------------------------------------------------------------------
+
+
+def parse_path_list(text: str) -> list[str]:
+    """Paths from a list: a JSON array (paths-filter's `json` output) or one path a line.
+
+    Blank lines are skipped, `./` prefixes dropped, git's C-quoted names (`"caf\\303\\251.md"`)
+    unquoted, so `git diff --name-only` output can be piped in as it is.
+    """
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            items = json.loads(stripped)
+        except ValueError as exc:
+            raise InputError(f"--changed-files: looks like JSON but is not ({exc})") from None
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise InputError("--changed-files: a JSON list must hold only path strings")
+        lines = items
+    else:
+        lines = text.replace("\0", "\n").splitlines()
+    return [p for p in (_normalize(line) for line in lines) if p]
+
+
+def parse_name_status(output: str) -> list[str]:
+    """Paths from `git diff --name-status -z`: a rename counts as both paths, a deletion counts.
+
+    A copy (`C`) counts only its new path: the source file did not change.
+    """
+    fields = output.split("\0")
+    paths: list[str] = []
+    i = 0
+    while i < len(fields) and fields[i]:
+        status = fields[i]
+        if status[0] in "RC":
+            old, new = fields[i + 1], fields[i + 2]
+            paths += [old, new] if status[0] == "R" else [new]
+            i += 3
+        else:
+            paths.append(fields[i + 1])
+            i += 2
+    return paths
+
+
+def _normalize(line: str) -> str:
+    path = line.strip()
+    if _GIT_QUOTED.fullmatch(path):
+        path = _unquote(path[1:-1])
+    while path.startswith("./"):
+        path = path[2:]
+    return path
+
+
+def _unquote(body: str) -> str:
+    """git's C-style quoting: escapes, and octal bytes of UTF-8 names."""
+    raw = body.encode("utf-8").decode("unicode_escape")
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return raw
+
+
+def changes_from(paths: Sequence[str], source: str, *, trusted_empty: bool) -> Changes:
+    """Sorted, unique paths; fail open when the list may be cut off or is suspiciously empty."""
+    unique = tuple(sorted(set(paths)))
+    if len(unique) >= MAX_CHANGED_FILES:
+        return Changes(unique, source, f"{len(unique)} changed files from {source}: a list "
+                       f"this long (≥ {MAX_CHANGED_FILES}) may be truncated")
+    if not unique and not trusted_empty:
+        return Changes(unique, source, f"the changed-file list from {source} is empty: an "
+                       "empty list usually means the step that made it failed")
+    return Changes(unique, source)
+
+
+# --- IO: the list, git --------------------------------------------------------------------
+
+
+def read_changed_files(spec: str, stdin: TextIO) -> Changes:
+    """`--changed-files FILE` or `-` (standard input).
+
+    Raises:
+        InputError: the file cannot be read, or is not text.
+    """
+    source = "--changed-files -" if spec == "-" else f"--changed-files {spec}"
+    try:
+        text = stdin.read() if spec == "-" else Path(spec).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--changed-files: cannot read {spec}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"--changed-files: {spec} is not UTF-8 text") from None
+    return changes_from(parse_path_list(text), source, trusted_empty=False)
+
+
+def from_git(base: str, head: str, git: Git, *, merge_base: bool = True) -> Changes:
+    """The files changed from `base` to `head`: `base...head` (what the head's branch changed
+    since it forked) or `base..head`; fails open when the diff cannot be trusted."""
+    spec = f"{base}{'...' if merge_base else '..'}{head}"
+    source = f"git diff {_short(base)}{'...' if merge_base else '..'}{_short(head)}"
+    if _ZERO_SHA.fullmatch(base):
+        return Changes((), source, f"the base {_short(base)} is all zeros (a new branch or a "
+                       "first push): there is nothing to diff against")
+    for name, rev in (("base", base), ("head", head)):
+        found = git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"])
+        if found.code != 0:
+            return Changes((), source, _unreachable(name, rev, found, git))
+    diff = git(["-c", "core.quotepath=off", "diff", "--name-status", "-z", "-M", spec])
+    if diff.code != 0:
+        why = _first_line(diff.err) or f"exit code {diff.code}"
+        return Changes((), source, f"git diff {spec} failed ({why}){_shallow_hint(git)}")
+    return changes_from(parse_name_status(diff.out), source, trusted_empty=True)
+
+
+def _unreachable(name: str, rev: str, found: GitResult, git: Git) -> str:
+    if found.err.strip():  # not a repository, dubious ownership, no git…
+        return f"git cannot look up the {name} {_short(rev)}: {_first_line(found.err)}"
+    return f"the {name} {_short(rev)} is not in this clone{_shallow_hint(git)}"
+
+
+def _shallow_hint(git: Git) -> str:
+    shallow = git(["rev-parse", "--is-shallow-repository"])
+    if shallow.code == 0 and shallow.out.strip() == "true":
+        return (" (a shallow clone: check out with fetch-depth: 0 so the base is there for "
+                "change-based selection)")
+    return ""
+
+
+def repo_root(git: Git) -> Path | None:
+    """The top folder of the git work tree, or None outside one."""
+    top = git(["rev-parse", "--show-toplevel"])
+    return Path(top.out.strip()) if top.code == 0 and top.out.strip() else None
+
+
+def collect(*, changed_files: str | None, base: str | None, head: str | None,
+            context: ChangeContext | None, git: Git, stdin: TextIO) -> Changes | None:
+    """The change to select by: flags first, then the GitHub event; None when there is none.
+
+    Raises:
+        InputError: conflicting or incomplete flags, or an unreadable `--changed-files`.
+    """
+    if changed_files and base:
+        raise InputError("pass --changed-files or --base, not both")
+    if changed_files:
+        return read_changed_files(changed_files, stdin)
+    if base:
+        return from_git(base, head or "HEAD", git)
+    if head:
+        raise InputError("--head needs --base (the commit to compare it with)")
+    if context is None or context.tier != "fast":
+        return None
+    if context.base is None or context.head is None:
+        return Changes((), f"the {context.event} event", context.reason)
+    changes = from_git(context.base, context.head, git, merge_base=context.merge_base)
+    if changes.fail_open and context.merge_commit:
+        # A pull request's test merge commit against its first parent is the same change and
+        # needs only fetch-depth: 2.
+        merged = from_git(f"{context.merge_commit}^1", context.merge_commit, git,
+                          merge_base=False)
+        if merged.fail_open is None:
+            return merged
+    return changes
+
+
+def _short(rev: str) -> str:
+    return re.sub(r"\A([0-9a-f]{12})[0-9a-f]{1,52}\b", r"\1", rev)
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def select_for_settings(cases: Sequence[LoadedCase], settings: RunSettings,
+                        stdin: TextIO | None = None, git: Git | None = None) -> Selection:
+    """The impure edge of selection: read git (and the GitHub event, via the settings), history,
+    then the pure core decides.
+
+    Raises:
+        InputError: conflicting selection flags, an unreadable `--changed-files` or history.
+    """
+    git = git or run_git()
+    config, tier = settings.config or GateConfig(), settings.tier
+    changes = None
+    if tier in ("auto", "fast") or settings.changed_files or settings.base:
+        changes = collect(changed_files=settings.changed_files, base=settings.base,
+                          head=settings.head, context=settings.context, git=git,
+                          stdin=stdin or sys.stdin)
+    root = repo_root(git) or Path.cwd()
+    case_paths = {c.id: _relative(c.file, root) for c in cases}
+    hints = hints_from_history(settings.history, settings.concurrency)
+    return select_cases(cases, tier, changes, context=settings.context,
+                        rules=selection_rules(config, root), case_paths=case_paths, hints=hints)
+
+
+def hints_from_history(path: str | None, concurrency: int = 1) -> Hints:
+    """Durations and recent failures (within RECENT_DAYS of the newest record: deterministic,
+    no clock) from the history file; empty hints without one."""
+    if not path:
+        return Hints(concurrency=concurrency)
+    histories = by_case(read_history(path, missing_ok=True))
+    newest = max((h.last_seen for h in histories.values()), default=None)
+    if newest is None:
+        return Hints(concurrency=concurrency)
+    since = newest - timedelta(days=RECENT_DAYS)
+    failures = {case: sum(h.count(s, since) for s in FAILURE_STATES)
+                for case, h in histories.items()}
+    durations = {case: d for case, h in histories.items() if (d := h.mean_duration) is not None}
+    return Hints({c: n for c, n in failures.items() if n}, durations, concurrency)
+
+
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    """`--config`, `--changed-files`, `--base`/`--base-ref`, `--head`/`--head-ref`."""
+    add = parser.add_argument
+    add("--config", metavar="FILE",
+        help="gate config (default: .voice-regress.yml at the repository root)")
+    add("--changed-files", metavar="FILE",
+        help="changed paths, one a line or a JSON list; - reads standard input")
+    add("--base", "--base-ref", dest="base", metavar="SHA",
+        help="select by the files changed in git from SHA to --head")
+    add("--head", "--head-ref", dest="head", metavar="SHA",
+        help="the commit whose changes are selected by (default: HEAD)")
+
+
+def add_select_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`select`: which cases a change selects and why, without a harness."""
+    from gate.selection import TIERS
+    from gate.settings import positive_int
+
+    select = sub.add_parser("select", help="print which cases a change selects and why")
+    select.add_argument("--cases", nargs="+", action="extend", metavar="PATH",
+                        help="case files or directories (repeatable)")
+    select.add_argument("--tier", choices=TIERS, help="which tier (default: auto)")
+    select.add_argument("--format", choices=("text", "json"), default="text")
+    select.add_argument("--concurrency", type=positive_int,
+                        help="runs in flight, for the fast tier's minutes estimate")
+    select.add_argument("--history", metavar="FILE",
+                        help="history file: ranks by recent failures, estimates durations")
+    add_selection_options(select)
+
+
+def _relative(file: str, root: Path) -> str:
+    relative = os.path.relpath(os.path.abspath(file), root)
+    return relative.replace(os.sep, "/")

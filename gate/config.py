@@ -1,0 +1,355 @@
+"""The gate config `.voice-regress.yml`: validated like a case file, with the same diagnostics."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeGuard
+
+from jsonschema import Draft202012Validator, ValidationError
+
+from gate.errors import CaseFileError, Diagnostic, InputError
+from gate.globs import SYNTAXES, PatternError, compile_filter
+
+# One error format for every input file: reuse the case loader's schema messages.
+from gate.loader import (
+    LoadResult,
+    _message,
+    _unknown_key_message,
+    _unknown_keys,
+    display_path,
+    load_cases,
+)
+from gate.models import LoadedCase
+from gate.selection import Rules
+from gate.yamlsafe import Location, YamlError, json_path_join, parse_yaml
+
+CONFIG_NAME = ".voice-regress.yml"
+CONFIG_ENV = "VOICE_REGRESS_CONFIG"
+# The first three name kinds of change; release_candidate fires on release events, not on paths.
+BUILTIN_TRIGGERS = ("prompt_change", "tool_schema_change", "workflow_change", "release_candidate")
+DEFAULT_MAX_CASES = 100  # seed 001: ~100 highest-value scenarios on every PR…
+DEFAULT_MAX_MINUTES = 10.0  # …in under 10 minutes
+MAX_CONFIG_BYTES = 1_000_000
+
+
+class ConfigError(CaseFileError):
+    """The gate config is invalid; `diagnostics` lists every problem in it."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        super().__init__(diagnostics)
+        errors = sum(1 for d in self.diagnostics if d.severity == "error")
+        self.args = (f"{errors} error(s) in the gate config",)
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """The validated config; `path` is None when there is no config file (all defaults)."""
+
+    path: str | None = None
+    folder: str = "."  # the config file's folder: `cases` and the repo-relative path hang off it
+    cases: tuple[str, ...] = ()
+    pattern_syntax: str = "github"
+    triggers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    always_full: tuple[str, ...] = ()
+    max_cases: int = DEFAULT_MAX_CASES
+    max_minutes: float = DEFAULT_MAX_MINUTES
+    pii_allowlist: tuple[str, ...] = ()
+    defaults: Mapping[str, int] = field(default_factory=dict)
+    locations: Mapping[str, Location] = field(default_factory=dict, repr=False)
+
+    def case_roots(self) -> list[str]:
+        """`cases` as paths usable from the working directory."""
+        return [display_path(Path(self.folder, root)) for root in self.cases]
+
+    def id_root(self) -> str | None:
+        """The first configured cases folder: default case ids are relative to it."""
+        return next((r for r in self.case_roots() if os.path.isdir(r)), None)
+
+    def line_of(self, json_path: str) -> Location:
+        return self.locations.get(json_path, (1, 1))
+
+
+@cache
+def config_schema() -> dict[str, Any]:
+    """The config JSON Schema shipped in the package (draft 2020-12)."""
+    text = resources.files("gate").joinpath("schemas/config.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def find_config(explicit: str | None, environ: Mapping[str, str],
+                repo: Path | None) -> Path | None:
+    """`--config`, else `VOICE_REGRESS_CONFIG`, else the nearest `.voice-regress.yml` from the
+    working directory up to the repository root `repo`, else None.
+
+    Raises:
+        InputError: a config named by flag or environment does not exist.
+    """
+    named = explicit or environ.get(CONFIG_ENV, "").strip() or None
+    if named is not None:
+        if not Path(named).is_file():
+            source = "--config" if explicit else CONFIG_ENV
+            raise InputError(f"{source}: no such file: {named}")
+        return Path(named)
+    here = Path.cwd()
+    folders = [here]
+    if repo is not None and here.is_relative_to(repo):
+        folders += [p for p in here.parents if p.is_relative_to(repo)]
+    return next((f / CONFIG_NAME for f in folders if (f / CONFIG_NAME).is_file()), None)
+
+
+def load_config(path: Path | None) -> GateConfig:
+    """Read and validate the config at `path`; the defaults when `path` is None.
+
+    Raises:
+        ConfigError: every problem found, each as `path:line:col: $.json.path: message`.
+    """
+    if path is None:
+        return GateConfig()
+    shown = display_path(path)
+    data, locations, values = _parse(path, shown)
+    problems = [d for error in _validator().iter_errors(data)
+                for d in _schema_error(error, shown, locations, values)]
+    if isinstance(data, dict):
+        problems += _semantic_errors(data, shown, values)
+    if problems:
+        raise ConfigError(sorted(set(problems), key=lambda d: (d.line, d.col, d.json_path)))
+    return _build(data, path, shown, locations)
+
+
+def _parse(path: Path, shown: str) -> tuple[Any, dict[str, Location], dict[str, Location]]:
+    try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError([Diagnostic(shown, 1, 1, "$", "larger than "
+                                          f"{MAX_CONFIG_BYTES} bytes")])
+        text = path.read_bytes().decode("utf-8-sig")
+        if not any(ln.strip() and not ln.lstrip().startswith("#") for ln in text.splitlines()):
+            return {}, {"$": (1, 1)}, {"$": (1, 1)}  # empty or only comments: every default
+        doc = parse_yaml(text, shown)
+    except OSError as exc:
+        raise InputError(f"cannot read the gate config {shown}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError([Diagnostic(shown, 1, 1, "$", "not UTF-8 text")]) from None
+    except YamlError as exc:
+        raise ConfigError([Diagnostic(shown, exc.line, exc.col, exc.json_path,
+                                      exc.message)]) from None
+    return doc.data, doc.locations, doc.values
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(config_schema())
+
+
+def _at(table: Mapping[str, Location], shown: str, parts: Sequence[str | int],
+        message: str) -> Diagnostic:
+    """Diagnostic at the JSON path `parts`, or at its deepest located parent."""
+    paths = [_json_path(parts[:n]) for n in range(len(parts), 0, -1)]
+    where = next((table[p] for p in paths if p in table), (1, 1))
+    return Diagnostic(shown, *where, paths[0], message)
+
+
+def _json_path(parts: Sequence[str | int]) -> str:
+    path = "$"
+    for part in parts[1:]:
+        path = json_path_join(path, part)
+    return path
+
+
+def _schema_error(error: ValidationError, shown: str, locations: Mapping[str, Location],
+                  values: Mapping[str, Location]) -> Iterator[Diagnostic]:
+    parts: list[str | int] = ["$", *error.absolute_path]
+    instance, schema = error.instance, _any(error.schema)
+    if error.validator == "additionalProperties" and isinstance(instance, dict):
+        for key in _unknown_keys(instance, schema):
+            yield _at(locations, shown, [*parts, key], _unknown_key_message(key, schema))
+    elif "propertyNames" in error.schema_path:
+        yield _at(locations, shown, [*parts, str(instance)],
+                  f"trigger name {instance!r} must be lower_snake_case (a-z, 0-9, _)")
+    elif not isinstance(instance, dict | list):
+        yield _at(values, shown, parts, _message(error))
+    else:
+        yield _at(locations, shown, parts, _message(error))
+
+
+def _any(value: object) -> Any:
+    return value  # jsonschema's stubs type schema parts as `Unset | ...`; set on real errors
+
+
+def _semantic_errors(data: Mapping[str, Any], shown: str,
+                     values: Mapping[str, Location]) -> Iterator[Diagnostic]:
+    """What the schema cannot say: every glob compiles, every allowlist regex compiles.
+
+    Runs even when the schema found problems (every problem in one run); ill-typed parts are
+    the schema's to report, so they are skipped here.
+    """
+    syntax = data.get("pattern_syntax")
+    syntax = syntax if syntax in SYNTAXES else "github"
+    triggers = data.get("triggers")
+    lists: list[tuple[list[str | int], Any]] = [
+        (["$", "triggers", name], patterns)
+        for name, patterns in (triggers.items() if isinstance(triggers, dict) else ())]
+    lists.append((["$", "always_full"], data.get("always_full")))
+    for parts, patterns in lists:
+        if _strings(patterns):
+            yield from _pattern_errors(parts, patterns, syntax, shown, values)
+    allowlist = data.get("pii_allowlist")
+    for index, regex in enumerate(allowlist if _strings(allowlist) else []):
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            yield _at(values, shown, ["$", "pii_allowlist", index],
+                      f"invalid regular expression: {exc}")
+
+
+def _strings(value: object) -> TypeGuard[list[str]]:
+    return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+
+
+def _pattern_errors(parts: list[str | int], patterns: list[str], syntax: str, shown: str,
+                    values: Mapping[str, Location]) -> Iterator[Diagnostic]:
+    bad = False
+    for index, pattern in enumerate(patterns):
+        try:
+            compile_filter([pattern.removeprefix("!") or pattern], syntax)
+        except PatternError as exc:
+            bad = True
+            yield _at(values, shown, [*parts, index], str(exc))
+    if not bad:
+        try:
+            compile_filter(patterns, syntax)
+        except PatternError as exc:
+            yield _at(values, shown, parts, str(exc))
+
+
+def _build(data: Mapping[str, Any], path: Path, shown: str,
+           locations: Mapping[str, Location]) -> GateConfig:
+    fast = data.get("fast_tier", {})
+    return GateConfig(
+        path=shown,
+        folder=os.path.dirname(os.path.abspath(path)),
+        cases=tuple(data.get("cases", ())),
+        pattern_syntax=data.get("pattern_syntax", "github"),
+        triggers={name: tuple(p) for name, p in data.get("triggers", {}).items()},
+        always_full=tuple(data.get("always_full", ())),
+        max_cases=fast.get("max_cases", DEFAULT_MAX_CASES),
+        max_minutes=float(fast.get("max_minutes", DEFAULT_MAX_MINUTES)),
+        pii_allowlist=tuple(data.get("pii_allowlist", ())),
+        defaults=dict(data.get("defaults", {})),
+        locations=dict(locations),
+    )
+
+
+# --- the config meets the cases --------------------------------------------------------
+
+
+def discover(explicit: str | None, environ: Mapping[str, str],
+             repo: Path | None = None) -> GateConfig:
+    """Find (flag, environment, `.voice-regress.yml` at the repository root) and load.
+
+    Raises:
+        InputError: a named config is missing; ConfigError: the config is invalid.
+    """
+    from gate.changes import repo_root, run_git
+
+    return load_config(find_config(explicit, environ, repo or repo_root(run_git())))
+
+
+def config_defaults(config: GateConfig,
+                    converters: Mapping[str, Callable[[str], Any]]) -> dict[str, Any]:
+    """`defaults:` as run settings, each checked as its flag would be (votes must be odd…).
+
+    Raises:
+        ConfigError: a default its flag would refuse.
+    """
+    values: dict[str, Any] = {}
+    problems = []
+    for name, value in config.defaults.items():
+        try:
+            values[name] = converters[name](str(value))
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            json_path = f"$.defaults.{name}"
+            problems.append(Diagnostic(config.path or CONFIG_NAME, *config.line_of(json_path),
+                                       json_path, str(exc)))
+    if problems:
+        raise ConfigError(problems)
+    return values
+
+
+def selection_rules(config: GateConfig, repo: Path | None = None) -> Rules:
+    """The config's selection part compiled, with its own repository path (`repo` is the root)."""
+    own = None
+    if config.path is not None:
+        own = os.path.relpath(os.path.abspath(config.path), repo or Path.cwd())
+        own = own.replace(os.sep, "/")
+    syntax = config.pattern_syntax
+    return Rules(
+        triggers={n: compile_filter(p, syntax) for n, p in config.triggers.items()},
+        always_full=compile_filter(config.always_full, syntax) if config.always_full else None,
+        syntax=syntax, max_cases=config.max_cases, max_minutes=config.max_minutes,
+        config_name=config.path or CONFIG_NAME, config_path=own,
+    )
+
+
+def check_cases(cases: Sequence[LoadedCase], config: GateConfig) -> list[Diagnostic]:
+    """Case ↔ config consistency: a trigger typo or a bad `paths` glob would silently keep a case
+    out of the fast tier, so with configured triggers an unknown one is an error."""
+    known = [*BUILTIN_TRIGGERS, *(t for t in config.triggers if t not in BUILTIN_TRIGGERS)]
+    problems = []
+    for case in cases:
+        for index, name in enumerate(case.case.promotion.run_on):
+            if name not in known:
+                problems.append(_unknown_trigger(case, index, name, known, config))
+        for index, pattern in enumerate(case.case.paths or []):
+            try:
+                compile_filter([pattern.removeprefix("!") or pattern], config.pattern_syntax)
+            except PatternError as exc:
+                problems.append(_case_at(case, f"$.paths[{index}]", str(exc)))
+    return problems + _unmapped(cases, config)
+
+
+def _unmapped(cases: Sequence[LoadedCase], config: GateConfig) -> list[Diagnostic]:
+    """Built-in triggers cases rely on but `triggers:` leaves out: they never fire on a change."""
+    if not config.triggers or config.path is None:
+        return []  # no triggers at all: every change runs the whole fast tier anyway
+    used: dict[str, int] = {}
+    for case in cases:
+        for name in set(case.case.promotion.run_on) & set(BUILTIN_TRIGGERS[:3]):
+            used[name] = used.get(name, 0) + 1
+    return [Diagnostic(config.path, *config.line_of("$.triggers"), "$.triggers",
+                       f"{name} is in the run_on of {count} case(s) but has no globs here: it "
+                       "never fires on a change", "warning")
+            for name, count in sorted(used.items()) if name not in config.triggers]
+
+
+def _unknown_trigger(case: LoadedCase, index: int, name: str, known: list[str],
+                     config: GateConfig) -> Diagnostic:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    where = config.path or f"a {CONFIG_NAME}"
+    message = (f"unknown trigger {name!r} ({hint}known: {', '.join(known)}; define your own "
+               f"under triggers: in {where})")
+    return _case_at(case, f"$.promotion.run_on[{index}]", message,
+                    "error" if config.triggers else "warning")
+
+
+def _case_at(case: LoadedCase, json_path: str, message: str,
+             severity: str = "error") -> Diagnostic:
+    line, col = case.locations.get(json_path, (case.line_of(json_path), 1))
+    return Diagnostic(case.file, line, col, json_path, message, severity)
+
+
+def load_with_config(paths: Sequence[str], config: GateConfig | None) -> LoadResult:
+    """`load_cases` with the config's allowlist and id root, plus the case ↔ config checks."""
+    config = config or GateConfig()
+    loaded = load_cases(paths, allowlist=config.pii_allowlist, root=config.id_root())
+    return replace(loaded, diagnostics=loaded.diagnostics + check_cases(loaded.cases, config))

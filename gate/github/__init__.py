@@ -1,0 +1,1 @@
+"""GitHub integration: the only code that knows GITHUB_* variables and the REST API."""

@@ -1,0 +1,1 @@
+# the harness adapter of the fixture repo (always_full)
