@@ -1,0 +1,107 @@
+"""Cut a run's selection into N deterministic shards (`--shard I/N`) for a CI matrix; pure."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from gate.results import Selection, ShardInfo
+
+_SHARD_FORMAT = "expected I/N with 1 <= I <= N, e.g. 2/4"
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`"2/4"` → `(2, 4)`; 1-based like a CI matrix index (argparse type, also for the env)."""
+    index, slash, total = text.strip().partition("/")
+    try:
+        pair = (int(index), int(total))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{_SHARD_FORMAT}, got {text!r}") from None
+    if not slash or not 1 <= pair[0] <= pair[1]:
+        raise argparse.ArgumentTypeError(f"{_SHARD_FORMAT}, got {text!r}")
+    return pair
+
+
+def stable_hash(case_id: str) -> int:
+    """A hash of the id that is the same on every machine and run (Python's `hash` is salted)."""
+    digest = hashlib.sha256(case_id.encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def partition(
+    case_ids: Sequence[str], total: int, durations: Mapping[str, float] | None = None
+) -> list[list[str]]:
+    """Every id in exactly one of `total` shards (index 0 = shard 1), each in the given order.
+
+    With `durations` (seconds per case, from the history): longest first, each case into the
+    least-loaded shard; a case the history has not seen weighs the mean known duration. Without:
+    every case weighs the same, so the shards are dealt in stable-hash order and their sizes differ
+    by at most one. Ties break by the stable hash, then the id: the same input gives the same
+    shards on every machine, which is what lets N independent jobs agree without talking.
+    """
+    if total < 1:
+        raise ValueError(f"shard total must be >= 1, got {total}")
+    weights = _weights(case_ids, durations or {})
+    order = sorted(set(case_ids), key=lambda i: (-weights[i], stable_hash(i), i))
+    loads = [0.0] * total
+    counts = [0] * total
+    shard_of: dict[str, int] = {}
+    for case_id in order:
+        # least loaded; on equal load the one with fewer cases, then the lowest index
+        target = min(range(total), key=lambda s: (loads[s], counts[s], s))
+        shard_of[case_id] = target
+        loads[target] += weights[case_id]
+        counts[target] += 1
+    shards: list[list[str]] = [[] for _ in range(total)]
+    for case_id in dict.fromkeys(case_ids):
+        shards[shard_of[case_id]].append(case_id)
+    return shards
+
+
+def _weights(case_ids: Sequence[str], durations: Mapping[str, float]) -> dict[str, float]:
+    known = [durations[i] for i in case_ids if durations.get(i, -1.0) >= 0]
+    default = sum(known) / len(known) if known else 1.0
+    return {i: d if (d := durations.get(i, -1.0)) >= 0 else default for i in case_ids}
+
+
+def shard_selection(
+    selection: Selection,
+    shard: tuple[int, int],
+    durations: Mapping[str, float] | None,
+    *,
+    files_found: int,
+    sources: str,
+) -> Selection:
+    """The part of `selection` shard `I/N` runs; the rest is simply not selected by this shard.
+
+    The returned selection records the whole run's selection (`shard.run_selected`) so `merge`
+    can check that every case ended in exactly one shard's results.
+    """
+    index, total = shard
+    shards = partition(selection.selected, total, durations)
+    mine = shards[index - 1]
+    known = sum(1 for i in selection.selected if i in (durations or {}))
+    balance = f"history durations ({known} known)" if known else "case id hash"
+    line = (f"shard {index}/{total}: {len(mine)} of {len(selection.selected)} selected "
+            f"case(s), balanced by {balance}")
+    info = ShardInfo(index, total, tuple(selection.selected), selection.note, files_found,
+                     sources)
+    return replace(
+        selection,
+        selected=tuple(mine),
+        reasons={i: selection.reasons[i] for i in mine if i in selection.reasons},
+        note=f"{selection.note}; {line}" if selection.note else line,
+        shard=info,
+    )
+
+
+def add_shard_options(parser: argparse.ArgumentParser) -> None:
+    """`--shard I/N` and `--history FILE` for `run` and `demo` (None: not given, env may apply)."""
+    parser.add_argument("--shard", type=parse_shard, metavar="I/N",
+                        help="run only shard I of N of the selection (CI matrix); "
+                             "combine the shards' results with `merge`")
+    parser.add_argument("--history", metavar="FILE",
+                        help="history file (JSON lines): balances shards by past durations "
+                             "and gets this run's outcomes appended")

@@ -1,0 +1,159 @@
+"""Near-duplicate cases (seed 001: fuzzy-match a new scenario against the suite); pure, warnings.
+
+Two cases are near-duplicates when they have the same failure label and their similarity is at
+least the threshold (0.9). Similarity is the mean of two parts, each in [0, 1]: how alike the
+caller turns are (difflib's ratio over the normalized word sequence: one word changed in a short
+turn still scores high) and how alike the assertions are (Jaccard over the flattened assertion
+leaves). So the same caller words checked for something else, or other words checked the same
+way, are not duplicates. Fixtures, ids, owners and agent refs are left out on purpose: the same
+scenario recorded from two calls differs exactly there.
+
+Speed: cases are bucketed by failure label; within a bucket an exact prefix filter (the all-pairs
+similarity join) on the turn words only compares pairs that could reach the threshold, so a suite
+of a few thousand cases is checked in a fraction of a second instead of millions of comparisons.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gate.errors import Diagnostic
+from gate.models import LoadedCase
+
+THRESHOLD = 0.9
+# Synonyms of the seed taxonomy: the same failure type under two names is the same bucket.
+_LABEL_ALIASES = {"tool_selection": "wrong_tool", "tool_arguments": "wrong_tool_arguments"}
+_WORD = re.compile(r"\w+")
+_NO_TURNS = "t:<none>"  # so that two cases without turns can still be compared
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a case is about, normalized: its caller words in order, and its assertion leaves."""
+
+    words: tuple[str, ...]
+    assertions: frozenset[str]
+
+    @property
+    def word_bag(self) -> frozenset[str]:
+        """The words as a multiset (`word#n` for the n-th repeat): the prefix filter's sets."""
+        if not self.words:
+            return frozenset({_NO_TURNS})
+        return frozenset(_numbered(f"t:{w}" for w in self.words))
+
+
+def fingerprint(case: LoadedCase) -> Fingerprint:
+    """The fingerprint of a validated case."""
+    scenario = case.case.scenario
+    words = [w for turn in (scenario.caller_turns() if scenario else []) for w in _words(turn.text)]
+    assertions = case.case.assertions.model_dump(mode="json", exclude_none=True, by_alias=True,
+                                                 exclude={"evidence"})
+    return Fingerprint(tuple(words), frozenset(_numbered(_leaves(assertions, ""))))
+
+
+def _numbered(items: Iterator[str]) -> Iterator[str]:
+    seen: Counter[str] = Counter()
+    for item in items:
+        seen[item] += 1
+        yield f"{item}#{seen[item]}"
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def _leaves(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for item in value:  # order-insensitive: a reordered list is still a near-duplicate
+            yield from _leaves(item, f"{path}[]")
+    else:
+        text = value if isinstance(value, str) else json.dumps(value)
+        yield f"{path}={' '.join(_words(text)) or text}"
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    """|a ∩ b| / |a ∪ b| (1.0 for two empty sets)."""
+    union = len(a | b)
+    return len(a & b) / union if union else 1.0
+
+
+def similarity(a: Fingerprint, b: Fingerprint) -> float:
+    """Mean of the turn similarity (difflib ratio over words) and the assertions' Jaccard."""
+    turns = difflib.SequenceMatcher(None, a.words, b.words, autojunk=False).ratio()
+    return (turns + jaccard(a.assertions, b.assertions)) / 2
+
+
+def label_key(label: str) -> str:
+    """The bucket of a failure label: case-insensitive, synonyms folded."""
+    folded = label.strip().casefold()
+    return _LABEL_ALIASES.get(folded, folded)
+
+
+def near_duplicate_pairs(
+    prints: Sequence[Fingerprint], threshold: float = THRESHOLD
+) -> dict[int, tuple[int, float]]:
+    """For each fingerprint (by index), its most similar earlier one at or above `threshold`.
+
+    Exact: a mean of at least t needs a turn ratio of at least 2t - 1, and difflib's ratio is at
+    most the Dice coefficient of the word multisets, so the word bags must reach a Jaccard of
+    j = (2t - 1) / (3 - 2t); two bags that similar share a word among the first |x| - ceil(j|x|) + 1
+    of each, ordered rarest first. Only pairs sharing one are compared.
+    """
+    floor = max((2 * threshold - 1) / (3 - 2 * threshold), 0.0)
+    bags = [p.word_bag for p in prints]
+    frequency = Counter(w for bag in bags for w in bag)
+    index: dict[str, list[int]] = {}
+    best: dict[int, tuple[int, float]] = {}
+    for i, bag in enumerate(bags):
+        ordered = sorted(bag, key=lambda w: (frequency[w], w))
+        prefix = ordered[:len(ordered) - math.ceil(floor * len(ordered) - _EPSILON) + 1]
+        for j in sorted({j for w in prefix for j in index.get(w, ())}):
+            other = bags[j]
+            small, large = sorted((len(bag), len(other)))
+            if small < floor * large - _EPSILON:
+                continue  # the size gap alone rules the pair out
+            common = len(bag & other)
+            if common < floor * (len(bag) + len(other) - common) - _EPSILON:
+                continue  # so do the word bags: cheaper than difflib
+            score = similarity(prints[i], prints[j])
+            if score >= threshold - _EPSILON and score > best.get(i, (-1, -1.0))[1]:
+                best[i] = (j, score)
+        for word in prefix:
+            index.setdefault(word, []).append(i)
+    return best
+
+
+def near_duplicates(cases: Sequence[LoadedCase], threshold: float = THRESHOLD) -> list[Diagnostic]:
+    """A warning on each case that nearly duplicates an earlier one, naming the closest one."""
+    buckets: dict[str, list[LoadedCase]] = {}
+    for case in cases:
+        buckets.setdefault(label_key(case.case.source.failure_label), []).append(case)
+    warnings = []
+    for bucket in buckets.values():
+        if len(bucket) < 2:
+            continue
+        pairs = near_duplicate_pairs([fingerprint(c) for c in bucket], threshold)
+        warnings += [_warning(bucket[i], bucket[j], score) for i, (j, score) in pairs.items()]
+    return sorted(warnings, key=lambda d: (d.path, d.line, d.col))
+
+
+def _warning(case: LoadedCase, original: LoadedCase, score: float) -> Diagnostic:
+    label, other = case.case.source.failure_label, original.case.source.failure_label
+    same = label if label == other else f"{label} ≈ {other}"
+    shown = math.floor(score * 100 + _EPSILON) / 100  # never round 0.899 up to a "0.90" it isn't
+    line, col = case.locations.get("$", (case.line, 1))
+    return Diagnostic(case.file, line, col, "$",
+                      f"near-duplicate of {original.id} (same failure_label {same}, "
+                      f"similarity {shown:.2f})", severity="warning")
