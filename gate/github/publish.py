@@ -1,0 +1,321 @@
+"""Publish a finished run to GitHub: outputs, job summary, annotations, PR comment, issues.
+
+With gate/github/event.py, the only module that reads GITHUB_* variables. Publishing never
+changes the verdict: a GitHub API failure (a read-only fork token, an outage, a rate limit) is a
+`::warning::`. Only a broken setup is a PublishError (exit 1): a GITHUB_OUTPUT that cannot be
+written (steps after us would read missing outputs), a GITHUB_API_URL or GITHUB_REPOSITORY
+that cannot be right.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from gate.errors import InputError, PublishError
+from gate.github import workflow_commands as wc
+from gate.github.annotations import annotation_lines
+from gate.github.api import DEFAULT_API_URL, ApiPolicy, GitHubApiError, GitHubClient
+from gate.github.comment_sync import upsert_comment
+from gate.github.issues import sync_tracking_issues
+from gate.github.options import PublishOptions, publish_options
+from gate.github.pulls import PullRequest, find_pull, pull_request_of, workflow_run_url
+from gate.github.summary import SUMMARY_LIMIT, render_job_summary
+from gate.report.comment import ReportLinks, not_passing, render_comment
+from gate.report.text import one_line
+from gate.results import GateResult, Status
+
+DEFAULT_AUTHOR = "github-actions[bot]"
+AUTHOR_ENV = "VOICE_REGRESS_COMMENT_AUTHOR"
+WRITE_INTERVAL_ENV = "VOICE_REGRESS_GITHUB_WRITE_INTERVAL"
+SECRET_ENVS = ("VOICE_REGRESS_HARNESS_TOKEN", "VOICE_REGRESS_JUDGE_API_KEY", "OPENAI_API_KEY")
+_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+SUMMARY_MIN_ROOM = 4096  # bytes: below this, a summary would be only a cut-off stub
+FORK_HELP = ("Publish from a separate workflow triggered by workflow_run, which gets a token "
+             "that can write; see 'Fork pull requests' in the voice-regress-gate README.")
+ClientFactory = Callable[[str, str | None, ApiPolicy], GitHubClient]
+
+
+@dataclass(frozen=True)
+class GitHubEnv:
+    """What the runner's environment says about this run."""
+
+    actions: bool
+    repository: str | None = None
+    api_url: str = DEFAULT_API_URL
+    server_url: str = "https://github.com"
+    token: str | None = field(default=None, repr=False)
+    run_url: str | None = None
+    event_name: str = ""
+    sha: str | None = None
+    workspace: str | None = None
+    output_path: str | None = None
+    summary_path: str | None = None
+    pull_request: PullRequest | None = None
+    event_problem: str | None = None  # why the event payload could not be read
+    author: str = DEFAULT_AUTHOR
+    write_interval_s: float = 1.0
+
+
+def github_env(environ: Mapping[str, str]) -> GitHubEnv:
+    """Read GITHUB_* (and the event payload); PublishError only for impossible values."""
+    def get(name: str) -> str | None:
+        return environ.get(name, "").strip() or None
+
+    actions = (get("GITHUB_ACTIONS") or "").lower() == "true"
+    repository, server = get("GITHUB_REPOSITORY"), (get("GITHUB_SERVER_URL") or
+                                                    "https://github.com").rstrip("/")
+    if actions and repository and not _REPO.fullmatch(repository):
+        raise PublishError(f"GITHUB_REPOSITORY: expected owner/name, got {one_line(repository)!r}")
+    payload, problem = _payload(get("GITHUB_EVENT_PATH")) if actions else ({}, None)
+    event_name = get("GITHUB_EVENT_NAME") or ""
+    run_id = get("GITHUB_RUN_ID")
+    run_url = f"{server}/{repository}/actions/runs/{run_id}" if repository and run_id else None
+    if event_name == "workflow_run":  # the run that made the results, logs and artifacts
+        run_url = workflow_run_url(payload) or run_url
+    return GitHubEnv(
+        actions=actions, repository=repository,
+        api_url=(get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"), server_url=server,
+        token=get("GITHUB_TOKEN"), run_url=run_url, event_name=event_name, sha=get("GITHUB_SHA"),
+        workspace=get("GITHUB_WORKSPACE"), output_path=get("GITHUB_OUTPUT"),
+        summary_path=get("GITHUB_STEP_SUMMARY"),
+        pull_request=pull_request_of(event_name, payload, repository),
+        event_problem=problem, author=get(AUTHOR_ENV) or DEFAULT_AUTHOR,
+        write_interval_s=_interval(get(WRITE_INTERVAL_ENV)))
+
+
+def output_values(gate: GateResult, junit: str | None, results: str | None,
+                  comment_url: str) -> dict[str, str]:
+    """The step outputs, as strings (action.yml documents each)."""
+    return {
+        "verdict": gate.verdict, "selected": str(len(gate.selection.selected)),
+        "passed": str(gate.count(Status.PASS)), "failed": str(gate.count(Status.FAIL)),
+        "errored": str(gate.count(Status.ERROR)),
+        "inconclusive": str(gate.count(Status.INCONCLUSIVE)),
+        "skipped": str(gate.count(Status.SKIPPED)),
+        "deferred": str(len(gate.selection.deferred)),
+        "junit-path": junit or "", "results-path": results or "", "comment-url": comment_url,
+    }
+
+
+class Publisher:
+    """Publishes one run; `log_group` folds the progress lines, `publish` does the rest."""
+
+    def __init__(self, options: PublishOptions, environ: Mapping[str, str], out: TextIO, *,
+                 client_factory: ClientFactory | None = None) -> None:
+        self.options, self.out = options, out
+        self.env = github_env(environ)
+        self._secrets = [environ[n] for n in SECRET_ENVS if len(environ.get(n, "").strip()) > 3]
+        self._client_factory = client_factory or _default_client
+        if self.env.actions and self._needs_api():
+            GitHubClient(self.env.api_url).close()  # a bad GITHUB_API_URL fails before the run
+
+    @contextlib.contextmanager
+    def log_group(self, title: str) -> Iterator[None]:
+        """Fold what is printed inside into one log group, with workflow commands stopped."""
+        if not self.env.actions:
+            yield
+            return
+        for secret in self._secrets:
+            self._print(wc.add_mask(secret))
+        self._secrets = []
+        self._print(wc.group(title))
+        try:
+            with self.untrusted_output():
+                yield
+        finally:
+            self._print(wc.endgroup())
+
+    @contextlib.contextmanager
+    def untrusted_output(self) -> Iterator[None]:
+        """Stop workflow commands while agent text is printed (`##[…]` works mid-line)."""
+        if not self.env.actions:
+            yield
+            return
+        token = wc.new_token()
+        self._print(wc.stop_commands(token))
+        try:
+            yield
+        finally:
+            self._print(wc.resume_commands(token))
+
+    def publish(self, gate: GateResult, *, junit: str | None = None,
+                results: str | None = None) -> None:
+        """Annotations, job summary, comment, issues (on GitHub Actions), then the outputs."""
+        comment_url = ""
+        if self.env.actions:
+            links = self._links()
+            for line in annotation_lines(gate, self.options.annotations_limit,
+                                         self.env.workspace):
+                self._print(line)
+            if self.options.job_summary:
+                self._write_summary(gate, links)
+            with contextlib.ExitStack() as stack:
+                client = _Lazy(lambda: stack.enter_context(self._client()))
+                comment_url = self._guard("the PR comment", lambda: self._comment(
+                    gate, links, client)) or ""
+                if self.env.event_name == "schedule":
+                    self._guard("tracking issues", lambda: self._issues(gate, links, client))
+        if self.env.output_path:
+            self._write_outputs(output_values(gate, junit, results, comment_url))
+
+    # --- the pieces ---------------------------------------------------------------------
+
+    def _needs_api(self) -> bool:
+        pr_comment = self.env.pull_request is not None and self.options.comment_mode != "off"
+        return pr_comment or self.env.event_name == "schedule"
+
+    def _links(self) -> ReportLinks:
+        pr = self.env.pull_request
+        commit = (pr.head_sha if pr else None) or self.env.sha
+        base = (f"{self.env.server_url}/{self.env.repository}/blob/{commit}/"
+                if self.env.repository and commit else None)
+        return ReportLinks(self.env.run_url, base, commit, self.env.workspace)
+
+    def _client(self) -> GitHubClient:
+        policy = ApiPolicy(write_interval_s=self.env.write_interval_s)
+        return self._client_factory(self.env.api_url, self.env.token, policy)
+
+    def _comment(self, gate: GateResult, links: ReportLinks, client: _Lazy) -> str | None:
+        pr, mode = self.env.pull_request, self.options.comment_mode
+        if mode == "off" or pr is None:
+            return None
+        if pr.read_only:
+            self._warn("this pull request comes from a fork, so its GITHUB_TOKEN is read-only "
+                       "and the PR comment is skipped; the job summary and the annotations "
+                       f"have the results. {FORK_HELP}")
+            return None
+        if not self._can_call("the PR comment"):
+            return None
+        if pr.number is None and pr.head_label is None:
+            self._warn(f"the event names no pull request ({self.env.event_problem or 'no number'})"
+                       "; the PR comment is skipped")
+            return None
+        number = pr.number or find_pull(client.get(), self.env.repository or "", pr)
+        if number is None:
+            self._warn("no open pull request matches this workflow_run "
+                       f"({one_line(pr.head_label or '?')} at {pr.head_sha or '?'}); "
+                       "the PR comment is skipped")
+            return None
+        body = render_comment(gate, self.options.comment_key, links)
+        outcome = upsert_comment(client.get(), self.env.repository or "", number,
+                                 key=self.options.comment_key, body=body, mode=mode,
+                                 failing=bool(not_passing(gate)) or gate.verdict == "fail",
+                                 author=self.env.author)
+        if outcome.note and outcome.action in ("created", "updated"):
+            self._warn(outcome.note)
+        return outcome.comment.url if outcome.comment else None
+
+    def _issues(self, gate: GateResult, links: ReportLinks, client: _Lazy) -> None:
+        if not self._can_call("tracking issues"):
+            return
+        actions = sync_tracking_issues(client.get(), self.env.repository or "", gate, links,
+                                       self.env.author)
+        skipped = [a.case_id for a in actions if a.action == "not-opened"]
+        if skipped:
+            self._warn(f"{len(skipped)} failing case(s) got no tracking issue (at most a few are "
+                       f"opened per run): {', '.join(one_line(s, 100) for s in skipped[:10])}")
+
+    def _can_call(self, what: str) -> bool:
+        if not self.env.repository:
+            self._warn(f"GITHUB_REPOSITORY is not set: {what} skipped")
+            return False
+        if not self.env.token:
+            self._warn(f"no GitHub token (GITHUB_TOKEN): {what} skipped; give the action "
+                       "`github-token` (the default is the job's token) or set comment-mode off")
+            return False
+        return True
+
+    def _guard(self, what: str, action: Callable[[], str | None]) -> str | None:
+        try:
+            return action()
+        except GitHubApiError as exc:
+            hint = ""
+            if exc.forbidden:
+                hint = (" The token may not write here: grant `pull-requests: write` (comment) "
+                        f"or `issues: write` (tracking issues). On fork PRs: {FORK_HELP}")
+            self._warn(f"{what} could not be published: {exc}.{hint}")
+            return None
+
+    def _write_summary(self, gate: GateResult, links: ReportLinks) -> None:
+        path = self.env.summary_path
+        if not path:
+            return
+        try:
+            room = SUMMARY_LIMIT - (Path(path).stat().st_size if Path(path).exists() else 0)
+            if room < SUMMARY_MIN_ROOM:
+                self._warn("the job summary is full (1 MiB per step); ours is left out")
+                return
+            with open(path, "a", encoding="utf-8") as file:
+                file.write(render_job_summary(gate, links, room))
+        except OSError as exc:
+            self._warn(f"cannot write the job summary {path}: {exc.strerror or exc}")
+
+    def _write_outputs(self, values: Mapping[str, str]) -> None:
+        path = self.env.output_path or ""
+        text = "".join(wc.file_command_entry(k, v, wc.new_delimiter()) for k, v in values.items())
+        try:
+            with open(path, "a", encoding="utf-8") as file:
+                file.write(text)
+        except OSError as exc:
+            raise PublishError(f"cannot write the step outputs to GITHUB_OUTPUT={path}: "
+                               f"{exc.strerror or exc}") from None
+
+    def _warn(self, message: str) -> None:
+        self._print(wc.warning(f"voice-regress-gate: {message}"))
+
+    def _print(self, line: str) -> None:
+        print(line, file=self.out, flush=True)
+
+
+def publisher_for(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> Publisher:
+    """The publisher of a `run`/`demo`/`merge`: its flags and environment (checked now)."""
+    return Publisher(publish_options(args, environ), environ, out)
+
+
+def no_publisher(out: TextIO) -> Publisher:
+    """A publisher that publishes nothing (no GitHub environment)."""
+    return Publisher(PublishOptions(), {}, out)
+
+
+class _Lazy:
+    """The API client, created on first use (runs that publish nothing make no client)."""
+
+    def __init__(self, make: Callable[[], GitHubClient]) -> None:
+        self._make = make
+        self._client: GitHubClient | None = None
+
+    def get(self) -> GitHubClient:
+        if self._client is None:
+            self._client = self._make()
+        return self._client
+
+
+def _default_client(api_url: str, token: str | None, policy: ApiPolicy) -> GitHubClient:
+    return GitHubClient(api_url, token, policy=policy)
+
+
+def _payload(path: str | None) -> tuple[dict[str, Any], str | None]:
+    if not path:
+        return {}, "GITHUB_EVENT_PATH is not set"
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return {}, f"cannot read the event file {path}: {exc}"
+    return (data, None) if isinstance(data, dict) else ({}, f"{path} is not a JSON object")
+
+
+def _interval(text: str | None) -> float:
+    try:
+        value = float(text) if text is not None else 1.0
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60:  # also refuses NaN and infinity, which would park the job
+        raise InputError(f"{WRITE_INTERVAL_ENV}: expected 0 to 60 seconds, got {text!r}")
+    return value
