@@ -16,7 +16,11 @@ from gate.verdicts import FAIL_ON
 ISSUES_URL = "https://github.com/org/voice-regress-gate/issues"
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by `run` and `demo`; None means 'not given' so env/defaults can apply."""
+    from gate.changes import add_selection_options
+    from gate.github.options import add_publish_options
+    from gate.rejudge import add_judge_options
     from gate.selection import TIERS
+    from gate.shard import add_shard_options
 
     add = parser.add_argument
     add("--tier", choices=TIERS, help="which cases run (default: auto)")
@@ -29,11 +33,20 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     add("--junit", metavar="FILE", help="write JUnit XML here")
     add("--results", metavar="FILE", help="write the results JSON here")
     add("--evidence-dir", metavar="DIR", help="write evidence of failing runs here")
+    add_shard_options(parser)
+    add_selection_options(parser)
+    add_judge_options(parser)
+    add_publish_options(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree: validate, run, demo, reference-harness."""
+    from gate.changes import add_select_parser
+    from gate.history import add_history_parser
+    from gate.lifecycle import add_lifecycle_parser
+    from gate.merge import add_merge_parser
     from gate.reference import BUGS
+    from gate.rejudge import add_judge_commands
 
     parser = argparse.ArgumentParser(prog="voice-regress-gate", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -42,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="validate case files; exit 0 or 2")
     validate.add_argument("paths", nargs="*", metavar="PATH", help="case files or directories")
+    validate.add_argument("--config", metavar="FILE", help="gate config to validate and use")
 
     run = sub.add_parser("run", help="select → dispatch → evaluate → report")
     run.add_argument("--harness-url", help="harness base URL, or builtin[:BUG,…]")
@@ -58,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--host", default="127.0.0.1")
     ref.add_argument("--port", type=int, default=8765)
     ref.add_argument("--bug", action="append", choices=BUGS, default=[], help="plant a regression")
+    add_merge_parser(sub)
+    add_select_parser(sub)
+    add_history_parser(sub)
+    add_lifecycle_parser(sub)
+    add_judge_commands(sub)
     return parser
 
 
@@ -92,6 +111,9 @@ def main(
     except KeyboardInterrupt:
         print("voice-regress-gate: interrupted", file=err)
         return 130
+    except BrokenPipeError:
+        # `… | head` closed our output: the report was not read, so this is not a pass.
+        return 1
     except Exception as exc:
         if args.debug:
             raise

@@ -13,32 +13,44 @@ from pathlib import Path
 from typing import TextIO
 
 from gate import __version__
+from gate.changes import select_for_settings
+from gate.config import GateConfig, discover, load_with_config
 from gate.dispatch import Dispatcher, DispatchSettings, make_client
 from gate.errors import CaseFileError, HarnessError, InputError, PublishError
-from gate.loader import LoadResult, load_cases
+from gate.github.publish import Publisher, no_publisher, publisher_for
+from gate.history import append_run_history, history_command, history_durations
+from gate.judge_scorer import open_run_judge, plan_run, spent
+from gate.lifecycle import lifecycle_command
+from gate.loader import LoadResult
+from gate.merge import merge_command
 from gate.models import LoadedCase
 from gate.reference import BUGS
 from gate.reference.server import running_harness, serve
+from gate.rejudge import judge_check_command, rejudge_command
 from gate.report.console import progress_line, render_summary
 from gate.report.evidence import evidence_files
 from gate.report.junit import render_junit
-from gate.report.results_file import render_results
+from gate.report.results_file import render_results, results_dict
 from gate.results import CaseResult, GateResult, Selection
 from gate.runner import Runner, unfinished
-from gate.selection import select_cases
+from gate.selection import render_selection
 from gate.settings import RunSettings, resolve
+from gate.shard import shard_selection
+from gate.similarity import near_duplicates
 from gate.verdicts import gate_verdict
 
 Command = Callable[[argparse.Namespace, Mapping[str, str], TextIO, TextIO], int]
 EXAMPLES = Path("examples/cases")
 
 
-def _load(paths: Sequence[str], err: TextIO) -> LoadResult:
+def _load(paths: Sequence[str], err: TextIO, config: GateConfig | None = None) -> LoadResult:
     """Load and validate; warnings are printed, any error stops the run with exit 2."""
-    loaded = load_cases(paths)
+    loaded = load_with_config(paths, config)
     for diagnostic in loaded.diagnostics:
         if diagnostic.severity != "error":
             print(diagnostic, file=err)
+    for diagnostic in near_duplicates(loaded.cases):  # warnings only: a human decides
+        print(diagnostic, file=err)
     if loaded.errors:
         raise CaseFileError(loaded.errors)
     return loaded
@@ -47,10 +59,11 @@ def _load(paths: Sequence[str], err: TextIO) -> LoadResult:
 def validate_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
                      err: TextIO) -> int:
     """`validate PATH…`: every problem in every file, exit 0 or 2."""
-    paths = args.paths or environ.get("VOICE_REGRESS_CASES", "").split()
+    config = discover(args.config, environ)  # a bad gate config fails validation too
+    paths = args.paths or environ.get("VOICE_REGRESS_CASES", "").split() or config.case_roots()
     if not paths:
         raise InputError("no case paths: pass PATH… (or set VOICE_REGRESS_CASES)")
-    loaded = _load(paths, err)
+    loaded = _load(paths, err, config)
     if not loaded.files:
         raise InputError(f"no case files (*.yaml, *.yml) found under {' '.join(paths)}")
     print(f"{len(loaded.cases)} case(s) in {len(loaded.files)} file(s) are valid", file=out)
@@ -75,7 +88,9 @@ async def _dispatch(settings: RunSettings, url: str, cases: list[LoadedCase],
                     runner: Runner) -> list[CaseResult]:
     config = DispatchSettings(harness_url=url, token=settings.token, timeout_s=settings.timeout,
                               retries=settings.retries)
-    async with make_client(config, concurrency=settings.concurrency) as client:
+    async with (make_client(config, concurrency=settings.concurrency) as client,
+                open_run_judge(settings) as judge):
+        runner.judge = judge
         dispatcher = Dispatcher(config, client)
         try:
             await dispatcher.check_health()
@@ -98,7 +113,8 @@ def _write_reports(gate: GateResult, settings: RunSettings) -> None:
     if settings.junit:
         _write(settings.junit, render_junit(gate))
     if settings.results:
-        _write(settings.results, render_results(gate, __version__))
+        _write(settings.results, render_results(gate, __version__,
+                                                record_runs=settings.record_runs))
     if settings.evidence_dir:
         # Every case: a passing case may still have a failing trial worth keeping.
         for result in gate.cases:
@@ -110,21 +126,33 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _none_selected(selection: Selection) -> str:
+    """Why a run with case files selected none (the selection note, printed above, has more)."""
+    if selection.changed_paths is not None:
+        return "no case is affected by this change"
+    return f"no case belongs to tier {selection.tier}"
+
+
 def _finish(settings: RunSettings, loaded: LoadResult, selection: Selection,
             results: list[CaseResult], abort: str | None, started: tuple[str, float]) -> GateResult:
     verdict = gate_verdict(results, fail_on=settings.fail_on, fail_on_empty=settings.fail_on_empty,
                            files_found=len(loaded.files), sources=" ".join(settings.cases),
-                           abort_reason=abort)
+                           abort_reason=abort, none_selected=_none_selected(selection))
     return GateResult(verdict.verdict, verdict.reason, tuple(results), selection,
                       settings.fail_on, started[0], _now(), round(time.monotonic() - started[1], 3),
-                      verdict.blocking_failures)
+                      verdict.blocking_failures, abort)
 
 
-def execute_run(settings: RunSettings, out: TextIO, err: TextIO) -> int:
-    """select → dispatch → evaluate → report; returns the gate's exit code."""
+def execute_run(settings: RunSettings, out: TextIO, err: TextIO,
+                publisher: Publisher | None = None) -> int:
+    """select → dispatch → evaluate → report (→ publish); returns the gate's exit code."""
+    publisher = publisher or no_publisher(out)
     started = (_now(), time.monotonic())
-    loaded = _load(settings.cases, err)
-    selection = select_cases(loaded.cases, settings.tier)
+    loaded = _load(settings.cases, err, settings.config)
+    selection = select_for_settings(loaded.cases, settings)
+    if settings.shard:  # a case outside this shard is simply not selected by it
+        selection = shard_selection(selection, settings.shard, history_durations(settings.history),
+                                    files_found=len(loaded.files), sources=" ".join(settings.cases))
     cases = [c for c in loaded.cases if c.id in set(selection.selected)]
     done: list[CaseResult] = []
 
@@ -133,25 +161,33 @@ def execute_run(settings: RunSettings, out: TextIO, err: TextIO) -> int:
         print(progress_line(len(done), len(cases), result), file=out, flush=True)
 
     runner = Runner(concurrency=settings.concurrency, trials=settings.trials, on_done=progress)
+    budget, preview = plan_run(settings, cases, runner.planned_trials)  # judge flags checked
+    print(preview, file=out, flush=True)
     interrupted = False
     try:
-        with _harness(settings.harness_url) as url:
+        with publisher.log_group(f"voice-regress-gate: {len(cases)} case(s)"), \
+                _harness(settings.harness_url) as url:
             results = asyncio.run(_dispatch(settings, url, cases, runner)) if cases else []
     except KeyboardInterrupt:
         interrupted = True
         results = unfinished(cases, runner, "interrupted before it finished")
     gate = _finish(settings, loaded, selection, results, runner.abort_reason, started)
+    gate = replace(gate, budget=spent(budget, results, runner.judge))
     _write_reports(gate, settings)
-    print(render_summary(gate), file=out)
+    if settings.history:
+        append_run_history(settings.history, results_dict(gate, __version__), err)
+    with publisher.untrusted_output():
+        print(render_summary(gate), file=out)
     if interrupted:
         raise KeyboardInterrupt
+    publisher.publish(gate, junit=settings.junit, results=settings.results)
     return 0 if gate.verdict == "pass" else 1
 
 
 def run_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
                 err: TextIO) -> int:
     """`run`: the gate."""
-    return execute_run(resolve(args, environ), out, err)
+    return execute_run(resolve(args, environ), out, err, publisher_for(args, environ, out))
 
 
 def demo_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
@@ -164,7 +200,17 @@ def demo_command(args: argparse.Namespace, environ: Mapping[str, str], out: Text
         args.cases = [str(EXAMPLES)]
     args.harness_url = "builtin" + (":" + ",".join(args.bug) if args.bug else "")
     settings = resolve(args, environ)
-    return execute_run(replace(settings, harness_url=args.harness_url), out, err)
+    return execute_run(replace(settings, harness_url=args.harness_url), out, err,
+                       publisher_for(args, environ, out))
+
+
+def select_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
+                   err: TextIO) -> int:
+    """`select`: which cases the change selects and why; no harness call."""
+    settings = resolve(args, environ, need_harness=False)
+    selection = select_for_settings(_load(settings.cases, err, settings.config).cases, settings)
+    print(render_selection(selection, args.format), file=out)
+    return 0
 
 
 def reference_harness_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
@@ -179,4 +225,10 @@ COMMAND_BY_NAME: dict[str, Command] = {
     "run": run_command,
     "demo": demo_command,
     "reference-harness": reference_harness_command,
+    "merge": merge_command,
+    "select": select_command,
+    "history": history_command,
+    "lifecycle": lifecycle_command,
+    "rejudge": rejudge_command,
+    "judge-check": judge_check_command,
 }

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # The seed's failure taxonomy; a label outside it is allowed but warned about.
 FAILURE_LABELS = (
@@ -127,6 +127,14 @@ class JudgedAssertion(_Strict):
     criterion: Annotated[str, Field(min_length=1)]
     votes: Annotated[int, Field(ge=1)] | None = None
     examples: JudgedExamples | None = None
+
+    @field_validator("votes")
+    @classmethod
+    def _odd_votes(cls, votes: int | None) -> int | None:
+        # A majority of an even number of votes can tie: that is an input error, not a verdict.
+        if votes is not None and votes % 2 == 0:
+            raise ValueError(f"votes must be odd (a tie cannot be broken), got {votes}")
+        return votes
 
 
 class EvidencePolicy(_Strict):

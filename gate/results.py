@@ -167,6 +167,18 @@ class CaseResult:
 
 
 @dataclass(frozen=True)
+class ShardInfo:
+    """This run is shard `index`/`total` (`--shard I/N`), with what `merge` needs for the whole."""
+
+    index: int
+    total: int
+    run_selected: tuple[str, ...]  # the whole run's selection, in order, before it was cut
+    run_note: str  # the selection note before the shard line was added
+    files_found: int  # for the empty-run rule of the merged verdict
+    sources: str  # the case paths, as the empty-run reason names them
+
+
+@dataclass(frozen=True)
 class Selection:
     """Which cases run and why; `deferred` cases are listed, never dropped silently."""
 
@@ -177,6 +189,18 @@ class Selection:
     considered: int = 0
     changed_paths: tuple[str, ...] | None = None
     note: str = ""
+    shard: ShardInfo | None = None  # set by `--shard I/N`: `selected` is this shard's part
+
+
+@dataclass(frozen=True)
+class CallBudget:
+    """Upper bounds stated before dispatch, and what the run actually spent."""
+
+    harness_runs_max: int
+    judge_calls_max: int
+    harness_runs: int = 0  # trials dispatched
+    judge_calls: int = 0  # votes asked of the judge (a vote's retries count once)
+    judge_cached: int = 0  # votes answered from the verdict cache
 
 
 @dataclass(frozen=True)
@@ -192,6 +216,8 @@ class GateResult:
     finished_at: str
     wall_s: float = 0.0
     blocking_failures: tuple[str, ...] = ()
+    abort_reason: str | None = None  # the run stopped (credentials refused…): it fails anyway
+    budget: CallBudget | None = None  # cost preview and what was spent (run, rejudge)
 
     @property
     def harness_calls(self) -> int:

@@ -33,6 +33,12 @@ class Dispatcher(Protocol):
     async def run(self, case: LoadedCase, trial: int) -> Dispatched: ...
 
 
+class TrialJudge(Protocol):
+    """Scores a trial's judged assertions (gate.judge_scorer.Judge)."""
+
+    async def complete(self, case: LoadedCase, trial: TrialResult) -> TrialResult: ...
+
+
 @dataclass
 class Runner:
     """Runs cases and keeps every finished CaseResult, so an interrupt loses nothing finished."""
@@ -42,6 +48,7 @@ class Runner:
     on_done: Callable[[CaseResult], None] = lambda _result: None
     finished: dict[str, CaseResult] = field(default_factory=dict)
     abort_reason: str | None = None
+    judge: TrialJudge | None = None  # scores judged assertions; None: they stay skipped
 
     async def run_all(
         self, cases: Sequence[LoadedCase], dispatcher: Dispatcher
@@ -72,8 +79,9 @@ class Runner:
                     # 401/403 or a wrong protocol: every further call would fail the same way.
                     self.abort_reason = str(exc)
                     break
-            done.append(evaluate_trial(case, len(done) + 1, out.run, out.error,
-                                       calls=out.calls, duration_s=out.duration_s))
+            trial = evaluate_trial(case, len(done) + 1, out.run, out.error,
+                                   calls=out.calls, duration_s=out.duration_s)
+            done.append(await self.judge.complete(case, trial) if self.judge else trial)
             if tally_trials(done, planned, threshold).decided:
                 break
         self._finish(case, done, planned)

@@ -1,16 +1,22 @@
-"""Resolve run settings: flags, then `VOICE_REGRESS_*` environment, then defaults."""
+"""Resolve run settings: flags, then `VOICE_REGRESS_*` environment, then the gate config, then
+defaults."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate.errors import InputError
 
+if TYPE_CHECKING:
+    from gate.config import GateConfig
+    from gate.github.event import ChangeContext
+
 ENV_PREFIX = "VOICE_REGRESS_"
 TOKEN_ENV = "VOICE_REGRESS_HARNESS_TOKEN"
+JUDGE_KEY_ENVS = ("VOICE_REGRESS_JUDGE_API_KEY", "OPENAI_API_KEY")  # first one set wins
 BOOLEANS = {"true": True, "false": False}
 
 
@@ -42,6 +48,15 @@ def seconds(text: str) -> float:
     return value
 
 
+def odd_int(text: str) -> int:
+    # Judge votes: a majority of an even number can tie.
+    value = positive_int(text)
+    if value % 2 == 0:
+        raise argparse.ArgumentTypeError(f"expected an odd number (a tie cannot be broken), "
+                                         f"got {value}")
+    return value
+
+
 
 
 @dataclass(frozen=True)
@@ -60,7 +75,21 @@ class RunSettings:
     junit: str | None = None
     results: str | None = None
     evidence_dir: str | None = None
+    shard: tuple[int, int] | None = None  # --shard I/N (1-based)
+    history: str | None = None  # history file: feeds shard balancing, gets this run appended
+    judge_url: str | None = None  # OpenAI-compatible base URL, e.g. https://api.openai.com/v1
+    judge_model: str | None = None  # a pinned (dated) model id
+    votes: int | None = None  # --votes overrides every judged assertion's own `votes`
+    cache_dir: str | None = None  # verdict cache; None: no cache
+    require_calibration: bool = False  # judged assertions need ≥ 80% agreement with examples
+    record_runs: bool = True  # the results file keeps every trial's run, for `rejudge`
+    judge_api_key: str | None = field(default=None, repr=False)  # never printed
     token: str | None = field(default=None, repr=False)  # never printed
+    config: GateConfig | None = None  # .voice-regress.yml (or --config); None: no config
+    changed_files: str | None = None  # --changed-files FILE, or - for standard input
+    base: str | None = None  # --base SHA: select by `git diff base...head`
+    head: str | None = None  # --head SHA (default HEAD)
+    context: ChangeContext | None = None  # the GitHub event's change; None outside Actions
 
 
 def _from_env(name: str, environ: Mapping[str, str], convert: Callable[[str], Any]) -> Any:
@@ -83,9 +112,13 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
     return convert
 
 
-def resolve(args: argparse.Namespace, environ: Mapping[str, str]) -> RunSettings:
+def resolve(args: argparse.Namespace, environ: Mapping[str, str], *,
+            need_harness: bool = True) -> RunSettings:
     """Merge flags over environment over defaults; bad environment values are input errors."""
+    from gate.config import config_defaults, discover
+    from gate.github.event import change_context
     from gate.selection import TIERS
+    from gate.shard import parse_shard
     from gate.verdicts import FAIL_ON
 
     converters: dict[str, Callable[[str], Any]] = {
@@ -94,6 +127,10 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str]) -> RunSettings
         "fail_on": _choice(FAIL_ON), "fail_on_empty": parse_bool, "junit": str, "results": str,
         "evidence_dir": str,
     }
+    converters |= {"shard": parse_shard, "history": str}
+    converters |= {"changed_files": str, "base": str, "head": str}
+    converters |= {"judge_url": str, "judge_model": str, "votes": odd_int, "cache_dir": str,
+                   "require_calibration": parse_bool, "record_runs": parse_bool}
     values: dict[str, Any] = {}
     for name, convert in converters.items():
         value = getattr(args, name, None)
@@ -101,14 +138,22 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str]) -> RunSettings
             value = _from_env(name, environ, convert)
         if value is not None:
             values[name] = value
+    config = discover(getattr(args, "config", None), environ)
+    values = config_defaults(config, converters) | values
     cases = list(getattr(args, "cases", None) or [])
     if not cases and environ.get(ENV_PREFIX + "CASES", "").strip():
         cases = environ[ENV_PREFIX + "CASES"].split()
+    cases = cases or config.case_roots()
     if not cases:
-        raise InputError("no case paths: pass --cases PATH (or set VOICE_REGRESS_CASES)")
-    if "harness_url" not in values:
+        raise InputError("no case paths: pass --cases PATH (or set VOICE_REGRESS_CASES, or "
+                         "cases: in .voice-regress.yml)")
+    if "harness_url" not in values and need_harness:
         raise InputError("no harness: pass --harness-url URL (or builtin for the reference one)")
+    values.setdefault("harness_url", "")  # rejudge and judge-check never call a harness
     if values.get("retries", 0) < 0:
         raise InputError(f"--retries must be ≥ 0, got {values['retries']}")
     token = environ.get(TOKEN_ENV, "").strip() or None
-    return RunSettings(cases=cases, token=token, **values)
+    judge_key = next((environ[k].strip() for k in JUDGE_KEY_ENVS if environ.get(k, "").strip()),
+                     None)
+    return RunSettings(cases=cases, token=token, judge_api_key=judge_key, config=config,
+                       context=change_context(environ), **values)

@@ -115,8 +115,12 @@ def gate_verdict(
     files_found: int,
     sources: str,
     abort_reason: str | None = None,
+    none_selected: str = "no case is affected by this change",
 ) -> Verdict:
-    """Pass or fail for the whole run; an aborted or (by default) empty run never passes."""
+    """Pass or fail for the whole run; an aborted or (by default) empty run never passes.
+
+    `none_selected` is the reason given when case files exist but the selection picked none.
+    """
     if abort_reason:
         return Verdict("fail", abort_reason)
     empty = _empty_reason(cases, files_found, sources)
@@ -130,7 +134,7 @@ def gate_verdict(
     if empty:
         return Verdict("pass", f"{empty}; allowed by --fail-on-empty false")
     if not cases:
-        return Verdict("pass", "no case is affected by this change")
+        return Verdict("pass", none_selected)
     passed = sum(c.status is Status.PASS for c in cases)
     other = len(cases) - passed
     tail = f"; {other} non-blocking case(s) did not pass" if other else ""

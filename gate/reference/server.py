@@ -25,6 +25,11 @@ class _Server(ThreadingHTTPServer):
         self.harness = harness
         super().__init__((host, port), _Handler)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up (the gate stopping mid-run) is not the harness's error; the
+        # stdlib default would print a traceback into the gate's output.
+        return
+
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]

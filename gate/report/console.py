@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gate.report.evidence import trial_split
 from gate.report.text import one_line
-from gate.results import CaseResult, GateResult, Status
+from gate.results import CallBudget, CaseResult, GateResult, Status
 
 STATE_ORDER = (Status.PASS, Status.FAIL, Status.ERROR, Status.INCONCLUSIVE, Status.SKIPPED)
 NOT_PASSING = (Status.FAIL, Status.ERROR, Status.INCONCLUSIVE)
@@ -57,10 +57,24 @@ def render_summary(gate: GateResult) -> str:
         blocks.append(_deferred(gate))
     blocks.append([
         f"Harness calls: {gate.harness_calls}",
+        *_budget_lines(gate.budget),
         f"Wall time: {format_duration(gate.wall_s)}",
     ])
     blocks.append([verdict_line(gate)])
     return "\n\n".join("\n".join(block) for block in blocks if block)
+
+
+def _budget_lines(budget: CallBudget | None) -> list[str]:
+    """What was spent against the plan announced before dispatch (early stop shows as saved)."""
+    if budget is None:
+        return []
+    lines = [f"Harness runs: {budget.harness_runs} of at most {budget.harness_runs_max}"]
+    if budget.judge_calls_max or budget.judge_calls:
+        saved = budget.judge_calls_max - budget.judge_calls - budget.judge_cached
+        lines.append(f"Judge calls: {budget.judge_calls} of at most {budget.judge_calls_max} "
+                     f"({budget.judge_cached} answered from the cache, {max(saved, 0)} saved by "
+                     "early stop)")
+    return lines
 
 
 def verdict_line(gate: GateResult) -> str:

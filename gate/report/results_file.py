@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 from gate.errors import InputError
 from gate.report.text import clean, json_safe
-from gate.results import AssertionOutcome, CaseResult, GateResult, Selection, Status, TrialResult
+from gate.results import (
+    AssertionOutcome,
+    CaseResult,
+    GateResult,
+    HarnessRun,
+    Selection,
+    ShardInfo,
+    Status,
+    TrialResult,
+)
 
+RUN_EVENT_TYPES = ("message", "handoff", "tool_call")  # what a shard keeps of a run
+RECORDED_RUN_LIMIT = 1_000_000  # characters of one recorded run (`record_runs`)
 SCHEMA = "voice-regress-results/v1"
 SCHEMA_PREFIX = "voice-regress-results/"
 REQUIRED_KEYS = ("schema", "verdict", "selection", "cases")
 
 
-def results_dict(gate: GateResult, gate_version: str) -> dict[str, Any]:
+def results_dict(gate: GateResult, gate_version: str, *,
+                 record_runs: bool = False) -> dict[str, Any]:
     """The results file as plain JSON data (schema `voice-regress-results/v1`).
 
     Shape (every key always present unless marked `?`; strings are cleaned of control and
@@ -27,19 +40,31 @@ def results_dict(gate: GateResult, gate_version: str) -> dict[str, Any]:
          "counts": {"pass", "fail", "error", "inconclusive", "skipped", "total": int},
          "selection": {"tier": str, "reasons": {case_id: trigger reason},
                        "selected": [case_id], "deferred": [{"id", "why"}],
-                       "considered": int, "changed_paths": [str] | null, "note": str},
+                       "considered": int, "changed_paths": [str] | null, "note": str,
+                       "shard"?: {"index": int, "total": int, "run_selected": [case_id],
+                                  "run_note": str, "files_found": int, "sources": str}},
+         "abort_reason"?: str,                             # the run was stopped (e.g. 401)
+         "budget"?: {"harness_runs_max", "harness_runs", "judge_calls_max", "judge_calls",
+                     "judge_cached": int},                 # cost preview, then what was spent
          "cases": [{"id", "file", "line", "suite", "owner", "severity", "failure_label",
                     "source_call_id", "level", "status", "reason", "trials_planned",
                     "trials": [{"trial": int, "run_id": str | null, "trace_id": str | null,
                                 "status", "reason", "duration_s": float, "harness_calls": int,
                                 "assertions": [{"name", "status", "message", "expected",
                                                 "actual", "turn": int | null,
-                                                "warning": str | null, "votes"?: [{…}]}]}]}]}
+                                                "warning": str | null, "votes"?: [{…}]}],
+                                "run"?: {"protocol", "status", "error", "trace_complete",
+                                         "artifacts", "events": [{…}]}}]}]}
 
     Statuses are `pass|fail|error|inconclusive|skipped`. `expected`/`actual` are any JSON value;
     values JSON cannot hold (NaN, sets, objects) are stored as their string form. `votes` is
-    present only for judged assertions. New keys may be added within v1; removing or changing
-    the meaning of one is a new schema version.
+    present only for judged assertions. `selection.shard` and a trial's `run` (the harness run
+    of a trial that did not pass, without tool results) are present only in a shard's results
+    (`--shard I/N`): `merge` rebuilds the whole run's reports from them. With `record_runs`
+    (`--record-runs true`, the CLI's default) every trial keeps its whole `run` (the RunResult,
+    tool results included) for `rejudge`; a run over RECORDED_RUN_LIMIT characters is left out
+    and `run_omitted` says why. New keys may be added within v1; removing or changing the
+    meaning of one is a new schema version.
     """
     counts: dict[str, int] = {s.value: gate.count(s) for s in Status}
     counts["total"] = len(gate.cases)
@@ -54,13 +79,16 @@ def results_dict(gate: GateResult, gate_version: str) -> dict[str, Any]:
         "harness_calls": gate.harness_calls,
         "counts": counts,
         "selection": _selection(gate.selection),
-        "cases": [_case(c) for c in gate.cases],
-    }
+        # A shard keeps the runs of trials that did not pass, so `merge` rebuilds the same JUnit.
+        "cases": [_case(c, runs=gate.selection.shard is not None, record=record_runs)
+                  for c in gate.cases],
+    } | ({"abort_reason": clean(gate.abort_reason)} if gate.abort_reason else {}) | (
+        {"budget": dataclasses.asdict(gate.budget)} if gate.budget else {})
 
 
-def render_results(gate: GateResult, gate_version: str) -> str:
+def render_results(gate: GateResult, gate_version: str, *, record_runs: bool = False) -> str:
     """`results_dict` as JSON: indent 2, keys sorted, so two runs diff line by line."""
-    data = results_dict(gate, gate_version)
+    data = results_dict(gate, gate_version, record_runs=record_runs)
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
@@ -102,10 +130,16 @@ def _selection(selection: Selection) -> dict[str, Any]:
         "considered": selection.considered,
         "changed_paths": None if paths is None else [clean(p) for p in paths],
         "note": clean(selection.note),
-    }
+    } | ({"shard": _shard(selection.shard)} if selection.shard else {})
 
 
-def _case(result: CaseResult) -> dict[str, Any]:
+def _shard(shard: ShardInfo) -> dict[str, Any]:
+    return {"index": shard.index, "total": shard.total, "files_found": shard.files_found,
+            "run_selected": [clean(i) for i in shard.run_selected],
+            "run_note": clean(shard.run_note), "sources": clean(shard.sources)}
+
+
+def _case(result: CaseResult, runs: bool = False, record: bool = False) -> dict[str, Any]:
     loaded, case = result.case, result.case.case
     return {
         "id": clean(loaded.id),
@@ -120,13 +154,15 @@ def _case(result: CaseResult) -> dict[str, Any]:
         "status": result.status.value,
         "reason": clean(result.reason),
         "trials_planned": result.trials_planned,
-        "trials": [_trial(t) for t in result.trials],
+        "trials": [_trial(t, runs, record) for t in result.trials],
     }
 
 
-def _trial(trial: TrialResult) -> dict[str, Any]:
+def _trial(trial: TrialResult, runs: bool = False, record: bool = False) -> dict[str, Any]:
     run = trial.run
-    return {
+    keep = runs and run is not None and trial.status is not Status.PASS
+    kept = _recorded(run) if record else {"run": _run(run)} if keep and run is not None else {}
+    return kept | {
         "trial": trial.trial,
         "run_id": None if run is None or run.run_id is None else clean(run.run_id, 200),
         "trace_id": None if run is None or run.trace_id is None else clean(run.trace_id, 200),
@@ -136,6 +172,28 @@ def _trial(trial: TrialResult) -> dict[str, Any]:
         "harness_calls": trial.harness_calls,
         "assertions": [_assertion(a) for a in trial.assertions],
     }
+
+
+def _run(run: HarnessRun) -> dict[str, Any]:
+    # What the JUnit body shows (transcript excerpt, harness error, artifact links); tool results
+    # are left out (large, and no report shows them). No truncation: `clean` is idempotent.
+    events = [e.model_dump(mode="json", exclude_none=True) for e in run.events
+              if e.type in RUN_EVENT_TYPES]
+    return {"protocol": clean(run.protocol, 100), "status": run.status,
+            "error": None if run.error is None else clean(run.error, None),
+            "trace_complete": run.trace_complete, "artifacts": json_safe(run.artifacts, None),
+            "events": json_safe(events, None)}
+
+
+def _recorded(run: HarnessRun | None) -> dict[str, Any]:
+    # The whole run, for `rejudge`; bounded so one chatty call cannot bloat the file.
+    if run is None:
+        return {}
+    data = json_safe(run.model_dump(mode="json", exclude_none=True), None)
+    size = len(json.dumps(data, ensure_ascii=False))
+    if size > RECORDED_RUN_LIMIT:
+        return {"run_omitted": f"run of {size:,} characters > {RECORDED_RUN_LIMIT:,}"}
+    return {"run": data}
 
 
 def _assertion(outcome: AssertionOutcome) -> dict[str, Any]:
