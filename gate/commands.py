@@ -150,9 +150,11 @@ def execute_run(settings: RunSettings, out: TextIO, err: TextIO,
     started = (_now(), time.monotonic())
     loaded = _load(settings.cases, err, settings.config)
     selection = select_for_settings(loaded.cases, settings)
-    if settings.shard:  # a case outside this shard is simply not selected by it
-        selection = shard_selection(selection, settings.shard, history_durations(settings.history),
-                                    files_found=len(loaded.files), sources=" ".join(settings.cases))
+    # A case outside this shard is simply not selected by it. An unsharded run is shard 1/1, so
+    # `merge` (and the fork-safe publish pattern) can take its results file as a complete run.
+    durations = history_durations(settings.history) if settings.shard else None
+    selection = shard_selection(selection, settings.shard or (1, 1), durations,
+                                files_found=len(loaded.files), sources=" ".join(settings.cases))
     cases = [c for c in loaded.cases if c.id in set(selection.selected)]
     done: list[CaseResult] = []
 

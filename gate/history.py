@@ -194,7 +194,8 @@ def append_run_history(path: str, results: Mapping[str, Any], err: TextIO) -> No
     shard appending before another starts would change the other's cut. `merge --history FILE`
     appends the whole run instead.
     """
-    if results["selection"].get("shard"):
+    shard = results["selection"].get("shard") or {}
+    if shard.get("total", 1) > 1:
         print(f"history: {path} was read to balance the shards, not appended to; "
               "`merge --history FILE` appends the whole run", file=err)
         return

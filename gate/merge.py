@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -19,6 +20,7 @@ from gate.results import (
     GateResult,
     HarnessRun,
     Selection,
+    ShardInfo,
     Status,
     TrialResult,
 )
@@ -248,7 +250,11 @@ def merge_results(files: Sequence[tuple[str, Mapping[str, Any]]], *, shards: int
 
     cases = _cases_in_order(records, shard.run_selected)
     reasons = {k: v for _, r in records for k, v in r.selection.reasons.items()}
-    selection = _selection(first.selection, shard.run_selected, shard.run_note, reasons)
+    # The merged run is whole again: shard 1/1, so its results file can itself be merged.
+    whole = ShardInfo(1, 1, tuple(shard.run_selected), shard.run_note, shard.files_found,
+                      shard.sources)
+    selection = replace(_selection(first.selection, shard.run_selected, shard.run_note, reasons),
+                        shard=whole)
     abort = next((f"shard {r.selection.shard.index}/{shard.total}: {r.abort_reason}"
                   for _, r in records if r.abort_reason and r.selection.shard), None)
     verdict = gate_verdict(cases, fail_on=fail_on, fail_on_empty=fail_on_empty,

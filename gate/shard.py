@@ -92,9 +92,13 @@ def shard_selection(
         selection,
         selected=tuple(mine),
         reasons={i: selection.reasons[i] for i in mine if i in selection.reasons},
-        note=f"{selection.note}; {line}" if selection.note else line,
+        note=_note(selection.note, line if total > 1 else ""),
         shard=info,
     )
+
+
+def _note(note: str, line: str) -> str:
+    return "; ".join(part for part in (note, line) if part)
 
 
 def add_shard_options(parser: argparse.ArgumentParser) -> None:
