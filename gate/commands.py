@@ -27,7 +27,7 @@ from gate.models import LoadedCase
 from gate.reference import BUGS
 from gate.reference.server import running_harness, serve
 from gate.rejudge import judge_check_command, rejudge_command
-from gate.report.console import progress_line, render_summary
+from gate.report.console import CLEAR_LINE, live_bar, progress_line, render_summary
 from gate.report.evidence import evidence_files
 from gate.report.junit import render_junit
 from gate.report.results_file import render_results, results_dict
@@ -158,9 +158,14 @@ def execute_run(settings: RunSettings, out: TextIO, err: TextIO,
     cases = [c for c in loaded.cases if c.id in set(selection.selected)]
     done: list[CaseResult] = []
 
+    live = out.isatty()  # a live bar on a terminal; CI logs get plain lines only
+
     def progress(result: CaseResult) -> None:
         done.append(result)
-        print(progress_line(len(done), len(cases), result), file=out, flush=True)
+        line = progress_line(len(done), len(cases), result)
+        if live:  # the bar is redrawn under the finished lines and erased at the end
+            line = f"{CLEAR_LINE}{line}\n{live_bar(len(done), len(cases))}"
+        print(line, file=out, flush=True, end="" if live else "\n")
 
     runner = Runner(concurrency=settings.concurrency, trials=settings.trials, on_done=progress)
     budget, preview = plan_run(settings, cases, runner.planned_trials)  # judge flags checked
@@ -173,6 +178,8 @@ def execute_run(settings: RunSettings, out: TextIO, err: TextIO,
     except KeyboardInterrupt:
         interrupted = True
         results = unfinished(cases, runner, "interrupted before it finished")
+    if live and done:
+        print(CLEAR_LINE, file=out, end="", flush=True)
     gate = _finish(settings, loaded, selection, results, runner.abort_reason, started)
     gate = replace(gate, budget=spent(budget, results, runner.judge))
     _write_reports(gate, settings)

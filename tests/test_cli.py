@@ -210,3 +210,17 @@ def test_junit_and_evidence_are_written(tmp_path: Path) -> None:
     assert seed is not None and seed.get("file", "").endswith("reschedule-wednesday.yaml")
     transcripts = list(evidence.rglob("transcript.txt"))
     assert transcripts and any("create" in t.read_text() for t in evidence.rglob("*.json"))
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_live_bar_on_a_terminal_only() -> None:
+    terminal = _Terminal()
+    assert main(["demo"], {}, terminal, io.StringIO()) == 0
+    shown = terminal.getvalue()
+    assert "cases done" in shown and "\x1b[K" in shown
+    code, plain, _ = cli("demo")  # a CI log: plain lines, no escape sequences
+    assert code == 0 and "cases done" not in plain and "\x1b" not in plain

@@ -28,6 +28,15 @@ def progress_line(done: int, total: int, result: CaseResult) -> str:
     return line
 
 
+CLEAR_LINE = "\r\x1b[K"  # carriage return + erase line: only ever written to a terminal
+
+
+def live_bar(done: int, total: int, width: int = 30) -> str:
+    """`[#########.....................]  9/30 cases done` for a terminal (no newline)."""
+    filled = width * done // total if total else width
+    return f"[{'#' * filled}{'.' * (width - filled)}] {done:>{len(str(total))}}/{total} cases done"
+
+
 def format_duration(seconds: float) -> str:
     """`1.8s` under a minute, `3m05s` above."""
     if seconds < 60:
