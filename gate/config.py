@@ -6,31 +6,23 @@ import argparse
 import difflib
 import json
 import os
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator
 
+from gate.config_patterns import pattern_errors
 from gate.errors import CaseFileError, Diagnostic, InputError
-from gate.globs import SYNTAXES, PatternError, compile_filter
-
-# One error format for every input file: reuse the case loader's schema messages.
-from gate.loader import (
-    LoadResult,
-    _message,
-    _unknown_key_message,
-    _unknown_keys,
-    display_path,
-    load_cases,
-)
+from gate.globs import PatternError, compile_filter
+from gate.loader import LoadResult, display_path, load_cases
 from gate.models import LoadedCase
+from gate.schema_messages import Locator, SchemaReporter  # case files' error format, reused
 from gate.selection import Rules
-from gate.yamlsafe import Location, YamlError, json_path_join, parse_yaml
+from gate.yamlsafe import Location, YamlError, parse_yaml
 
 CONFIG_NAME = ".voice-regress.yml"
 CONFIG_ENV = "VOICE_REGRESS_CONFIG"
@@ -117,10 +109,10 @@ def load_config(path: Path | None) -> GateConfig:
         return GateConfig()
     shown = display_path(path)
     data, locations, values = _parse(path, shown)
-    problems = [d for error in _validator().iter_errors(data)
-                for d in _schema_error(error, shown, locations, values)]
+    locator = Locator(shown, locations, values)
+    problems = list(_schema_errors(data, locator))
     if isinstance(data, dict):
-        problems += _semantic_errors(data, shown, values)
+        problems += pattern_errors(data, locator)
     if problems:
         raise ConfigError(sorted(set(problems), key=lambda d: (d.line, d.col, d.json_path)))
     return _build(data, path, shown, locations)
@@ -150,85 +142,15 @@ def _validator() -> Draft202012Validator:
     return Draft202012Validator(config_schema())
 
 
-def _at(table: Mapping[str, Location], shown: str, parts: Sequence[str | int],
-        message: str) -> Diagnostic:
-    """Diagnostic at the JSON path `parts`, or at its deepest located parent."""
-    paths = [_json_path(parts[:n]) for n in range(len(parts), 0, -1)]
-    where = next((table[p] for p in paths if p in table), (1, 1))
-    return Diagnostic(shown, *where, paths[0], message)
-
-
-def _json_path(parts: Sequence[str | int]) -> str:
-    path = "$"
-    for part in parts[1:]:
-        path = json_path_join(path, part)
-    return path
-
-
-def _schema_error(error: ValidationError, shown: str, locations: Mapping[str, Location],
-                  values: Mapping[str, Location]) -> Iterator[Diagnostic]:
-    parts: list[str | int] = ["$", *error.absolute_path]
-    instance, schema = error.instance, _any(error.schema)
-    if error.validator == "additionalProperties" and isinstance(instance, dict):
-        for key in _unknown_keys(instance, schema):
-            yield _at(locations, shown, [*parts, key], _unknown_key_message(key, schema))
-    elif "propertyNames" in error.schema_path:
-        yield _at(locations, shown, [*parts, str(instance)],
-                  f"trigger name {instance!r} must be lower_snake_case (a-z, 0-9, _)")
-    elif not isinstance(instance, dict | list):
-        yield _at(values, shown, parts, _message(error))
-    else:
-        yield _at(locations, shown, parts, _message(error))
-
-
-def _any(value: object) -> Any:
-    return value  # jsonschema's stubs type schema parts as `Unset | ...`; set on real errors
-
-
-def _semantic_errors(data: Mapping[str, Any], shown: str,
-                     values: Mapping[str, Location]) -> Iterator[Diagnostic]:
-    """What the schema cannot say: every glob compiles, every allowlist regex compiles.
-
-    Runs even when the schema found problems (every problem in one run); ill-typed parts are
-    the schema's to report, so they are skipped here.
-    """
-    syntax = data.get("pattern_syntax")
-    syntax = syntax if syntax in SYNTAXES else "github"
-    triggers = data.get("triggers")
-    lists: list[tuple[list[str | int], Any]] = [
-        (["$", "triggers", name], patterns)
-        for name, patterns in (triggers.items() if isinstance(triggers, dict) else ())]
-    lists.append((["$", "always_full"], data.get("always_full")))
-    for parts, patterns in lists:
-        if _strings(patterns):
-            yield from _pattern_errors(parts, patterns, syntax, shown, values)
-    allowlist = data.get("pii_allowlist")
-    for index, regex in enumerate(allowlist if _strings(allowlist) else []):
-        try:
-            re.compile(regex)
-        except re.error as exc:
-            yield _at(values, shown, ["$", "pii_allowlist", index],
-                      f"invalid regular expression: {exc}")
-
-
-def _strings(value: object) -> TypeGuard[list[str]]:
-    return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
-
-
-def _pattern_errors(parts: list[str | int], patterns: list[str], syntax: str, shown: str,
-                    values: Mapping[str, Location]) -> Iterator[Diagnostic]:
-    bad = False
-    for index, pattern in enumerate(patterns):
-        try:
-            compile_filter([pattern.removeprefix("!") or pattern], syntax)
-        except PatternError as exc:
-            bad = True
-            yield _at(values, shown, [*parts, index], str(exc))
-    if not bad:
-        try:
-            compile_filter(patterns, syntax)
-        except PatternError as exc:
-            yield _at(values, shown, parts, str(exc))
+def _schema_errors(data: Any, locator: Locator) -> Iterator[Diagnostic]:
+    reporter = SchemaReporter(_validator(), locator)
+    for error in _validator().iter_errors(data):
+        if "propertyNames" in error.schema_path:  # the only key pattern: `triggers:` names
+            yield locator.at(["$", *error.absolute_path, str(error.instance)],
+                             f"trigger name {error.instance!r} must be lower_snake_case "
+                             "(a-z, 0-9, _)")
+        else:
+            yield from reporter.diagnostics(error)
 
 
 def _build(data: Mapping[str, Any], path: Path, shown: str,

@@ -10,9 +10,7 @@ from typing import Any
 
 from gate.errors import Diagnostic, InputError
 from gate.models import FAILURE_LABELS, SIDE_EFFECT_MODES
-from gate.yamlsafe import json_path_join
-
-Location = tuple[int, int]
+from gate.yamlsafe import Location, json_path_join
 
 WRITE_VERBS = frozenset({
     "create", "update", "delete", "cancel", "book", "reschedule", "send", "charge", "refund",

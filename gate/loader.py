@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
-from collections.abc import Iterator, Sequence
+import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator
 from pydantic import ValidationError as PydanticValidationError
 
 from gate.errors import CaseFileError, Diagnostic
 from gate.lint import compile_allowlist, lint_case
 from gate.models import Case, LoadedCase
-from gate.yamlsafe import YamlDocument, YamlError, json_path_join, parse_yaml
+from gate.schema_messages import Locator, SchemaReporter, kind
+from gate.yamlsafe import YamlDocument, YamlError, parse_yaml
 
 CASE_SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 1_000_000  # a case is a small, reduced reproduction; PyYAML is slow on huge input
-_TYPE_NAMES = {"object": "mapping", "array": "list", "string": "string", "integer": "integer",
-               "number": "number", "boolean": "boolean", "null": "null"}
 
 
 @dataclass(frozen=True)
@@ -175,8 +174,7 @@ class _FileChecker:
         problem = self._parse()
         if problem is not None:
             return None, [problem]
-        problems = [d for error in _validator().iter_errors(self.doc.data)
-                    for d in self._schema_error(error)]
+        problems = SchemaReporter(_validator(), self.locator).check(self.doc.data)
         case = None
         if not problems:
             case, problems = self._model()
@@ -189,10 +187,14 @@ class _FileChecker:
 
     def _parse(self) -> Diagnostic | None:
         try:
-            if self.file.stat().st_size > MAX_FILE_BYTES:
+            if not stat.S_ISREG(self.file.stat().st_mode):
+                # A FIFO or a device (/dev/zero) would block or never end: read regular files only.
+                return Diagnostic(self.shown, 1, 1, "$", "not a regular file")
+            with self.file.open("rb") as handle:  # capped read: the size may change under us
+                raw = handle.read(MAX_FILE_BYTES + 1)
+            if len(raw) > MAX_FILE_BYTES:
                 return Diagnostic(self.shown, 1, 1, "$", f"larger than {MAX_FILE_BYTES} bytes: "
                                   "a case file holds one small, sanitized case")
-            raw = self.file.read_bytes()
             self.doc = parse_yaml(raw.decode("utf-8-sig"), self.shown)
         except OSError as exc:
             return Diagnostic(self.shown, 1, 1, "$", f"cannot read file: {exc.strerror or exc}")
@@ -203,49 +205,14 @@ class _FileChecker:
         except YamlError as exc:
             return Diagnostic(self.shown, exc.line, exc.col, exc.json_path, exc.message)
         if not isinstance(self.doc.data, dict):
-            return self._at(["$"], f"a case file holds one YAML mapping, got "
-                                   f"{_kind(self.doc.data)}")
+            return self.locator.at(["$"], "a case file holds one YAML mapping, got "
+                                          f"{kind(self.doc.data)}")
         return None
 
-    def _at(self, parts: Sequence[str | int], message: str, *, value: bool = False) -> Diagnostic:
-        """Diagnostic at `parts` (json path elements after `$`), or its deepest located parent."""
-        path = _json_path(parts)
-        table = self.doc.values if value else self.doc.locations
-        candidates = [path] + [_json_path(parts[:n]) for n in range(len(parts) - 1, 0, -1)]
-        where = next((table[p] for p in candidates if p in table), (1, 1))
-        return Diagnostic(self.shown, *where, path, message)
-
-    def _schema_error(self, error: ValidationError) -> Iterator[Diagnostic]:
-        parts: list[str | int] = ["$", *error.absolute_path]
-        instance, expected, schema = error.instance, _any(error.validator_value), _any(error.schema)
-        if error.validator == "required":
-            for key in expected:
-                if isinstance(instance, dict) and key not in instance:
-                    yield self._at(parts, f"missing required key {key!r}")
-        elif error.validator == "additionalProperties" and isinstance(instance, dict):
-            for key in _unknown_keys(instance, schema):
-                yield self._at([*parts, key], _unknown_key_message(key, schema))
-        elif error.validator == "anyOf":
-            yield from self._any_of(error, parts)
-        else:
-            scalar = not isinstance(instance, dict | list)
-            yield self._at(parts, _message(error), value=scalar)
-
-    def _any_of(self, error: ValidationError, parts: list[str | int]) -> Iterator[Diagnostic]:
-        branches = [_resolve(b) for b in _any(error.validator_value)]
-        if all(e.validator == "required" for e in error.context):
-            keys = [k for b in branches for k in b.get("required", [])]
-            yield self._at(parts, f"needs at least one of: {', '.join(keys)}")
-            return
-        fitting = [i for i, b in enumerate(branches) if _fits(b, error.instance)]
-        if len(fitting) == 1:  # the instance is meant as this branch: explain that branch
-            for inner in error.context:
-                if inner.relative_schema_path[0] == fitting[0]:
-                    yield from self._schema_error(inner)
-            return
-        types = [_TYPE_NAMES[t] for b in branches for t in _types(b)]
-        yield self._at(parts, f"expected {' or '.join(types)}, got {_kind(error.instance)}",
-                       value=True)
+    @property
+    def locator(self) -> Locator:
+        """Places messages in this file (by the document `_parse` read; none before)."""
+        return Locator(self.shown, self.doc.locations, self.doc.values)
 
     def _model(self) -> tuple[Case | None, list[Diagnostic]]:
         try:
@@ -262,88 +229,8 @@ class _FileChecker:
                 parts.append(step)
                 node = node[step]
         if error["type"] == "missing":
-            return self._at(parts, f"missing required key {error['loc'][-1]!r}")
+            return self.locator.at(parts, f"missing required key {error['loc'][-1]!r}")
         if error["type"] == "extra_forbidden":
-            return self._at(parts, f"unknown key {parts[-1]!r}")
+            return self.locator.at(parts, f"unknown key {parts[-1]!r}")
         message = re.sub(r"^Value error, ", "", str(error["msg"]))
-        return self._at(parts, message, value=not isinstance(node, dict | list))
-
-
-def _any(value: object) -> Any:
-    # jsonschema's stubs type schema parts as `Unset | ...`; they are always set on real errors
-    return value
-
-
-def _json_path(parts: Sequence[str | int]) -> str:
-    path = "$"
-    for part in parts[1:]:
-        path = json_path_join(path, part)
-    return path
-
-
-def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        return _resolve(case_schema()["$defs"][ref.removeprefix("#/$defs/")])
-    return schema
-
-
-def _types(schema: dict[str, Any]) -> list[str]:
-    declared = schema.get("type", [])
-    return [declared] if isinstance(declared, str) else list(declared)
-
-
-def _fits(schema: dict[str, Any], instance: Any) -> bool:
-    return any(_validator().is_type(instance, t) for t in _types(schema)) or not _types(schema)
-
-
-def _unknown_keys(instance: dict[str, Any], schema: dict[str, Any]) -> list[str]:
-    known = schema.get("properties", {})
-    patterns = list(schema.get("patternProperties", {}))
-    return [k for k in instance if k not in known and not any(re.search(p, k) for p in patterns)]
-
-
-def _unknown_key_message(key: str, schema: dict[str, Any]) -> str:
-    known = list(schema.get("properties", {}))
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    if close:
-        return f"unknown key {key!r} (did you mean {close[0]!r}?)"
-    extra = ", or a key ending in _id" if "_id$" in schema.get("patternProperties", {}) else ""
-    return f"unknown key {key!r} (expected one of: {', '.join(known)}{extra})"
-
-
-def _message(error: ValidationError) -> str:
-    kind, expected, value = error.validator, _any(error.validator_value), error.instance
-    if kind == "enum":
-        close = difflib.get_close_matches(str(value), [str(e) for e in expected], n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"{_show(value)} is not one of {', '.join(map(str, expected))}{hint}"
-    if kind == "const":
-        return f"must be {json.dumps(expected)}, got {_show(value)}"
-    if kind == "type":
-        wanted = " or ".join(_TYPE_NAMES[t] for t in _types({"type": expected}))
-        hint = ""
-        if "boolean" in wanted and isinstance(value, str) and value.lower() in (
-                "yes", "no", "on", "off", "y", "n"):
-            hint = " (YAML 1.2: only true and false are booleans)"
-        return f"expected {wanted}, got {_kind(value)}{hint}"
-    if kind in ("minItems", "minLength", "minProperties") and expected == 1:
-        return "must not be empty"
-    if kind == "minimum":
-        return f"must be >= {expected}, got {_show(value)}"
-    if kind == "exclusiveMinimum":
-        return f"must be > {expected}, got {_show(value)}"
-    return error.message
-
-
-def _kind(value: Any) -> str:
-    """What a YAML value is, scalars shown: `string 'yes'`, `integer 3`, `null`, `mapping`."""
-    if value is None or isinstance(value, dict | list):
-        return "mapping" if isinstance(value, dict) else "list" if value is not None else "null"
-    name = {bool: "boolean", int: "integer", float: "number"}.get(type(value), "string")
-    return f"{name} {_show(value)}"
-
-
-def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= 40 else text[:37] + "..."
+        return self.locator.at(parts, message, value=not isinstance(node, dict | list))

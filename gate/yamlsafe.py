@@ -8,32 +8,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from gate.errors import InputError
+from gate.yamlcompose import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_NODES,
+    TAG,
+    Location,
+    YamlError,
+    compose,
+    position,
+)
 
-Location = tuple[int, int]
+__all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_NODES", "Location", "YamlDocument", "YamlError",
+           "json_path_join", "load_yaml", "parse_yaml"]
 
-# Billion-laughs protection: a handful of aliases is DRY, more is suspicious, and the expanded
-# tree is bounded so a small file can never make us build (or lint, or validate) a huge one.
-MAX_ALIASES = 100
-MAX_NODES = 50_000
-MAX_DEPTH = 64
-
-_TAG = "tag:yaml.org,2002:"
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
-class YamlError(InputError):
-    """The text is not one YAML document of plain data; `line` and `col` are 1-based."""
-
-    def __init__(self, message: str, line: int = 1, col: int = 1, json_path: str = "$") -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.col = col
-        self.json_path = json_path  # the node at fault, when the document got that far
 
 
 @dataclass(frozen=True)
@@ -57,77 +48,6 @@ def json_path_join(parent: str, key: str | int) -> str:
     return f"{parent}['{escaped}']"
 
 
-class _CoreResolver(yaml.resolver.BaseResolver):
-    """YAML 1.2 core schema: no yes/no/on/off booleans, timestamps, sexagesimal or 0-octal ints."""
-
-
-for _name, _pattern, _first in (
-    ("bool", r"[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]", list("tTfF")),
-    ("null", r"~|null|Null|NULL|", ["~", "n", "N", ""]),
-    ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", list("-+0123456789")),
-    ("float", r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-              r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)", list("-+.0123456789")),
-    ("merge", r"<<", ["<"]),
-):
-    _CoreResolver.add_implicit_resolver(_TAG + _name, re.compile(rf"^(?:{_pattern})$"), _first)
-
-
-class _Composer(
-    yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
-    _CoreResolver,
-):
-    """PyYAML's own scanner, parser and composer, counting aliases and depth as it goes."""
-
-    def __init__(self, text: str) -> None:
-        yaml.reader.Reader.__init__(self, text)
-        yaml.scanner.Scanner.__init__(self)
-        yaml.parser.Parser.__init__(self)
-        yaml.composer.Composer.__init__(self)
-        _CoreResolver.__init__(self)
-        self._aliases = 0
-        self._depth = 0
-
-    def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                raise YamlError(f"more than {MAX_ALIASES} YAML aliases (billion-laughs guard)",
-                                *_position(self.next_mark()))
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise YamlError(f"YAML nested deeper than {MAX_DEPTH} levels",
-                                *_position(self.next_mark()))
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-    def next_mark(self) -> Mark:
-        """Where the next event starts (the stubs leave the parser's event API untyped)."""
-        mark: Mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-        return mark
-
-
-def _position(mark: Mark | None) -> Location:
-    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-
-
-def _compose(text: str) -> Node:
-    composer = _Composer(text)
-    try:
-        if not composer.check_node():  # drops StreamStartEvent; False when no document follows
-            raise YamlError("empty file: a case file holds one YAML mapping")
-        root = composer.compose_document()
-        if not composer.check_event(yaml.StreamEndEvent):
-            raise YamlError("more than one YAML document: a case file holds one case",
-                            *_position(composer.next_mark()))
-    finally:
-        composer.dispose()
-    if root is None:  # pragma: no cover - compose_document always returns a node
-        raise YamlError("empty file: a case file holds one YAML mapping")
-    return root
-
-
 def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlError:
     # PyYAML names a key token '?', which reads like a typo in the user's file
     problem = (exc.problem or exc.context or "invalid YAML").replace("'?'", "a mapping key")
@@ -138,7 +58,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlError:
     if context and exc.context_mark is not None and exc.context_mark is not mark:
         context = f"{context} on line {exc.context_mark.line + 1}"
     suffix = f" ({context})" if context else ""
-    return YamlError(f"invalid YAML: {problem}{suffix}", *_position(mark))
+    return YamlError(f"invalid YAML: {problem}{suffix}", *position(mark))
 
 
 def _reader_error(exc: yaml.reader.ReaderError, text: str) -> YamlError:
@@ -149,17 +69,20 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str) -> YamlError:
                      "(is this a binary file?)", line, col)
 
 
-def parse_yaml(text: str, path: str = "<string>") -> YamlDocument:
+def parse_yaml(text: str, path: str = "<string>", *,
+               libyaml: bool | None = None) -> YamlDocument:
     """Parse one YAML document of plain data (mappings with string keys, lists, scalars).
+
+    `libyaml` picks the parser (see `gate.yamlcompose.compose`); both give the same result.
 
     Raises:
         YamlError: syntax errors, duplicate keys, several documents, an empty file, unsupported
             tags, or aliases beyond the billion-laughs bound; located in `path`.
     """
     try:
-        root = _compose(text)
+        root = compose(text, libyaml=libyaml)
         builder = _Builder()
-        data = builder.build(root, "$", _position(root.start_mark))
+        data = builder.build(root, "$", position(root.start_mark))
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc) from None
     except yaml.reader.ReaderError as exc:
@@ -188,24 +111,24 @@ class _Builder:
 
     def build(self, node: Node, path: str, entry: Location) -> Any:
         self.locations[path] = entry
-        self.values[path] = _position(node.start_mark)
+        self.values[path] = position(node.start_mark)
         return self._construct(node, path)
 
     def _construct(self, node: Node, path: str) -> Any:
         self._nodes += 1
         if self._nodes > MAX_NODES:
             raise YamlError(f"YAML aliases expand to more than {MAX_NODES} nodes "
-                            "(billion-laughs guard)", *_position(node.start_mark))
+                            "(billion-laughs guard)", *position(node.start_mark))
         if isinstance(node, ScalarNode):
             return _scalar(node, path)
         if id(node) in self._open:
-            raise YamlError("recursive YAML alias", *_position(node.start_mark))
+            raise YamlError("recursive YAML alias", *position(node.start_mark))
         self._open.add(id(node))
         try:
-            if isinstance(node, SequenceNode) and node.tag == _TAG + "seq":
-                return [self.build(item, json_path_join(path, i), _position(item.start_mark))
+            if isinstance(node, SequenceNode) and node.tag == TAG + "seq":
+                return [self.build(item, json_path_join(path, i), position(item.start_mark))
                         for i, item in enumerate(node.value)]
-            if isinstance(node, MappingNode) and node.tag == _TAG + "map":
+            if isinstance(node, MappingNode) and node.tag == TAG + "map":
                 return self._mapping(node, path)
             raise _unsupported(node, path)
         finally:
@@ -217,13 +140,13 @@ class _Builder:
         result: dict[str, Any] = {}
         # `<<: *base` first, so that keys written out in this mapping win over merged ones
         for key_node, value_node in pairs:
-            if key_node.tag == _TAG + "merge":
+            if key_node.tag == TAG + "merge":
                 result.update(self._merge(value_node, path))
         for key_node, value_node in pairs:
-            if key_node.tag != _TAG + "merge":
+            if key_node.tag != TAG + "merge":
                 key = str(key_node.value)
                 child = json_path_join(path, key)
-                result[key] = self.build(value_node, child, _position(key_node.start_mark))
+                result[key] = self.build(value_node, child, position(key_node.start_mark))
         return result
 
     def _merge(self, node: Node, path: str) -> dict[str, Any]:
@@ -232,7 +155,7 @@ class _Builder:
         for source in reversed(sources):  # the first mapping listed wins
             if not isinstance(source, MappingNode):
                 raise YamlError("a merge key '<<' takes a mapping or a list of mappings",
-                                *_position(source.start_mark), path)
+                                *position(source.start_mark), path)
             merged.update(self._construct(source, path))
         return merged
 
@@ -242,40 +165,40 @@ def _check_duplicates(pairs: list[tuple[Node, Node]], path: str) -> None:
     for key_node, _ in pairs:
         if not isinstance(key_node, ScalarNode):
             raise YamlError("a mapping key must be a string, not a list or mapping",
-                            *_position(key_node.start_mark), path)
-        if key_node.tag not in (_TAG + "str", _TAG + "merge"):
+                            *position(key_node.start_mark), path)
+        if key_node.tag not in (TAG + "str", TAG + "merge"):
             raise YamlError(f"mapping key {key_node.value} is not a string (quote it)",
-                            *_position(key_node.start_mark), path)
+                            *position(key_node.start_mark), path)
         key = str(key_node.value)
         line = key_node.start_mark.line + 1
         if key in seen:
             raise YamlError(f"duplicate key {key!r} (first defined on line {seen[key]})",
-                            *_position(key_node.start_mark), json_path_join(path, key))
+                            *position(key_node.start_mark), json_path_join(path, key))
         seen[key] = line
 
 
 def _unsupported(node: Node, path: str) -> YamlError:
-    tag = node.tag.replace(_TAG, "!!")
+    tag = node.tag.replace(TAG, "!!")
     return YamlError(f"unsupported YAML tag {tag}: case files hold plain JSON-like data",
-                     *_position(node.start_mark), path)
+                     *position(node.start_mark), path)
 
 
 def _scalar(node: ScalarNode, path: str) -> Any:
     tag, value = node.tag, str(node.value)
     try:
-        if tag == _TAG + "str":
+        if tag == TAG + "str":
             return value
-        if tag == _TAG + "null":
+        if tag == TAG + "null":
             return _null(value)
-        if tag == _TAG + "bool":
+        if tag == TAG + "bool":
             return _bool(value)
-        if tag == _TAG + "int":
+        if tag == TAG + "int":
             return _int(value)
-        if tag == _TAG + "float":
+        if tag == TAG + "float":
             return _float(value)
     except ValueError:
-        raise YamlError(f"invalid {tag.replace(_TAG, '!!')} value {value[:40]!r}",
-                        *_position(node.start_mark), path) from None
+        raise YamlError(f"invalid {tag.replace(TAG, '!!')} value {value[:40]!r}",
+                        *position(node.start_mark), path) from None
     raise _unsupported(node, path)
 
 

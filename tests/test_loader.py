@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from gate import yamlcompose
 from gate.errors import CaseFileError, InputError
 from gate.loader import discover, load_cases
 from gate.yamlsafe import YamlError, load_yaml, parse_yaml
@@ -24,6 +25,18 @@ def _expected_file(name: str) -> Path:
     return INVALID / f"{name.removesuffix('.yaml')}.expected.txt"
 
 
+@pytest.fixture(params=[
+    pytest.param(True, id="libyaml", marks=pytest.mark.skipif(
+        not yamlcompose.LIBYAML, reason="PyYAML is built without libyaml")),
+    pytest.param(False, id="pure-python"),
+])
+def composer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Runs a test once with each YAML composer: the fast path may not weaken any guarantee."""
+    monkeypatch.setattr(yamlcompose, "LIBYAML", request.param)
+    return bool(request.param)
+
+
+@pytest.mark.usefixtures("composer")
 def test_valid_cases_load_without_diagnostics() -> None:
     result = load_cases([VALID])
     assert [str(d) for d in result.diagnostics] == []
@@ -39,6 +52,7 @@ def test_seed_example_is_the_seed_byte_for_byte() -> None:
     assert "".join(lines[first - 1:last]) == (VALID / "seed_example.yaml").read_text("utf-8")
 
 
+@pytest.mark.usefixtures("composer")
 def test_seed_timestamps_stay_strings_and_survive_json() -> None:
     (case,) = load_cases([VALID / "seed_example.yaml"]).cases
     tools = case.case.assertions.tools
@@ -50,6 +64,7 @@ def test_seed_timestamps_stay_strings_and_survive_json() -> None:
     assert case.line_of("$.assertions.tools.forbidden_tools") == 53
 
 
+@pytest.mark.usefixtures("composer")
 @pytest.mark.parametrize("name", INVALID_NAMES)
 def test_invalid_case(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(INVALID)  # diagnostics then show paths relative to the invalid folder
@@ -68,6 +83,7 @@ def test_every_expectation_has_its_case() -> None:
     assert len(INVALID_NAMES) >= 15
 
 
+@pytest.mark.usefixtures("composer")
 def test_all_files_are_checked_in_one_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(INVALID)
     result = load_cases(["."])
@@ -149,6 +165,7 @@ def test_allowlist_from_config(tmp_path: Path) -> None:
         load_cases([tmp_path], allowlist=["("])
 
 
+@pytest.mark.usefixtures("composer")
 def test_unreadable_inputs_never_raise(tmp_path: Path) -> None:
     (tmp_path / "latin1.yaml").write_bytes(b"owner: \xe9quipe\n")
     (tmp_path / "nul.yaml").write_bytes(b"owner: a\x00b\n")
@@ -161,6 +178,7 @@ def test_unreadable_inputs_never_raise(tmp_path: Path) -> None:
     assert [c.id for c in result.cases] == ["bom"]
 
 
+@pytest.mark.usefixtures("composer")
 def test_yaml_12_scalars() -> None:
     data, locations = load_yaml(
         "a: yes\nb: off\nc: TRUE\nd: 012\ne: 0o17\nf: 12:30\ng: 2026-06-03\nh: ~\n"
@@ -172,6 +190,7 @@ def test_yaml_12_scalars() -> None:
     assert locations["$.h"] == (8, 1)
 
 
+@pytest.mark.usefixtures("composer")
 def test_positions_of_keys_and_values() -> None:
     document = parse_yaml("source:\n  severity:   urgent\nlist:\n  - a\n")
     assert document.locations["$.source"] == (1, 1)
@@ -181,11 +200,13 @@ def test_positions_of_keys_and_values() -> None:
     assert document.locations["$.list[0]"] == (4, 5)
 
 
+@pytest.mark.usefixtures("composer")
 def test_merge_keys_written_out_keys_win() -> None:
     data, _ = load_yaml("base: &b {x: 1, y: 2}\nc:\n  y: 3\n  <<: *b\n")
     assert data["c"] == {"x": 1, "y": 3}
 
 
+@pytest.mark.usefixtures("composer")
 @pytest.mark.parametrize(("text", "message", "line"), [
     ("a: &a [1]\n" + "".join(f"k{i}: *a\n" for i in range(101)), "more than 100 YAML aliases",
      102),
@@ -205,8 +226,18 @@ def test_yaml_errors(text: str, message: str, line: int) -> None:
     assert caught.value.line == line
 
 
+@pytest.mark.usefixtures("composer")
 def test_billion_laughs_fails_fast() -> None:
     levels = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     levels += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)]
     with pytest.raises(YamlError, match="billion-laughs"):
         parse_yaml("\n".join(levels))
+
+
+def test_special_files_are_refused_not_read(tmp_path: Path) -> None:
+    # A FIFO would block forever and /dev/zero never ends: both must be quick, clear errors.
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    result = load_cases([tmp_path])
+    messages = sorted(d.message for d in result.errors)
+    assert messages == ["not a regular file", "not a regular file"]
