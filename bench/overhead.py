@@ -10,6 +10,7 @@ the peak memory of the whole pipeline (tracemalloc slows Python down, so it is n
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import sys
@@ -23,13 +24,13 @@ from typing import Any
 from gate.evaluate import evaluate_trial
 from gate.harness_protocol import build_request, parse_run
 from gate.loader import load_cases
-from gate.merge import results_from_dict
 from gate.models import LoadedCase
 from gate.reference.agent import run_agent
 from gate.report.console import render_summary
 from gate.report.junit import render_junit
 from gate.report.results_file import render_results, results_dict
 from gate.results import CaseResult, GateResult
+from gate.results_reader import results_from_dict
 from gate.selection import select_cases
 from gate.shard import partition
 from gate.similarity import near_duplicates
@@ -116,7 +117,10 @@ def measure(count: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    for count in [int(a) for a in argv] or [500, 2000]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("counts", nargs="*", type=int, metavar="N",
+                        help="case counts to measure (default: 500 2000)")
+    for count in parser.parse_args(argv).counts or [500, 2000]:
         measure(count)
     return 0
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple, NoReturn
+from typing import NamedTuple
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
-from tenacity.wait import wait_base
+from tenacity import AsyncRetrying
 
 from gate import __version__
 from gate import harness_protocol as wire
+from gate.dispatch_retry import Pending, Transient, harness_retrying
 from gate.errors import HarnessError, InputError
 from gate.harness_protocol import RunFault, build_request, idempotency_key
 from gate.models import LoadedCase
@@ -80,22 +79,6 @@ class _Reply(NamedTuple):
     body: bytes
 
 
-class _Retryable(RunFault):
-    """A fault tenacity may retry; `retry_after_s` is the harness's Retry-After, if any."""
-
-    def __init__(self, reason: str, retry_after_s: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after_s = retry_after_s
-
-
-class _Transient(_Retryable):
-    """Worth another attempt: 408, 429, 5xx, transport errors, read timeouts."""
-
-
-class _Pending(_Retryable):
-    """A poll answered 202: the run is still going (bounded by the trial budget only)."""
-
-
 @dataclass
 class _Budget:
     """Per-trial bookkeeping; the Dispatcher itself is shared by concurrent trials."""
@@ -103,39 +86,6 @@ class _Budget:
     deadline: float
     calls: int = 0
     last_problem: str | None = None
-
-
-class _Backoff(wait_base):
-    """Retry-After when the harness sent one (capped), else capped exponential with jitter."""
-
-    def __init__(self, base_s: float, cap_s: float, retry_after_cap_s: float) -> None:
-        self.base_s, self.cap_s, self.retry_after_cap_s = base_s, cap_s, retry_after_cap_s
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        outcome = retry_state.outcome
-        problem = outcome.exception() if outcome is not None else None
-        if isinstance(problem, _Retryable) and problem.retry_after_s is not None:
-            return min(problem.retry_after_s, self.retry_after_cap_s)
-        ceiling = min(self.cap_s, self.base_s * 2.0 ** (retry_state.attempt_number - 1))
-        # "Equal jitter": spreads concurrent trials apart but never waits under half the step.
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-
-class _TransientLimit:
-    """Tenacity stop: give up after `retries` retried transient failures (202s don't count)."""
-
-    def __init__(self, retries: int) -> None:
-        self.retries, self.failures = retries, 0
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        outcome = retry_state.outcome
-        if outcome is not None and isinstance(outcome.exception(), _Transient):
-            self.failures += 1
-        return self.failures > self.retries
-
-    def give_up(self, retry_state: RetryCallState) -> NoReturn:
-        problem = retry_state.outcome.exception() if retry_state.outcome else None
-        raise RunFault(f"{problem or 'harness failed'} after {self.failures} attempts")
 
 
 class Dispatcher:
@@ -224,7 +174,7 @@ class Dispatcher:
         reply = await self._attempt("GET", url, budget, self._headers(url), None, "harness poll")
         if reply.status == 202:
             budget.last_problem = "the run was still in progress"
-            raise _Pending(budget.last_problem, wire.retry_after(reply.headers))
+            raise Pending(budget.last_problem, wire.retry_after(reply.headers))
         return reply
 
     async def _attempt(self, method: str, url: str, budget: _Budget, headers: dict[str, str],
@@ -233,7 +183,7 @@ class Dispatcher:
             reply = await self._send(method, url, budget, headers, content)
         except httpx.TransportError as exc:
             budget.last_problem = f"{label} connection failed ({_describe(exc)})"
-            raise _Transient(budget.last_problem) from exc
+            raise Transient(budget.last_problem) from exc
         code = reply.status
         if code in (401, 403):
             raise self._credentials_error(code)
@@ -242,7 +192,7 @@ class Dispatcher:
             raise RunFault(f"harness rejected the case ({code}): {message}")
         if code in (408, 429) or code >= 500:
             budget.last_problem = f"{label} returned {code}"
-            raise _Transient(budget.last_problem, wire.retry_after(reply.headers))
+            raise Transient(budget.last_problem, wire.retry_after(reply.headers))
         if code not in (200, 202):
             message = wire.harness_message(reply.body, self._settings.token)
             raise RunFault(f"{label} returned {code}: {message}")
@@ -257,14 +207,10 @@ class Dispatcher:
 
     def _retrying(self, budget: _Budget, *, polling: bool = False) -> AsyncRetrying:
         s = self._settings
-        stop = _TransientLimit(s.retries)
         # A floor under the poll interval: even a 0 setting must not hammer the harness.
         base = max(s.poll_interval_s, 0.05) if polling else s.backoff_base_s
-        wait = _Backoff(base, max(s.backoff_cap_s, base), s.retry_after_cap_s)
-        # Polling also retries 202 (_Pending); only the trial budget bounds how long a run runs.
-        retry_on = _Retryable if polling else _Transient
-        return AsyncRetrying(stop=stop, wait=wait, retry=retry_if_exception_type(retry_on),
-                             sleep=self._budget_sleep(budget), retry_error_callback=stop.give_up)
+        return harness_retrying(s.retries, base, s.backoff_cap_s, s.retry_after_cap_s,
+                                self._budget_sleep(budget), polling=polling)
 
     def _budget_sleep(self, budget: _Budget) -> Sleep:
         async def sleep(delay: float) -> None:

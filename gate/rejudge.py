@@ -159,8 +159,8 @@ def rejudge_command(args: argparse.Namespace, environ: Mapping[str, str], out: T
     """`rejudge RESULTS --cases PATH…`: new verdicts from recorded runs, same exit-code rules."""
     from gate.commands import _finish, _load, _now, _write_reports
     from gate.errors import InputError
-    from gate.merge import read_results
     from gate.report.console import progress_line, render_summary
+    from gate.results_reader import read_results
     from gate.settings import resolve
 
     started = (_now(), time.monotonic())

@@ -16,9 +16,9 @@ from report_fixtures import (
     passing_gate,
 )
 
+from gate.report.case_facts import ReportLinks
 from gate.report.comment import (
     COMMENT_LIMIT,
-    ReportLinks,
     comment_marker,
     failure_digest,
     parse_digest,

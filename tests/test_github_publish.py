@@ -17,8 +17,9 @@ from report_fixtures import mixed_gate, passing_gate
 from gate.errors import InputError, PublishError
 from gate.github.annotations import annotation_lines
 from gate.github.api import ApiPolicy, GitHubClient
+from gate.github.environment import github_env
 from gate.github.options import PublishOptions, add_publish_options, publish_options
-from gate.github.publish import Publisher, github_env
+from gate.github.publish import Publisher
 from gate.github.summary import SUMMARY_LIMIT
 
 PR_EVENT = {"pull_request": {"number": 7, "head": {"sha": "a" * 40,

@@ -13,7 +13,8 @@ import pytest
 from gate.cli import main
 from gate.errors import InputError
 from gate.history import CaseHistory, HistoryRecord, by_case
-from gate.lifecycle import CaseRef, Thresholds, propose, set_level
+from gate.level_edit import set_level
+from gate.lifecycle import CaseRef, Thresholds, propose
 from gate.results import Status
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ shows at most 10 of each kind per step and hides the others without a word).
 from __future__ import annotations
 
 from gate.github.workflow_commands import annotation
-from gate.report.comment import first_failing_outcome, first_failure, relative_path
+from gate.report.case_facts import first_failing_outcome, first_failure, relative_path
 from gate.report.console import NOT_PASSING
 from gate.report.text import clean, one_line
 from gate.results import CaseResult, GateResult, Status

@@ -16,7 +16,7 @@ from typing import Any
 from gate.github.api import GitHubApiError, GitHubClient
 from gate.github.comment_sync import same_login
 from gate.github.summary import case_details
-from gate.report.comment import ReportLinks, case_link, evidence_links, first_failure
+from gate.report.case_facts import ReportLinks, case_link, evidence_links, first_failure
 from gate.report.console import NOT_PASSING
 from gate.report.markdown import md_link, md_text
 from gate.report.text import one_line

@@ -1,6 +1,6 @@
 """Publish a finished run to GitHub: outputs, job summary, annotations, PR comment, issues.
 
-With gate/github/event.py, the only module that reads GITHUB_* variables. Publishing never
+The runner's GITHUB_* variables come from gate/github/environment.py. Publishing never
 changes the verdict: a GitHub API failure (a read-only fork token, an outage, a rate limit) is a
 `::warning::`. Only a broken setup is a PublishError (exit 1): a GITHUB_OUTPUT that cannot be
 written (steps after us would read missing outputs), a GITHUB_API_URL or GITHUB_REPOSITORY
@@ -11,83 +11,30 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from gate.errors import InputError, PublishError
+from gate.errors import PublishError
 from gate.github import workflow_commands as wc
 from gate.github.annotations import annotation_lines
-from gate.github.api import DEFAULT_API_URL, ApiPolicy, GitHubApiError, GitHubClient
+from gate.github.api import ApiPolicy, GitHubApiError, GitHubClient
 from gate.github.comment_sync import upsert_comment
+from gate.github.environment import github_env
 from gate.github.issues import sync_tracking_issues
 from gate.github.options import PublishOptions, publish_options
-from gate.github.pulls import PullRequest, find_pull, pull_request_of, workflow_run_url
+from gate.github.pulls import find_pull
 from gate.github.summary import SUMMARY_LIMIT, render_job_summary
-from gate.report.comment import ReportLinks, not_passing, render_comment
+from gate.report.case_facts import ReportLinks
+from gate.report.comment import not_passing, render_comment
 from gate.report.text import one_line
 from gate.results import GateResult, Status
 
-DEFAULT_AUTHOR = "github-actions[bot]"
-AUTHOR_ENV = "VOICE_REGRESS_COMMENT_AUTHOR"
-WRITE_INTERVAL_ENV = "VOICE_REGRESS_GITHUB_WRITE_INTERVAL"
 SECRET_ENVS = ("VOICE_REGRESS_HARNESS_TOKEN", "VOICE_REGRESS_JUDGE_API_KEY", "OPENAI_API_KEY")
-_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 SUMMARY_MIN_ROOM = 4096  # bytes: below this, a summary would be only a cut-off stub
 FORK_HELP = ("Publish from a separate workflow triggered by workflow_run, which gets a token "
              "that can write; see 'Fork pull requests' in the voice-regress-gate README.")
 ClientFactory = Callable[[str, str | None, ApiPolicy], GitHubClient]
-
-
-@dataclass(frozen=True)
-class GitHubEnv:
-    """What the runner's environment says about this run."""
-
-    actions: bool
-    repository: str | None = None
-    api_url: str = DEFAULT_API_URL
-    server_url: str = "https://github.com"
-    token: str | None = field(default=None, repr=False)
-    run_url: str | None = None
-    event_name: str = ""
-    sha: str | None = None
-    workspace: str | None = None
-    output_path: str | None = None
-    summary_path: str | None = None
-    pull_request: PullRequest | None = None
-    event_problem: str | None = None  # why the event payload could not be read
-    author: str = DEFAULT_AUTHOR
-    write_interval_s: float = 1.0
-
-
-def github_env(environ: Mapping[str, str]) -> GitHubEnv:
-    """Read GITHUB_* (and the event payload); PublishError only for impossible values."""
-    def get(name: str) -> str | None:
-        return environ.get(name, "").strip() or None
-
-    actions = (get("GITHUB_ACTIONS") or "").lower() == "true"
-    repository, server = get("GITHUB_REPOSITORY"), (get("GITHUB_SERVER_URL") or
-                                                    "https://github.com").rstrip("/")
-    if actions and repository and not _REPO.fullmatch(repository):
-        raise PublishError(f"GITHUB_REPOSITORY: expected owner/name, got {one_line(repository)!r}")
-    payload, problem = _payload(get("GITHUB_EVENT_PATH")) if actions else ({}, None)
-    event_name = get("GITHUB_EVENT_NAME") or ""
-    run_id = get("GITHUB_RUN_ID")
-    run_url = f"{server}/{repository}/actions/runs/{run_id}" if repository and run_id else None
-    if event_name == "workflow_run":  # the run that made the results, logs and artifacts
-        run_url = workflow_run_url(payload) or run_url
-    return GitHubEnv(
-        actions=actions, repository=repository,
-        api_url=(get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"), server_url=server,
-        token=get("GITHUB_TOKEN"), run_url=run_url, event_name=event_name, sha=get("GITHUB_SHA"),
-        workspace=get("GITHUB_WORKSPACE"), output_path=get("GITHUB_OUTPUT"),
-        summary_path=get("GITHUB_STEP_SUMMARY"),
-        pull_request=pull_request_of(event_name, payload, repository),
-        event_problem=problem, author=get(AUTHOR_ENV) or DEFAULT_AUTHOR,
-        write_interval_s=_interval(get(WRITE_INTERVAL_ENV)))
 
 
 def output_values(gate: GateResult, junit: str | None, results: str | None,
@@ -299,23 +246,3 @@ class _Lazy:
 
 def _default_client(api_url: str, token: str | None, policy: ApiPolicy) -> GitHubClient:
     return GitHubClient(api_url, token, policy=policy)
-
-
-def _payload(path: str | None) -> tuple[dict[str, Any], str | None]:
-    if not path:
-        return {}, "GITHUB_EVENT_PATH is not set"
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return {}, f"cannot read the event file {path}: {exc}"
-    return (data, None) if isinstance(data, dict) else ({}, f"{path} is not a JSON object")
-
-
-def _interval(text: str | None) -> float:
-    try:
-        value = float(text) if text is not None else 1.0
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 60:  # also refuses NaN and infinity, which would park the job
-        raise InputError(f"{WRITE_INTERVAL_ENV}: expected 0 to 60 seconds, got {text!r}")
-    return value

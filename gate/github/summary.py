@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from gate.report.case_facts import ReportLinks
 from gate.report.comment import (
     ICONS,
-    ReportLinks,
     join_blocks,
     not_passing,
     report_blocks,

@@ -1,0 +1,73 @@
+"""The retry policy of harness calls (tenacity): what retries, how long to wait, when to stop."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from typing import NoReturn
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
+from tenacity.wait import wait_base
+
+from gate.harness_protocol import RunFault
+
+
+class Retryable(RunFault):
+    """A fault tenacity may retry; `retry_after_s` is the harness's Retry-After, if any."""
+
+    def __init__(self, reason: str, retry_after_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
+
+
+class Transient(Retryable):
+    """Worth another attempt: 408, 429, 5xx, transport errors, read timeouts."""
+
+
+class Pending(Retryable):
+    """A poll answered 202: the run is still going (bounded by the trial budget only)."""
+
+
+class Backoff(wait_base):
+    """Retry-After when the harness sent one (capped), else capped exponential with jitter."""
+
+    def __init__(self, base_s: float, cap_s: float, retry_after_cap_s: float) -> None:
+        self.base_s, self.cap_s, self.retry_after_cap_s = base_s, cap_s, retry_after_cap_s
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        outcome = retry_state.outcome
+        problem = outcome.exception() if outcome is not None else None
+        if isinstance(problem, Retryable) and problem.retry_after_s is not None:
+            return min(problem.retry_after_s, self.retry_after_cap_s)
+        ceiling = min(self.cap_s, self.base_s * 2.0 ** (retry_state.attempt_number - 1))
+        # "Equal jitter": spreads concurrent trials apart but never waits under half the step.
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+class TransientLimit:
+    """Tenacity stop: give up after `retries` retried transient failures (202s don't count)."""
+
+    def __init__(self, retries: int) -> None:
+        self.retries, self.failures = retries, 0
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        if outcome is not None and isinstance(outcome.exception(), Transient):
+            self.failures += 1
+        return self.failures > self.retries
+
+    def give_up(self, retry_state: RetryCallState) -> NoReturn:
+        problem = retry_state.outcome.exception() if retry_state.outcome else None
+        raise RunFault(f"{problem or 'harness failed'} after {self.failures} attempts")
+
+
+def harness_retrying(retries: int, base_s: float, cap_s: float, retry_after_cap_s: float,
+                     sleep: Callable[[float], Awaitable[None]], *, polling: bool) -> AsyncRetrying:
+    """Retry transient faults `retries` times (and, when `polling`, 202s until the trial budget
+    runs out), waiting `Backoff` in between."""
+    stop = TransientLimit(retries)
+    wait = Backoff(base_s, max(cap_s, base_s), retry_after_cap_s)
+    # Polling also retries 202 (Pending); only the trial budget bounds how long a run runs.
+    retry_on = Retryable if polling else Transient
+    return AsyncRetrying(stop=stop, wait=wait, retry=retry_if_exception_type(retry_on),
+                         sleep=sleep, retry_error_callback=stop.give_up)
