@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import subprocess
@@ -19,6 +18,7 @@ from gate.errors import InputError
 from gate.github.event import ChangeContext
 from gate.history import FAILURE_STATES, by_case, read_history
 from gate.models import LoadedCase
+from gate.path_lists import parse_name_status, parse_path_list, repo_relative
 from gate.results import Selection
 from gate.selection import Hints, select_cases
 
@@ -30,7 +30,6 @@ MAX_CHANGED_FILES = 3000
 GIT_TIMEOUT_S = 60.0
 RECENT_DAYS = 30  # a failure this recent ranks a case up in the fast tier
 _ZERO_SHA = re.compile(r"0{7,64}")
-_GIT_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 @dataclass(frozen=True)
@@ -73,70 +72,19 @@ def run_git(cwd: str | Path = ".") -> Git:
     return run
 
 
-# --- pure parsing ------------------------------------------------------------------------
+# --- pure: whether a list can be trusted ------------------------------------------------
 
 
-def parse_path_list(text: str) -> list[str]:
-    """Paths from a list: a JSON array (paths-filter's `json` output) or one path a line.
-
-    Blank lines are skipped, `./` prefixes dropped, git's C-quoted names (`"caf\\303\\251.md"`)
-    unquoted, so `git diff --name-only` output can be piped in as it is.
-    """
-    stripped = text.strip()
-    if stripped.startswith("["):
-        try:
-            items = json.loads(stripped)
-        except ValueError as exc:
-            raise InputError(f"--changed-files: looks like JSON but is not ({exc})") from None
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise InputError("--changed-files: a JSON list must hold only path strings")
-        lines = items
-    else:
-        lines = text.replace("\0", "\n").splitlines()
-    return [p for p in (_normalize(line) for line in lines) if p]
-
-
-def parse_name_status(output: str) -> list[str]:
-    """Paths from `git diff --name-status -z`: a rename counts as both paths, a deletion counts.
-
-    A copy (`C`) counts only its new path: the source file did not change.
-    """
-    fields = output.split("\0")
-    paths: list[str] = []
-    i = 0
-    while i < len(fields) and fields[i]:
-        status = fields[i]
-        if status[0] in "RC":
-            old, new = fields[i + 1], fields[i + 2]
-            paths += [old, new] if status[0] == "R" else [new]
-            i += 3
-        else:
-            paths.append(fields[i + 1])
-            i += 2
-    return paths
-
-
-def _normalize(line: str) -> str:
-    path = line.strip()
-    if _GIT_QUOTED.fullmatch(path):
-        path = _unquote(path[1:-1])
-    while path.startswith("./"):
-        path = path[2:]
-    return path
-
-
-def _unquote(body: str) -> str:
-    """git's C-style quoting: escapes, and octal bytes of UTF-8 names."""
-    raw = body.encode("utf-8").decode("unicode_escape")
-    try:
-        return raw.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return raw
-
-
-def changes_from(paths: Sequence[str], source: str, *, trusted_empty: bool) -> Changes:
-    """Sorted, unique paths; fail open when the list may be cut off or is suspiciously empty."""
+def changes_from(paths: Sequence[str], source: str, *, trusted_empty: bool,
+                 distrusted: Sequence[str] = ()) -> Changes:
+    """Sorted, unique paths; fail open when the list may be cut off or is suspiciously empty,
+    or names paths that are not in the repository (`distrusted`, from `repo_relative`)."""
     unique = tuple(sorted(set(paths)))
+    if distrusted:
+        more = f" and {len(distrusted) - 1} more" if len(distrusted) > 1 else ""
+        return Changes(unique, source, f"{len(distrusted)} path(s) in the changed-file list "
+                       f"from {source} cannot be matched to the repository: {distrusted[0]}"
+                       f"{more}; list paths relative to the repository root")
     if len(unique) >= MAX_CHANGED_FILES:
         return Changes(unique, source, f"{len(unique)} changed files from {source}: a list "
                        f"this long (≥ {MAX_CHANGED_FILES}) may be truncated")
@@ -149,8 +97,9 @@ def changes_from(paths: Sequence[str], source: str, *, trusted_empty: bool) -> C
 # --- IO: the list, git --------------------------------------------------------------------
 
 
-def read_changed_files(spec: str, stdin: TextIO) -> Changes:
-    """`--changed-files FILE` or `-` (standard input).
+def read_changed_files(spec: str, stdin: TextIO, root: Path | None = None) -> Changes:
+    """`--changed-files FILE` or `-` (standard input); absolute paths under `root` (the
+    repository) become relative to it, any other absolute path or `..` fails open.
 
     Raises:
         InputError: the file cannot be read, or is not text.
@@ -162,7 +111,15 @@ def read_changed_files(spec: str, stdin: TextIO) -> Changes:
         raise InputError(f"--changed-files: cannot read {spec}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise InputError(f"--changed-files: {spec} is not UTF-8 text") from None
-    return changes_from(parse_path_list(text), source, trusted_empty=False)
+    paths, distrusted = repo_relative(parse_path_list(text), _roots(root))
+    return changes_from(paths, source, trusted_empty=False, distrusted=distrusted)
+
+
+def _roots(root: Path | None) -> list[str]:
+    """The repository root as a list may spell it: as git gave it, and with symlinks resolved."""
+    if root is None:
+        return []
+    return list(dict.fromkeys((root.as_posix(), Path(os.path.realpath(root)).as_posix())))
 
 
 def from_git(base: str, head: str, git: Git, *, merge_base: bool = True) -> Changes:
@@ -205,8 +162,11 @@ def repo_root(git: Git) -> Path | None:
 
 
 def collect(*, changed_files: str | None, base: str | None, head: str | None,
-            context: ChangeContext | None, git: Git, stdin: TextIO) -> Changes | None:
+            context: ChangeContext | None, git: Git, stdin: TextIO,
+            root: Path | None = None) -> Changes | None:
     """The change to select by: flags first, then the GitHub event; None when there is none.
+
+    `root` is the repository root that absolute paths in `--changed-files` may be under.
 
     Raises:
         InputError: conflicting or incomplete flags, or an unreadable `--changed-files`.
@@ -214,7 +174,7 @@ def collect(*, changed_files: str | None, base: str | None, head: str | None,
     if changed_files and base:
         raise InputError("pass --changed-files or --base, not both")
     if changed_files:
-        return read_changed_files(changed_files, stdin)
+        return read_changed_files(changed_files, stdin, root)
     if base:
         return from_git(base, head or "HEAD", git)
     if head:
@@ -252,12 +212,11 @@ def select_for_settings(cases: Sequence[LoadedCase], settings: RunSettings,
     """
     git = git or run_git()
     config, tier = settings.config or GateConfig(), settings.tier
-    changes = None
+    changes, root = None, repo_root(git) or Path.cwd()
     if tier in ("auto", "fast") or settings.changed_files or settings.base:
         changes = collect(changed_files=settings.changed_files, base=settings.base,
                           head=settings.head, context=settings.context, git=git,
-                          stdin=stdin or sys.stdin)
-    root = repo_root(git) or Path.cwd()
+                          stdin=stdin or sys.stdin, root=root)
     case_paths = {c.id: _relative(c.file, root) for c in cases}
     hints = hints_from_history(settings.history, settings.concurrency)
     return select_cases(cases, tier, changes, context=settings.context,

@@ -1,4 +1,4 @@
-"""`merge`: rebuild a GateResult from results files and combine the shards of one run into it."""
+"""`merge`: combine the results files of a sharded run's shards into one verdict and report."""
 
 from __future__ import annotations
 
@@ -6,222 +6,21 @@ import argparse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Literal, TextIO
-
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import Any, TextIO
 
 from gate.errors import InputError
-from gate.models import Case, LoadedCase, Promotion, Source
-from gate.results import (
-    AssertionOutcome,
-    CallBudget,
-    CaseResult,
-    GateResult,
-    HarnessRun,
-    Selection,
-    ShardInfo,
-    Status,
-    TrialResult,
+from gate.results import CaseResult, GateResult, ShardInfo
+from gate.results_reader import (
+    ResultsRecord,
+    case_results,
+    parse_record,
+    read_results,
+    rebuild_selection,
+    total_budget,
+    wall_seconds,
 )
 from gate.settings import parse_bool
-from gate.verdicts import FAIL_ON, blocks, gate_verdict
-
-# --- the results file, validated (it may have been edited, truncated or come from elsewhere) ---
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)  # newer v1 files may add keys
-
-
-class _Assertion(_Record):
-    name: str
-    status: Status
-    message: str
-    expected: Any = None
-    actual: Any = None
-    turn: int | None = None
-    warning: str | None = None
-    votes: list[dict[str, Any]] | None = None
-
-
-class _Trial(_Record):
-    trial: int
-    run_id: str | None = None
-    trace_id: str | None = None
-    status: Status
-    reason: str
-    duration_s: float = 0.0
-    harness_calls: int = 0
-    assertions: list[_Assertion] = []
-    run: dict[str, Any] | None = None  # a shard's runs (the harness's RunResult, or part of it)
-    run_omitted: str | None = None  # too large to record
-
-
-class _Case(_Record):
-    id: str
-    file: str
-    line: int
-    suite: str
-    owner: str
-    severity: Literal["low", "medium", "high", "critical"]
-    failure_label: str
-    source_call_id: str
-    level: Literal["blocking", "scheduled", "manual"]
-    status: Status
-    reason: str
-    trials_planned: int = 1
-    trials: list[_Trial] = []
-
-
-class _Shard(_Record):
-    index: int
-    total: int
-    run_selected: list[str]
-    run_note: str = ""
-    files_found: int
-    sources: str = ""
-
-
-class _Deferred(_Record):
-    id: str
-    why: str
-
-
-class _Selection(_Record):
-    tier: str
-    reasons: dict[str, str] = {}
-    selected: list[str]
-    deferred: list[_Deferred] = []
-    considered: int = 0
-    changed_paths: list[str] | None = None
-    note: str = ""
-    shard: _Shard | None = None
-
-
-class _Budget(_Record):
-    harness_runs_max: int = 0
-    judge_calls_max: int = 0
-    harness_runs: int = 0
-    judge_calls: int = 0
-    judge_cached: int = 0
-
-
-class ResultsRecord(_Record):
-    """A `voice-regress-results/v1` file as typed data (see gate/report/results_file.py)."""
-
-    gate_version: str = ""
-    started_at: str
-    finished_at: str
-    verdict: Literal["pass", "fail"]
-    verdict_reason: str = ""
-    fail_on: str = "blocking"
-    selection: _Selection
-    cases: list[_Case]
-    abort_reason: str | None = None
-    budget: _Budget | None = None
-
-
-def parse_record(data: Mapping[str, Any], source: str = "results file") -> ResultsRecord:
-    """Validate a loaded results file; a problem is one `InputError` naming the JSON path."""
-    try:
-        return ResultsRecord.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
-        raise InputError(f"{source}: {path}: {first['msg']} "
-                         f"({exc.error_count()} problem(s) in this results file)") from None
-
-
-# --- rebuilding the gate's objects, so the existing renderers draw the same reports ----------
-
-
-def _loaded_case(case: _Case) -> LoadedCase:
-    # model_construct, not validation: a results file holds only what reports show (no fixture,
-    # agent_ref or assertions), and inventing the rest would be a lie. Unset fields stay unset,
-    # so code that reads one fails loudly instead of reading a made-up value.
-    source = Source.model_construct(source_call_id=case.source_call_id, sanitized=True,
-                                    failure_label=case.failure_label, severity=case.severity)
-    model = Case.model_construct(version=1, id=case.id, suite=case.suite, owner=case.owner,
-                                 source=source, promotion=Promotion.model_construct(
-                                     level=case.level))
-    return LoadedCase(id=case.id, file=case.file, case=model, line=case.line)
-
-
-def _harness_run(trial: _Trial, where: str) -> HarnessRun | None:
-    if trial.run is not None:
-        try:
-            return HarnessRun.model_validate({"run_id": trial.run_id, "trace_id": trial.trace_id,
-                                              **trial.run})
-        except ValidationError as exc:
-            raise InputError(f"{where}.run: not a harness run ({exc.error_count()} problem(s): "
-                             f"{exc.errors(include_url=False)[0]['msg']})") from None
-    if trial.run_id is None and trial.trace_id is None:
-        return None
-    # Only the ids are known (a passing trial of a shard): the reports show nothing else of it.
-    return HarnessRun.model_construct(protocol="", status="completed", events=[],
-                                      run_id=trial.run_id, trace_id=trial.trace_id)
-
-
-def _trial(trial: _Trial, where: str) -> TrialResult:
-    outcomes = tuple(
-        AssertionOutcome(a.name, a.status, a.message, a.expected, a.actual, a.turn, a.warning,
-                         None if a.votes is None else tuple(a.votes))
-        for a in trial.assertions)
-    return TrialResult(trial.trial, trial.status, trial.reason, trial.duration_s, outcomes,
-                       _harness_run(trial, where), trial.harness_calls)
-
-
-def case_results(record: ResultsRecord, source: str = "results file") -> list[CaseResult]:
-    """The CaseResults of a results file, in its order."""
-    return [CaseResult(_loaded_case(c), c.status, c.reason,
-                       tuple(_trial(t, f"{source}: $.cases[{i}].trials[{n}]")
-                             for n, t in enumerate(c.trials)), c.trials_planned)
-            for i, c in enumerate(record.cases)]
-
-
-def records_runs(files: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether these checked results kept every trial's run (`--record-runs`), as merge should."""
-    trials = [t for data in files for c in data["cases"] for t in c["trials"]]
-    return bool(trials) and all("run" in t or "run_omitted" in t for t in trials)
-
-
-def _selection(sel: _Selection, selected: Sequence[str], note: str,
-               reasons: Mapping[str, str]) -> Selection:
-    return Selection(sel.tier, tuple(selected), {i: reasons[i] for i in selected if i in reasons},
-                     tuple((d.id, d.why) for d in sel.deferred), sel.considered,
-                     None if sel.changed_paths is None else tuple(sel.changed_paths), note)
-
-
-def results_from_dict(data: Mapping[str, Any], source: str = "results file") -> GateResult:
-    """A results file as the GateResult it was written from (what the reports need of it)."""
-    record = parse_record(data, source)
-    cases = tuple(case_results(record, source))
-    blocking = tuple(c.case.id for c in cases if blocks(c, record.fail_on))
-    return GateResult(record.verdict, record.verdict_reason, cases,
-                      _selection(record.selection, record.selection.selected,
-                                 record.selection.note, record.selection.reasons),
-                      record.fail_on, record.started_at, record.finished_at,
-                      _wall([record.started_at], [record.finished_at]), blocking,
-                      record.abort_reason, _budget([record]))
-
-
-def _budget(records: Sequence[ResultsRecord]) -> CallBudget | None:
-    """The shards' budgets added up (each planned and spent its own part of the run)."""
-    budgets = [r.budget for r in records if r.budget is not None]
-    if not budgets:
-        return None
-    return CallBudget(*(sum(getattr(b, f) for b in budgets) for f in _Budget.model_fields))
-
-
-def _wall(starts: Sequence[str], ends: Sequence[str]) -> float:
-    try:
-        first = min(datetime.fromisoformat(s) for s in starts)
-        last = max(datetime.fromisoformat(e) for e in ends)
-        return max((last - first).total_seconds(), 0.0)
-    except (ValueError, TypeError):  # unparsable or naive/aware mix: the wall time is unknown
-        return 0.0
-
+from gate.verdicts import FAIL_ON, empty_selection_reason, gate_verdict, none_selected_reason
 
 # --- combining shards ---------------------------------------------------------------------
 
@@ -246,24 +45,23 @@ def merge_results(files: Sequence[tuple[str, Mapping[str, Any]]], *, shards: int
         raise InputError(f"fail-on {fail_on!r} is not one of {', '.join(FAIL_ON)}")
     shard = first.selection.shard
     assert shard is not None  # _check_shards made sure
-    from gate.commands import _none_selected  # the run's own wording (pure)
-
     cases = _cases_in_order(records, shard.run_selected)
     reasons = {k: v for _, r in records for k, v in r.selection.reasons.items()}
     # The merged run is whole again: shard 1/1, so its results file can itself be merged.
     whole = ShardInfo(1, 1, tuple(shard.run_selected), shard.run_note, shard.files_found,
                       shard.sources)
-    selection = replace(_selection(first.selection, shard.run_selected, shard.run_note, reasons),
-                        shard=whole)
+    selection = replace(rebuild_selection(first.selection, shard.run_selected, shard.run_note,
+                                          reasons), shard=whole)
     abort = next((f"shard {r.selection.shard.index}/{shard.total}: {r.abort_reason}"
                   for _, r in records if r.abort_reason and r.selection.shard), None)
     verdict = gate_verdict(cases, fail_on=fail_on, fail_on_empty=fail_on_empty,
                            files_found=shard.files_found, sources=shard.sources,
-                           abort_reason=abort, none_selected=_none_selected(selection))
+                           abort_reason=abort, none_selected=none_selected_reason(selection),
+                           empty_selection=empty_selection_reason(selection))
     starts, ends = [r.started_at for _, r in records], [r.finished_at for _, r in records]
     return GateResult(verdict.verdict, verdict.reason, tuple(cases), selection, fail_on,
-                      _pick(starts, min), _pick(ends, max), _wall(starts, ends),
-                      verdict.blocking_failures, abort, _budget([r for _, r in records]))
+                      _pick(starts, min), _pick(ends, max), wall_seconds(starts, ends),
+                      verdict.blocking_failures, abort, total_budget([r for _, r in records]))
 
 
 def _check_shards(records: _Shards, expected: int | None) -> ResultsRecord:
@@ -352,6 +150,12 @@ def _pick(stamps: Sequence[str], choose: Any) -> str:
         return str(choose(stamps))
 
 
+def records_runs(files: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether these checked results kept every trial's run (`--record-runs`), as merge should."""
+    trials = [t for data in files for c in data["cases"] for t in c["trials"]]
+    return bool(trials) and all("run" in t or "run_omitted" in t for t in trials)
+
+
 # --- the `merge` command ------------------------------------------------------------------
 
 
@@ -416,16 +220,3 @@ def merge_command(args: argparse.Namespace, environ: Mapping[str, str], out: Tex
         print(render_summary(gate), file=out)
     publisher.publish(gate, junit=args.junit, results=args.results)
     return 0 if gate.verdict == "pass" else 1
-
-
-def read_results(path: str) -> dict[str, Any]:
-    """Read and check a results file; `InputError` names `path` when it cannot be used."""
-    from gate.report.results_file import load_results
-
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such results file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the results file ({exc})") from None
-    return load_results(text, path)

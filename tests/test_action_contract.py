@@ -206,3 +206,13 @@ def test_the_reusable_workflows_outputs_come_from_the_aggregate_jobs_action_outp
         assert spec["value"] == f"${{{{ jobs.gate.outputs.{name} }}}}"
         assert gate["outputs"][name] == f"${{{{ steps.merge.outputs.{name} }}}}"
         assert name in action()["outputs"]
+
+
+def test_the_aggregate_merge_always_passes_fail_on_itself() -> None:
+    # The shard files are data a shard job wrote: their recorded fail-on must never decide.
+    merge = next(step for step in _jobs(WORKFLOW_FILES[0])["gate"]["steps"]
+                 if "merge-results" in step.get("with", {}))
+    assert merge["with"]["fail-on"] == "${{ inputs.fail-on || 'blocking' }}"
+    from gate.settings import RunSettings  # the fallback is the gate's own default
+
+    assert RunSettings.__dataclass_fields__["fail_on"].default == "blocking"

@@ -16,14 +16,13 @@ from gate.changes import (
     changes_from,
     collect,
     from_git,
-    parse_name_status,
-    parse_path_list,
     read_changed_files,
     repo_root,
     run_git,
 )
 from gate.errors import InputError
 from gate.github.event import ChangeContext
+from gate.path_lists import parse_name_status, parse_path_list, repo_relative
 
 ZERO = "0" * 40
 
@@ -72,6 +71,26 @@ def test_path_list_json_and_nul_separated() -> None:
     assert parse_path_list("a.md\0b.md\0") == ["a.md", "b.md"]
 
 
+def test_path_list_drops_a_byte_order_mark_and_reads_a_bare_backslash_both_ways() -> None:
+    assert parse_path_list("\ufeffa.md\nb.md\n") == ["a.md", "b.md"]
+    assert parse_path_list('\ufeff["a.md"]') == ["a.md"]
+    # git quotes a name that holds a backslash, so a bare one is (most likely) Windows'; the
+    # literal reading is kept too, so either can fire a trigger (selection only over-selects).
+    assert parse_path_list(".\\prompts\\a.md\n") == ["prompts/a.md", ".\\prompts\\a.md"]
+    assert parse_path_list('"back\\\\slash.md"\n') == ["back\\slash.md"]
+
+
+def test_repo_relative_strips_the_root_and_distrusts_what_is_not_in_the_repo() -> None:
+    listed = ["/repo/prompts/a.md", "C:/repo/b.md", "/repo", "/other/c.md", "docs/../d.md",
+              "..", "e//f/./g.md", "h.md"]
+    kept, distrusted = repo_relative(listed, ["/repo", "C:/repo"])
+    assert kept == ["prompts/a.md", "b.md", "e/f/g.md", "h.md"]
+    assert distrusted == ["/repo (the repository root itself, not a file)",
+                          "/other/c.md (an absolute path outside the repository)",
+                          "docs/../d.md (a `..` segment)", ".. (a `..` segment)"]
+    assert repo_relative(["/repository/x.md"], ["/repo"])[1]  # a prefix, not the folder
+
+
 @pytest.mark.parametrize("text", ['["a.md", 3]', '[{"a": 1}]', "[not json"])
 def test_path_list_bad_json_is_an_input_error(text: str) -> None:
     with pytest.raises(InputError, match="--changed-files"):
@@ -115,6 +134,26 @@ def test_changed_files_from_a_file_and_from_stdin(tmp_path: Path) -> None:
     assert from_file.source == f"--changed-files {listing}" and from_file.fail_open is None
     from_stdin = read_changed_files("-", io.StringIO("x.md\n"))
     assert from_stdin.paths == ("x.md",) and from_stdin.source == "--changed-files -"
+
+
+def test_absolute_paths_under_the_root_become_relative_others_fail_open(tmp_path: Path) -> None:
+    listing = tmp_path / "changed.txt"
+    listing.write_text(f"{tmp_path}/prompts/a.md\nb.md\n", encoding="utf-8")
+    inside = read_changed_files(str(listing), io.StringIO(), tmp_path)
+    assert inside.paths == ("b.md", "prompts/a.md") and inside.fail_open is None
+    outside = read_changed_files(str(listing), io.StringIO(), tmp_path / "repo")
+    assert outside.paths == ("b.md",) and outside.fail_open is not None
+    assert outside.fail_open.startswith(f"1 path(s) in the changed-file list from "
+                                        f"--changed-files {listing} cannot be matched")
+    assert f"{tmp_path}/prompts/a.md (an absolute path outside the repository)" \
+        in outside.fail_open
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")  # a root spelt through a symlink
+    resolved = read_changed_files("-", io.StringIO(f"{tmp_path}/real/x.md\n"), tmp_path / "link")
+    assert resolved.paths == ("x.md",) and resolved.fail_open is None
+    dotdot = read_changed_files("-", io.StringIO("a/../b.md\n../c.md\n"), tmp_path)
+    assert dotdot.fail_open is not None and "a/../b.md (a `..` segment) and 1 more" \
+        in dotdot.fail_open
 
 
 def test_unreadable_changed_files_name_the_flag(tmp_path: Path) -> None:

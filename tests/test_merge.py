@@ -16,11 +16,12 @@ from report_fixtures import GATE_VERSION, GATES
 
 from gate.cli import main
 from gate.errors import InputError
-from gate.merge import merge_results, results_from_dict
+from gate.merge import merge_results
 from gate.report.console import render_summary
 from gate.report.junit import render_junit
 from gate.report.results_file import results_dict
 from gate.results import ShardInfo
+from gate.results_reader import results_from_dict
 
 REPO = Path(__file__).resolve().parents[1]
 SHARDS = 4
@@ -250,7 +251,9 @@ def write_case(path: Path, level: str) -> None:
     path.write_text(text.replace("level: blocking", f"level: {level}"), encoding="utf-8")
 
 
-def test_shards_that_selected_nothing_pass_when_case_files_exist(tmp_path: Path) -> None:
+def test_a_tier_with_no_case_is_an_empty_run_sharded_or_not(tmp_path: Path) -> None:
+    # No change information and no blocking case: the fast tier holds nothing, so nothing is
+    # checked; that is an empty run (it fails), not "no case affected by this change".
     write_case(tmp_path / "cases" / "nightly.yaml", "scheduled")
     base = ("run", "--harness-url", "builtin", "--cases", str(tmp_path / "cases"), "--tier",
             "fast")
@@ -258,12 +261,24 @@ def test_shards_that_selected_nothing_pass_when_case_files_exist(tmp_path: Path)
     for index in (1, 2):
         paths.append(tmp_path / f"r{index}.json")
         code, _, _ = cli(*base, "--shard", f"{index}/2", "--results", str(paths[-1]))
-        assert code == 0
+        assert code == 1
     code, out, _ = cli("merge", *map(str, paths))
     full_code, full_out, _ = cli(*base)
-    assert code == full_code == 0
+    assert code == full_code == 1
     assert out.rstrip().splitlines()[-1] == full_out.rstrip().splitlines()[-1]
-    assert out.rstrip().splitlines()[-1].startswith("GATE PASSED")
+    assert "tier fast selected no case out of 1 considered" in out.rstrip().splitlines()[-1]
+    allowed, _, _ = cli("merge", *map(str, paths), "--fail-on-empty", "false")
+    assert allowed == 0
+
+
+def test_a_shard_whose_part_is_empty_passes_when_others_have_cases(tmp_path: Path) -> None:
+    write_case(tmp_path / "cases" / "only.yaml", "blocking")
+    base = ("run", "--harness-url", "builtin", "--cases", str(tmp_path / "cases"))
+    codes = [cli(*base, "--shard", f"{i}/3", "--results", str(tmp_path / f"r{i}.json"))[0]
+             for i in (1, 2, 3)]
+    assert sorted(codes) == [0, 0, 0]
+    code, out, _ = cli("merge", *(str(tmp_path / f"r{i}.json") for i in (1, 2, 3)))
+    assert code == 0 and "1/1 case(s) passed" in out
 
 
 def test_shards_that_found_no_case_files_fail(tmp_path: Path) -> None:

@@ -48,6 +48,7 @@ def results_dict(gate: GateResult, gate_version: str, *,
                      "judge_cached": int},                 # cost preview, then what was spent
          "cases": [{"id", "file", "line", "suite", "owner", "severity", "failure_label",
                     "source_call_id", "level", "status", "reason", "trials_planned",
+                    "pass_threshold"?: int,               # the case's own; absent: majority
                     "trials": [{"trial": int, "run_id": str | null, "trace_id": str | null,
                                 "status", "reason", "duration_s": float, "harness_calls": int,
                                 "assertions": [{"name", "status", "message", "expected",
@@ -64,7 +65,8 @@ def results_dict(gate: GateResult, gate_version: str, *,
     (`--record-runs true`, the CLI's default) every trial keeps its whole `run` (the RunResult,
     tool results included) for `rejudge`; a run over RECORDED_RUN_LIMIT characters is left out
     and `run_omitted` says why. New keys may be added within v1; removing or changing the
-    meaning of one is a new schema version.
+    meaning of one is a new schema version. A trial's status follows from its assertions and a
+    case's from its trials (gate.verdicts): `merge` refuses a file where they do not.
     """
     counts: dict[str, int] = {s.value: gate.count(s) for s in Status}
     counts["total"] = len(gate.cases)
@@ -155,7 +157,7 @@ def _case(result: CaseResult, runs: bool = False, record: bool = False) -> dict[
         "reason": clean(result.reason),
         "trials_planned": result.trials_planned,
         "trials": [_trial(t, runs, record) for t in result.trials],
-    }
+    } | ({"pass_threshold": case.pass_threshold} if case.pass_threshold else {})
 
 
 def _trial(trial: TrialResult, runs: bool = False, record: bool = False) -> dict[str, Any]:

@@ -1,0 +1,263 @@
+"""Read a results file back: check its shape and rebuild the GateResult it was written from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gate.errors import InputError
+from gate.models import Case, LoadedCase, Promotion, Source
+from gate.report.results_file import load_results
+from gate.report.text import one_line
+from gate.results import (
+    AssertionOutcome,
+    CallBudget,
+    CaseResult,
+    GateResult,
+    HarnessRun,
+    Selection,
+    Status,
+    TrialResult,
+)
+from gate.verdicts import blocks, case_state, tally_trials
+
+# --- the results file, validated (it may have been edited, truncated or come from elsewhere) ---
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)  # newer v1 files may add keys
+
+
+class _Assertion(_Record):
+    name: str
+    status: Status
+    message: str
+    expected: Any = None
+    actual: Any = None
+    turn: int | None = None
+    warning: str | None = None
+    votes: list[dict[str, Any]] | None = None
+
+
+class _Trial(_Record):
+    trial: int
+    run_id: str | None = None
+    trace_id: str | None = None
+    status: Status
+    reason: str
+    duration_s: float = 0.0
+    harness_calls: int = 0
+    assertions: list[_Assertion] = []
+    run: dict[str, Any] | None = None  # a shard's runs (the harness's RunResult, or part of it)
+    run_omitted: str | None = None  # too large to record
+
+
+class _Case(_Record):
+    id: str
+    file: str
+    line: int
+    suite: str
+    owner: str
+    severity: Literal["low", "medium", "high", "critical"]
+    failure_label: str
+    source_call_id: str
+    level: Literal["blocking", "scheduled", "manual"]
+    status: Status
+    reason: str
+    trials_planned: int = Field(1, ge=1)
+    pass_threshold: int | None = Field(None, ge=1)  # absent: a strict majority of the trials
+    trials: list[_Trial] = []
+
+
+class _Shard(_Record):
+    index: int
+    total: int
+    run_selected: list[str]
+    run_note: str = ""
+    files_found: int
+    sources: str = ""
+
+
+class _Deferred(_Record):
+    id: str
+    why: str
+
+
+class _Selection(_Record):
+    tier: str
+    reasons: dict[str, str] = {}
+    selected: list[str]
+    deferred: list[_Deferred] = []
+    considered: int = 0
+    changed_paths: list[str] | None = None
+    note: str = ""
+    shard: _Shard | None = None
+
+
+class _Budget(_Record):
+    harness_runs_max: int = 0
+    judge_calls_max: int = 0
+    harness_runs: int = 0
+    judge_calls: int = 0
+    judge_cached: int = 0
+
+
+class ResultsRecord(_Record):
+    """A `voice-regress-results/v1` file as typed data (see gate/report/results_file.py)."""
+
+    gate_version: str = ""
+    started_at: str
+    finished_at: str
+    verdict: Literal["pass", "fail"]
+    verdict_reason: str = ""
+    fail_on: str = "blocking"
+    selection: _Selection
+    cases: list[_Case]
+    abort_reason: str | None = None
+    budget: _Budget | None = None
+
+
+def parse_record(data: Mapping[str, Any], source: str = "results file") -> ResultsRecord:
+    """Validate a loaded results file; a problem is one `InputError` naming the JSON path."""
+    try:
+        return ResultsRecord.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+        raise InputError(f"{source}: {path}: {first['msg']} "
+                         f"({exc.error_count()} problem(s) in this results file)") from None
+
+
+# --- rebuilding the gate's objects, so the existing renderers draw the same reports ----------
+
+
+def _loaded_case(case: _Case) -> LoadedCase:
+    # model_construct, not validation: a results file holds only what reports show (no fixture,
+    # agent_ref or assertions), and inventing the rest would be a lie. Unset fields stay unset,
+    # so code that reads one fails loudly instead of reading a made-up value.
+    source = Source.model_construct(source_call_id=case.source_call_id, sanitized=True,
+                                    failure_label=case.failure_label, severity=case.severity)
+    model = Case.model_construct(version=1, id=case.id, suite=case.suite, owner=case.owner,
+                                 source=source, promotion=Promotion.model_construct(
+                                     level=case.level), pass_threshold=case.pass_threshold)
+    return LoadedCase(id=case.id, file=case.file, case=model, line=case.line)
+
+
+def _harness_run(trial: _Trial, where: str) -> HarnessRun | None:
+    if trial.run is not None:
+        try:
+            return HarnessRun.model_validate({"run_id": trial.run_id, "trace_id": trial.trace_id,
+                                              **trial.run})
+        except ValidationError as exc:
+            raise InputError(f"{where}.run: not a harness run ({exc.error_count()} problem(s): "
+                             f"{exc.errors(include_url=False)[0]['msg']})") from None
+    if trial.run_id is None and trial.trace_id is None:
+        return None
+    # Only the ids are known (a passing trial of a shard): the reports show nothing else of it.
+    return HarnessRun.model_construct(protocol="", status="completed", events=[],
+                                      run_id=trial.run_id, trace_id=trial.trace_id)
+
+
+def _trial(trial: _Trial, where: str) -> TrialResult:
+    outcomes = tuple(
+        AssertionOutcome(a.name, a.status, a.message, a.expected, a.actual, a.turn, a.warning,
+                         None if a.votes is None else tuple(a.votes))
+        for a in trial.assertions)
+    return TrialResult(trial.trial, trial.status, trial.reason, trial.duration_s, outcomes,
+                       _harness_run(trial, where), trial.harness_calls)
+
+
+def case_results(record: ResultsRecord, source: str = "results file") -> list[CaseResult]:
+    """The CaseResults of a results file, in its order, each status checked against its trials.
+
+    Raises:
+        InputError: a trial's or case's recorded status is not the one its assertions and
+            trials give (`_check_statuses`).
+    """
+    results = []
+    for i, c in enumerate(record.cases):
+        result = CaseResult(_loaded_case(c), c.status, c.reason,
+                            tuple(_trial(t, f"{source}: $.cases[{i}].trials[{n}]")
+                                  for n, t in enumerate(c.trials)), c.trials_planned)
+        _check_statuses(result, c.pass_threshold, f"{source}: $.cases[{i}]")
+        results.append(result)
+    return results
+
+
+def _check_statuses(result: CaseResult, threshold: int | None, where: str) -> None:
+    """Re-derive each trial's state from its assertions and the case's from its trials, as the
+    run did (gate.verdicts); a recorded status that disagrees means the file was edited or is
+    corrupt, and a verdict built on it would trust a claim instead of the evidence."""
+    # Names and reasons come from the file: folded onto one clean line before they are shown.
+    case_id, tampered = one_line(result.case.id, 200), "edited or corrupt results are not evidence"
+    for n, trial in enumerate(result.trials):
+        # No outcome at all (a dispatch failure written without one) is no evidence: `error`.
+        derived = case_state(trial.assertions) if trial.assertions else Status.ERROR
+        if trial.status is not derived:
+            raise InputError(f"{where}.trials[{n}]: case {case_id!r} trial {trial.trial} is "
+                             f"recorded as {trial.status.value}, but its assertions make it "
+                             f"{derived.value}: {tampered}")
+    if len(result.trials) > result.trials_planned:
+        raise InputError(f"{where}: case {case_id!r} has {len(result.trials)} trials of "
+                         f"{result.trials_planned} planned: {tampered}")
+    tally = tally_trials(result.trials, result.trials_planned, threshold)
+    # Undecided (no trial, or stopped early by an abort or interrupt) is `error`, as in the run.
+    derived = tally.status if tally.decided else Status.ERROR
+    if result.status is not derived:
+        raise InputError(f"{where}: case {case_id!r} is recorded as {result.status.value}, but "
+                         f"its trials make it {derived.value} ({one_line(tally.reason, 200)}): "
+                         f"{tampered}")
+
+
+def rebuild_selection(sel: _Selection, selected: Sequence[str], note: str,
+                      reasons: Mapping[str, str]) -> Selection:
+    """The Selection of a results file, narrowed to `selected` (a shard's, or the whole run's)."""
+    return Selection(sel.tier, tuple(selected), {i: reasons[i] for i in selected if i in reasons},
+                     tuple((d.id, d.why) for d in sel.deferred), sel.considered,
+                     None if sel.changed_paths is None else tuple(sel.changed_paths), note)
+
+
+def results_from_dict(data: Mapping[str, Any], source: str = "results file") -> GateResult:
+    """A results file as the GateResult it was written from (what the reports need of it)."""
+    record = parse_record(data, source)
+    cases = tuple(case_results(record, source))
+    blocking = tuple(c.case.id for c in cases if blocks(c, record.fail_on))
+    return GateResult(record.verdict, record.verdict_reason, cases,
+                      rebuild_selection(record.selection, record.selection.selected,
+                                        record.selection.note, record.selection.reasons),
+                      record.fail_on, record.started_at, record.finished_at,
+                      wall_seconds([record.started_at], [record.finished_at]), blocking,
+                      record.abort_reason, total_budget([record]))
+
+
+def total_budget(records: Sequence[ResultsRecord]) -> CallBudget | None:
+    """The shards' budgets added up (each planned and spent its own part of the run)."""
+    budgets = [r.budget for r in records if r.budget is not None]
+    if not budgets:
+        return None
+    return CallBudget(*(sum(getattr(b, f) for b in budgets) for f in _Budget.model_fields))
+
+
+def wall_seconds(starts: Sequence[str], ends: Sequence[str]) -> float:
+    """Seconds from the first start to the last end; 0.0 when the stamps cannot say."""
+    try:
+        first = min(datetime.fromisoformat(s) for s in starts)
+        last = max(datetime.fromisoformat(e) for e in ends)
+        return max((last - first).total_seconds(), 0.0)
+    except (ValueError, TypeError):  # unparsable or naive/aware mix: the wall time is unknown
+        return 0.0
+
+
+def read_results(path: str) -> dict[str, Any]:
+    """Read and check a results file; `InputError` names `path` when it cannot be used."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such results file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the results file ({exc})") from None
+    return load_results(text, path)
