@@ -63,6 +63,8 @@ def check_outcome(spec: OutcomeAssertions, run: HarnessRun, allowed: list[str]) 
             h = unplanned[0]
             msg = f"unplanned handoff to {h.to!r} at turn {h.turn} (allowed: {allowed or 'none'})"
             yield _fail(name, msg, expected=allowed, actual=h.to, turn=h.turn)
+        elif not run.trace_is_complete:
+            yield _error(name, f"{len(handoffs)} handoff(s) in the trace, but {NO_TRACE}")
         else:
             yield _ok(name, f"{len(handoffs)} handoff(s), none unplanned")
 
@@ -218,6 +220,10 @@ def check_handoff(spec: HandoffAssertions, run: HarnessRun) -> Outcomes:
         if bad is not None:
             yield _fail("handoff.allowed_to", f"handed off to {bad.to!r} at turn {bad.turn}",
                         expected=spec.allowed_to, actual=bad.to, turn=bad.turn)
+        elif not run.trace_is_complete:
+            # A handoff is usually a tool call (transfer_to_human): an incomplete trace may miss it.
+            yield _error("handoff.allowed_to", f"{len(handoffs)} handoff(s) in the trace, "
+                         f"but {NO_TRACE}")
         else:
             yield _ok("handoff.allowed_to", f"{len(handoffs)} handoff(s), all allowed")
     if spec.expected_to is None and not spec.summary_must_include:

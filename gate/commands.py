@@ -37,7 +37,7 @@ from gate.selection import render_selection
 from gate.settings import RunSettings, resolve
 from gate.shard import shard_selection
 from gate.similarity import near_duplicates
-from gate.verdicts import gate_verdict
+from gate.verdicts import empty_selection_reason, gate_verdict, none_selected_reason
 
 Command = Callable[[argparse.Namespace, Mapping[str, str], TextIO, TextIO], int]
 EXAMPLES = Path("examples/cases")
@@ -126,18 +126,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _none_selected(selection: Selection) -> str:
-    """Why a run with case files selected none (the selection note, printed above, has more)."""
-    if selection.changed_paths is not None:
-        return "no case is affected by this change"
-    return f"no case belongs to tier {selection.tier}"
-
-
 def _finish(settings: RunSettings, loaded: LoadResult, selection: Selection,
             results: list[CaseResult], abort: str | None, started: tuple[str, float]) -> GateResult:
     verdict = gate_verdict(results, fail_on=settings.fail_on, fail_on_empty=settings.fail_on_empty,
                            files_found=len(loaded.files), sources=" ".join(settings.cases),
-                           abort_reason=abort, none_selected=_none_selected(selection))
+                           abort_reason=abort, none_selected=none_selected_reason(selection),
+                           empty_selection=empty_selection_reason(selection))
     return GateResult(verdict.verdict, verdict.reason, tuple(results), selection,
                       settings.fail_on, started[0], _now(), round(time.monotonic() - started[1], 3),
                       verdict.blocking_failures, abort)

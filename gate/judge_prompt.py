@@ -77,6 +77,10 @@ _ROLE = re.compile(r"[^a-z0-9_]+")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "`": "'"})
 _ELLIPSIS = re.compile(r"\.{3,}|…")
 _ALNUM = re.compile(r"\w")
+# The rendering's own scaffolding: it is in every transcript, so a quote made only of it
+# ("agent", "[t0]", "tool call") shows nothing about the call and counts as no evidence.
+_SCAFFOLD = re.compile(r"\[t(?:\d+|\?)\]|\b(?:caller|agent|unknown|tool call|tool result|"
+                       r"handoff to)\b")
 _VERDICT_LIKE = re.compile(r"\{[^{}]*verdict[^{}]*\}", re.IGNORECASE)
 
 
@@ -186,7 +190,7 @@ def evidence_found(evidence: str, transcript: str) -> bool:
     haystack = _fold(quotable(transcript))
     fragments = [f.strip(" \"'") for f in _ELLIPSIS.split(_fold(evidence).strip(" \"'"))]
     fragments = [f for f in fragments if f]
-    if sum(len(_ALNUM.findall(f)) for f in fragments) < MIN_EVIDENCE_CHARS:
+    if sum(len(_ALNUM.findall(_SCAFFOLD.sub(" ", f))) for f in fragments) < MIN_EVIDENCE_CHARS:
         return False
     position = 0
     for fragment in fragments:

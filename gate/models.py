@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 # The seed's failure taxonomy; a label outside it is allowed but warned about.
 FAILURE_LABELS = (
@@ -193,6 +193,16 @@ class Case(_Strict):
     paths: list[str] | None = None
     trials: Annotated[int, Field(ge=1)] | None = None
     pass_threshold: Annotated[int, Field(ge=1)] | None = None
+
+    @field_validator("pass_threshold")
+    @classmethod
+    def _reachable(cls, threshold: int | None, info: ValidationInfo) -> int | None:
+        # Never silently lowered: `pass_threshold: 3` with 1 trial must not pass on one run.
+        trials = info.data.get("trials") or 1
+        if threshold is not None and threshold > trials:
+            raise ValueError(f"pass_threshold {threshold} is more than trials {trials}: the "
+                             f"case could never pass as written (set trials: {threshold} or more)")
+        return threshold
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gate.models import LoadedCase
 
@@ -60,7 +60,9 @@ class Event(_Lenient):
 
 class TurnTiming(_Lenient):
     turn: int
-    latency_ms: float | None = None
+    # NaN compares false with every limit and a negative latency is below all of them: either
+    # would pass a latency check with no evidence, so the run is refused instead.
+    latency_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
 
 
 class Write(_Lenient):
@@ -74,6 +76,28 @@ class Write(_Lenient):
 class SideEffects(_Lenient):
     source: str | None = None  # "sandbox_observed" or "agent_reported"
     writes: list[Write] = []
+
+
+EVENT_TYPES = ("message", "tool_call", "tool_result", "handoff")
+ROLES = ("caller", "agent")
+
+
+def _event_problem(event: Event) -> str | None:
+    """Why a known event cannot count as evidence; other types are ignored (forward compatible).
+
+    A nameless tool call cannot be told from a forbidden one, a message without role or text
+    could be the agent saying a forbidden phrase, and a misspelt type or role would be ignored:
+    each would let an absence check pass with no evidence.
+    """
+    for key, value, known in (("type", event.type, EVENT_TYPES), ("role", event.role, ROLES)):
+        meant = (value or "").strip().lower().replace("-", "_")
+        if value != meant and meant in known:
+            return f"{key} {value!r} must be written {meant!r}"
+    if event.type == "tool_call" and not event.name:
+        return "a tool_call needs a name"
+    if event.type == "message" and (not event.role or event.text is None):
+        return "a message needs a role and a text"
+    return None
 
 
 class HarnessRun(_Lenient):
@@ -93,6 +117,10 @@ class HarnessRun(_Lenient):
     def _completed_has_events(self) -> HarnessRun:
         if self.status == "completed" and not self.events:
             raise ValueError("a completed run must have events")
+        for index, event in enumerate(self.events):
+            problem = _event_problem(event)
+            if problem:
+                raise ValueError(f"events[{index}]: {problem}")
         return self
 
     @property

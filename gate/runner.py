@@ -49,6 +49,7 @@ class Runner:
     finished: dict[str, CaseResult] = field(default_factory=dict)
     abort_reason: str | None = None
     judge: TrialJudge | None = None  # scores judged assertions; None: they stay skipped
+    run_ids: dict[str, tuple[str, int]] = field(default_factory=dict)  # run_id → (case, trial)
 
     async def run_all(
         self, cases: Sequence[LoadedCase], dispatcher: Dispatcher
@@ -62,7 +63,8 @@ class Runner:
         return self.abort_reason is not None
 
     def planned_trials(self, case: LoadedCase) -> int:
-        return self.trials or case.case.trials or 1
+        """--trials, else the case's trials; never fewer than its pass_threshold."""
+        return max(self.trials or case.case.trials or 1, case.case.pass_threshold or 1)
 
     async def _run_case(
         self, case: LoadedCase, dispatcher: Dispatcher, slots: asyncio.Semaphore
@@ -79,12 +81,26 @@ class Runner:
                     # 401/403 or a wrong protocol: every further call would fail the same way.
                     self.abort_reason = str(exc)
                     break
-            trial = evaluate_trial(case, len(done) + 1, out.run, out.error,
+            run, error = self._own_run(case, len(done) + 1, out)
+            trial = evaluate_trial(case, len(done) + 1, run, error,
                                    calls=out.calls, duration_s=out.duration_s)
             done.append(await self.judge.complete(case, trial) if self.judge else trial)
             if tally_trials(done, planned, threshold).decided:
                 break
         self._finish(case, done, planned)
+
+    def _own_run(self, case: LoadedCase, number: int,
+                 out: Dispatched) -> tuple[HarnessRun | None, str | None]:
+        """The run, unless the harness already returned its run_id for another case or trial:
+        a replayed or cached result (say, a proxy that ignores the body) is no evidence."""
+        run = out.run
+        if run is None or not run.run_id:
+            return run, out.error
+        first = self.run_ids.setdefault(run.run_id, (case.id, number))
+        if first == (case.id, number):
+            return run, out.error
+        return None, (f"the harness returned run_id {run.run_id!r} again, first for "
+                      f"{first[0]} trial {first[1]}: a replayed result is no evidence")
 
     def _finish(self, case: LoadedCase, done: list[TrialResult], planned: int) -> None:
         tally = tally_trials(done, planned, case.case.pass_threshold)

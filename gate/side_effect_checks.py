@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from gate.models import SystemSideEffects
-from gate.results import AssertionOutcome, HarnessRun, Status, Write
+from gate.results import AssertionOutcome, HarnessRun, SideEffects, Status, Write
 
 WEAK = "side effects are only agent_reported (weaker evidence than sandbox_observed)"
+SOURCES = ("sandbox_observed", "agent_reported")
 
 
 def _describe(writes: list[Write]) -> str:
@@ -78,14 +79,25 @@ def _limit_checks(
                        expected=spec.max_writes, actual=len(writes))
 
 
+def _no_evidence(effects: SideEffects | None) -> str | None:
+    """Why the run's side effects are no evidence at all, or None when they are."""
+    if effects is None:
+        return "the run reports no side effects"
+    if effects.source not in SOURCES:
+        # Writes nobody vouches for (often an empty placeholder) prove no absence of writes.
+        return (f"the run's side effects have source {effects.source!r}, not one of "
+                f"{', '.join(SOURCES)}")
+    return None
+
+
 def check_side_effects(
     spec: dict[str, SystemSideEffects], run: HarnessRun
 ) -> Iterator[AssertionOutcome]:
     """Every per-system side-effect check; no side-effect data at all is an error, not a pass."""
-    if run.side_effects is None:
+    problem = _no_evidence(run.side_effects)
+    if problem is not None or run.side_effects is None:
         for system in spec:
-            yield AssertionOutcome(f"side_effects.{system}", Status.ERROR,
-                                   "the run reports no side effects")
+            yield AssertionOutcome(f"side_effects.{system}", Status.ERROR, str(problem))
         return
     weak = run.side_effects.source != "sandbox_observed"
     for system, checks in spec.items():

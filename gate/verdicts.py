@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from gate.results import AssertionOutcome, CaseResult, Status, TrialResult
+from gate.results import AssertionOutcome, CaseResult, Selection, Status, TrialResult
 
 FAIL_ON = ("blocking", "any", "never")
 BLOCKING_STATES = (Status.FAIL, Status.ERROR, Status.INCONCLUSIVE)
@@ -36,7 +36,8 @@ def first_reason(outcomes: Sequence[AssertionOutcome], state: Status) -> str:
 
 def pass_threshold(planned: int, threshold: int | None) -> int:
     """Passing trials needed: the case's `pass_threshold`, else a strict majority."""
-    return min(threshold, planned) if threshold else planned // 2 + 1
+    # Never lowered to fit fewer trials: a case that cannot reach its threshold cannot pass.
+    return threshold if threshold else planned // 2 + 1
 
 
 @dataclass(frozen=True)
@@ -94,17 +95,41 @@ class Verdict:
     blocking_failures: tuple[str, ...] = ()
 
 
-def _empty_reason(cases: Sequence[CaseResult], files_found: int, sources: str) -> str | None:
+def _empty_reason(cases: Sequence[CaseResult], files_found: int, sources: str,
+                  empty_selection: str | None) -> str | None:
     """Why the run is empty (no evidence at all), or None when it is not."""
     if files_found == 0:
         return f"no case files found under {sources}"
     if not cases:
-        return None  # a change that affects no case is not empty; the selection says so
+        # A change that affects no case is not empty (the selection says so); a tier that holds
+        # no case at all is: a release gate that checks nothing must not go green.
+        return empty_selection
     if sum(c.harness_calls for c in cases) == 0:
         return f"{len(cases)} case(s) selected but zero harness calls were made"
     if not any(c.status in EVIDENCE_STATES for c in cases):
         return f"all {len(cases)} selected case(s) were skipped: nothing was checked"
     return None
+
+
+def none_selected_reason(selection: Selection) -> str:
+    """Why a run with case files selected none (the selection note, printed above, has more)."""
+    if selection.changed_paths is not None:
+        return "no case is affected by this change"
+    return f"no case belongs to tier {selection.tier}"
+
+
+def empty_selection_reason(selection: Selection) -> str | None:
+    """When selecting no case makes the run empty, why; None when selecting none is legitimate.
+
+    Legitimate: the fast tier with change information (the change affects no case), or one shard
+    of a run whose other shards got the cases.
+    """
+    whole = selection.shard.run_selected if selection.shard else selection.selected
+    if whole:
+        return None
+    if selection.tier == "fast" and selection.changed_paths is not None:
+        return None
+    return f"tier {selection.tier} selected no case out of {selection.considered} considered"
 
 
 def gate_verdict(
@@ -116,14 +141,16 @@ def gate_verdict(
     sources: str,
     abort_reason: str | None = None,
     none_selected: str = "no case is affected by this change",
+    empty_selection: str | None = None,
 ) -> Verdict:
     """Pass or fail for the whole run; an aborted or (by default) empty run never passes.
 
-    `none_selected` is the reason given when case files exist but the selection picked none.
+    `none_selected` is the reason given when case files exist but the selection picked none;
+    `empty_selection` (from `empty_selection_reason`) makes such a run empty instead.
     """
     if abort_reason:
         return Verdict("fail", abort_reason)
-    empty = _empty_reason(cases, files_found, sources)
+    empty = _empty_reason(cases, files_found, sources, empty_selection)
     if empty and fail_on_empty:
         return Verdict("fail", f"{empty} (pass --fail-on-empty false to allow this)")
     blocking = tuple(c.case.id for c in cases if blocks(c, fail_on))
