@@ -6,54 +6,36 @@ import argparse
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from gate import __version__
 from gate.changes import select_for_settings
-from gate.config import GateConfig, discover, load_with_config
+from gate.config import discover
 from gate.dispatch import Dispatcher, DispatchSettings, make_client
-from gate.errors import CaseFileError, HarnessError, InputError, PublishError
+from gate.errors import HarnessError, InputError
 from gate.github.publish import Publisher, no_publisher, publisher_for
 from gate.history import append_run_history, history_command, history_durations
 from gate.judge_scorer import open_run_judge, plan_run, spent
 from gate.lifecycle import lifecycle_command
-from gate.loader import LoadResult
 from gate.merge import merge_command
 from gate.models import LoadedCase
+from gate.pipeline import finish_run, load_checked, now_iso, write_reports
 from gate.reference import BUGS
 from gate.reference.server import running_harness, serve
 from gate.rejudge import judge_check_command, rejudge_command
 from gate.report.console import CLEAR_LINE, live_bar, progress_line, render_summary
-from gate.report.evidence import evidence_files
-from gate.report.junit import render_junit
-from gate.report.results_file import render_results, results_dict
-from gate.results import CaseResult, GateResult, Selection
+from gate.report.results_file import results_dict
+from gate.results import CaseResult
 from gate.runner import Runner, unfinished
 from gate.selection import render_selection
 from gate.settings import RunSettings, resolve
 from gate.shard import shard_selection
-from gate.similarity import near_duplicates
-from gate.verdicts import empty_selection_reason, gate_verdict, none_selected_reason
 
 Command = Callable[[argparse.Namespace, Mapping[str, str], TextIO, TextIO], int]
 EXAMPLES = Path("examples/cases")
-
-
-def _load(paths: Sequence[str], err: TextIO, config: GateConfig | None = None) -> LoadResult:
-    """Load and validate; warnings are printed, any error stops the run with exit 2."""
-    loaded = load_with_config(paths, config)
-    for diagnostic in loaded.diagnostics:
-        if diagnostic.severity != "error":
-            print(diagnostic, file=err)
-    for diagnostic in near_duplicates(loaded.cases):  # warnings only: a human decides
-        print(diagnostic, file=err)
-    if loaded.errors:
-        raise CaseFileError(loaded.errors)
-    return loaded
 
 
 def validate_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
@@ -63,7 +45,7 @@ def validate_command(args: argparse.Namespace, environ: Mapping[str, str], out: 
     paths = args.paths or environ.get("VOICE_REGRESS_CASES", "").split() or config.case_roots()
     if not paths:
         raise InputError("no case paths: pass PATH… (or set VOICE_REGRESS_CASES)")
-    loaded = _load(paths, err, config)
+    loaded = load_checked(paths, err, config)
     if not loaded.files:
         raise InputError(f"no case files (*.yaml, *.yml) found under {' '.join(paths)}")
     print(f"{len(loaded.cases)} case(s) in {len(loaded.files)} file(s) are valid", file=out)
@@ -100,49 +82,12 @@ async def _dispatch(settings: RunSettings, url: str, cases: list[LoadedCase],
         return await runner.run_all(cases, dispatcher)
 
 
-def _write(path: str, text: str) -> None:
-    try:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _write_reports(gate: GateResult, settings: RunSettings) -> None:
-    if settings.junit:
-        _write(settings.junit, render_junit(gate))
-    if settings.results:
-        _write(settings.results, render_results(gate, __version__,
-                                                record_runs=settings.record_runs))
-    if settings.evidence_dir:
-        # Every case: a passing case may still have a failing trial worth keeping.
-        for result in gate.cases:
-            for relative, text in evidence_files(result).items():
-                _write(str(Path(settings.evidence_dir) / relative), text)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _finish(settings: RunSettings, loaded: LoadResult, selection: Selection,
-            results: list[CaseResult], abort: str | None, started: tuple[str, float]) -> GateResult:
-    verdict = gate_verdict(results, fail_on=settings.fail_on, fail_on_empty=settings.fail_on_empty,
-                           files_found=len(loaded.files), sources=" ".join(settings.cases),
-                           abort_reason=abort, none_selected=none_selected_reason(selection),
-                           empty_selection=empty_selection_reason(selection))
-    return GateResult(verdict.verdict, verdict.reason, tuple(results), selection,
-                      settings.fail_on, started[0], _now(), round(time.monotonic() - started[1], 3),
-                      verdict.blocking_failures, abort)
-
-
 def execute_run(settings: RunSettings, out: TextIO, err: TextIO,
                 publisher: Publisher | None = None) -> int:
     """select → dispatch → evaluate → report (→ publish); returns the gate's exit code."""
     publisher = publisher or no_publisher(out)
-    started = (_now(), time.monotonic())
-    loaded = _load(settings.cases, err, settings.config)
+    started = (now_iso(), time.monotonic())
+    loaded = load_checked(settings.cases, err, settings.config)
     selection = select_for_settings(loaded.cases, settings)
     # A case outside this shard is simply not selected by it. An unsharded run is shard 1/1, so
     # `merge` (and the fork-safe publish pattern) can take its results file as a complete run.
@@ -174,9 +119,9 @@ def execute_run(settings: RunSettings, out: TextIO, err: TextIO,
         results = unfinished(cases, runner, "interrupted before it finished")
     if live and done:
         print(CLEAR_LINE, file=out, end="", flush=True)
-    gate = _finish(settings, loaded, selection, results, runner.abort_reason, started)
+    gate = finish_run(settings, loaded, selection, results, runner.abort_reason, started)
     gate = replace(gate, budget=spent(budget, results, runner.judge))
-    _write_reports(gate, settings)
+    write_reports(gate, settings)
     if settings.history:
         append_run_history(settings.history, results_dict(gate, __version__), err)
     with publisher.untrusted_output():
@@ -211,7 +156,8 @@ def select_command(args: argparse.Namespace, environ: Mapping[str, str], out: Te
                    err: TextIO) -> int:
     """`select`: which cases the change selects and why; no harness call."""
     settings = resolve(args, environ, need_harness=False)
-    selection = select_for_settings(_load(settings.cases, err, settings.config).cases, settings)
+    loaded = load_checked(settings.cases, err, settings.config)
+    selection = select_for_settings(loaded.cases, settings)
     print(render_selection(selection, args.format), file=out)
     return 0
 

@@ -186,10 +186,10 @@ def add_merge_parser(sub: Any) -> None:
 def merge_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
                   err: TextIO) -> int:
     """`merge`: the sharded run's one verdict, summary, JUnit and results file."""
-    from gate.commands import _write
     from gate.config import discover
     from gate.github.publish import publisher_for
     from gate.history import append_records, records_from_results
+    from gate.pipeline import write_file
     from gate.report.console import render_summary
     from gate.report.junit import render_junit
     from gate.report.results_file import render_results, results_dict
@@ -209,10 +209,10 @@ def merge_command(args: argparse.Namespace, environ: Mapping[str, str], out: Tex
     gate = merge_results(files, shards=args.shards, fail_on=fail_on, fail_on_empty=fail_on_empty)
     version = str(files[0][1].get("gate_version", ""))
     if args.junit:
-        _write(args.junit, render_junit(gate))
+        write_file(args.junit, render_junit(gate))
     if args.results:
         record = records_runs([data for _, data in files])
-        _write(args.results, render_results(gate, version, record_runs=record))
+        write_file(args.results, render_results(gate, version, record_runs=record))
     if args.history:
         append_records(args.history, records_from_results(results_dict(gate, version)))
     print(f"merged {len(files)} shard(s): {', '.join(args.inputs)}", file=out)

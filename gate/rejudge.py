@@ -157,15 +157,15 @@ async def rejudge_cases(recorded: Mapping[str, Any], cases: Sequence[LoadedCase]
 def rejudge_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
                     err: TextIO) -> int:
     """`rejudge RESULTS --cases PATH…`: new verdicts from recorded runs, same exit-code rules."""
-    from gate.commands import _finish, _load, _now, _write_reports
     from gate.errors import InputError
+    from gate.pipeline import finish_run, load_checked, now_iso, write_reports
     from gate.report.console import progress_line, render_summary
     from gate.results_reader import read_results
     from gate.settings import resolve
 
-    started = (_now(), time.monotonic())
+    started = (now_iso(), time.monotonic())
     settings = resolve(args, environ, need_harness=False)
-    loaded = _load(settings.cases, err)
+    loaded = load_checked(settings.cases, err)
     recorded = read_results(args.results_file)
     known = {c.id for c in loaded.cases}
     total = sum(1 for e in recorded.get("cases", [])
@@ -183,9 +183,9 @@ def rejudge_command(args: argparse.Namespace, environ: Mapping[str, str], out: T
     results, selection, budget = asyncio.run(
         rejudge_cases(recorded, loaded.cases, settings, source=args.results_file,
                       on_done=progress))
-    gate = _finish(settings, loaded, selection, results, None, started)
+    gate = finish_run(settings, loaded, selection, results, None, started)
     gate = replace(gate, budget=budget)
-    _write_reports(gate, settings)
+    write_reports(gate, settings)
     print(render_summary(gate), file=out)
     return 0 if gate.verdict == "pass" else 1
 
@@ -220,12 +220,12 @@ async def check_calibration(cases: Sequence[LoadedCase], judge: Judge) -> tuple[
 def judge_check_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
                         err: TextIO) -> int:
     """`judge-check --cases PATH…`: exit 0 when every checked assertion is calibrated."""
-    from gate.commands import _load
     from gate.errors import InputError
+    from gate.pipeline import load_checked
     from gate.settings import resolve
 
     settings = resolve(args, environ, need_harness=False)
-    loaded = _load(settings.cases, err)
+    loaded = load_checked(settings.cases, err)
 
     async def check() -> tuple[list[str], int]:
         async with open_run_judge(settings) as judge:

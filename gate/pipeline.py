@@ -1,0 +1,76 @@
+"""Stage glue shared by the commands: load with diagnostics, finish a run, write its reports."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from gate import __version__
+from gate.config import GateConfig, load_with_config
+from gate.errors import CaseFileError, PublishError
+from gate.loader import LoadResult
+from gate.report.evidence import evidence_files
+from gate.report.junit import render_junit
+from gate.report.results_file import render_results
+from gate.results import CaseResult, GateResult, Selection
+from gate.settings import RunSettings
+from gate.similarity import near_duplicates
+from gate.verdicts import empty_selection_reason, gate_verdict, none_selected_reason
+
+
+def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = None) -> LoadResult:
+    """Load and validate; warnings are printed, any error stops the run with exit 2."""
+    loaded = load_with_config(paths, config)
+    for diagnostic in loaded.diagnostics:
+        if diagnostic.severity != "error":
+            print(diagnostic, file=err)
+    for diagnostic in near_duplicates(loaded.cases):  # warnings only: a human decides
+        print(diagnostic, file=err)
+    if loaded.errors:
+        raise CaseFileError(loaded.errors)
+    return loaded
+
+
+def write_file(path: str, text: str) -> None:
+    """Write a report file, creating its folder; failure is a PublishError (exit 1)."""
+    try:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def write_reports(gate: GateResult, settings: RunSettings) -> None:
+    """JUnit, results file and evidence, wherever the settings say."""
+    if settings.junit:
+        write_file(settings.junit, render_junit(gate))
+    if settings.results:
+        write_file(settings.results, render_results(gate, __version__,
+                                                record_runs=settings.record_runs))
+    if settings.evidence_dir:
+        # Every case: a passing case may still have a failing trial worth keeping.
+        for result in gate.cases:
+            for relative, text in evidence_files(result).items():
+                write_file(str(Path(settings.evidence_dir) / relative), text)
+
+
+def now_iso() -> str:
+    """The current time, UTC, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def finish_run(settings: RunSettings, loaded: LoadResult, selection: Selection,
+               results: list[CaseResult], abort: str | None,
+               started: tuple[str, float]) -> GateResult:
+    """The GateResult of a run: its verdict under the settings' fail-on rules."""
+    verdict = gate_verdict(results, fail_on=settings.fail_on, fail_on_empty=settings.fail_on_empty,
+                           files_found=len(loaded.files), sources=" ".join(settings.cases),
+                           abort_reason=abort, none_selected=none_selected_reason(selection),
+                           empty_selection=empty_selection_reason(selection))
+    return GateResult(verdict.verdict, verdict.reason, tuple(results), selection,
+                      settings.fail_on, started[0], now_iso(),
+                      round(time.monotonic() - started[1], 3), verdict.blocking_failures, abort)
