@@ -82,6 +82,25 @@ async def _dispatch(settings: RunSettings, url: str, cases: list[LoadedCase],
         return await runner.run_all(cases, dispatcher)
 
 
+class _Progress:
+    """A line per finished case; on a terminal also a live bar, redrawn and erased at the end."""
+
+    def __init__(self, out: TextIO, total: int) -> None:
+        self.out, self.total, self.done = out, total, 0
+        self.live = out.isatty()  # CI logs get plain lines only
+
+    def __call__(self, result: CaseResult) -> None:
+        self.done += 1
+        line = progress_line(self.done, self.total, result)
+        if self.live:
+            line = f"{CLEAR_LINE}{line}\n{live_bar(self.done, self.total)}"
+        print(line, file=self.out, flush=True, end="" if self.live else "\n")
+
+    def close(self) -> None:
+        if self.live and self.done:
+            print(CLEAR_LINE, file=self.out, end="", flush=True)
+
+
 def execute_run(settings: RunSettings, out: TextIO, err: TextIO,
                 publisher: Publisher | None = None) -> int:
     """select → dispatch → evaluate → report (→ publish); returns the gate's exit code."""
@@ -95,17 +114,7 @@ def execute_run(settings: RunSettings, out: TextIO, err: TextIO,
     selection = shard_selection(selection, settings.shard or (1, 1), durations,
                                 files_found=len(loaded.files), sources=" ".join(settings.cases))
     cases = [c for c in loaded.cases if c.id in set(selection.selected)]
-    done: list[CaseResult] = []
-
-    live = out.isatty()  # a live bar on a terminal; CI logs get plain lines only
-
-    def progress(result: CaseResult) -> None:
-        done.append(result)
-        line = progress_line(len(done), len(cases), result)
-        if live:  # the bar is redrawn under the finished lines and erased at the end
-            line = f"{CLEAR_LINE}{line}\n{live_bar(len(done), len(cases))}"
-        print(line, file=out, flush=True, end="" if live else "\n")
-
+    progress = _Progress(out, len(cases))
     runner = Runner(concurrency=settings.concurrency, trials=settings.trials, on_done=progress)
     budget, preview = plan_run(settings, cases, runner.planned_trials)  # judge flags checked
     print(preview, file=out, flush=True)
@@ -117,8 +126,7 @@ def execute_run(settings: RunSettings, out: TextIO, err: TextIO,
     except KeyboardInterrupt:
         interrupted = True
         results = unfinished(cases, runner, "interrupted before it finished")
-    if live and done:
-        print(CLEAR_LINE, file=out, end="", flush=True)
+    progress.close()
     gate = finish_run(settings, loaded, selection, results, runner.abort_reason, started)
     gate = replace(gate, budget=spent(budget, results, runner.judge))
     write_reports(gate, settings)
