@@ -28,14 +28,23 @@ def parse_bool(text: str) -> bool:
     return value
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 1, got {value}")
-    return value
+def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    """argparse type: a whole number from `low` to `high` (no upper bound when None)."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            wanted = f"a number ≥ {low}" if high is None else f"{low} to {high}"
+            raise argparse.ArgumentTypeError(f"expected {wanted}, got {value}")
+        return value
+
+    return convert
+
+
+positive_int = int_in(1)
 
 
 def seconds(text: str) -> float:

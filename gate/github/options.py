@@ -9,7 +9,7 @@ from typing import Any
 
 from gate.errors import InputError
 from gate.report.comment import KEY_PATTERN
-from gate.settings import ENV_PREFIX, parse_bool
+from gate.settings import ENV_PREFIX, int_in, parse_bool
 
 COMMENT_MODES = ("always", "failures", "changes", "off")
 MAX_ANNOTATIONS = 50  # the per-request maximum of the checks API; the runner shows 10 per kind
@@ -34,15 +34,7 @@ def comment_key(text: str) -> str:
     return text
 
 
-def annotations_limit(text: str) -> int:
-    """argparse type: 0 … 50."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value <= MAX_ANNOTATIONS:
-        raise argparse.ArgumentTypeError(f"expected 0 to {MAX_ANNOTATIONS}, got {value}")
-    return value
+annotations_limit = int_in(0, MAX_ANNOTATIONS)
 
 
 def comment_mode(text: str) -> str:
