@@ -70,6 +70,11 @@ def scan_text(text: str, allowlist: Sequence[str] = ()) -> list[str]:
     return [f.message for f in _findings(text) if not _allowed(text, f, patterns)]
 
 
+# Said once per finding so the fix is obvious where the error is read (CI log, editor).
+UNSAFE_HINT = (" looks like real caller data: use a fixture value (555-01xx numbers, example.com "
+               "addresses, ids containing 'fixture' or 'test') or allowlist it in the gate config")
+
+
 def lint_case(data: Any, locations: Mapping[str, Location], path: str,
               allowlist: Sequence[str] = ()) -> list[Diagnostic]:
     """Safe-fixture problems of one case: unsafe values, unsandboxed writes, bad regexes, labels.
@@ -80,7 +85,7 @@ def lint_case(data: Any, locations: Mapping[str, Location], path: str,
     patterns = compile_allowlist(allowlist)
     problems: list[Diagnostic] = []
     for json_path, where, text in _strings(data, "$", locations.get("$", (1, 1)), locations):
-        problems += [Diagnostic(path, *where, json_path, finding.message)
+        problems += [Diagnostic(path, *where, json_path, finding.message + UNSAFE_HINT)
                      for finding in _findings(text) if not _allowed(text, finding, patterns)]
     if isinstance(data, Mapping):
         for json_path, message, severity in _case_rules(data):

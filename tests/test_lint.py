@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gate.lint import lint_case, scan_text
+from gate.lint import UNSAFE_HINT, lint_case, scan_text
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -90,9 +90,9 @@ def test_every_string_is_checked_keys_and_integers_too() -> None:
     case = _case(fixture={"maria.lopez@gmail.com": "x", "phone": 4158675309},
                  scenario={"turns": [{"text": "my card is 4532015112830366"}]})
     assert _messages(case) == [
-        "c.yaml:5:1: $.fixture: e-mail address m***@gmail.com",  # the path hides the key
-        "c.yaml:5:1: $.fixture.phone: phone number 415-***-**09",
-        "c.yaml:1:1: $.scenario.turns[0].text: payment card number ****0366",
+        "c.yaml:5:1: $.fixture: e-mail address m***@gmail.com" + UNSAFE_HINT,  # key hidden
+        "c.yaml:5:1: $.fixture.phone: phone number 415-***-**09" + UNSAFE_HINT,
+        "c.yaml:1:1: $.scenario.turns[0].text: payment card number ****0366" + UNSAFE_HINT,
     ]
 
 
