@@ -51,9 +51,10 @@ def check_outcome(spec: OutcomeAssertions, run: HarnessRun, allowed: list[str]) 
         if not isinstance(actual, bool):
             yield _error(name, "the run reports no outcome.task_completed", expected=want)
         elif actual == want:
-            yield _ok(name, f"task_completed is {actual}", expected=want, actual=actual)
+            yield _ok(name, f"task_completed is {_compact(actual)}", expected=want, actual=actual)
         else:
-            msg = f"expected task_completed {spec.task_completed}, the run reports {actual}"
+            # YAML/JSON spelling (true/false): that is what the case file and the run say.
+            msg = f"expected task_completed {_compact(want)}, the run reports {_compact(actual)}"
             yield _fail(name, msg, expected=spec.task_completed, actual=actual)
     if spec.no_unplanned_handoff:
         name = "outcome.no_unplanned_handoff"
