@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
+from gate.github.workflow_commands import add_mask
+from gate.settings import SECRET_ENVS
+
 # Action input → `run` flag. The agreed rule is `foo-bar` → `--foo-bar`; the report paths keep the
 # CLI's shorter flag names. tests/test_action_contract.py checks this table against action.yml
 # and against the CLI's parser, so an input can never be silently dropped.
@@ -49,7 +52,6 @@ MERGE_FLAG_INPUTS = ("fail-on", "fail-on-empty", "junit-path", "results-path", "
 BOOLEAN_INPUTS = frozenset({"fail-on-empty", "job-summary"})
 LIST_INPUTS = frozenset({"cases", MERGE_INPUT})
 OUTPUT_PATH_INPUTS = ("junit-path", "results-path", "evidence-dir")
-SECRET_ENV = ("VOICE_REGRESS_HARNESS_TOKEN", "VOICE_REGRESS_JUDGE_API_KEY", "OPENAI_API_KEY")
 # YAML 1.2 core booleans, exactly as the toolkit's getBooleanInput accepts them.
 YAML_BOOLEANS = {"true": "true", "True": "true", "TRUE": "true",
                  "false": "false", "False": "false", "FALSE": "false"}
@@ -148,7 +150,7 @@ def ignored_in_merge(environ: Mapping[str, str]) -> list[str]:
 def secrets(environ: Mapping[str, str]) -> list[str]:
     """Every secret value the log must never show, one entry per line of each."""
     values = [read_input(TOKEN_INPUT, environ), environ.get("GITHUB_TOKEN")]
-    values += [environ.get(name) for name in SECRET_ENV]
+    values += [environ.get(name) for name in SECRET_ENVS]
     for name in ("harness-url", "judge-url"):  # https://user:password@host
         url = read_input(name, environ)
         values.append(_url_password(url) if url else None)
@@ -161,12 +163,6 @@ def _url_password(url: str) -> str | None:
         return urlsplit(url).password
     except ValueError:
         return None
-
-
-def mask_command(value: str) -> str:
-    """`::add-mask::` with the toolkit's data escaping, so `%` and CR survive the round trip."""
-    escaped = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return f"::add-mask::{escaped}"
 
 
 def _run_git(command: list[str]) -> subprocess.CompletedProcess[str]:
@@ -245,7 +241,7 @@ def main(environ: Mapping[str, str] | None = None, out: TextIO | None = None,
     environ = os.environ if environ is None else environ
     out, err = out or sys.stdout, err or sys.stderr
     for value in secrets(environ):  # before anything else is printed
-        print(mask_command(value), file=out, flush=True)
+        print(add_mask(value), file=out, flush=True)
     warning = mark_safe_directory(environ, run)
     if warning:
         print(f"voice-regress-gate: warning: {warning}", file=err, flush=True)

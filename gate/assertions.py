@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ from gate.models import (
 )
 from gate.results import AssertionOutcome, Event, HarnessRun, Status
 from gate.side_effect_checks import check_side_effects
+from gate.text import json_compact
 
 Outcomes = Iterator[AssertionOutcome]
 NO_TRACE = "trace_complete is false, so the absence of a call proves nothing"
@@ -51,10 +51,12 @@ def check_outcome(spec: OutcomeAssertions, run: HarnessRun, allowed: list[str]) 
         if not isinstance(actual, bool):
             yield _error(name, "the run reports no outcome.task_completed", expected=want)
         elif actual == want:
-            yield _ok(name, f"task_completed is {_compact(actual)}", expected=want, actual=actual)
+            yield _ok(name, f"task_completed is {json_compact(actual)}", expected=want,
+                      actual=actual)
         else:
             # YAML/JSON spelling (true/false): that is what the case file and the run say.
-            msg = f"expected task_completed {_compact(want)}, the run reports {_compact(actual)}"
+            msg = (f"expected task_completed {json_compact(want)}, the run reports "
+                   f"{json_compact(actual)}")
             yield _fail(name, msg, expected=spec.task_completed, actual=actual)
     if spec.no_unplanned_handoff:
         name = "outcome.no_unplanned_handoff"
@@ -99,13 +101,9 @@ def _arguments(tool: str, expected: dict[str, Any], run: HarnessRun) -> Assertio
         tail = "" if run.trace_is_complete else f"; {NO_TRACE}"
         return AssertionOutcome(name, status, f"{tool} was never called{tail}", expected=expected)
     closest = max(calls, key=lambda c: matching_keys(expected, c.arguments))
-    msg = (f"no {tool} call had {_compact(expected)}; closest at {_call_ref(closest)}: "
-           f"{_compact(closest.arguments)}")
+    msg = (f"no {tool} call had {json_compact(expected)}; closest at {_call_ref(closest)}: "
+           f"{json_compact(closest.arguments)}")
     return _fail(name, msg, expected=expected, actual=closest.arguments, turn=closest.turn)
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
 
 
 def _forbidden(tools: list[str], run: HarnessRun) -> AssertionOutcome:

@@ -1,33 +1,31 @@
-"""Which files a change touched: a list (file or stdin) or `git diff base head`; never a guess."""
+"""The change to select by (a changed-file list or `git diff`, never a guess): selection IO."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import re
-import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-from gate.config import GateConfig, selection_rules
+from gate.config import CONFIG_NAME, GateConfig
 from gate.errors import InputError
+from gate.git import Git, GitResult, repo_root, run_git
 from gate.github.event import ChangeContext
+from gate.globs import compile_filter
 from gate.history import FAILURE_STATES, by_case, read_history
 from gate.models import LoadedCase
 from gate.path_lists import parse_name_status, parse_path_list, repo_relative
 from gate.results import Selection
-from gate.selection import Hints, select_cases
-
-if TYPE_CHECKING:
-    from gate.settings import RunSettings
+from gate.selection import TIERS, Hints, Rules, select_cases
+from gate.settings import RunSettings, positive_int
 
 # GitHub's pulls.listFiles stops at 3,000 files: a list that long may be cut, so it proves nothing.
 MAX_CHANGED_FILES = 3000
-GIT_TIMEOUT_S = 60.0
 RECENT_DAYS = 30  # a failure this recent ranks a case up in the fast tier
 _ZERO_SHA = re.compile(r"0{7,64}")
 
@@ -43,33 +41,6 @@ class Changes:
     paths: tuple[str, ...]
     source: str
     fail_open: str | None = None
-
-
-@dataclass(frozen=True)
-class GitResult:
-    code: int
-    out: str
-    err: str
-
-
-Git = Callable[[Sequence[str]], GitResult]
-
-
-def run_git(cwd: str | Path = ".") -> Git:
-    """A `git` runner in `cwd`; a missing git or a hang becomes a failed result, not an error."""
-
-    def run(args: Sequence[str]) -> GitResult:
-        try:
-            done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                                  encoding="utf-8", errors="surrogateescape",
-                                  timeout=GIT_TIMEOUT_S, check=False)
-        except FileNotFoundError:
-            return GitResult(127, "", "git is not installed")
-        except subprocess.TimeoutExpired:
-            return GitResult(124, "", f"git {args[0]} took longer than {GIT_TIMEOUT_S:.0f} s")
-        return GitResult(done.returncode, done.stdout, done.stderr)
-
-    return run
 
 
 # --- pure: whether a list can be trusted ------------------------------------------------
@@ -155,12 +126,6 @@ def _shallow_hint(git: Git) -> str:
     return ""
 
 
-def repo_root(git: Git) -> Path | None:
-    """The top folder of the git work tree, or None outside one."""
-    top = git(["rev-parse", "--show-toplevel"])
-    return Path(top.out.strip()) if top.code == 0 and top.out.strip() else None
-
-
 def collect(*, changed_files: str | None, base: str | None, head: str | None,
             context: ChangeContext | None, git: Git, stdin: TextIO,
             root: Path | None = None) -> Changes | None:
@@ -223,6 +188,20 @@ def select_for_settings(cases: Sequence[LoadedCase], settings: RunSettings,
                         rules=selection_rules(config, root), case_paths=case_paths, hints=hints)
 
 
+def selection_rules(config: GateConfig, repo: Path | None = None) -> Rules:
+    """The config's selection part compiled, with its own repository path (`repo` is the root)."""
+    own = None
+    if config.path is not None:
+        own = _relative(config.path, repo or Path.cwd())  # its change runs the whole tier
+    syntax = config.pattern_syntax
+    return Rules(
+        triggers={n: compile_filter(p, syntax) for n, p in config.triggers.items()},
+        always_full=compile_filter(config.always_full, syntax) if config.always_full else None,
+        syntax=syntax, max_cases=config.max_cases, max_minutes=config.max_minutes,
+        config_name=config.path or CONFIG_NAME, config_path=own,
+    )
+
+
 def hints_from_history(path: str | None, concurrency: int = 1) -> Hints:
     """Durations and recent failures (within RECENT_DAYS of the newest record: deterministic,
     no clock) from the history file; empty hints without one."""
@@ -254,9 +233,6 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
 
 def add_select_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`select`: which cases a change selects and why, without a harness."""
-    from gate.selection import TIERS
-    from gate.settings import positive_int
-
     select = sub.add_parser("select", help="print which cases a change selects and why")
     select.add_argument("--cases", nargs="+", action="extend", metavar="PATH",
                         help="case files or directories (repeatable)")

@@ -10,10 +10,12 @@ from typing import TextIO
 
 from gate import __version__
 from gate.errors import CaseFileError, GateError
-from gate.settings import parse_bool, positive_int, seconds
+from gate.settings import int_in, parse_bool, positive_int, seconds
 from gate.verdicts import FAIL_ON
 
 ISSUES_URL = "https://github.com/org/voice-regress-gate/issues"
+
+
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by `run` and `demo`; None means 'not given' so env/defaults can apply."""
     from gate.changes import add_selection_options
@@ -26,7 +28,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     add("--tier", choices=TIERS, help="which cases run (default: auto)")
     add("--concurrency", type=positive_int, help="harness runs in flight at once (default: 8)")
     add("--timeout", type=seconds, help="seconds one run may take, polling included (default 120)")
-    add("--retries", type=int, help="retries of a transient harness fault (default: 3)")
+    add("--retries", type=int_in(0), help="retries of a transient harness fault (default: 3)")
     add("--trials", type=positive_int, help="run every case N times (default: the case's trials)")
     add("--fail-on", choices=FAIL_ON, help="which failing cases block (default: blocking)")
     add("--fail-on-empty", type=parse_bool, help="fail when nothing ran (default: true)")

@@ -31,7 +31,7 @@ from gate.report.results_file import results_dict
 from gate.results import CaseResult
 from gate.runner import Runner, unfinished
 from gate.selection import render_selection
-from gate.settings import RunSettings, resolve
+from gate.settings import RunSettings, case_paths, resolve
 from gate.shard import shard_selection
 
 Command = Callable[[argparse.Namespace, Mapping[str, str], TextIO, TextIO], int]
@@ -42,7 +42,7 @@ def validate_command(args: argparse.Namespace, environ: Mapping[str, str], out: 
                      err: TextIO) -> int:
     """`validate PATH…`: every problem in every file, exit 0 or 2."""
     config = discover(args.config, environ)  # a bad gate config fails validation too
-    paths = args.paths or environ.get("VOICE_REGRESS_CASES", "").split() or config.case_roots()
+    paths = case_paths(args.paths, environ, config)
     if not paths:
         raise InputError("no case paths: pass PATH… (or set VOICE_REGRESS_CASES)")
     loaded = load_checked(paths, err, config)

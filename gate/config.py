@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from gate.config_patterns import pattern_errors
 from gate.errors import CaseFileError, Diagnostic, InputError
+from gate.git import repo_root, run_git
 from gate.globs import PatternError, compile_filter
-from gate.loader import LoadResult, display_path, load_cases
+from gate.loader import LoadResult, display_path, load_cases, packaged_validator
 from gate.models import LoadedCase
 from gate.schema_messages import Locator, SchemaReporter  # case files' error format, reused
-from gate.selection import Rules
 from gate.yamlsafe import Location, YamlError, parse_yaml
 
 CONFIG_NAME = ".voice-regress.yml"
@@ -68,14 +63,6 @@ class GateConfig:
 
     def line_of(self, json_path: str) -> Location:
         return self.locations.get(json_path, (1, 1))
-
-
-@cache
-def config_schema() -> dict[str, Any]:
-    """The config JSON Schema shipped in the package (draft 2020-12)."""
-    text = resources.files("gate").joinpath("schemas/config.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
 
 
 def find_config(explicit: str | None, environ: Mapping[str, str],
@@ -137,14 +124,10 @@ def _parse(path: Path, shown: str) -> tuple[Any, dict[str, Location], dict[str, 
     return doc.data, doc.locations, doc.values
 
 
-@cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(config_schema())
-
-
 def _schema_errors(data: Any, locator: Locator) -> Iterator[Diagnostic]:
-    reporter = SchemaReporter(_validator(), locator)
-    for error in _validator().iter_errors(data):
+    validator = packaged_validator("config.schema.json")
+    reporter = SchemaReporter(validator, locator)
+    for error in validator.iter_errors(data):
         if "propertyNames" in error.schema_path:  # the only key pattern: `triggers:` names
             yield locator.at(["$", *error.absolute_path, str(error.instance)],
                              f"trigger name {error.instance!r} must be lower_snake_case "
@@ -181,8 +164,6 @@ def discover(explicit: str | None, environ: Mapping[str, str],
     Raises:
         InputError: a named config is missing; ConfigError: the config is invalid.
     """
-    from gate.changes import repo_root, run_git
-
     return load_config(find_config(explicit, environ, repo or repo_root(run_git())))
 
 
@@ -205,21 +186,6 @@ def config_defaults(config: GateConfig,
     if problems:
         raise ConfigError(problems)
     return values
-
-
-def selection_rules(config: GateConfig, repo: Path | None = None) -> Rules:
-    """The config's selection part compiled, with its own repository path (`repo` is the root)."""
-    own = None
-    if config.path is not None:
-        own = os.path.relpath(os.path.abspath(config.path), repo or Path.cwd())
-        own = own.replace(os.sep, "/")
-    syntax = config.pattern_syntax
-    return Rules(
-        triggers={n: compile_filter(p, syntax) for n, p in config.triggers.items()},
-        always_full=compile_filter(config.always_full, syntax) if config.always_full else None,
-        syntax=syntax, max_cases=config.max_cases, max_minutes=config.max_minutes,
-        config_name=config.path or CONFIG_NAME, config_path=own,
-    )
 
 
 def check_cases(cases: Sequence[LoadedCase], config: GateConfig) -> list[Diagnostic]:

@@ -6,7 +6,6 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -15,19 +14,13 @@ from tenacity import AsyncRetrying
 
 from gate import __version__
 from gate import harness_protocol as wire
-from gate.dispatch_retry import Pending, Transient, harness_retrying
+from gate.dispatch_retry import Clock, Pending, Sleep, Transient, harness_retrying
 from gate.errors import HarnessError, InputError
 from gate.harness_protocol import RunFault, build_request, idempotency_key
 from gate.models import LoadedCase
 from gate.results import HarnessRun
-
-# build_request and idempotency_key live in gate.harness_protocol (pure); re-exported here.
-__all__ = ["DispatchOutcome", "DispatchSettings", "Dispatcher", "build_request",
-           "idempotency_key", "make_client"]
-
-Sleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], float]
-TOKEN_ENV = "VOICE_REGRESS_HARNESS_TOKEN"
+from gate.settings import TOKEN_ENV
+from gate.text import one_line
 
 
 @dataclass(frozen=True)
@@ -271,5 +264,5 @@ async def _read_capped(response: httpx.Response, limit: int) -> bytes:
 
 
 def _describe(exc: Exception) -> str:
-    detail = wire.one_line(str(exc))
+    detail = one_line(exc, None)
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__

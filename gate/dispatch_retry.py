@@ -11,6 +11,10 @@ from tenacity.wait import wait_base
 
 from gate.harness_protocol import RunFault
 
+# Injected so tests never wait: the harness and judge clients take both.
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
 
 class Retryable(RunFault):
     """A fault tenacity may retry; `retry_after_s` is the harness's Retry-After, if any."""
@@ -29,7 +33,11 @@ class Pending(Retryable):
 
 
 class Backoff(wait_base):
-    """Retry-After when the harness sent one (capped), else capped exponential with jitter."""
+    """Retry-After when the server sent one (capped), else capped exponential with jitter.
+
+    The Retry-After is the failed attempt's `retry_after_s`: a `Retryable`'s here, the judge's
+    transient faults carry one too.
+    """
 
     def __init__(self, base_s: float, cap_s: float, retry_after_cap_s: float) -> None:
         self.base_s, self.cap_s, self.retry_after_cap_s = base_s, cap_s, retry_after_cap_s
@@ -37,8 +45,9 @@ class Backoff(wait_base):
     def __call__(self, retry_state: RetryCallState) -> float:
         outcome = retry_state.outcome
         problem = outcome.exception() if outcome is not None else None
-        if isinstance(problem, Retryable) and problem.retry_after_s is not None:
-            return min(problem.retry_after_s, self.retry_after_cap_s)
+        asked: float | None = getattr(problem, "retry_after_s", None)
+        if asked is not None:
+            return min(asked, self.retry_after_cap_s)
         ceiling = min(self.cap_s, self.base_s * 2.0 ** (retry_state.attempt_number - 1))
         # "Equal jitter": spreads concurrent trials apart but never waits under half the step.
         return ceiling / 2 + random.uniform(0, ceiling / 2)
@@ -62,7 +71,7 @@ class TransientLimit:
 
 
 def harness_retrying(retries: int, base_s: float, cap_s: float, retry_after_cap_s: float,
-                     sleep: Callable[[float], Awaitable[None]], *, polling: bool) -> AsyncRetrying:
+                     sleep: Sleep, *, polling: bool) -> AsyncRetrying:
     """Retry transient faults `retries` times (and, when `polling`, 202s until the trial budget
     runs out), waiting `Backoff` in between."""
     stop = TransientLimit(retries)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from gate.errors import HarnessError
 from gate.models import LoadedCase, Scenario
 from gate.results import PROTOCOL, HarnessRun
+from gate.text import one_line
 
 _PROTOCOL_RE = re.compile(r"voice-regress/v(\d+)(?:\.\d+)*")
 _MESSAGE_CHARS = 300
@@ -77,7 +78,7 @@ def check_protocol(protocol: object) -> None:
     ours = _PROTOCOL_RE.fullmatch(PROTOCOL)
     if theirs and ours and theirs.group(1) == ours.group(1):
         return
-    shown = one_line(str(protocol))[:60]
+    shown = one_line(str(protocol), None)[:60]
     raise HarnessError(
         f"harness speaks protocol {shown!r}, this gate speaks {PROTOCOL!r}: "
         "use a gate and a harness of the same major version"
@@ -89,7 +90,7 @@ def json_object(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:  # RecursionError: hostile deep nesting
-        raise RunFault(f"harness response is not valid JSON: {one_line(str(exc))}") from None
+        raise RunFault(f"harness response is not valid JSON: {one_line(exc, None)}") from None
     if not isinstance(data, dict):
         raise RunFault(f"harness response is not a JSON object (got {type(data).__name__})")
     return data
@@ -110,7 +111,7 @@ def short(text: str, secret: str | None = None) -> str:
     """`text` on one short line, `secret` masked first (so truncation cannot cut it in half)."""
     if secret:
         text = text.replace(secret, "***")
-    return one_line(text)[:_MESSAGE_CHARS]
+    return one_line(text, None)[:_MESSAGE_CHARS]
 
 
 def poll_target(post_url: str, body: bytes, headers: Mapping[str, str]) -> str:
@@ -125,7 +126,8 @@ def poll_target(post_url: str, body: bytes, headers: Mapping[str, str]) -> str:
     # Resolved like a Location header: relative to the POST URL (RFC 3986).
     resolved = _join(post_url, target)
     if resolved is None:
-        raise RunFault(f"harness answered 202 with an unusable poll_url: {one_line(target)[:100]}")
+        shown = one_line(target, None)[:100]
+        raise RunFault(f"harness answered 202 with an unusable poll_url: {shown}")
     return resolved
 
 
@@ -141,11 +143,6 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def one_line(text: str) -> str:
-    """Harness text made safe for CI logs: printable characters only, on one line."""
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 def _join(base: str, target: str) -> str | None:

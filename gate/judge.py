@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
-from tenacity.wait import wait_base
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from gate import __version__
+from gate.dispatch_retry import Backoff, Clock, Sleep
 from gate.errors import InputError
-from gate.harness_protocol import retry_after
-from gate.settings import JUDGE_KEY_ENVS as KEY_ENVS
+from gate.harness_protocol import retry_after, short
+from gate.settings import JUDGE_KEY_ENVS
 
-Sleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], float]
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 
 
@@ -97,7 +94,8 @@ class JudgeUnavailable(Exception):
 
 
 class _Transient(Exception):
-    """Worth another attempt: 408, 429, 5xx, transport errors and timeouts."""
+    """Worth another attempt: 408, 429, 5xx, transport errors and timeouts (`Backoff` waits
+    `retry_after_s` when the server named it)."""
 
     def __init__(self, reason: str, retry_after_s: float | None = None) -> None:
         super().__init__(reason)
@@ -110,22 +108,6 @@ class _Rejected(Exception):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status = status
-
-
-class _Wait(wait_base):
-    """The server's Retry-After when it sent one (capped), else capped exponential + jitter."""
-
-    def __init__(self, settings: JudgeSettings) -> None:
-        self.settings = settings
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        outcome = retry_state.outcome
-        problem = outcome.exception() if outcome is not None else None
-        if isinstance(problem, _Transient) and problem.retry_after_s is not None:
-            return min(problem.retry_after_s, self.settings.retry_after_cap_s)
-        step = self.settings.backoff_base_s * 2.0 ** (retry_state.attempt_number - 1)
-        ceiling = min(self.settings.backoff_cap_s, step)
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 @dataclass
@@ -185,8 +167,11 @@ class JudgeClient:
         return body
 
     def _retrying(self, *call: Any) -> Awaitable[Any]:
-        retrying = AsyncRetrying(stop=stop_after_attempt(self.settings.retries + 1),
-                                 wait=_Wait(self.settings), sleep=self._sleep, reraise=True,
+        s = self.settings
+        retrying = AsyncRetrying(stop=stop_after_attempt(s.retries + 1),
+                                 wait=Backoff(s.backoff_base_s, s.backoff_cap_s,
+                                              s.retry_after_cap_s),
+                                 sleep=self._sleep, reraise=True,
                                  retry=retry_if_exception_type(_Transient))
         return retrying(*call)
 
@@ -213,7 +198,7 @@ class JudgeClient:
         if code in (401, 403):
             hint = "check" if self.settings.api_key else "set"
             raise _Rejected(code, f"judge refused the credentials ({code}): {hint} "
-                                  f"{' or '.join(KEY_ENVS)}")
+                                  f"{' or '.join(JUDGE_KEY_ENVS)}")
         if code != 200:
             raise _Rejected(code, f"judge returned {code}: {self._message(raw)}")
         try:
@@ -235,9 +220,8 @@ class JudgeClient:
             text = error.get("message") if isinstance(error, dict) else error or data
         except ValueError:
             text = raw.decode("utf-8", "replace")
-        message = " ".join(str(text).split())[:300]
-        key = self.settings.api_key
-        return message.replace(key, "***") if key else message  # a proxy may echo our header
+        # A proxy may echo our header: the key is masked before the message is cut short.
+        return short(str(text), self.settings.api_key)
 
 
 def _content(body: Any) -> tuple[str, str]:

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from gate.report.text import clean
 from gate.results import Event, HarnessRun
+from gate.text import json_compact, one_line
 
 # Part of every cache key: change it whenever the wording or the rendering below changes.
 PROMPT_VERSION = "judge-prompt/1"
@@ -72,7 +72,6 @@ _BRACKET_TAGS = re.compile(
 )
 _FENCES = re.compile(r"`{3,}|~{3,}")
 _DEFANG = str.maketrans({"<": "‹", ">": "›", "[": "⟦", "]": "⟧", "`": "ʹ", "~": "∼"})
-_WHITESPACE = re.compile(r"\s+")
 _ROLE = re.compile(r"[^a-z0-9_]+")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "`": "'"})
 _ELLIPSIS = re.compile(r"\.{3,}|…")
@@ -86,16 +85,14 @@ _VERDICT_LIKE = re.compile(r"\{[^{}]*verdict[^{}]*\}", re.IGNORECASE)
 
 def neutralize(text: str) -> str:
     """Untrusted text on one line with every delimiter-like sequence defanged."""
-    flat = _WHITESPACE.sub(" ", clean(text, None)).strip()
+    flat = one_line(text, None)
     for pattern in (_ANGLE_RUNS, _ROLE_TAGS, _SPECIAL_TOKENS, _BRACKET_TAGS, _FENCES):
         flat = pattern.sub(lambda m: m.group(0).translate(_DEFANG), flat)
     return flat
 
 
 def _compact(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return value if isinstance(value, str) else json_compact(value)
 
 
 def _event_line(event: Event) -> str | None:
@@ -239,5 +236,5 @@ def parse_verdict(answer: str, prompt: JudgePrompt) -> ParsedVerdict:
 
 
 def _excerpt(text: str, limit: int = 120) -> str:
-    flat = _WHITESPACE.sub(" ", clean(text, None)).strip()
+    flat = one_line(text, None)
     return json.dumps(flat if len(flat) <= limit else flat[:limit] + "…", ensure_ascii=False)

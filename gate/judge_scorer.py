@@ -9,12 +9,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 
 from gate.calibration import Calibration, calibrate, labelled
+from gate.dispatch_retry import Sleep
 from gate.errors import InputError
 from gate.judge import (
     JudgeClient,
     JudgeSettings,
     JudgeUnavailable,
-    Sleep,
     judge_settings,
     make_http_client,
 )
@@ -47,7 +47,7 @@ class Judge:
 
     def planned_votes(self, spec: JudgedAssertion) -> int:
         """`--votes`, else the assertion's own `votes`, else 3."""
-        return self.votes or spec.votes or DEFAULT_VOTES
+        return planned_votes(spec, self.votes)
 
     async def score(self, criterion: str, transcript: str,
                     planned: int) -> tuple[VoteTally, list[Vote]]:
@@ -109,6 +109,11 @@ class Judge:
     async def complete(self, case: LoadedCase, trial: TrialResult) -> TrialResult:
         """The trial with its judged assertions scored instead of `skipped: no judge configured`."""
         return await judge_trial(self, case, trial)
+
+
+def planned_votes(spec: JudgedAssertion, override: int | None) -> int:
+    """Votes asked per trial: `--votes` (`override`), else the assertion's `votes`, else 3."""
+    return override or spec.votes or DEFAULT_VOTES
 
 
 def _unjudged(outcome: AssertionOutcome, index: int) -> bool:
@@ -185,7 +190,7 @@ def plan_budget(cases: Sequence[LoadedCase], trials: Callable[[LoadedCase], int]
     judge_max = 0
     for case in cases if judge else ():
         for spec in case.case.assertions.judged or []:
-            planned = votes or spec.votes or DEFAULT_VOTES
+            planned = planned_votes(spec, votes)
             judge_max += trials(case) * planned
             judge_max += len(labelled(spec)) * planned if calibrate else 0
     return CallBudget(harness_runs_max=runs, judge_calls_max=judge_max)

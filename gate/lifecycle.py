@@ -188,6 +188,7 @@ def add_lifecycle_parser(sub: Any) -> None:
 def lifecycle_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
                       err: TextIO) -> int:
     """`lifecycle`: print the proposals; with `--write`, change the levels in the case files."""
+    from gate.config import discover
     from gate.pipeline import load_checked
 
     now: datetime = args.now or datetime.now(UTC)
@@ -196,7 +197,8 @@ def lifecycle_command(args: argparse.Namespace, environ: Mapping[str, str], out:
     histories = by_case(r for r in records if r.at <= now)
     paths = args.cases or environ.get("VOICE_REGRESS_CASES", "").split()
     if paths:
-        cases = load_checked(paths, err).cases
+        # The gate config's case root and allowlist: the ids `run` recorded in the history.
+        cases = load_checked(paths, err, discover(None, environ)).cases
         refs = [CaseRef(c.id, c.case.promotion.level, c.file) for c in cases]
     elif args.write:
         raise InputError("--write needs --cases PATH… (the case files to edit)")

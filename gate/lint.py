@@ -10,7 +10,7 @@ from typing import Any
 
 from gate.errors import Diagnostic, InputError
 from gate.models import FAILURE_LABELS, SIDE_EFFECT_MODES
-from gate.yamlsafe import Location, json_path_join
+from gate.yamlsafe import Location, json_path_join, nearest_location
 
 WRITE_VERBS = frozenset({
     "create", "update", "delete", "cancel", "book", "reschedule", "send", "charge", "refund",
@@ -89,7 +89,7 @@ def lint_case(data: Any, locations: Mapping[str, Location], path: str,
                      for finding in _findings(text) if not _allowed(text, finding, patterns)]
     if isinstance(data, Mapping):
         for json_path, message, severity in _case_rules(data):
-            line, col = _locate(locations, json_path)
+            line, col = nearest_location(locations, json_path) or (1, 1)
             problems.append(Diagnostic(path, line, col, json_path, message, severity))
     return problems
 
@@ -184,14 +184,6 @@ def _ssns(text: str) -> Iterator[Finding]:
         impossible = area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000"
         yield Finding(match.start(), match.end(), f"SSN-like id ***-**-**{serial[-2:]}",
                       impossible)
-
-
-def _locate(locations: Mapping[str, Location], json_path: str) -> Location:
-    path = json_path
-    while path not in locations and path != "$":
-        cut = max(path.rfind("."), path.rfind("["))
-        path = path[:cut] if cut > 0 else "$"
-    return locations.get(path, (1, 1))
 
 
 def _get(value: Any, key: str) -> Any:

@@ -41,16 +41,17 @@ class LoadResult:
 
 
 @cache
-def case_schema() -> dict[str, Any]:
-    """The case file JSON Schema shipped in the package (draft 2020-12)."""
-    text = resources.files("gate").joinpath("schemas/case.schema.json").read_text("utf-8")
+def packaged_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) shipped in the package as `gate/schemas/<name>`."""
+    text = resources.files("gate").joinpath(f"schemas/{name}").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
 
 @cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(case_schema())
+def packaged_validator(name: str) -> Draft202012Validator:
+    """The validator of `packaged_schema(name)`."""
+    return Draft202012Validator(packaged_schema(name))
 
 
 def display_path(path: Path) -> str:
@@ -174,7 +175,8 @@ class _FileChecker:
         problem = self._parse()
         if problem is not None:
             return None, [problem]
-        problems = SchemaReporter(_validator(), self.locator).check(self.doc.data)
+        validator = packaged_validator("case.schema.json")
+        problems = SchemaReporter(validator, self.locator).check(self.doc.data)
         case = None
         if not problems:
             case, problems = self._model()

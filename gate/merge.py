@@ -19,7 +19,7 @@ from gate.results_reader import (
     total_budget,
     wall_seconds,
 )
-from gate.settings import parse_bool
+from gate.settings import choice, flags_over_env, parse_bool, positive_int
 from gate.verdicts import FAIL_ON, empty_selection_reason, gate_verdict, none_selected_reason
 
 # --- combining shards ---------------------------------------------------------------------
@@ -162,7 +162,6 @@ def records_runs(files: Sequence[Mapping[str, Any]]) -> bool:
 def add_merge_parser(sub: Any) -> None:
     """`merge RESULTS… [--junit F] [--results F] [--fail-on P] [--fail-on-empty B] [--shards N]`."""
     from gate.github.options import add_publish_options
-    from gate.settings import positive_int
 
     merge = sub.add_parser("merge", help="combine the results of a sharded run into one verdict")
     merge.add_argument("inputs", nargs="+", metavar="RESULTS",
@@ -198,15 +197,11 @@ def merge_command(args: argparse.Namespace, environ: Mapping[str, str], out: Tex
     if args.config:
         discover(args.config, environ)
     files = [(path, read_results(path)) for path in args.inputs]
-    fail_on = args.fail_on or environ.get("VOICE_REGRESS_FAIL_ON", "").strip() or None
-    fail_on_empty = args.fail_on_empty
-    if fail_on_empty is None:
-        raw = environ.get("VOICE_REGRESS_FAIL_ON_EMPTY", "").strip() or "true"
-        try:
-            fail_on_empty = parse_bool(raw)
-        except argparse.ArgumentTypeError as exc:
-            raise InputError(f"VOICE_REGRESS_FAIL_ON_EMPTY: {exc}") from None
-    gate = merge_results(files, shards=args.shards, fail_on=fail_on, fail_on_empty=fail_on_empty)
+    # Unset, fail-on is what the shards ran with; fail-on-empty defaults to true, as in `run`.
+    given = flags_over_env(args, environ, {"fail_on": choice(FAIL_ON),
+                                           "fail_on_empty": parse_bool})
+    gate = merge_results(files, shards=args.shards, fail_on=given.get("fail_on"),
+                         fail_on_empty=given.get("fail_on_empty", True))
     version = str(files[0][1].get("gate_version", ""))
     if args.junit:
         write_file(args.junit, render_junit(gate))

@@ -8,12 +8,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from gate.yamlsafe import nearest_location
+
 # The seed's failure taxonomy; a label outside it is allowed but warned about.
 FAILURE_LABELS = (
     "intent_miss", "wrong_tool", "tool_selection", "wrong_tool_arguments", "tool_arguments",
     "tool_ordering", "side_effect", "handoff", "safety_policy", "latency_interruption",
 )
-WRITE_OPS = ("create", "update", "delete", "notify")
 SIDE_EFFECT_MODES = ("sandbox", "dry_run", "mock")
 
 
@@ -218,10 +219,5 @@ class LoadedCase:
 
     def line_of(self, json_path: str) -> int:
         """Line of the deepest located node on `json_path` (the case's first line if none)."""
-        path = json_path
-        while path:
-            if path in self.locations:
-                return self.locations[path][0]
-            cut = max(path.rfind("."), path.rfind("["))
-            path = path[:cut] if cut > 0 else ""
-        return self.line
+        where = nearest_location(self.locations, json_path)
+        return where[0] if where is not None else self.line

@@ -12,11 +12,13 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from gate.calibration import THRESHOLD, labelled
+from gate.dispatch_retry import Sleep
+from gate.errors import InputError
 from gate.evaluate import evaluate_trial
-from gate.judge import Sleep
 from gate.judge_scorer import Judge, open_run_judge, plan_budget, spent
 from gate.models import LoadedCase
-from gate.report.text import one_line
+from gate.pipeline import finish_run, load_checked, now_iso, write_reports
+from gate.report.console import progress_line, render_summary
 from gate.results import (
     AssertionOutcome,
     CallBudget,
@@ -26,7 +28,9 @@ from gate.results import (
     Status,
     TrialResult,
 )
-from gate.settings import RunSettings, odd_int, parse_bool
+from gate.results_reader import read_results
+from gate.settings import RunSettings, odd_int, parse_bool, resolve
+from gate.text import one_line
 from gate.verdicts import FAIL_ON, tally_trials
 
 NOT_RECORDED = "no recorded run to re-evaluate (write results with --record-runs true)"
@@ -157,15 +161,9 @@ async def rejudge_cases(recorded: Mapping[str, Any], cases: Sequence[LoadedCase]
 def rejudge_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
                     err: TextIO) -> int:
     """`rejudge RESULTS --cases PATH…`: new verdicts from recorded runs, same exit-code rules."""
-    from gate.errors import InputError
-    from gate.pipeline import finish_run, load_checked, now_iso, write_reports
-    from gate.report.console import progress_line, render_summary
-    from gate.results_reader import read_results
-    from gate.settings import resolve
-
     started = (now_iso(), time.monotonic())
     settings = resolve(args, environ, need_harness=False)
-    loaded = load_checked(settings.cases, err)
+    loaded = load_checked(settings.cases, err, settings.config)  # the same ids as `run` gave
     recorded = read_results(args.results_file)
     known = {c.id for c in loaded.cases}
     total = sum(1 for e in recorded.get("cases", [])
@@ -220,12 +218,8 @@ async def check_calibration(cases: Sequence[LoadedCase], judge: Judge) -> tuple[
 def judge_check_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
                         err: TextIO) -> int:
     """`judge-check --cases PATH…`: exit 0 when every checked assertion is calibrated."""
-    from gate.errors import InputError
-    from gate.pipeline import load_checked
-    from gate.settings import resolve
-
     settings = resolve(args, environ, need_harness=False)
-    loaded = load_checked(settings.cases, err)
+    loaded = load_checked(settings.cases, err, settings.config)
 
     async def check() -> tuple[list[str], int]:
         async with open_run_judge(settings) as judge:

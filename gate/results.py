@@ -24,6 +24,10 @@ class Status(StrEnum):
     SKIPPED = "skipped"
 
 
+# The states a human has to look at; under --fail-on any of them may block (gate.verdicts.blocks).
+NOT_PASSING = (Status.FAIL, Status.ERROR, Status.INCONCLUSIVE)
+
+
 # --- the harness's RunResult: parsed leniently (unknown fields ignored), checked strictly ----
 
 
@@ -184,6 +188,11 @@ class CaseResult:
     @property
     def passed_trials(self) -> int:
         return sum(1 for t in self.trials if t.status is Status.PASS)
+
+    @property
+    def flaky(self) -> bool:
+        """Passed, but with failing trials: green, yet worth a look."""
+        return self.status is Status.PASS and self.passed_trials < len(self.trials)
 
     @property
     def level(self) -> str:

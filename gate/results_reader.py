@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gate.errors import InputError
 from gate.models import Case, LoadedCase, Promotion, Source
 from gate.report.results_file import load_results
-from gate.report.text import one_line
 from gate.results import (
     AssertionOutcome,
     CallBudget,
@@ -23,6 +22,7 @@ from gate.results import (
     Status,
     TrialResult,
 )
+from gate.text import one_line
 from gate.verdicts import blocks, case_state, tally_trials
 
 # --- the results file, validated (it may have been edited, truncated or come from elsewhere) ---

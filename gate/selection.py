@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from gate.globs import PathFilter, compile_filter
 from gate.models import LoadedCase
-from gate.report.text import clean, one_line
 from gate.results import Selection
+from gate.text import clean, one_line
 
 if TYPE_CHECKING:
     from gate.changes import Changes

@@ -1,10 +1,9 @@
-"""Resolve run settings: flags, then `VOICE_REGRESS_*` environment, then the gate config, then
-defaults."""
+"""Run settings: flags, then `VOICE_REGRESS_*` environment, then the gate config, then defaults."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ if TYPE_CHECKING:
 ENV_PREFIX = "VOICE_REGRESS_"
 TOKEN_ENV = "VOICE_REGRESS_HARNESS_TOKEN"
 JUDGE_KEY_ENVS = ("VOICE_REGRESS_JUDGE_API_KEY", "OPENAI_API_KEY")  # first one set wins
+SECRET_ENVS = (TOKEN_ENV, *JUDGE_KEY_ENVS)  # masked in CI logs, never printed
 BOOLEANS = {"true": True, "false": False}
 
 
@@ -66,8 +66,6 @@ def odd_int(text: str) -> int:
     return value
 
 
-
-
 @dataclass(frozen=True)
 class RunSettings:
     """Everything `run` needs, already validated."""
@@ -101,7 +99,12 @@ class RunSettings:
     context: ChangeContext | None = None  # the GitHub event's change; None outside Actions
 
 
-def _from_env(name: str, environ: Mapping[str, str], convert: Callable[[str], Any]) -> Any:
+def from_env(name: str, environ: Mapping[str, str], convert: Callable[[str], Any]) -> Any:
+    """`VOICE_REGRESS_<NAME>` converted as its flag would be; None when unset or blank.
+
+    Raises:
+        InputError: the value is one the flag would refuse (the message names the variable).
+    """
     var = ENV_PREFIX + name.upper()
     raw = environ.get(var, "").strip()
     if not raw:
@@ -112,55 +115,73 @@ def _from_env(name: str, environ: Mapping[str, str], convert: Callable[[str], An
         raise InputError(f"{var}: {exc}") from None
 
 
-def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+def flags_over_env(args: argparse.Namespace, environ: Mapping[str, str],
+                   converters: Mapping[str, Callable[[str], Any]]) -> dict[str, Any]:
+    """Each setting from its flag (not None), else from `VOICE_REGRESS_*`; unset ones left out."""
+    values: dict[str, Any] = {}
+    for name, convert in converters.items():
+        value = getattr(args, name, None)
+        if value is None:
+            value = from_env(name, environ, convert)
+        if value is not None:
+            values[name] = value
+    return values
+
+
+def choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    """argparse type (and env converter): one of `options`, else `expected one of …, got 'x'`."""
+
     def convert(text: str) -> str:
         if text not in options:
-            raise ValueError(f"expected one of {', '.join(options)}, got {text!r}")
+            raise argparse.ArgumentTypeError(
+                f"expected one of {', '.join(options)}, got {text!r}")
         return text
 
     return convert
 
 
-def resolve(args: argparse.Namespace, environ: Mapping[str, str], *,
-            need_harness: bool = True) -> RunSettings:
-    """Merge flags over environment over defaults; bad environment values are input errors."""
-    from gate.config import config_defaults, discover
-    from gate.github.event import change_context
+def case_paths(given: Sequence[str] | None, environ: Mapping[str, str],
+               config: GateConfig) -> list[str]:
+    """The case paths: as given, else `VOICE_REGRESS_CASES`, else the config's `cases:`."""
+    return (list(given or []) or environ.get(ENV_PREFIX + "CASES", "").split()
+            or config.case_roots())
+
+
+def _converters() -> dict[str, Callable[[str], Any]]:
+    """How each `RunSettings` field is read from its flag's text (env and config defaults)."""
     from gate.selection import TIERS
     from gate.shard import parse_shard
     from gate.verdicts import FAIL_ON
 
-    converters: dict[str, Callable[[str], Any]] = {
-        "harness_url": str, "tier": _choice(TIERS), "concurrency": positive_int,
-        "timeout": seconds, "retries": int, "trials": positive_int,
-        "fail_on": _choice(FAIL_ON), "fail_on_empty": parse_bool, "junit": str, "results": str,
-        "evidence_dir": str,
+    return {
+        "harness_url": str, "tier": choice(TIERS), "concurrency": positive_int,
+        "timeout": seconds, "retries": int_in(0), "trials": positive_int,
+        "fail_on": choice(FAIL_ON), "fail_on_empty": parse_bool, "junit": str, "results": str,
+        "evidence_dir": str, "shard": parse_shard, "history": str,
+        "changed_files": str, "base": str, "head": str,
+        "judge_url": str, "judge_model": str, "votes": odd_int, "cache_dir": str,
+        "require_calibration": parse_bool, "record_runs": parse_bool,
     }
-    converters |= {"shard": parse_shard, "history": str}
-    converters |= {"changed_files": str, "base": str, "head": str}
-    converters |= {"judge_url": str, "judge_model": str, "votes": odd_int, "cache_dir": str,
-                   "require_calibration": parse_bool, "record_runs": parse_bool}
-    values: dict[str, Any] = {}
-    for name, convert in converters.items():
-        value = getattr(args, name, None)
-        if value is None:
-            value = _from_env(name, environ, convert)
-        if value is not None:
-            values[name] = value
+
+
+def resolve(args: argparse.Namespace, environ: Mapping[str, str], *,
+            need_harness: bool = True) -> RunSettings:
+    """Merge flags over environment over the gate config over defaults; bad values are input
+    errors naming their flag, variable or config line."""
+    from gate.config import config_defaults, discover
+    from gate.github.event import change_context
+
+    converters = _converters()
+    values = flags_over_env(args, environ, converters)
     config = discover(getattr(args, "config", None), environ)
     values = config_defaults(config, converters) | values
-    cases = list(getattr(args, "cases", None) or [])
-    if not cases and environ.get(ENV_PREFIX + "CASES", "").strip():
-        cases = environ[ENV_PREFIX + "CASES"].split()
-    cases = cases or config.case_roots()
+    cases = case_paths(getattr(args, "cases", None), environ, config)
     if not cases:
         raise InputError("no case paths: pass --cases PATH (or set VOICE_REGRESS_CASES, or "
                          "cases: in .voice-regress.yml)")
     if "harness_url" not in values and need_harness:
         raise InputError("no harness: pass --harness-url URL (or builtin for the reference one)")
     values.setdefault("harness_url", "")  # rejudge and judge-check never call a harness
-    if values.get("retries", 0) < 0:
-        raise InputError(f"--retries must be ≥ 0, got {values['retries']}")
     token = environ.get(TOKEN_ENV, "").strip() or None
     judge_key = next((environ[k].strip() for k in JUDGE_KEY_ENVS if environ.get(k, "").strip()),
                      None)

@@ -6,10 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from gate.results import AssertionOutcome, CaseResult, Selection, Status, TrialResult
+from gate.results import (
+    NOT_PASSING,
+    AssertionOutcome,
+    CaseResult,
+    Selection,
+    Status,
+    TrialResult,
+)
 
 FAIL_ON = ("blocking", "any", "never")
-BLOCKING_STATES = (Status.FAIL, Status.ERROR, Status.INCONCLUSIVE)
 EVIDENCE_STATES = (Status.PASS, Status.FAIL, Status.ERROR, Status.INCONCLUSIVE)
 
 
@@ -81,7 +87,7 @@ def tally_trials(trials: Sequence[TrialResult], planned: int, threshold: int | N
 
 def blocks(result: CaseResult, fail_on: str) -> bool:
     """Whether this case's state blocks the merge under `--fail-on`."""
-    if result.status not in BLOCKING_STATES or fail_on == "never":
+    if result.status not in NOT_PASSING or fail_on == "never":
         return False
     return fail_on == "any" or result.level == "blocking"
 

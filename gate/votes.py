@@ -7,16 +7,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from gate.results import Status
+from gate.text import one_line
 
 DEFAULT_VOTES = 3
 VoteVerdict = Literal["pass", "fail", "abstain"]
-
-
-def check_votes(votes: int) -> int:
-    """`votes` if usable; a tie cannot be broken, so an even number is an error."""
-    if votes < 1 or votes % 2 == 0:
-        raise ValueError(f"votes must be an odd number ≥ 1 (a tie cannot be broken), got {votes}")
-    return votes
 
 
 @dataclass(frozen=True)
@@ -95,7 +89,7 @@ async def collect_votes(planned: int, ask: Callable[[int], Awaitable[Vote]]) -> 
 
 
 def _quote(text: str, limit: int = 160) -> str:
-    flat = " ".join(text.split()).replace('"', "'")
+    flat = one_line(text, None).replace('"', "'")
     return f'"{flat if len(flat) <= limit else flat[: limit - 1] + "…"}"'
 
 

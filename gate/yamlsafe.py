@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from gate.yamlcompose import (
 )
 
 __all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_NODES", "Location", "YamlDocument", "YamlError",
-           "json_path_join", "load_yaml", "parse_yaml"]
+           "json_path_join", "load_yaml", "nearest_location", "parse_yaml"]
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -46,6 +47,17 @@ def json_path_join(parent: str, key: str | int) -> str:
         return f"{parent}.{key}"
     escaped = key.replace("\\", "\\\\").replace("'", "\\'")
     return f"{parent}['{escaped}']"
+
+
+def nearest_location(locations: Mapping[str, Location], json_path: str) -> Location | None:
+    """Where the node at `json_path` is, else its nearest located parent; None if none is."""
+    path = json_path
+    while path:
+        if path in locations:
+            return locations[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return None
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlError:

@@ -12,15 +12,13 @@ import pytest
 from gate.changes import (
     MAX_CHANGED_FILES,
     Changes,
-    GitResult,
     changes_from,
     collect,
     from_git,
     read_changed_files,
-    repo_root,
-    run_git,
 )
 from gate.errors import InputError
+from gate.git import GitResult, repo_root, run_git
 from gate.github.event import ChangeContext
 from gate.path_lists import parse_name_status, parse_path_list, repo_relative
 

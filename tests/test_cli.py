@@ -109,6 +109,7 @@ def test_validate_exits_0_on_valid_files() -> None:
 @pytest.mark.parametrize("argv", [
     ["run", "--harness-url", "builtin", "--cases", "examples/cases", "--concurrency", "0"],
     ["run", "--harness-url", "builtin", "--cases", "examples/cases", "--fail-on-empty", "yes"],
+    ["run", "--harness-url", "builtin", "--cases", "examples/cases", "--retries", "-1"],
     ["run", "--harness-url", "builtin:no-such-bug", "--cases", "examples/cases"],
     ["run", "--cases", "examples/cases"],
     ["run", "--harness-url", "builtin"],
@@ -121,10 +122,12 @@ def test_bad_flags_exit_2_without_dispatching(argv: list[str]) -> None:
     assert "Traceback" not in err
 
 
-def test_bad_environment_value_exits_2_naming_the_variable() -> None:
+@pytest.mark.parametrize(("variable", "value"), [("VOICE_REGRESS_CONCURRENCY", "many"),
+                                                 ("VOICE_REGRESS_RETRIES", "-1")])
+def test_bad_environment_value_exits_2_naming_the_variable(variable: str, value: str) -> None:
     code, _, err = cli("run", "--harness-url", "builtin", "--cases", "examples/cases",
-                       environ={"VOICE_REGRESS_CONCURRENCY": "many"})
-    assert code == 2 and "VOICE_REGRESS_CONCURRENCY" in err
+                       environ={variable: value})
+    assert code == 2 and f"voice-regress-gate: error: {variable}: expected" in err
 
 
 def test_environment_supplies_settings() -> None:

@@ -13,15 +13,9 @@ import httpx
 import pytest
 from fault_server import Reply, closed_port_url, serve
 
-from gate.dispatch import (
-    Dispatcher,
-    DispatchOutcome,
-    DispatchSettings,
-    build_request,
-    idempotency_key,
-    make_client,
-)
+from gate.dispatch import Dispatcher, DispatchOutcome, DispatchSettings, make_client
 from gate.errors import HarnessError, InputError
+from gate.harness_protocol import build_request, idempotency_key
 from gate.models import Case, LoadedCase
 
 URL = "http://harness.test"
@@ -261,7 +255,7 @@ def test_a_hanging_harness_ends_as_timeout() -> None:
 @pytest.mark.parametrize(("code", "body", "message"), [
     (422, {"error": "scenario.turns must not be empty"}, "scenario.turns must not be empty"),
     (400, {"detail": [{"loc": ["trial"], "msg": "bad"}]}, '[{"loc": ["trial"], "msg": "bad"}]'),
-    (400, "plain\ntext \x1b[31mred", "plain text [31mred"),
+    (400, "plain\ntext \x1b[31mred", "plain text red"),
 ])
 def test_rejected_case_is_an_error_with_the_harness_message(code: int, body: Any,
                                                             message: str) -> None:

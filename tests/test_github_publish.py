@@ -289,3 +289,40 @@ def test_annotation_points_at_the_failing_assertion_line() -> None:
     assert line.startswith("::error file=cases/dup.yaml,line=31,"
                            "title=scheduling/duplicate-booking%3A fail::tools.forbidden_tools")
     assert "%0Aowner scheduling-eng, source call call_2026_05_29_1842" in line
+
+
+@pytest.mark.parametrize(("file", "cwd", "shown"), [
+    ("cases/dup.yaml", "/ws/agent", "agent/cases/dup.yaml"),  # working-directory: agent
+    ("../shared/dup.yaml", "/ws/agent", "shared/dup.yaml"),  # cases beside the working dir
+    ("/ws/cases/dup.yaml", "/elsewhere", "cases/dup.yaml"),  # absolute: cwd does not matter
+    ("cases/dup.yaml", "/elsewhere", "cases/dup.yaml"),  # outside the workspace: as given
+    ("cases/dup.yaml", None, "cases/dup.yaml"),
+])
+def test_annotation_file_is_relative_to_the_workspace(file: str, cwd: str | None,
+                                                      shown: str) -> None:
+    from dataclasses import replace
+
+    gate = mixed_gate()
+    dup = gate.cases[1]
+    gate = replace(gate, cases=(replace(dup, case=replace(dup.case, file=file)),))
+    [line] = annotation_lines(gate, workspace="/ws", cwd=cwd)
+    assert line.startswith(f"::error file={shown},")
+
+
+def test_publisher_annotates_from_the_working_directory(tmp_path: Path) -> None:
+    # `working-directory: agent`: the gate ran in <workspace>/agent with --cases cases/.
+    env = runner_env(tmp_path, None, event="push")
+    out = io.StringIO()
+    Publisher(PublishOptions(), env, out, cwd=str(tmp_path / "agent")).publish(mixed_gate())
+    files = re.findall(r"^::(?:error|warning|notice) file=([^,]+),", out.getvalue(), re.M)
+    assert files and all(f.startswith("agent/") for f in files), files
+
+
+def test_publisher_reads_the_event_as_selection_does(tmp_path: Path) -> None:
+    from gate.github.event import change_context
+
+    env = {**runner_env(tmp_path, None), "GITHUB_EVENT_PATH": str(tmp_path / "missing.json")}
+    problem = github_env(env).event_problem
+    context = change_context(env)
+    assert problem and context is not None and problem in context.reason
+    assert "cannot read the event file" in problem

@@ -323,3 +323,20 @@ def test_through_the_action_entrypoint_as_a_process(runner: Runner) -> None:
     assert runner.outputs()["verdict"] == "pass"
     assert runner.outputs()["comment-url"] == comment["html_url"]
     assert "::group::voice-regress-gate:" in done.stdout
+
+
+def test_working_directory_below_the_workspace(runner: Runner,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # A step with `working-directory: cases` and a relative --cases: GitHub still wants paths
+    # from the workspace root in annotations and links.
+    monkeypatch.chdir(runner.ws / "cases")
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["run", "--harness-url", "builtin:duplicate-booking", "--cases", "scheduling",
+            "--tier", "all"]
+    code = main(argv, runner.env("pull_request", pr_event()), out, err)
+    assert code == 1, err.getvalue()
+    log = out.getvalue()
+    files = re.findall(r"^::(?:error|warning|notice) file=([^,]+),", log, re.M)
+    assert files and all(f.startswith("cases/scheduling/") for f in files), files
+    [comment] = ours(runner.fake)
+    assert "/blob/" + "a" * 40 + "/cases/scheduling/" in comment["body"]

@@ -275,3 +275,19 @@ def test_rejudge_of_nothing_is_an_input_error(tmp_path: Path) -> None:
 def test_help_renders(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, _ = gate(command, "--help")
     assert code == 0 and "--judge-url" in capsys.readouterr().out
+
+
+def test_rejudge_loads_cases_as_run_does_with_the_gate_config(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The config's `cases:` root names the case ids; rejudge must find the same ids run recorded.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".voice-regress.yml").write_text("cases: [cases]\n", encoding="utf-8")
+    (tmp_path / "cases" / "judged").mkdir(parents=True)
+    shutil.copy(ONE, tmp_path / "cases" / "judged" / ONE.name)
+    first = tmp_path / "first.json"
+    assert gate("run", "--harness-url", "builtin", "--cases", "cases/judged", "--results",
+                str(first))[0] == 0
+    assert results(first)["cases"][0]["id"] == "judged/cancel-confirms-outcome"
+    code, out, err = gate("rejudge", str(first), "--cases", "cases/judged")
+    assert code == 0, out + err
+    assert "1 recorded case(s) re-evaluated" in out

@@ -168,6 +168,13 @@ def test_key_is_redacted_from_echoed_errors() -> None:
     assert "sk-secret-key" not in repr(JudgeSettings("u", "m", api_key="sk-secret-key"))
 
 
+def test_key_is_redacted_before_the_message_is_cut() -> None:
+    # The echo ends where the message is cut: masking after cutting leaked the key's start.
+    echoed = httpx.Response(418, json={"error": {"message": "x" * 285 + " Bearer sk-secret-key"}})
+    [reply], _, _ = ask(Script(echoed))
+    assert "sk-" not in str(reply) and "Bearer **" in str(reply)
+
+
 def test_garbage_bodies_do_not_crash() -> None:
     script = Script(httpx.Response(200, content=b"<html>proxy</html>"),
                     httpx.Response(200, json={"choices": []}))

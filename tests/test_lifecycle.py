@@ -174,3 +174,22 @@ def test_errors_and_skips_are_not_failures_and_not_evidence() -> None:
     failed = outcomes + [((start + timedelta(days=70)).isoformat()[:19], Status.FAIL)]
     report = propose([CaseRef("c", "blocking")], history(*failed), now, Thresholds())
     assert report.proposals == () and report.kept == 1
+
+
+def test_cases_get_the_ids_the_gate_config_gives_them(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # `run` named the case `scheduling/quiet-blocking` (relative to the config's `cases:` root):
+    # lifecycle must load it under the same id, or every case would be "no data".
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".voice-regress.yml").write_text("cases: [cases]\n", encoding="utf-8")
+    (tmp_path / "cases" / "scheduling").mkdir(parents=True)
+    shutil.copy(DATA / "cases" / "quiet-blocking.yaml", tmp_path / "cases" / "scheduling")
+    lines = [line.replace('"case": "quiet-blocking"', '"case": "scheduling/quiet-blocking"')
+             for line in HISTORY.read_text("utf-8").splitlines() if "quiet-blocking" in line]
+    (tmp_path / "history.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = cli("lifecycle", "--history", "history.jsonl", "--cases", "cases/scheduling",
+                         "--now", NOW)
+    assert code == 0, err
+    assert proposal_lines(out) == [
+        "demote scheduling/quiet-blocking blocking → scheduled: no failure in 136 days (last "
+        "failure 2026-01-15; 13 pass(es) in the last 90 days) cases/scheduling/quiet-blocking.yaml"]

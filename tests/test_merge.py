@@ -243,6 +243,17 @@ def test_zero_harness_calls_fail_the_merge(shards: list[Path], tmp_path: Path) -
     code, out, _ = cli("merge", *map(str, silent), "--fail-on", "never", "--fail-on-empty",
                        "false")
     assert code == 0 and "allowed by --fail-on-empty false" in out
+    code, out, _ = cli("merge", *map(str, silent), environ={
+        "VOICE_REGRESS_FAIL_ON": "never", "VOICE_REGRESS_FAIL_ON_EMPTY": "false"})
+    assert code == 0 and "allowed by --fail-on-empty false" in out
+
+
+@pytest.mark.parametrize(("variable", "value"), [("VOICE_REGRESS_FAIL_ON", "sometimes"),
+                                                 ("VOICE_REGRESS_FAIL_ON_EMPTY", "yes")])
+def test_a_bad_environment_value_fails_the_merge_naming_it(shards: list[Path], variable: str,
+                                                           value: str) -> None:
+    code, _, err = cli("merge", *map(str, shards), environ={variable: value})
+    assert code == 2 and f"{variable}: expected" in err
 
 
 def write_case(path: Path, level: str) -> None:

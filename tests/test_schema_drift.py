@@ -14,12 +14,12 @@ import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 from pydantic import BaseModel, ValidationError
 
-from gate.loader import case_schema
+from gate.loader import packaged_schema
 from gate.models import CHECK_FAMILIES, Case
 from gate.yamlsafe import YamlError, parse_yaml
 
 CASES = Path(__file__).parent / "data" / "cases"
-SCHEMA = case_schema()
+SCHEMA = packaged_schema("case.schema.json")
 SEED_EXAMPLE = parse_yaml((CASES / "valid" / "seed_example.yaml").read_text("utf-8")).data
 # Where the schema is deliberately stricter than the models (it runs first, so it decides): an
 # empty family checks nothing, and pydantic's lax mode would read the string 'yes' as true.

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import yaml
 
-from gate.changes import Changes, hints_from_history
+from gate.changes import Changes, hints_from_history, selection_rules
 from gate.cli import main
-from gate.config import CONFIG_NAME, load_config, load_with_config, selection_rules
+from gate.config import CONFIG_NAME, load_config, load_with_config
 from gate.history import HistoryRecord
 from gate.models import LoadedCase
 from gate.results import Status

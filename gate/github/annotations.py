@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from gate.github.workflow_commands import annotation
 from gate.report.case_facts import first_failing_outcome, first_failure, relative_path
-from gate.report.console import NOT_PASSING
-from gate.report.text import clean, one_line
-from gate.results import CaseResult, GateResult, Status
+from gate.results import NOT_PASSING, CaseResult, GateResult, Status
+from gate.text import clean, one_line
 
 DEFAULT_LIMIT = 10
-MAX_LIMIT = 50
 KINDS = ("error", "warning", "notice")
 
 
@@ -22,13 +20,13 @@ def annotation_kind(gate: GateResult, result: CaseResult) -> str | None:
     """error (blocks the merge), warning (not passing), notice (flaky pass), or None."""
     if result.status in NOT_PASSING:
         return "error" if result.case.id in gate.blocking_failures else "warning"
-    if result.status is Status.PASS and result.passed_trials < len(result.trials):
+    if result.flaky:
         return "notice"
     return None
 
 
 def annotation_lines(gate: GateResult, limit: int = DEFAULT_LIMIT,
-                     workspace: str | None = None) -> list[str]:
+                     workspace: str | None = None, cwd: str | None = None) -> list[str]:
     """The workflow-command lines to print, in run order, then the count of the rest."""
     lines: list[str] = []
     shown = dict.fromkeys(KINDS, 0)
@@ -41,7 +39,7 @@ def annotation_lines(gate: GateResult, limit: int = DEFAULT_LIMIT,
             omitted[kind] += 1
             continue
         shown[kind] += 1
-        lines.append(case_annotation(kind, result, workspace))
+        lines.append(case_annotation(kind, result, workspace, cwd))
     rest = [f"{n} {kind}(s)" for kind, n in omitted.items() if n]
     if rest:
         lines.append(annotation(
@@ -50,8 +48,13 @@ def annotation_lines(gate: GateResult, limit: int = DEFAULT_LIMIT,
     return lines
 
 
-def case_annotation(kind: str, result: CaseResult, workspace: str | None = None) -> str:
-    """One annotation on the case file, at the line of its first failing assertion."""
+def case_annotation(kind: str, result: CaseResult, workspace: str | None = None,
+                    cwd: str | None = None) -> str:
+    """One annotation on the case file, at the line of its first failing assertion.
+
+    GitHub places `file=` relative to the workspace: a case path relative to `cwd` (the working
+    directory of the run) is made relative to `workspace` when it lies inside it.
+    """
     case = result.case
     outcome = first_failing_outcome(result)
     line = case.line_of(f"$.assertions.{outcome.name}") if outcome else case.line
@@ -60,5 +63,5 @@ def case_annotation(kind: str, result: CaseResult, workspace: str | None = None)
     text = (f"{clean(message, 1000)}\nowner {one_line(case.case.owner, 100)}, source call "
             f"{one_line(case.case.source.source_call_id, 100)}")
     title = f"{one_line(case.id, 200)}: {result.status.value}"
-    return annotation(kind, text, file=relative_path(case.file, workspace), line=line,
+    return annotation(kind, text, file=relative_path(case.file, workspace, cwd), line=line,
                       title=title)

@@ -22,7 +22,7 @@ from tenacity.wait import wait_base
 from gate import __version__
 from gate.errors import PublishError
 from gate.harness_protocol import retry_after
-from gate.report.text import one_line
+from gate.text import one_line
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"

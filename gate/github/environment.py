@@ -5,17 +5,15 @@ With gate/github/event.py, the only module that reads GITHUB_* variables.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from gate.errors import InputError, PublishError
 from gate.github.api import DEFAULT_API_URL
+from gate.github.event import in_actions, read_payload
 from gate.github.pulls import PullRequest, pull_request_of, workflow_run_url
-from gate.report.text import one_line
+from gate.text import one_line
 
 DEFAULT_AUTHOR = "github-actions[bot]"
 AUTHOR_ENV = "VOICE_REGRESS_COMMENT_AUTHOR"
@@ -49,12 +47,12 @@ def github_env(environ: Mapping[str, str]) -> GitHubEnv:
     def get(name: str) -> str | None:
         return environ.get(name, "").strip() or None
 
-    actions = (get("GITHUB_ACTIONS") or "").lower() == "true"
+    actions = in_actions(environ)
     repository, server = get("GITHUB_REPOSITORY"), (get("GITHUB_SERVER_URL") or
                                                     "https://github.com").rstrip("/")
     if actions and repository and not _REPO.fullmatch(repository):
         raise PublishError(f"GITHUB_REPOSITORY: expected owner/name, got {one_line(repository)!r}")
-    payload, problem = _payload(get("GITHUB_EVENT_PATH")) if actions else ({}, None)
+    payload, problem = read_payload(environ) if actions else ({}, None)
     event_name = get("GITHUB_EVENT_NAME") or ""
     run_id = get("GITHUB_RUN_ID")
     run_url = f"{server}/{repository}/actions/runs/{run_id}" if repository and run_id else None
@@ -69,16 +67,6 @@ def github_env(environ: Mapping[str, str]) -> GitHubEnv:
         pull_request=pull_request_of(event_name, payload, repository),
         event_problem=problem, author=get(AUTHOR_ENV) or DEFAULT_AUTHOR,
         write_interval_s=_interval(get(WRITE_INTERVAL_ENV)))
-
-
-def _payload(path: str | None) -> tuple[dict[str, Any], str | None]:
-    if not path:
-        return {}, "GITHUB_EVENT_PATH is not set"
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return {}, f"cannot read the event file {path}: {exc}"
-    return (data, None) if isinstance(data, dict) else ({}, f"{path} is not a JSON object")
 
 
 def _interval(text: str | None) -> float:

@@ -36,24 +36,29 @@ def _read(path: str) -> str:
     return Path(path).read_text(encoding="utf-8")
 
 
+def in_actions(environ: Mapping[str, str]) -> bool:
+    """Whether this is a GitHub Actions run (`GITHUB_ACTIONS=true`)."""
+    return environ.get("GITHUB_ACTIONS", "").strip().lower() == "true"
+
+
 def change_context(environ: Mapping[str, str],
                    read_text: Callable[[str], str] = _read) -> ChangeContext | None:
     """The change context of a GitHub Actions run, or None outside one (`GITHUB_ACTIONS`)."""
-    if environ.get("GITHUB_ACTIONS", "").strip().lower() != "true":
+    if not in_actions(environ):
         return None
     event = environ.get("GITHUB_EVENT_NAME", "").strip() or "unknown"
-    payload, problem = _payload(environ, read_text)
+    payload, problem = read_payload(environ, read_text)
     sha = _sha(environ.get("GITHUB_SHA"))
     if event.startswith("pull_request"):  # pull_request(_target), pull_request_review(_comment)
-        pr = _object(payload, "pull_request")
+        pr = payload_object(payload, "pull_request")
         number = pr.get("number")
-        return _diffable(event, _sha(_object(pr, "base").get("sha")),
-                         _sha(_object(pr, "head").get("sha")), problem,
+        return _diffable(event, _sha(payload_object(pr, "base").get("sha")),
+                         _sha(payload_object(pr, "head").get("sha")), problem,
                          label=f"{event} #{number}" if isinstance(number, int) else event,
                          keys=("pull_request.base.sha", "pull_request.head.sha"),
                          merge_base=True, merge_commit=sha if event == "pull_request" else None)
     if event == "merge_group":
-        group = _object(payload, "merge_group")
+        group = payload_object(payload, "merge_group")
         return _diffable(event, _sha(group.get("base_sha")), _sha(group.get("head_sha")), problem,
                          label=event, keys=("merge_group.base_sha", "merge_group.head_sha"))
     ref = environ.get("GITHUB_REF", "")
@@ -67,7 +72,7 @@ def change_context(environ: Mapping[str, str],
     if event == "schedule":
         return ChangeContext(event, None, sha, "a scheduled run", "nightly")
     if event == "workflow_dispatch":
-        return _dispatch(_object(payload, "inputs"), sha)
+        return _dispatch(payload_object(payload, "inputs"), sha)
     return ChangeContext(event, None, sha, f"the {event} event carries no change to select by",
                          "all")
 
@@ -99,9 +104,9 @@ def _dispatch(inputs: Mapping[str, Any], sha: str | None) -> ChangeContext:
                          "all")
 
 
-def _payload(environ: Mapping[str, str],
-             read_text: Callable[[str], str]) -> tuple[dict[str, Any], str | None]:
-    """The event payload, or {} and why it could not be read (selection then fails open)."""
+def read_payload(environ: Mapping[str, str],
+                 read_text: Callable[[str], str] = _read) -> tuple[dict[str, Any], str | None]:
+    """The event payload (`GITHUB_EVENT_PATH`), or {} and why it could not be read."""
     path = environ.get("GITHUB_EVENT_PATH", "").strip()
     if not path:
         return {}, "GITHUB_EVENT_PATH is not set"
@@ -116,7 +121,8 @@ def _payload(environ: Mapping[str, str],
     return data, None
 
 
-def _object(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+def payload_object(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """`data[key]` when it is a JSON object, else {} (an event payload is untrusted)."""
     value = data.get(key)
     return value if isinstance(value, dict) else {}
 

@@ -17,10 +17,9 @@ from gate.github.api import GitHubApiError, GitHubClient
 from gate.github.comment_sync import same_login
 from gate.github.summary import case_details
 from gate.report.case_facts import ReportLinks, case_link, evidence_links, first_failure
-from gate.report.console import NOT_PASSING
 from gate.report.markdown import md_link, md_text
-from gate.report.text import one_line
-from gate.results import CaseResult, GateResult, Status
+from gate.results import NOT_PASSING, CaseResult, GateResult, Status
+from gate.text import one_line
 
 TRACK_LABEL = "voice-regress-gate"
 MAX_NEW_ISSUES = 10
@@ -121,11 +120,11 @@ def _report_failure(client: GitHubClient, repo: str, result: CaseResult, links: 
               "labels": issue_labels(result)}
     if issues:
         data = client.patch_json(f"/repos/{repo}/issues/{issues[0]['number']}", fields)
-        return IssueAction("updated", result.case.id, _url(data))
+        return IssueAction("updated", result.case.id, _url(data, "PATCH"))
     if not may_open:
         return IssueAction("not-opened", result.case.id)
     return IssueAction("opened", result.case.id,
-                       _url(client.post_json(f"/repos/{repo}/issues", fields)))
+                       _url(client.post_json(f"/repos/{repo}/issues", fields), "POST"))
 
 
 def _close(client: GitHubClient, repo: str, issue: dict[str, Any], case_id: str, action: str,
@@ -134,10 +133,10 @@ def _close(client: GitHubClient, repo: str, issue: dict[str, Any], case_id: str,
     client.post_json(f"/repos/{repo}/issues/{number}/comments", {"body": note})
     data = client.patch_json(f"/repos/{repo}/issues/{number}",
                              {"state": "closed", "state_reason": reason})
-    return IssueAction(action, case_id, _url(data))
+    return IssueAction(action, case_id, _url(data, "PATCH"))
 
 
-def _url(data: Any) -> str:
+def _url(data: Any, method: str) -> str:
     if not isinstance(data, dict):
-        raise GitHubApiError("POST", "issue", None, "answer is not an issue")
+        raise GitHubApiError(method, "issue", None, "answer is not an issue")
     return str(data.get("html_url") or "")

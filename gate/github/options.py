@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gate.errors import InputError
+from gate.github.annotations import DEFAULT_LIMIT
 from gate.report.comment import KEY_PATTERN
-from gate.settings import ENV_PREFIX, int_in, parse_bool
+from gate.settings import choice, flags_over_env, int_in, parse_bool
 
 COMMENT_MODES = ("always", "failures", "changes", "off")
 MAX_ANNOTATIONS = 50  # the per-request maximum of the checks API; the runner shows 10 per kind
@@ -22,7 +22,7 @@ class PublishOptions:
     comment_mode: str = "always"
     comment_key: str = "default"
     job_summary: bool = True
-    annotations_limit: int = 10
+    annotations_limit: int = DEFAULT_LIMIT
 
 
 def comment_key(text: str) -> str:
@@ -35,14 +35,7 @@ def comment_key(text: str) -> str:
 
 
 annotations_limit = int_in(0, MAX_ANNOTATIONS)
-
-
-def comment_mode(text: str) -> str:
-    """argparse type: one of COMMENT_MODES."""
-    if text not in COMMENT_MODES:
-        raise argparse.ArgumentTypeError(
-            f"expected one of {', '.join(COMMENT_MODES)}, got {text!r}")
-    return text
+comment_mode = choice(COMMENT_MODES)
 
 
 _CONVERTERS: dict[str, Callable[[str], Any]] = {
@@ -66,16 +59,4 @@ def add_publish_options(parser: argparse.ArgumentParser) -> None:
 
 def publish_options(args: argparse.Namespace, environ: Mapping[str, str]) -> PublishOptions:
     """Flags over `VOICE_REGRESS_COMMENT_MODE` etc. over defaults; a bad variable is exit 2."""
-    values: dict[str, Any] = {}
-    for name, convert in _CONVERTERS.items():
-        value = getattr(args, name, None)
-        var = ENV_PREFIX + name.upper()
-        raw = environ.get(var, "").strip()
-        if value is None and raw:
-            try:
-                value = convert(raw)
-            except argparse.ArgumentTypeError as exc:
-                raise InputError(f"{var}: {exc}") from None
-        if value is not None:
-            values[name] = value
-    return PublishOptions(**values)
+    return PublishOptions(**flags_over_env(args, environ, _CONVERTERS))

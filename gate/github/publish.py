@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
@@ -27,10 +28,10 @@ from gate.github.pulls import find_pull
 from gate.github.summary import SUMMARY_LIMIT, render_job_summary
 from gate.report.case_facts import ReportLinks
 from gate.report.comment import not_passing, render_comment
-from gate.report.text import one_line
 from gate.results import GateResult, Status
+from gate.settings import SECRET_ENVS
+from gate.text import one_line
 
-SECRET_ENVS = ("VOICE_REGRESS_HARNESS_TOKEN", "VOICE_REGRESS_JUDGE_API_KEY", "OPENAI_API_KEY")
 SUMMARY_MIN_ROOM = 4096  # bytes: below this, a summary would be only a cut-off stub
 FORK_HELP = ("Publish from a separate workflow triggered by workflow_run, which gets a token "
              "that can write; see 'Fork pull requests' in the voice-regress-gate README.")
@@ -55,9 +56,10 @@ class Publisher:
     """Publishes one run; `log_group` folds the progress lines, `publish` does the rest."""
 
     def __init__(self, options: PublishOptions, environ: Mapping[str, str], out: TextIO, *,
-                 client_factory: ClientFactory | None = None) -> None:
+                 client_factory: ClientFactory | None = None, cwd: str | None = None) -> None:
         self.options, self.out = options, out
         self.env = github_env(environ)
+        self.cwd = os.getcwd() if cwd is None else cwd  # relative case paths start here
         self._secrets = [environ[n] for n in SECRET_ENVS if len(environ.get(n, "").strip()) > 3]
         self._client_factory = client_factory or _default_client
         if self.env.actions and self._needs_api():
@@ -99,7 +101,7 @@ class Publisher:
         if self.env.actions:
             links = self._links()
             for line in annotation_lines(gate, self.options.annotations_limit,
-                                         self.env.workspace):
+                                         self.env.workspace, self.cwd):
                 self._print(line)
             if self.options.job_summary:
                 self._write_summary(gate, links)
@@ -123,7 +125,7 @@ class Publisher:
         commit = (pr.head_sha if pr else None) or self.env.sha
         base = (f"{self.env.server_url}/{self.env.repository}/blob/{commit}/"
                 if self.env.repository and commit else None)
-        return ReportLinks(self.env.run_url, base, commit, self.env.workspace)
+        return ReportLinks(self.env.run_url, base, commit, self.env.workspace, self.cwd)
 
     def _client(self) -> GitHubClient:
         policy = ApiPolicy(write_interval_s=self.env.write_interval_s)

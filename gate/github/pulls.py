@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gate.github.api import GitHubClient
+from gate.github.event import payload_object
 
 
 @dataclass(frozen=True)
@@ -23,22 +24,22 @@ def pull_request_of(event_name: str, payload: Mapping[str, Any],
                     repository: str | None) -> PullRequest | None:
     """The PR of a pull_request(_target) or workflow_run event, else None."""
     if event_name.startswith("pull_request"):
-        pr = _obj(payload, "pull_request")
+        pr = payload_object(payload, "pull_request")
         number = pr.get("number")
-        head, base = _obj(pr, "head"), _obj(pr, "base")
-        head_repo = _text(_obj(head, "repo").get("full_name"))
-        base_repo = _text(_obj(base, "repo").get("full_name")) or repository
+        head, base = payload_object(pr, "head"), payload_object(pr, "base")
+        head_repo = _text(payload_object(head, "repo").get("full_name"))
+        base_repo = _text(payload_object(base, "repo").get("full_name")) or repository
         # pull_request_target runs in the base repo with a token that can write.
         fork = event_name == "pull_request" and head_repo is not None and head_repo != base_repo
         return PullRequest(number if isinstance(number, int) else None, fork,
                            _text(head.get("sha")))
     if event_name == "workflow_run":
-        run = _obj(payload, "workflow_run")
+        run = payload_object(payload, "workflow_run")
         if run.get("event") not in ("pull_request", "pull_request_target"):
             return None
         # For fork PRs `pull_requests` is empty (actions/runner#3444): look it up by head.
         prs = [p.get("number") for p in run.get("pull_requests") or [] if isinstance(p, dict)]
-        owner = _text(_obj(_obj(run, "head_repository"), "owner").get("login"))
+        owner = _text(payload_object(payload_object(run, "head_repository"), "owner").get("login"))
         branch = _text(run.get("head_branch"))
         label = f"{owner}:{branch}" if owner and branch else None
         number = prs[0] if prs and isinstance(prs[0], int) else None
@@ -48,7 +49,7 @@ def pull_request_of(event_name: str, payload: Mapping[str, Any],
 
 def workflow_run_url(payload: Mapping[str, Any]) -> str | None:
     """The page of the run a workflow_run event reports on (its logs and artifacts)."""
-    return _text(_obj(payload, "workflow_run").get("html_url"))
+    return _text(payload_object(payload, "workflow_run").get("html_url"))
 
 
 def find_pull(client: GitHubClient, repo: str, pr: PullRequest) -> int | None:
@@ -56,15 +57,10 @@ def find_pull(client: GitHubClient, repo: str, pr: PullRequest) -> int | None:
     if not pr.head_label:
         return None
     for item in client.paginate(f"/repos/{repo}/pulls", {"state": "open", "head": pr.head_label}):
-        head = _obj(item, "head")
+        head = payload_object(item, "head")
         if isinstance(item.get("number"), int) and head.get("sha") == pr.head_sha:
             return int(item["number"])
     return None
-
-
-def _obj(data: Mapping[str, Any], key: str) -> dict[str, Any]:
-    value = data.get(key)
-    return value if isinstance(value, dict) else {}
 
 
 def _text(value: object) -> str | None:

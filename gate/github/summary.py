@@ -8,11 +8,12 @@ from gate.report.comment import (
     join_blocks,
     not_passing,
     report_blocks,
+    row_budgets,
 )
 from gate.report.evidence import trial_split
 from gate.report.markdown import html_text, md_text
-from gate.report.text import compact
 from gate.results import AssertionOutcome, CaseResult, GateResult, Status
+from gate.text import compact
 
 # GitHub refuses a step's summary above 1 MiB ("upload aborted"); it is measured in bytes.
 SUMMARY_LIMIT = 1024 * 1024
@@ -22,12 +23,9 @@ ASSERTIONS_PER_CASE = 20
 def render_job_summary(gate: GateResult, links: ReportLinks, limit: int = SUMMARY_LIMIT) -> str:
     """Markdown for the job summary; degrades like the comment when over `limit` UTF-8 bytes."""
     bad = not_passing(gate)
-    attempts: list[tuple[str, int, bool]] = [("full", len(bad), True), ("full", len(bad), False),
-                                             ("failures", len(bad), False)]
-    rows = len(bad)
-    while rows > 1:
-        rows //= 2
-        attempts.append(("failures", rows, False))
+    # With failure details, then without, then failing rows only, fewer and fewer.
+    attempts = [("full", len(bad), True), ("full", len(bad), False),
+                *(("failures", rows, False) for rows in row_budgets(len(bad)))]
     for level, count, details in attempts:
         blocks = report_blocks(gate, links, level, count)
         if details and bad:

@@ -6,14 +6,11 @@ from gate.report.console import progress_line, render_summary, verdict_line
 from gate.report.evidence import evidence_files, safe_case_path
 from gate.report.junit import render_junit
 from gate.report.results_file import SCHEMA, load_results, render_results, results_dict
-from gate.report.text import clean, one_line
 
 __all__ = [
     "SCHEMA",
-    "clean",
     "evidence_files",
     "load_results",
-    "one_line",
     "progress_line",
     "render_junit",
     "render_results",

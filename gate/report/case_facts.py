@@ -20,26 +20,35 @@ class ReportLinks:
     run_url: str | None = None  # the workflow run: logs, job summary, artifacts
     file_base: str | None = None  # `{server}/{repo}/blob/{sha}/`: case files link to their line
     commit: str | None = None
-    workspace: str | None = None  # the checkout; absolute case paths are made relative to it
+    workspace: str | None = None  # the checkout: case paths are made relative to it
+    cwd: str | None = None  # where the gate ran: what a relative case path is relative to
 
 
 def case_link(result: CaseResult, links: ReportLinks) -> str:
     """The case id, linked to its file and line at the tested commit when that is known."""
     label = md_text(result.case.id, 200)
-    path = relative_path(result.case.file, links.workspace)
+    path = relative_path(result.case.file, links.workspace, links.cwd)
     if not links.file_base or path.startswith("/") or ".." in path.split("/"):
         return label
     quoted = urllib.parse.quote(path, safe="/")
     return md_link(label, f"{links.file_base}{quoted}#L{result.case.line}")
 
 
-def relative_path(file: str, workspace: str | None) -> str:
-    """A case file relative to the checkout (GitHub resolves paths from the repository root)."""
+def relative_path(file: str, workspace: str | None, cwd: str | None = None) -> str:
+    """A case file relative to the checkout (GitHub resolves paths from the repository root).
+
+    A relative `file` is taken from `cwd`, which a `working-directory:` may put below the
+    workspace; a file outside the workspace (or with none known) keeps the path it was given.
+    """
     path = file.replace("\\", "/")
-    if workspace and posixpath.isabs(path):
+    absolute = path
+    if cwd and path and not posixpath.isabs(path):
+        absolute = posixpath.join(cwd.replace("\\", "/"), path)
+    if workspace and posixpath.isabs(absolute):
         root = workspace.replace("\\", "/").rstrip("/")
-        if path.startswith(root + "/"):
-            return path[len(root) + 1:]
+        absolute = posixpath.normpath(absolute)
+        if absolute.startswith(root + "/"):
+            return absolute[len(root) + 1:]
     return posixpath.normpath(path) if path else path
 
 

@@ -19,10 +19,9 @@ from gate.report.case_facts import (
     first_failure,
     trials_and_votes,
 )
-from gate.report.console import NOT_PASSING
 from gate.report.evidence import trial_split
 from gate.report.markdown import md_link, md_text, utf16_len
-from gate.results import CaseResult, GateResult, Status
+from gate.results import NOT_PASSING, CaseResult, GateResult, Status
 
 COMMENT_LIMIT = 65_536
 MARKER_NAME = "voice-regress-gate"
@@ -68,7 +67,7 @@ def render_comment(gate: GateResult, key: str, links: ReportLinks,
     """The comment body: marker, digest, then the largest report that fits in `limit`."""
     head = [comment_marker(key), f"<!-- {MARKER_NAME} digest={failure_digest(gate)} -->"]
     bad = not_passing(gate)
-    for rows in _row_budgets(len(bad)):
+    for rows in row_budgets(len(bad)):
         for level in ("full", "failures") if rows == len(bad) else ("failures",):
             text = join_blocks([head, *report_blocks(gate, links, level, rows)])
             if utf16_len(text) <= limit:
@@ -77,8 +76,8 @@ def render_comment(gate: GateResult, key: str, links: ReportLinks,
     return text if utf16_len(text) <= limit else _hard_cut(text, limit)
 
 
-def _row_budgets(total: int) -> list[int]:
-    # All rows first, then halving: few renders even for thousands of failing cases.
+def row_budgets(total: int) -> list[int]:
+    """How many failing rows to try: all first, then halving (few renders for thousands)."""
     budgets, rows = [total], total
     while rows > 1:
         rows //= 2
@@ -121,7 +120,7 @@ def report_blocks(gate: GateResult, links: ReportLinks, level: str, rows: int) -
         blocks += [flaky_block(gate), deferred_block(gate), others_block(gate)]
     omitted = len(bad) - (rows if level != "counts" else 0)
     if omitted > 0 or level != "full":
-        blocks.append([_more_line(gate, omitted, links)])
+        blocks.append([_more_line(omitted, links)])
     blocks.append([footer(gate, links)])
     return blocks
 
@@ -187,7 +186,7 @@ def failing_table(gate: GateResult, links: ReportLinks, cases: list[CaseResult])
 
 def flaky_block(gate: GateResult) -> list[str]:
     """Cases that passed with failing trials: green, but worth a look."""
-    flaky = [c for c in gate.cases if c.status is Status.PASS and c.passed_trials < len(c.trials)]
+    flaky = [c for c in gate.cases if c.flaky]
     if not flaky:
         return []
     lines = [f"### Flaky ({len(flaky)}): passed with failing trials", ""]
@@ -222,7 +221,7 @@ def others_block(gate: GateResult) -> list[str]:
     return [*lines, "", "</details>"]
 
 
-def _more_line(gate: GateResult, omitted: int, links: ReportLinks) -> str:
+def _more_line(omitted: int, links: ReportLinks) -> str:
     where = md_link("the workflow run", links.run_url)
     if omitted > 0:
         return (f"{omitted} more not-passing case(s) are not listed here (the comment has a "
@@ -239,4 +238,3 @@ def footer(gate: GateResult, links: ReportLinks) -> str:
         parts.append(md_link("workflow run", links.run_url))
     parts.append(f"{gate.harness_calls} harness call(s) in {gate.wall_s:.1f}s")
     return "<sub>" + " · ".join(parts) + "</sub>"
-

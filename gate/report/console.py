@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from gate.report.evidence import trial_split
-from gate.report.text import one_line
-from gate.results import CallBudget, CaseResult, GateResult, Status
+from gate.results import NOT_PASSING, CallBudget, CaseResult, GateResult, Status
+from gate.text import one_line
 
 STATE_ORDER = (Status.PASS, Status.FAIL, Status.ERROR, Status.INCONCLUSIVE, Status.SKIPPED)
-NOT_PASSING = (Status.FAIL, Status.ERROR, Status.INCONCLUSIVE)
 # Pad to the longest state so the case ids line up in a CI log.
 STATUS_WIDTH = max(len(s.value) for s in STATE_ORDER)
 REASON_LIMIT = 300
@@ -55,7 +54,7 @@ def render_summary(gate: GateResult) -> str:
         blocked = sum(1 for c in bad if c.case.id in gate.blocking_failures)
         title = f"Not passing: {len(bad)} ({blocked} block the merge)"
         blocks.append([title, *(line for c in bad for line in _case_block(gate, c))])
-    flaky = [c for c in gate.cases if c.status is Status.PASS and c.passed_trials < len(c.trials)]
+    flaky = [c for c in gate.cases if c.flaky]
     if flaky:
         blocks.append(["Passed with failing trials:", *(_flaky_line(c) for c in flaky)])
     skipped = [c for c in gate.cases if c.status is Status.SKIPPED]

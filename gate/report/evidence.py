@@ -9,11 +9,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from gate.models import EvidencePolicy
-from gate.report.text import clean, compact, json_safe, one_line
-from gate.results import AssertionOutcome, CaseResult, Event, HarnessRun, Status, TrialResult
+from gate.results import (
+    NOT_PASSING,
+    AssertionOutcome,
+    CaseResult,
+    Event,
+    HarnessRun,
+    TrialResult,
+)
+from gate.text import clean, compact, json_safe, one_line
 
-# Trials whose run is worth keeping: the ones a human will have to look at.
-EVIDENCE_STATES = (Status.FAIL, Status.ERROR, Status.INCONCLUSIVE)
 _SEGMENT_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _SEGMENT_MAX = 80
 _TOOL_EVENTS = ("tool_call", "tool_result")
@@ -93,7 +98,7 @@ def evidence_files(result: CaseResult) -> dict[str, str]:
     base = safe_case_path(result.case.id)
     files: dict[str, str] = {}
     for trial in result.trials:
-        if trial.status in EVIDENCE_STATES and trial.run is not None:
+        if trial.status in NOT_PASSING and trial.run is not None:
             prefix = f"{base}/trial-{trial.trial}/"
             for name, content in _trial_files(result, trial, trial.run, policy).items():
                 files[prefix + name] = content

@@ -11,7 +11,7 @@ import html
 import re
 import urllib.parse
 
-from gate.report.text import clean, one_line
+from gate.text import clean, one_line
 
 # GFM backslash-escapes any ASCII punctuation; these are the ones that mean something inline
 # (emphasis, code, links/images, tables, strikethrough, math). `<>&` become entities instead.

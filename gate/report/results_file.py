@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from gate.errors import InputError
-from gate.report.text import clean, json_safe
 from gate.results import (
     AssertionOutcome,
     CaseResult,
@@ -18,6 +17,8 @@ from gate.results import (
     Status,
     TrialResult,
 )
+from gate.selection import selection_dict
+from gate.text import clean, json_safe
 
 RUN_EVENT_TYPES = ("message", "handoff", "tool_call")  # what a shard keeps of a run
 RECORDED_RUN_LIMIT = 1_000_000  # characters of one recorded run (`record_runs`)
@@ -123,16 +124,9 @@ def _schema_problem(tag: object) -> str:
 
 
 def _selection(selection: Selection) -> dict[str, Any]:
-    paths = selection.changed_paths
-    return {
-        "tier": clean(selection.tier, 100),
-        "reasons": json_safe(selection.reasons),
-        "selected": [clean(i) for i in selection.selected],
-        "deferred": [{"id": clean(i), "why": clean(why)} for i, why in selection.deferred],
-        "considered": selection.considered,
-        "changed_paths": None if paths is None else [clean(p) for p in paths],
-        "note": clean(selection.note),
-    } | ({"shard": _shard(selection.shard)} if selection.shard else {})
+    # `select --format json` prints the same block, without the shard.
+    shard = {"shard": _shard(selection.shard)} if selection.shard else {}
+    return selection_dict(selection) | shard
 
 
 def _shard(shard: ShardInfo) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Hygiene for untrusted text (transcripts, tool output, harness messages) before any report."""
+"""Hygiene for untrusted text (transcripts, tool output, harness messages) before it is shown."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def clean(text: object, limit: int | None = DEFAULT_LIMIT) -> str:
     return truncate(value, limit)
 
 
-def one_line(text: object, limit: int = ONE_LINE_LIMIT) -> str:
+def one_line(text: object, limit: int | None = ONE_LINE_LIMIT) -> str:
     """`clean` text folded onto one line (whitespace runs become one space), for messages."""
     return truncate(_WHITESPACE.sub(" ", clean(text, limit=None)).strip(), limit)
 
@@ -77,7 +77,7 @@ def json_safe(value: Any, limit: int | None = DEFAULT_LIMIT, _depth: int = 0) ->
         return clean(value, limit)
     if _depth >= _MAX_DEPTH:
         # Hostile harness output could nest deeply; a bounded string keeps the report writable.
-        return clean(_compact_repr(value), limit)
+        return clean(json_compact(value), limit)
     if isinstance(value, BaseModel):
         return json_safe(value.model_dump(mode="json"), limit, _depth + 1)
     if isinstance(value, Mapping):
@@ -93,10 +93,11 @@ def compact(value: Any, limit: int | None = ONE_LINE_LIMIT) -> str:
     """A one-line JSON rendering of `value` (strings as-is), cleaned, for expected/actual."""
     if isinstance(value, str):
         return one_line(value, limit=limit or len(value))
-    return truncate(_compact_repr(json_safe(value, limit=None)), limit)
+    return truncate(json_compact(json_safe(value, limit=None)), limit)
 
 
-def _compact_repr(value: Any) -> str:
+def json_compact(value: Any) -> str:
+    """`value` as one line of JSON (keys sorted, odd types as strings); `str` if it cannot be."""
     try:
         return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     except (TypeError, ValueError, RecursionError):

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from report_fixtures import HOSTILE
 
-from gate.report.text import clean, compact, json_safe, one_line, truncate
+from gate.text import clean, compact, json_safe, one_line, truncate
 
 
 @pytest.mark.parametrize(
