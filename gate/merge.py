@@ -177,8 +177,8 @@ def add_merge_parser(sub: Any) -> None:
     merge.add_argument("--history", metavar="FILE",
                        help="append the merged run's outcomes to this history file")
     merge.add_argument("--config", metavar="FILE",
-                       help="gate config: checked, so the Action can pass it to every job; "
-                            "nothing in it changes a merge")
+                       help="gate config: only checked for errors; nothing in it changes a "
+                            "merge")
     add_publish_options(merge)
 
 

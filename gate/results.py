@@ -227,6 +227,7 @@ class Selection:
     changed_paths: tuple[str, ...] | None = None
     note: str = ""
     shard: ShardInfo | None = None  # set by `--shard I/N`: `selected` is this shard's part
+    in_tier: int | None = None  # cases of the tier before a change narrowed it (None: unknown)
 
 
 @dataclass(frozen=True)

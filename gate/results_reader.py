@@ -96,6 +96,7 @@ class _Selection(_Record):
     changed_paths: list[str] | None = None
     note: str = ""
     shard: _Shard | None = None
+    in_tier: int | None = None
 
 
 class _Budget(_Record):
@@ -218,7 +219,8 @@ def rebuild_selection(sel: _Selection, selected: Sequence[str], note: str,
     """The Selection of a results file, narrowed to `selected` (a shard's, or the whole run's)."""
     return Selection(sel.tier, tuple(selected), {i: reasons[i] for i in selected if i in reasons},
                      tuple((d.id, d.why) for d in sel.deferred), sel.considered,
-                     None if sel.changed_paths is None else tuple(sel.changed_paths), note)
+                     None if sel.changed_paths is None else tuple(sel.changed_paths), note,
+                     in_tier=sel.in_tier)
 
 
 def results_from_dict(data: Mapping[str, Any], source: str = "results file") -> GateResult:

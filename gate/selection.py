@@ -100,7 +100,7 @@ def select_cases(cases: Sequence[LoadedCase], tier: str, changes: Changes | None
         reasons = {c.id: str(tier_reason(c, effective)) for c in in_tier}
         notes.append(f"tier {effective}: {len(reasons)} of {len(cases)} case(s)")
         return Selection(effective, tuple(reasons), reasons, (), len(cases), paths,
-                         "; ".join(notes))
+                         "; ".join(notes), in_tier=len(in_tier))
     whole, direct = _whole_tier(changes, rules), set[str]()
     if changes is not None and whole is None:
         found = {c.id: _affected(c, changes.paths, rules, (case_paths or {}).get(c.id, c.file))
@@ -117,7 +117,7 @@ def select_cases(cases: Sequence[LoadedCase], tier: str, changes: Changes | None
     notes += [budget_note] if budget_note else []
     reasons = {i: reasons[i] for i in kept}
     return Selection("fast", tuple(kept), reasons, tuple(deferred), len(cases), paths,
-                     "; ".join(notes))
+                     "; ".join(notes), in_tier=len(in_tier))
 
 
 def _whole_tier(changes: Changes | None, rules: Rules) -> str | None:
@@ -252,7 +252,7 @@ def selection_dict(selection: Selection) -> dict[str, Any]:
         "considered": selection.considered,
         "changed_paths": None if paths is None else [clean(p) for p in paths],
         "note": clean(selection.note),
-    }
+    } | ({} if selection.in_tier is None else {"in_tier": selection.in_tier})
 
 
 def render_selection(selection: Selection, fmt: str = "text") -> str:

@@ -127,12 +127,15 @@ def none_selected_reason(selection: Selection) -> str:
 def empty_selection_reason(selection: Selection) -> str | None:
     """When selecting no case makes the run empty, why; None when selecting none is legitimate.
 
-    Legitimate: the fast tier with change information (the change affects no case), or one shard
-    of a run whose other shards got the cases.
+    Legitimate: the fast tier with change information when the tier holds cases (the change
+    affects none of them), or one shard of a run whose other shards got the cases.
     """
     whole = selection.shard.run_selected if selection.shard else selection.selected
     if whole:
         return None
+    if selection.in_tier == 0:
+        return (f"tier {selection.tier} holds no case ({selection.considered} considered): "
+                "nothing can be checked")
     if selection.tier == "fast" and selection.changed_paths is not None:
         return None
     return f"tier {selection.tier} selected no case out of {selection.considered} considered"
@@ -170,5 +173,5 @@ def gate_verdict(
         return Verdict("pass", none_selected)
     passed = sum(c.status is Status.PASS for c in cases)
     other = len(cases) - passed
-    tail = f"; {other} non-blocking case(s) did not pass" if other else ""
+    tail = f"; {other} case(s) did not pass without blocking (--fail-on {fail_on})" if other else ""
     return Verdict("pass", f"{passed}/{len(cases)} case(s) passed{tail}")

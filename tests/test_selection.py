@@ -27,6 +27,7 @@ from gate.results import Status
 from gate.selection import Hints, Rules, render_selection, select_cases
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "selection"
+REPO = Path(__file__).resolve().parents[1]
 SEVERITY = ("critical", "high", "medium", "low")
 
 
@@ -446,4 +447,16 @@ def test_render_json_matches_the_results_file_shape(loaded: list[LoadedCase]) ->
     selection = select_cases(loaded, "fast", ALL_SHARED, rules=rules())
     data = json.loads(render_selection(selection, "json"))
     assert set(data) == {"tier", "selected", "reasons", "deferred", "considered",
-                         "changed_paths", "note"}
+                         "changed_paths", "note", "in_tier"}
+
+
+def test_a_pr_whose_fast_tier_holds_no_blocking_case_is_an_empty_run(tmp_path: Path) -> None:
+    # "No case is affected by this change" must not cover a tier that could never hold one.
+    case = REPO / "examples/cases/scheduling/new-booking-uses-create.yaml"  # a scheduled case
+    (tmp_path / "c.yaml").write_text(case.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "changed.txt").write_text("prompts/x.md\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["run", "--harness-url", "builtin", "--cases", str(tmp_path / "c.yaml"),
+                 "--tier", "fast", "--changed-files", str(tmp_path / "changed.txt")], {}, out, err)
+    assert code == 1, out.getvalue()
+    assert "tier fast holds no case (1 considered)" in out.getvalue()

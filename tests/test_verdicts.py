@@ -87,7 +87,8 @@ def test_blocking_case_that_does_not_pass_blocks(bad: Status) -> None:
 
 def test_scheduled_failure_reports_but_does_not_block_unless_fail_on_any() -> None:
     cases = [result("a", P), result("b", F, "scheduled")]
-    assert verdict(cases) == ("pass", "1/2 case(s) passed; 1 non-blocking case(s) did not pass")
+    assert verdict(cases) == ("pass", "1/2 case(s) passed; 1 case(s) did not pass without "
+                                      "blocking (--fail-on blocking)")
     assert verdict(cases, fail_on="any")[0] == "fail"
     assert verdict([result("b", F)], fail_on="never")[0] == "pass"
 

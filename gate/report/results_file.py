@@ -42,7 +42,8 @@ def results_dict(gate: GateResult, gate_version: str, *,
          "selection": {"tier": str, "reasons": {case_id: trigger reason},
                        "selected": [case_id], "deferred": [{"id", "why"}],
                        "considered": int, "changed_paths": [str] | null, "note": str,
-                       "shard"?: {"index": int, "total": int, "run_selected": [case_id],
+                       "in_tier"?: int,           # cases of the tier before a change narrowed it
+                       "shard": {"index": int, "total": int, "run_selected": [case_id],
                                   "run_note": str, "files_found": int, "sources": str}},
          "abort_reason"?: str,                             # the run was stopped (e.g. 401)
          "budget"?: {"harness_runs_max", "harness_runs", "judge_calls_max", "judge_calls",
@@ -60,9 +61,9 @@ def results_dict(gate: GateResult, gate_version: str, *,
 
     Statuses are `pass|fail|error|inconclusive|skipped`. `expected`/`actual` are any JSON value;
     values JSON cannot hold (NaN, sets, objects) are stored as their string form. `votes` is
-    present only for judged assertions. `selection.shard` and a trial's `run` (the harness run
-    of a trial that did not pass, without tool results) are present only in a shard's results
-    (`--shard I/N`): `merge` rebuilds the whole run's reports from them. With `record_runs`
+    present only for judged assertions. `selection.shard` is always present (an unsharded run is
+    shard 1/1), and a trial that did not pass keeps its `run` (the harness run, without tool
+    results): `merge` rebuilds the whole run's reports from them. With `record_runs`
     (`--record-runs true`, the CLI's default) every trial keeps its whole `run` (the RunResult,
     tool results included) for `rejudge`; a run over RECORDED_RUN_LIMIT characters is left out
     and `run_omitted` says why. New keys may be added within v1; removing or changing the
