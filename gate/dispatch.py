@@ -15,11 +15,11 @@ from tenacity import AsyncRetrying
 from gate import __version__
 from gate import harness_protocol as wire
 from gate.dispatch_retry import Clock, Pending, Sleep, Transient, harness_retrying
-from gate.errors import HarnessError, InputError
+from gate.errors import HarnessError
 from gate.harness_protocol import RunFault, build_request, idempotency_key
 from gate.models import LoadedCase
 from gate.results import HarnessRun
-from gate.settings import TOKEN_ENV
+from gate.settings import TOKEN_ENV, check_http_url
 from gate.text import one_line
 
 
@@ -235,12 +235,7 @@ class Dispatcher:
 
 
 def _harness_base(url: str) -> str:
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise InputError(f"invalid harness URL {url!r}: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InputError(f"invalid harness URL {url!r}: expected http(s)://host[:port][/path]")
+    check_http_url(url, "harness URL", "http(s)://host[:port][/path]")
     return url.rstrip("/")
 
 

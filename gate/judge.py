@@ -16,7 +16,7 @@ from gate import __version__
 from gate.dispatch_retry import Backoff, Clock, Sleep
 from gate.errors import InputError
 from gate.harness_protocol import retry_after, short
-from gate.settings import JUDGE_KEY_ENVS
+from gate.settings import JUDGE_KEY_ENVS, check_http_url
 
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 
@@ -58,12 +58,7 @@ def judge_settings(url: str | None, model: str | None,
     if not model:
         raise InputError("--judge-url needs --judge-model: pin a dated model id "
                          "(or set VOICE_REGRESS_JUDGE_MODEL)")
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise InputError(f"--judge-url: invalid URL {url!r}: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InputError(f"--judge-url: expected http(s)://host[:port]/v1, got {url!r}")
+    check_http_url(url, "--judge-url", "http(s)://host[:port]/v1")
     return JudgeSettings(url=url, model=model, api_key=api_key)
 
 
