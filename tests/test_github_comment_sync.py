@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from fake_github import BOT, TOKEN, FakeGitHub, Fault, serve_fake_github
+from fake_github import BOT, TOKEN, FakeGitHub, Fault
 
 from gate.github.api import ApiPolicy, GitHubApiError, GitHubClient
 from gate.github.comment_sync import upsert_comment
@@ -17,18 +15,6 @@ COMMENTS = rf"/repos/{REPO}/issues/{PR}/comments"
 
 def body(key: str = "default", digest: str = "0" * 16, text: str = "report") -> str:
     return f"{comment_marker(key)}\n<!-- voice-regress-gate digest={digest} -->\n\n{text}\n"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGitHub]:
-    with serve_fake_github() as server:
-        yield server
-
-
-@pytest.fixture
-def client(fake: FakeGitHub) -> Iterator[GitHubClient]:
-    with GitHubClient(fake.url, TOKEN, policy=ApiPolicy(write_interval_s=0)) as gh:
-        yield gh
 
 
 def test_created_once_then_edited_in_place(fake: FakeGitHub, client: GitHubClient) -> None:

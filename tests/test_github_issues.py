@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
-import pytest
-from fake_github import BOT, TOKEN, FakeGitHub, serve_fake_github
+from fake_github import BOT, FakeGitHub
 from report_fixtures import error_case, fail_case, mixed_gate, pass_case
 from test_comment import LINKS, _many_failures
 
-from gate.github.api import ApiPolicy, GitHubClient
+from gate.github.api import GitHubClient
 from gate.github.issues import (
     TRACK_LABEL,
     issue_body,
@@ -22,18 +20,6 @@ from gate.github.issues import (
 from gate.results import GateResult
 
 REPO = "octo/agent"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGitHub]:
-    with serve_fake_github() as server:
-        yield server
-
-
-@pytest.fixture
-def client(fake: FakeGitHub) -> Iterator[GitHubClient]:
-    with GitHubClient(fake.url, TOKEN, policy=ApiPolicy(write_interval_s=0)) as gh:
-        yield gh
 
 
 def _gate(*cases: object) -> GateResult:

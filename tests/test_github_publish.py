@@ -6,12 +6,11 @@ import argparse
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import TOKEN, FakeGitHub, Fault, serve_fake_github
+from fake_github import TOKEN, FakeGitHub, Fault
 from report_fixtures import mixed_gate, passing_gate
 
 from gate.errors import InputError, PublishError
@@ -38,12 +37,6 @@ def parse_outputs(text: str) -> dict[str, str]:
         values[name] = "\n".join(lines[i + 1:end])
         i = end + 1
     return values
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGitHub]:
-    with serve_fake_github() as server:
-        yield server
 
 
 def runner_env(tmp_path: Path, fake: FakeGitHub | None, event: str = "pull_request",
