@@ -47,14 +47,28 @@ SHARD_INPUTS = ("shard-index", "shard-total")  # → --shard I/N
 TOKEN_INPUT = "github-token"  # → environment GITHUB_TOKEN, never argv
 MERGE_INPUT = "merge-results"  # → `merge PATH…` instead of `run`
 # The inputs that still mean something to `merge` (it reports and gates; it dispatches nothing).
-MERGE_FLAG_INPUTS = ("fail-on", "fail-on-empty", "junit-path", "results-path", "comment-mode",
-                     "comment-key", "job-summary", "annotations-limit")
+MERGE_FLAG_INPUTS = (
+    "fail-on",
+    "fail-on-empty",
+    "junit-path",
+    "results-path",
+    "comment-mode",
+    "comment-key",
+    "job-summary",
+    "annotations-limit",
+)
 BOOLEAN_INPUTS = frozenset({"fail-on-empty", "job-summary"})
 LIST_INPUTS = frozenset({"cases", MERGE_INPUT})
 OUTPUT_PATH_INPUTS = ("junit-path", "results-path", "evidence-dir")
 # YAML 1.2 core booleans, exactly as the toolkit's getBooleanInput accepts them.
-YAML_BOOLEANS = {"true": "true", "True": "true", "TRUE": "true",
-                 "false": "false", "False": "false", "FALSE": "false"}
+YAML_BOOLEANS = {
+    "true": "true",
+    "True": "true",
+    "TRUE": "true",
+    "false": "false",
+    "False": "false",
+    "FALSE": "false",
+}
 # The non-empty defaults of action.yml besides github-token (the contract test keeps them equal).
 ACTION_DEFAULTS = {"tier": "auto"}
 
@@ -75,8 +89,9 @@ def read_input(name: str, environ: Mapping[str, str]) -> str | None:
 def boolean_input(name: str, value: str) -> str:
     """`true`/`True`/`TRUE`/… → `true`/`false`; anything else names the input."""
     if value not in YAML_BOOLEANS:
-        raise InputProblem(f"input {name}: expected true or false (or True, TRUE, False, FALSE), "
-                           f"got {value!r}")
+        raise InputProblem(
+            f"input {name}: expected true or false (or True, TRUE, False, FALSE), got {value!r}"
+        )
     return YAML_BOOLEANS[value]
 
 
@@ -112,8 +127,9 @@ def _shard_flag(environ: Mapping[str, str]) -> list[str]:
     return [] if index is None else [f"--shard={index}/{total}"]
 
 
-def build_argv(environ: Mapping[str, str],
-               expand: Callable[[str], list[str]] = _expand) -> list[str]:
+def build_argv(
+    environ: Mapping[str, str], expand: Callable[[str], list[str]] = _expand
+) -> list[str]:
     """The CLI argv for these inputs: `run …`, or `merge PATH… …` when merge-results is set."""
     merge = read_input(MERGE_INPUT, environ)
     if merge is not None:
@@ -196,8 +212,10 @@ def cli_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def hand_back(environ: Mapping[str, str], chown: Callable[[str, int, int], None] = os.chown,
-              ) -> list[str]:
+def hand_back(
+    environ: Mapping[str, str],
+    chown: Callable[[str, int, int], None] = os.chown,
+) -> list[str]:
     """Give the report files back to the workspace's owner (actions/runner#1282).
 
     The container runs as root, so what it writes is root's, and a self-hosted runner's next
@@ -235,8 +253,13 @@ def _default_cli(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     return cli_main(argv, environ)
 
 
-def main(environ: Mapping[str, str] | None = None, out: TextIO | None = None,
-         err: TextIO | None = None, run: Run = _run_git, cli: Cli = _default_cli) -> int:
+def main(
+    environ: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    run: Run = _run_git,
+    cli: Cli = _default_cli,
+) -> int:
     """Mask secrets, trust the workspace, map the inputs, run the CLI, return its exit code."""
     environ = os.environ if environ is None else environ
     out, err = out or sys.stdout, err or sys.stderr
@@ -251,8 +274,11 @@ def main(environ: Mapping[str, str] | None = None, out: TextIO | None = None,
         print(f"voice-regress-gate: error: {exc}", file=err, flush=True)
         return 2
     for name in ignored_in_merge(environ):
-        print(f"voice-regress-gate: warning: input {name} does not apply with merge-results; "
-              "ignored", file=err, flush=True)
+        print(
+            f"voice-regress-gate: warning: input {name} does not apply with merge-results; ignored",
+            file=err,
+            flush=True,
+        )
     print("voice-regress-gate " + shlex.join(argv), file=out, flush=True)
     code = cli(argv, cli_environment(environ))
     try:

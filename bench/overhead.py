@@ -37,8 +37,11 @@ from gate.similarity import near_duplicates
 from gate.verdicts import gate_verdict, tally_trials
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "cases"
-WORDS = [f"{a}{b}" for a in ("ka", "lo", "mi", "nu", "pe", "ro", "su", "ti") for b in
-         ("bar", "cen", "dol", "fir", "gan", "hul", "jet", "kip", "lum", "mox")]
+WORDS = [
+    f"{a}{b}"
+    for a in ("ka", "lo", "mi", "nu", "pe", "ro", "su", "ti")
+    for b in ("bar", "cen", "dol", "fir", "gan", "hul", "jet", "kip", "lum", "mox")
+]
 
 
 def write_cases(folder: Path, count: int, seed: int = 0) -> None:
@@ -50,7 +53,7 @@ def write_cases(folder: Path, count: int, seed: int = 0) -> None:
         text = template.read_text("utf-8").replace("_fixture_", f"_fixture_{i}_")
         phrase = " ".join(rng.sample(WORDS, 6))
         # Every case gets its own words in its first turn, so most are no near-duplicates.
-        text = text.replace("  turns:\n    - \"", f"  turns:\n    - \"{phrase}. ", 1)
+        text = text.replace('  turns:\n    - "', f'  turns:\n    - "{phrase}. ', 1)
         target = folder / f"suite{i % 20:02d}" / f"{template.stem}-{i:05d}.yaml"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, "utf-8")
@@ -71,6 +74,7 @@ def _evaluate(cases: list[LoadedCase]) -> tuple[list[CaseResult], float]:
 
 def pipeline(folder: Path, timings: dict[str, float]) -> None:
     """Every stage once, each timed into `timings` (seconds)."""
+
     def timed(name: str, work: Callable[[], Any]) -> Any:
         started = time.perf_counter()
         value = work()
@@ -84,11 +88,25 @@ def pipeline(folder: Path, timings: dict[str, float]) -> None:
     timed("shard (4)", lambda: partition(selection.selected, 4))
     results, agent_s = timed("evaluate", lambda: _evaluate(loaded.cases))
     timings["evaluate"] -= agent_s
-    verdict = timed("verdict", lambda: gate_verdict(
-        results, fail_on="blocking", fail_on_empty=True, files_found=len(loaded.files),
-        sources=str(folder)))
-    gate = GateResult(verdict.verdict, verdict.reason, tuple(results), selection, "blocking",
-                      "2026-06-01T00:00:00+00:00", "2026-06-01T00:01:00+00:00")
+    verdict = timed(
+        "verdict",
+        lambda: gate_verdict(
+            results,
+            fail_on="blocking",
+            fail_on_empty=True,
+            files_found=len(loaded.files),
+            sources=str(folder),
+        ),
+    )
+    gate = GateResult(
+        verdict.verdict,
+        verdict.reason,
+        tuple(results),
+        selection,
+        "blocking",
+        "2026-06-01T00:00:00+00:00",
+        "2026-06-01T00:01:00+00:00",
+    )
     timed("render JUnit", lambda: render_junit(gate))
     text = timed("render results", lambda: render_results(gate, "bench"))
     timed("render summary", lambda: render_summary(gate))
@@ -110,16 +128,23 @@ def measure(count: int) -> None:
     size = timings.pop("(results file bytes)")
     timings.pop("(dict)")
     total = sum(timings.values())
-    print(f"\n{count} cases: gate overhead {total:.2f} s = {total / count * 1000:.2f} ms/case; "
-          f"peak memory {peak / 2**20:.1f} MiB; results file {size / 2**20:.1f} MiB")
+    print(
+        f"\n{count} cases: gate overhead {total:.2f} s = {total / count * 1000:.2f} ms/case; "
+        f"peak memory {peak / 2**20:.1f} MiB; results file {size / 2**20:.1f} MiB"
+    )
     for name, seconds in timings.items():
         print(f"  {name:<16} {seconds:8.3f} s  {seconds / count * 1e6:9.0f} µs/case")
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("counts", nargs="*", type=int, metavar="N",
-                        help="case counts to measure (default: 500 2000)")
+    parser.add_argument(
+        "counts",
+        nargs="*",
+        type=int,
+        metavar="N",
+        help="case counts to measure (default: 500 2000)",
+    )
     for count in parser.parse_args(argv).counts or [500, 2000]:
         measure(count)
     return 0

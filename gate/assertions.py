@@ -51,12 +51,15 @@ def check_outcome(spec: OutcomeAssertions, run: HarnessRun, allowed: list[str]) 
         if not isinstance(actual, bool):
             yield _error(name, "the run reports no outcome.task_completed", expected=want)
         elif actual == want:
-            yield _ok(name, f"task_completed is {json_compact(actual)}", expected=want,
-                      actual=actual)
+            yield _ok(
+                name, f"task_completed is {json_compact(actual)}", expected=want, actual=actual
+            )
         else:
             # YAML/JSON spelling (true/false): that is what the case file and the run say.
-            msg = (f"expected task_completed {json_compact(want)}, the run reports "
-                   f"{json_compact(actual)}")
+            msg = (
+                f"expected task_completed {json_compact(want)}, the run reports "
+                f"{json_compact(actual)}"
+            )
             yield _fail(name, msg, expected=spec.task_completed, actual=actual)
     if spec.no_unplanned_handoff:
         name = "outcome.no_unplanned_handoff"
@@ -94,15 +97,22 @@ def _arguments(tool: str, expected: dict[str, Any], run: HarnessRun) -> Assertio
     calls = [c for c in run.tool_calls if c.name == tool]
     for call in calls:
         if matching_keys(expected, call.arguments) == len(expected):
-            return _ok(name, f"{tool} called with the expected arguments at {_call_ref(call)}",
-                       expected=expected, actual=call.arguments, turn=call.turn)
+            return _ok(
+                name,
+                f"{tool} called with the expected arguments at {_call_ref(call)}",
+                expected=expected,
+                actual=call.arguments,
+                turn=call.turn,
+            )
     if not calls:
         status = Status.FAIL if run.trace_is_complete else Status.ERROR
         tail = "" if run.trace_is_complete else f"; {NO_TRACE}"
         return AssertionOutcome(name, status, f"{tool} was never called{tail}", expected=expected)
     closest = max(calls, key=lambda c: matching_keys(expected, c.arguments))
-    msg = (f"no {tool} call had {json_compact(expected)}; closest at {_call_ref(closest)}: "
-           f"{json_compact(closest.arguments)}")
+    msg = (
+        f"no {tool} call had {json_compact(expected)}; closest at {_call_ref(closest)}: "
+        f"{json_compact(closest.arguments)}"
+    )
     return _fail(name, msg, expected=expected, actual=closest.arguments, turn=closest.turn)
 
 
@@ -111,8 +121,13 @@ def _forbidden(tools: list[str], run: HarnessRun) -> AssertionOutcome:
     called = [c for c in run.tool_calls if c.name in tools]
     if called:
         c = called[0]
-        return _fail(name, f"{c.name} was called at {_call_ref(c)}",
-                     expected=f"none of {tools}", actual=_sequence(run), turn=c.turn)
+        return _fail(
+            name,
+            f"{c.name} was called at {_call_ref(c)}",
+            expected=f"none of {tools}",
+            actual=_sequence(run),
+            turn=c.turn,
+        )
     if not run.trace_is_complete:
         return _error(name, f"none of {tools} in the trace, but {NO_TRACE}")
     return _ok(name, f"none of {len(tools)} forbidden tools was called")
@@ -124,13 +139,13 @@ def _max_calls(tool: str, limit: int, run: HarnessRun) -> AssertionOutcome:
     if len(calls) > limit:
         extra = calls[limit]
         times = "once" if len(calls) == 1 else f"{len(calls)} times"
-        msg = (f"{tool} was called {times} (max {limit}); "
-               f"call {limit + 1} at {_call_ref(extra)}")
+        msg = f"{tool} was called {times} (max {limit}); call {limit + 1} at {_call_ref(extra)}"
         return _fail(name, msg, expected=limit, actual=len(calls), turn=extra.turn)
     if not run.trace_is_complete:
         return _error(name, f"{tool} called {len(calls)} times in the trace, but {NO_TRACE}")
-    return _ok(name, f"{tool} called {len(calls)} times (max {limit})", expected=limit,
-               actual=len(calls))
+    return _ok(
+        name, f"{tool} called {len(calls)} times (max {limit})", expected=limit, actual=len(calls)
+    )
 
 
 def check_tools(spec: ToolAssertions, run: HarnessRun) -> Outcomes:
@@ -158,8 +173,13 @@ def _includes(name: str, items: list[TextItem], said: list[Event], want: bool) -
         elif want and hit is not None:
             yield _ok(label, f"said {describe_item(item)} at turn {hit.turn}", turn=hit.turn)
         elif hit is not None:
-            yield _fail(label, f"the agent said {describe_item(item)} at {_utterance(hit)}",
-                        expected=f"not {describe_item(item)}", actual=hit.text, turn=hit.turn)
+            yield _fail(
+                label,
+                f"the agent said {describe_item(item)} at {_utterance(hit)}",
+                expected=f"not {describe_item(item)}",
+                actual=hit.text,
+                turn=hit.turn,
+            )
         else:
             yield _ok(label, f"never said {describe_item(item)}")
 
@@ -168,15 +188,26 @@ def _within_turns(phrases: dict[str, int], said: list[Event]) -> Outcomes:
     for key, limit in phrases.items():
         name, item = f"transcript.within_turns[{key!r}]", phrase_item(key)
         # Turn numbers are the harness's 0-based conversation turns: "by turn 3" means turns 0-2.
-        hit = next((e for n, e in enumerate(said) if text_matches(item, e.text or "")
-                    and (e.turn if e.turn is not None else n) < limit), None)
+        hit = next(
+            (
+                e
+                for n, e in enumerate(said)
+                if text_matches(item, e.text or "")
+                and (e.turn if e.turn is not None else n) < limit
+            ),
+            None,
+        )
         if hit is not None:
             yield _ok(name, f"said {describe_item(item)} at turn {hit.turn}", turn=hit.turn)
             continue
         late = next((e for e in said if text_matches(item, e.text or "")), None)
         when = f"only at turn {late.turn}" if late else "never"
-        yield _fail(name, f"expected {describe_item(item)} within {limit} turns; said {when}",
-                    expected=limit, actual=late.turn if late else None)
+        yield _fail(
+            name,
+            f"expected {describe_item(item)} within {limit} turns; said {when}",
+            expected=limit,
+            actual=late.turn if late else None,
+        )
 
 
 def check_transcript(spec: TranscriptAssertions, run: HarnessRun) -> Outcomes:
@@ -217,12 +248,18 @@ def check_handoff(spec: HandoffAssertions, run: HarnessRun) -> Outcomes:
     if spec.allowed_to is not None:
         bad = next((h for h in handoffs if h.to not in spec.allowed_to), None)
         if bad is not None:
-            yield _fail("handoff.allowed_to", f"handed off to {bad.to!r} at turn {bad.turn}",
-                        expected=spec.allowed_to, actual=bad.to, turn=bad.turn)
+            yield _fail(
+                "handoff.allowed_to",
+                f"handed off to {bad.to!r} at turn {bad.turn}",
+                expected=spec.allowed_to,
+                actual=bad.to,
+                turn=bad.turn,
+            )
         elif not run.trace_is_complete:
             # A handoff is usually a tool call (transfer_to_human): an incomplete trace may miss it.
-            yield _error("handoff.allowed_to", f"{len(handoffs)} handoff(s) in the trace, "
-                         f"but {NO_TRACE}")
+            yield _error(
+                "handoff.allowed_to", f"{len(handoffs)} handoff(s) in the trace, but {NO_TRACE}"
+            )
         else:
             yield _ok("handoff.allowed_to", f"{len(handoffs)} handoff(s), all allowed")
     if spec.expected_to is None and not spec.summary_must_include:
@@ -233,8 +270,12 @@ def check_handoff(spec: HandoffAssertions, run: HarnessRun) -> Outcomes:
         if not run.trace_is_complete:
             yield _error(name, f"no handoff to {want} in the trace; {NO_TRACE}")
         else:
-            yield _fail(name, f"no handoff to {want}; handoffs: {[h.to for h in handoffs]}",
-                        expected=spec.expected_to, actual=[h.to for h in handoffs])
+            yield _fail(
+                name,
+                f"no handoff to {want}; handoffs: {[h.to for h in handoffs]}",
+                expected=spec.expected_to,
+                actual=[h.to for h in handoffs],
+            )
         return
     if spec.expected_to:
         yield _ok("handoff.expected_to", f"handed off to {target.to} at turn {target.turn}")
@@ -243,8 +284,13 @@ def check_handoff(spec: HandoffAssertions, run: HarnessRun) -> Outcomes:
         if text_matches(item, target.summary or ""):
             yield _ok(name, f"handoff summary mentions {describe_item(item)}")
         else:
-            yield _fail(name, f"handoff summary lacks {describe_item(item)}: {target.summary!r}",
-                        expected=str(item), actual=target.summary, turn=target.turn)
+            yield _fail(
+                name,
+                f"handoff summary lacks {describe_item(item)}: {target.summary!r}",
+                expected=str(item),
+                actual=target.summary,
+                turn=target.turn,
+            )
 
 
 def check_judged_without_judge(count: int) -> Outcomes:

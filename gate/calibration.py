@@ -60,8 +60,10 @@ class Calibration:
             return self.problem() or ""
         verdict = "calibrated" if agreement >= THRESHOLD else "NOT calibrated"
         sign = "≥" if agreement >= THRESHOLD else "<"
-        return (f"agreement {self.agreed}/{len(self.examples)} = {agreement:.2f} "
-                f"{sign} {THRESHOLD:.2f}: {verdict}")
+        return (
+            f"agreement {self.agreed}/{len(self.examples)} = {agreement:.2f} "
+            f"{sign} {THRESHOLD:.2f}: {verdict}"
+        )
 
 
 def labelled(assertion: JudgedAssertion) -> list[tuple[str, int, str]]:
@@ -70,7 +72,8 @@ def labelled(assertion: JudgedAssertion) -> list[tuple[str, int, str]]:
     if examples is None:
         return []
     return [("pass", i, t) for i, t in enumerate(examples.pass_)] + [
-        ("fail", i, t) for i, t in enumerate(examples.fail)]
+        ("fail", i, t) for i, t in enumerate(examples.fail)
+    ]
 
 
 async def calibrate(assertion: JudgedAssertion, votes: int, score: Score) -> Calibration:

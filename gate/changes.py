@@ -46,22 +46,35 @@ class Changes:
 # --- pure: whether a list can be trusted ------------------------------------------------
 
 
-def changes_from(paths: Sequence[str], source: str, *, trusted_empty: bool,
-                 distrusted: Sequence[str] = ()) -> Changes:
+def changes_from(
+    paths: Sequence[str], source: str, *, trusted_empty: bool, distrusted: Sequence[str] = ()
+) -> Changes:
     """Sorted, unique paths; fail open when the list may be cut off or is suspiciously empty,
     or names paths that are not in the repository (`distrusted`, from `repo_relative`)."""
     unique = tuple(sorted(set(paths)))
     if distrusted:
         more = f" and {len(distrusted) - 1} more" if len(distrusted) > 1 else ""
-        return Changes(unique, source, f"{len(distrusted)} path(s) in the changed-file list "
-                       f"from {source} cannot be matched to the repository: {distrusted[0]}"
-                       f"{more}; list paths relative to the repository root")
+        return Changes(
+            unique,
+            source,
+            f"{len(distrusted)} path(s) in the changed-file list "
+            f"from {source} cannot be matched to the repository: {distrusted[0]}"
+            f"{more}; list paths relative to the repository root",
+        )
     if len(unique) >= MAX_CHANGED_FILES:
-        return Changes(unique, source, f"{len(unique)} changed files from {source}: a list "
-                       f"this long (≥ {MAX_CHANGED_FILES}) may be truncated")
+        return Changes(
+            unique,
+            source,
+            f"{len(unique)} changed files from {source}: a list "
+            f"this long (≥ {MAX_CHANGED_FILES}) may be truncated",
+        )
     if not unique and not trusted_empty:
-        return Changes(unique, source, f"the changed-file list from {source} is empty: an "
-                       "empty list usually means the step that made it failed")
+        return Changes(
+            unique,
+            source,
+            f"the changed-file list from {source} is empty: an "
+            "empty list usually means the step that made it failed",
+        )
     return Changes(unique, source)
 
 
@@ -99,8 +112,12 @@ def from_git(base: str, head: str, git: Git, *, merge_base: bool = True) -> Chan
     spec = f"{base}{'...' if merge_base else '..'}{head}"
     source = f"git diff {_short(base)}{'...' if merge_base else '..'}{_short(head)}"
     if _ZERO_SHA.fullmatch(base):
-        return Changes((), source, f"the base {_short(base)} is all zeros (a new branch or a "
-                       "first push): there is nothing to diff against")
+        return Changes(
+            (),
+            source,
+            f"the base {_short(base)} is all zeros (a new branch or a "
+            "first push): there is nothing to diff against",
+        )
     for name, rev in (("base", base), ("head", head)):
         found = git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"])
         if found.code != 0:
@@ -121,14 +138,23 @@ def _unreachable(name: str, rev: str, found: GitResult, git: Git) -> str:
 def _shallow_hint(git: Git) -> str:
     shallow = git(["rev-parse", "--is-shallow-repository"])
     if shallow.code == 0 and shallow.out.strip() == "true":
-        return (" (a shallow clone: check out with fetch-depth: 0 so the base is there for "
-                "change-based selection)")
+        return (
+            " (a shallow clone: check out with fetch-depth: 0 so the base is there for "
+            "change-based selection)"
+        )
     return ""
 
 
-def collect(*, changed_files: str | None, base: str | None, head: str | None,
-            context: ChangeContext | None, git: Git, stdin: TextIO,
-            root: Path | None = None) -> Changes | None:
+def collect(
+    *,
+    changed_files: str | None,
+    base: str | None,
+    head: str | None,
+    context: ChangeContext | None,
+    git: Git,
+    stdin: TextIO,
+    root: Path | None = None,
+) -> Changes | None:
     """The change to select by: flags first, then the GitHub event; None when there is none.
 
     `root` is the repository root that absolute paths in `--changed-files` may be under.
@@ -152,8 +178,7 @@ def collect(*, changed_files: str | None, base: str | None, head: str | None,
     if changes.fail_open and context.merge_commit:
         # A pull request's test merge commit against its first parent is the same change and
         # needs only fetch-depth: 2.
-        merged = from_git(f"{context.merge_commit}^1", context.merge_commit, git,
-                          merge_base=False)
+        merged = from_git(f"{context.merge_commit}^1", context.merge_commit, git, merge_base=False)
         if merged.fail_open is None:
             return merged
     return changes
@@ -167,8 +192,12 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-def select_for_settings(cases: Sequence[LoadedCase], settings: RunSettings,
-                        stdin: TextIO | None = None, git: Git | None = None) -> Selection:
+def select_for_settings(
+    cases: Sequence[LoadedCase],
+    settings: RunSettings,
+    stdin: TextIO | None = None,
+    git: Git | None = None,
+) -> Selection:
     """The impure edge of selection: read git (and the GitHub event, via the settings), history,
     then the pure core decides.
 
@@ -179,13 +208,26 @@ def select_for_settings(cases: Sequence[LoadedCase], settings: RunSettings,
     config, tier = settings.config or GateConfig(), settings.tier
     changes, root = None, repo_root(git) or Path.cwd()
     if tier in ("auto", "fast") or settings.changed_files or settings.base:
-        changes = collect(changed_files=settings.changed_files, base=settings.base,
-                          head=settings.head, context=settings.context, git=git,
-                          stdin=stdin or sys.stdin, root=root)
+        changes = collect(
+            changed_files=settings.changed_files,
+            base=settings.base,
+            head=settings.head,
+            context=settings.context,
+            git=git,
+            stdin=stdin or sys.stdin,
+            root=root,
+        )
     case_paths = {c.id: _relative(c.file, root) for c in cases}
     hints = hints_from_history(settings.history, settings.concurrency)
-    return select_cases(cases, tier, changes, context=settings.context,
-                        rules=selection_rules(config, root), case_paths=case_paths, hints=hints)
+    return select_cases(
+        cases,
+        tier,
+        changes,
+        context=settings.context,
+        rules=selection_rules(config, root),
+        case_paths=case_paths,
+        hints=hints,
+    )
 
 
 def selection_rules(config: GateConfig, repo: Path | None = None) -> Rules:
@@ -197,8 +239,11 @@ def selection_rules(config: GateConfig, repo: Path | None = None) -> Rules:
     return Rules(
         triggers={n: compile_filter(p, syntax) for n, p in config.triggers.items()},
         always_full=compile_filter(config.always_full, syntax) if config.always_full else None,
-        syntax=syntax, max_cases=config.max_cases, max_minutes=config.max_minutes,
-        config_name=config.path or CONFIG_NAME, config_path=own,
+        syntax=syntax,
+        max_cases=config.max_cases,
+        max_minutes=config.max_minutes,
+        config_name=config.path or CONFIG_NAME,
+        config_path=own,
     )
 
 
@@ -212,8 +257,9 @@ def hints_from_history(path: str | None, concurrency: int = 1) -> Hints:
     if newest is None:
         return Hints(concurrency=concurrency)
     since = newest - timedelta(days=RECENT_DAYS)
-    failures = {case: sum(h.count(s, since) for s in FAILURE_STATES)
-                for case, h in histories.items()}
+    failures = {
+        case: sum(h.count(s, since) for s in FAILURE_STATES) for case, h in histories.items()
+    }
     durations = {case: d for case, h in histories.items() if (d := h.mean_duration) is not None}
     return Hints({c: n for c, n in failures.items() if n}, durations, concurrency)
 
@@ -221,27 +267,54 @@ def hints_from_history(path: str | None, concurrency: int = 1) -> Hints:
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
     """`--config`, `--changed-files`, `--base`/`--base-ref`, `--head`/`--head-ref`."""
     add = parser.add_argument
-    add("--config", metavar="FILE",
-        help="gate config (default: .voice-regress.yml at the repository root)")
-    add("--changed-files", metavar="FILE",
-        help="changed paths, one a line or a JSON list; - reads standard input")
-    add("--base", "--base-ref", dest="base", metavar="SHA",
-        help="select by the files changed in git from SHA to --head")
-    add("--head", "--head-ref", dest="head", metavar="SHA",
-        help="the commit whose changes are selected by (default: HEAD)")
+    add(
+        "--config",
+        metavar="FILE",
+        help="gate config (default: .voice-regress.yml at the repository root)",
+    )
+    add(
+        "--changed-files",
+        metavar="FILE",
+        help="changed paths, one a line or a JSON list; - reads standard input",
+    )
+    add(
+        "--base",
+        "--base-ref",
+        dest="base",
+        metavar="SHA",
+        help="select by the files changed in git from SHA to --head",
+    )
+    add(
+        "--head",
+        "--head-ref",
+        dest="head",
+        metavar="SHA",
+        help="the commit whose changes are selected by (default: HEAD)",
+    )
 
 
 def add_select_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`select`: which cases a change selects and why, without a harness."""
     select = sub.add_parser("select", help="print which cases a change selects and why")
-    select.add_argument("--cases", nargs="+", action="extend", metavar="PATH",
-                        help="case files or directories (repeatable)")
+    select.add_argument(
+        "--cases",
+        nargs="+",
+        action="extend",
+        metavar="PATH",
+        help="case files or directories (repeatable)",
+    )
     select.add_argument("--tier", choices=TIERS, help="which tier (default: auto)")
     select.add_argument("--format", choices=("text", "json"), default="text")
-    select.add_argument("--concurrency", type=positive_int,
-                        help="runs in flight, for the fast tier's minutes estimate")
-    select.add_argument("--history", metavar="FILE",
-                        help="history file: ranks by recent failures, estimates durations")
+    select.add_argument(
+        "--concurrency",
+        type=positive_int,
+        help="runs in flight, for the fast tier's minutes estimate",
+    )
+    select.add_argument(
+        "--history",
+        metavar="FILE",
+        help="history file: ranks by recent failures, estimates durations",
+    )
     add_selection_options(select)
 
 

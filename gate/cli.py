@@ -61,8 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="select → dispatch → evaluate → report")
     run.add_argument("--harness-url", help="harness base URL, or builtin[:BUG,…]")
-    run.add_argument("--cases", nargs="+", action="extend", metavar="PATH",
-                     help="case files or directories (repeatable)")
+    run.add_argument(
+        "--cases",
+        nargs="+",
+        action="extend",
+        metavar="PATH",
+        help="case files or directories (repeatable)",
+    )
     _add_run_options(run)
 
     demo = sub.add_parser("demo", help="run the bundled examples on the reference harness")
@@ -119,7 +124,10 @@ def main(
     except Exception as exc:
         if args.debug:
             raise
-        print(f"voice-regress-gate: internal error ({type(exc).__name__}: {exc}). "
-              f"This is a bug in the gate; please report it at {ISSUES_URL} "
-              "with the output of --debug.", file=err)
+        print(
+            f"voice-regress-gate: internal error ({type(exc).__name__}: {exc}). "
+            f"This is a bug in the gate; please report it at {ISSUES_URL} "
+            "with the output of --debug.",
+            file=err,
+        )
         return 3

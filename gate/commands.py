@@ -38,8 +38,9 @@ Command = Callable[[argparse.Namespace, Mapping[str, str], TextIO, TextIO], int]
 EXAMPLES = Path("examples/cases")
 
 
-def validate_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
-                     err: TextIO) -> int:
+def validate_command(
+    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
+) -> int:
     """`validate PATH…`: every problem in every file, exit 0 or 2."""
     config = discover(args.config, environ)  # a bad gate config fails validation too
     paths = case_paths(args.paths, environ, config)
@@ -66,12 +67,16 @@ def _harness(url: str) -> Iterator[str]:
         yield base_url
 
 
-async def _dispatch(settings: RunSettings, url: str, cases: list[LoadedCase],
-                    runner: Runner) -> list[CaseResult]:
-    config = DispatchSettings(harness_url=url, token=settings.token, timeout_s=settings.timeout,
-                              retries=settings.retries)
-    async with (make_client(config, concurrency=settings.concurrency) as client,
-                open_run_judge(settings) as judge):
+async def _dispatch(
+    settings: RunSettings, url: str, cases: list[LoadedCase], runner: Runner
+) -> list[CaseResult]:
+    config = DispatchSettings(
+        harness_url=url, token=settings.token, timeout_s=settings.timeout, retries=settings.retries
+    )
+    async with (
+        make_client(config, concurrency=settings.concurrency) as client,
+        open_run_judge(settings) as judge,
+    ):
         runner.judge = judge
         dispatcher = Dispatcher(config, client)
         try:
@@ -101,8 +106,9 @@ class _Progress:
             print(CLEAR_LINE, file=self.out, end="", flush=True)
 
 
-def execute_run(settings: RunSettings, out: TextIO, err: TextIO,
-                publisher: Publisher | None = None) -> int:
+def execute_run(
+    settings: RunSettings, out: TextIO, err: TextIO, publisher: Publisher | None = None
+) -> int:
     """select → dispatch → evaluate → report (→ publish); returns the gate's exit code."""
     publisher = publisher or no_publisher(out)
     started = (now_iso(), time.monotonic())
@@ -111,8 +117,13 @@ def execute_run(settings: RunSettings, out: TextIO, err: TextIO,
     # A case outside this shard is simply not selected by it. An unsharded run is shard 1/1, so
     # `merge` (and the fork-safe publish pattern) can take its results file as a complete run.
     durations = history_durations(settings.history) if settings.shard else None
-    selection = shard_selection(selection, settings.shard or (1, 1), durations,
-                                files_found=len(loaded.files), sources=" ".join(settings.cases))
+    selection = shard_selection(
+        selection,
+        settings.shard or (1, 1),
+        durations,
+        files_found=len(loaded.files),
+        sources=" ".join(settings.cases),
+    )
     cases = [c for c in loaded.cases if c.id in set(selection.selected)]
     progress = _Progress(out, len(cases))
     runner = Runner(concurrency=settings.concurrency, trials=settings.trials, on_done=progress)
@@ -120,8 +131,10 @@ def execute_run(settings: RunSettings, out: TextIO, err: TextIO,
     print(preview, file=out, flush=True)
     interrupted = False
     try:
-        with publisher.log_group(f"voice-regress-gate: {len(cases)} case(s)"), \
-                _harness(settings.harness_url) as url:
+        with (
+            publisher.log_group(f"voice-regress-gate: {len(cases)} case(s)"),
+            _harness(settings.harness_url) as url,
+        ):
             results = asyncio.run(_dispatch(settings, url, cases, runner)) if cases else []
     except KeyboardInterrupt:
         interrupted = True
@@ -140,28 +153,34 @@ def execute_run(settings: RunSettings, out: TextIO, err: TextIO,
     return 0 if gate.verdict == "pass" else 1
 
 
-def run_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
-                err: TextIO) -> int:
+def run_command(
+    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
+) -> int:
     """`run`: the gate."""
     return execute_run(resolve(args, environ), out, err, publisher_for(args, environ, out))
 
 
-def demo_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
-                 err: TextIO) -> int:
+def demo_command(
+    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
+) -> int:
     """`demo`: `run` over the bundled examples against the in-process reference harness."""
     if not args.cases:
         if not EXAMPLES.is_dir():
-            raise InputError(f"demo: no {EXAMPLES}/ here; run it from a checkout of the repo "
-                             "or pass --cases PATH")
+            raise InputError(
+                f"demo: no {EXAMPLES}/ here; run it from a checkout of the repo "
+                "or pass --cases PATH"
+            )
         args.cases = [str(EXAMPLES)]
     args.harness_url = "builtin" + (":" + ",".join(args.bug) if args.bug else "")
     settings = resolve(args, environ)
-    return execute_run(replace(settings, harness_url=args.harness_url), out, err,
-                       publisher_for(args, environ, out))
+    return execute_run(
+        replace(settings, harness_url=args.harness_url), out, err, publisher_for(args, environ, out)
+    )
 
 
-def select_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
-                   err: TextIO) -> int:
+def select_command(
+    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
+) -> int:
     """`select`: which cases the change selects and why; no harness call."""
     settings = resolve(args, environ, need_harness=False)
     loaded = load_checked(settings.cases, err, settings.config)
@@ -170,8 +189,9 @@ def select_command(args: argparse.Namespace, environ: Mapping[str, str], out: Te
     return 0
 
 
-def reference_harness_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
-                              err: TextIO) -> int:
+def reference_harness_command(
+    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
+) -> int:
     """`reference-harness`: serve the bundled harness until interrupted."""
     serve(host=args.host, port=args.port, bugs=tuple(args.bug))
     return 0

@@ -65,8 +65,7 @@ class GateConfig:
         return self.locations.get(json_path, (1, 1))
 
 
-def find_config(explicit: str | None, environ: Mapping[str, str],
-                repo: Path | None) -> Path | None:
+def find_config(explicit: str | None, environ: Mapping[str, str], repo: Path | None) -> Path | None:
     """`--config`, else `VOICE_REGRESS_CONFIG`, else the nearest `.voice-regress.yml` from the
     working directory up to the repository root `repo`, else None.
 
@@ -108,8 +107,9 @@ def load_config(path: Path | None) -> GateConfig:
 def _parse(path: Path, shown: str) -> tuple[Any, dict[str, Location], dict[str, Location]]:
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise ConfigError([Diagnostic(shown, 1, 1, "$", "larger than "
-                                          f"{MAX_CONFIG_BYTES} bytes")])
+            raise ConfigError(
+                [Diagnostic(shown, 1, 1, "$", f"larger than {MAX_CONFIG_BYTES} bytes")]
+            )
         text = path.read_bytes().decode("utf-8-sig")
         if not any(ln.strip() and not ln.lstrip().startswith("#") for ln in text.splitlines()):
             return {}, {"$": (1, 1)}, {"$": (1, 1)}  # empty or only comments: every default
@@ -119,8 +119,9 @@ def _parse(path: Path, shown: str) -> tuple[Any, dict[str, Location], dict[str, 
     except UnicodeDecodeError:
         raise ConfigError([Diagnostic(shown, 1, 1, "$", "not UTF-8 text")]) from None
     except YamlError as exc:
-        raise ConfigError([Diagnostic(shown, exc.line, exc.col, exc.json_path,
-                                      exc.message)]) from None
+        raise ConfigError(
+            [Diagnostic(shown, exc.line, exc.col, exc.json_path, exc.message)]
+        ) from None
     return doc.data, doc.locations, doc.values
 
 
@@ -129,15 +130,17 @@ def _schema_errors(data: Any, locator: Locator) -> Iterator[Diagnostic]:
     reporter = SchemaReporter(validator, locator)
     for error in validator.iter_errors(data):
         if "propertyNames" in error.schema_path:  # the only key pattern: `triggers:` names
-            yield locator.at(["$", *error.absolute_path, str(error.instance)],
-                             f"trigger name {error.instance!r} must be lower_snake_case "
-                             "(a-z, 0-9, _)")
+            yield locator.at(
+                ["$", *error.absolute_path, str(error.instance)],
+                f"trigger name {error.instance!r} must be lower_snake_case (a-z, 0-9, _)",
+            )
         else:
             yield from reporter.diagnostics(error)
 
 
-def _build(data: Mapping[str, Any], path: Path, shown: str,
-           locations: Mapping[str, Location]) -> GateConfig:
+def _build(
+    data: Mapping[str, Any], path: Path, shown: str, locations: Mapping[str, Location]
+) -> GateConfig:
     fast = data.get("fast_tier", {})
     return GateConfig(
         path=shown,
@@ -157,8 +160,9 @@ def _build(data: Mapping[str, Any], path: Path, shown: str,
 # --- the config meets the cases --------------------------------------------------------
 
 
-def discover(explicit: str | None, environ: Mapping[str, str],
-             repo: Path | None = None) -> GateConfig:
+def discover(
+    explicit: str | None, environ: Mapping[str, str], repo: Path | None = None
+) -> GateConfig:
     """Find (flag, environment, `.voice-regress.yml` at the repository root) and load.
 
     Raises:
@@ -167,8 +171,9 @@ def discover(explicit: str | None, environ: Mapping[str, str],
     return load_config(find_config(explicit, environ, repo or repo_root(run_git())))
 
 
-def config_defaults(config: GateConfig,
-                    converters: Mapping[str, Callable[[str], Any]]) -> dict[str, Any]:
+def config_defaults(
+    config: GateConfig, converters: Mapping[str, Callable[[str], Any]]
+) -> dict[str, Any]:
     """`defaults:` as run settings, each checked as its flag would be (votes must be odd…).
 
     Raises:
@@ -181,8 +186,11 @@ def config_defaults(config: GateConfig,
             values[name] = converters[name](str(value))
         except (argparse.ArgumentTypeError, ValueError) as exc:
             json_path = f"$.defaults.{name}"
-            problems.append(Diagnostic(config.path or CONFIG_NAME, *config.line_of(json_path),
-                                       json_path, str(exc)))
+            problems.append(
+                Diagnostic(
+                    config.path or CONFIG_NAME, *config.line_of(json_path), json_path, str(exc)
+                )
+            )
     if problems:
         raise ConfigError(problems)
     return values
@@ -213,25 +221,36 @@ def _unmapped(cases: Sequence[LoadedCase], config: GateConfig) -> list[Diagnosti
     for case in cases:
         for name in set(case.case.promotion.run_on) & set(BUILTIN_TRIGGERS[:3]):
             used[name] = used.get(name, 0) + 1
-    return [Diagnostic(config.path, *config.line_of("$.triggers"), "$.triggers",
-                       f"{name} is in the run_on of {count} case(s) but has no globs here: it "
-                       "never fires on a change", "warning")
-            for name, count in sorted(used.items()) if name not in config.triggers]
+    return [
+        Diagnostic(
+            config.path,
+            *config.line_of("$.triggers"),
+            "$.triggers",
+            f"{name} is in the run_on of {count} case(s) but has no globs here: it "
+            "never fires on a change",
+            "warning",
+        )
+        for name, count in sorted(used.items())
+        if name not in config.triggers
+    ]
 
 
-def _unknown_trigger(case: LoadedCase, index: int, name: str, known: list[str],
-                     config: GateConfig) -> Diagnostic:
+def _unknown_trigger(
+    case: LoadedCase, index: int, name: str, known: list[str], config: GateConfig
+) -> Diagnostic:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]!r}? " if close else ""
     where = config.path or f"a {CONFIG_NAME}"
-    message = (f"unknown trigger {name!r} ({hint}known: {', '.join(known)}; define your own "
-               f"under triggers: in {where})")
-    return _case_at(case, f"$.promotion.run_on[{index}]", message,
-                    "error" if config.triggers else "warning")
+    message = (
+        f"unknown trigger {name!r} ({hint}known: {', '.join(known)}; define your own "
+        f"under triggers: in {where})"
+    )
+    return _case_at(
+        case, f"$.promotion.run_on[{index}]", message, "error" if config.triggers else "warning"
+    )
 
 
-def _case_at(case: LoadedCase, json_path: str, message: str,
-             severity: str = "error") -> Diagnostic:
+def _case_at(case: LoadedCase, json_path: str, message: str, severity: str = "error") -> Diagnostic:
     line, col = case.locations.get(json_path, (case.line_of(json_path), 1))
     return Diagnostic(case.file, line, col, json_path, message, severity)
 

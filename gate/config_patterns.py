@@ -22,7 +22,8 @@ def pattern_errors(data: Mapping[str, Any], locator: Locator) -> Iterator[Diagno
     triggers = data.get("triggers")
     lists: list[tuple[list[str | int], Any]] = [
         (["$", "triggers", name], patterns)
-        for name, patterns in (triggers.items() if isinstance(triggers, dict) else ())]
+        for name, patterns in (triggers.items() if isinstance(triggers, dict) else ())
+    ]
     lists.append((["$", "always_full"], data.get("always_full")))
     for parts, patterns in lists:
         if _strings(patterns):
@@ -32,16 +33,18 @@ def pattern_errors(data: Mapping[str, Any], locator: Locator) -> Iterator[Diagno
         try:
             re.compile(regex)
         except re.error as exc:
-            yield locator.at(["$", "pii_allowlist", index], f"invalid regular expression: {exc}",
-                             value=True)
+            yield locator.at(
+                ["$", "pii_allowlist", index], f"invalid regular expression: {exc}", value=True
+            )
 
 
 def _strings(value: object) -> TypeGuard[list[str]]:
     return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
 
 
-def _pattern_errors(parts: list[str | int], patterns: list[str], syntax: str,
-                    locator: Locator) -> Iterator[Diagnostic]:
+def _pattern_errors(
+    parts: list[str | int], patterns: list[str], syntax: str, locator: Locator
+) -> Iterator[Diagnostic]:
     bad = False
     for index, pattern in enumerate(patterns):
         try:

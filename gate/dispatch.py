@@ -58,8 +58,9 @@ def make_client(settings: DispatchSettings, *, concurrency: int = 8) -> httpx.As
     """An AsyncClient sized for `concurrency` parallel trials and bounded by the trial budget."""
     budget = settings.timeout_s
     # A synchronous harness answers the POST only when the call is over: read may take it all.
-    timeout = httpx.Timeout(connect=min(10.0, budget), read=budget, write=min(10.0, budget),
-                            pool=budget)
+    timeout = httpx.Timeout(
+        connect=min(10.0, budget), read=budget, write=min(10.0, budget), pool=budget
+    )
     size = max(1, concurrency) + 1  # +1: the health check never waits behind a trial
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
     # Redirects are not followed: a redirected harness URL is a configuration error to fix.
@@ -84,8 +85,14 @@ class _Budget:
 class Dispatcher:
     """Runs trials on one harness; safe to share between concurrent trials."""
 
-    def __init__(self, settings: DispatchSettings, client: httpx.AsyncClient, *,
-                 sleep: Sleep = asyncio.sleep, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: DispatchSettings,
+        client: httpx.AsyncClient,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+    ) -> None:
         self._settings, self._client, self._sleep, self._clock = settings, client, sleep, clock
         self._base = _harness_base(settings.harness_url)
 
@@ -170,8 +177,15 @@ class Dispatcher:
             raise Pending(budget.last_problem, wire.retry_after(reply.headers))
         return reply
 
-    async def _attempt(self, method: str, url: str, budget: _Budget, headers: dict[str, str],
-                       content: bytes | None, label: str = "harness") -> _Reply:
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        budget: _Budget,
+        headers: dict[str, str],
+        content: bytes | None,
+        label: str = "harness",
+    ) -> _Reply:
         try:
             reply = await self._send(method, url, budget, headers, content)
         except httpx.TransportError as exc:
@@ -191,8 +205,14 @@ class Dispatcher:
             raise RunFault(f"{label} returned {code}: {message}")
         return reply
 
-    async def _send(self, method: str, url: str, budget: _Budget, headers: dict[str, str],
-                    content: bytes | None = None) -> _Reply:
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        budget: _Budget,
+        headers: dict[str, str],
+        content: bytes | None = None,
+    ) -> _Reply:
         budget.calls += 1
         async with self._client.stream(method, url, headers=headers, content=content) as response:
             body = await _read_capped(response, self._settings.max_response_bytes)
@@ -202,8 +222,14 @@ class Dispatcher:
         s = self._settings
         # A floor under the poll interval: even a 0 setting must not hammer the harness.
         base = max(s.poll_interval_s, 0.05) if polling else s.backoff_base_s
-        return harness_retrying(s.retries, base, s.backoff_cap_s, s.retry_after_cap_s,
-                                self._budget_sleep(budget), polling=polling)
+        return harness_retrying(
+            s.retries,
+            base,
+            s.backoff_cap_s,
+            s.retry_after_cap_s,
+            self._budget_sleep(budget),
+            polling=polling,
+        )
 
     def _budget_sleep(self, budget: _Budget) -> Sleep:
         async def sleep(delay: float) -> None:

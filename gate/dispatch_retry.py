@@ -70,13 +70,25 @@ class TransientLimit:
         raise RunFault(f"{problem or 'harness failed'} after {self.failures} attempts")
 
 
-def harness_retrying(retries: int, base_s: float, cap_s: float, retry_after_cap_s: float,
-                     sleep: Sleep, *, polling: bool) -> AsyncRetrying:
+def harness_retrying(
+    retries: int,
+    base_s: float,
+    cap_s: float,
+    retry_after_cap_s: float,
+    sleep: Sleep,
+    *,
+    polling: bool,
+) -> AsyncRetrying:
     """Retry transient faults `retries` times (and, when `polling`, 202s until the trial budget
     runs out), waiting `Backoff` in between."""
     stop = TransientLimit(retries)
     wait = Backoff(base_s, max(cap_s, base_s), retry_after_cap_s)
     # Polling also retries 202 (Pending); only the trial budget bounds how long a run runs.
     retry_on = Retryable if polling else Transient
-    return AsyncRetrying(stop=stop, wait=wait, retry=retry_if_exception_type(retry_on),
-                         sleep=sleep, retry_error_callback=stop.give_up)
+    return AsyncRetrying(
+        stop=stop,
+        wait=wait,
+        retry=retry_if_exception_type(retry_on),
+        sleep=sleep,
+        retry_error_callback=stop.give_up,
+    )

@@ -34,8 +34,9 @@ def evaluate_trial(
     if run is None:
         reason = error or "the harness returned no run"
         outcome = AssertionOutcome("dispatch", Status.ERROR, reason)
-        return TrialResult(trial, Status.ERROR, f"dispatch: {reason}", duration_s, (outcome,),
-                           None, calls)
+        return TrialResult(
+            trial, Status.ERROR, f"dispatch: {reason}", duration_s, (outcome,), None, calls
+        )
     outcomes: list[AssertionOutcome] = []
     status_outcome = _run_status_outcome(run)
     if status_outcome is not None:
@@ -43,5 +44,6 @@ def evaluate_trial(
     if status_outcome is None or status_outcome.status is Status.FAIL:
         outcomes += evaluate_assertions(case.case.assertions, run)
     state = case_state(outcomes)
-    return TrialResult(trial, state, first_reason(outcomes, state), duration_s, tuple(outcomes),
-                       run, calls)
+    return TrialResult(
+        trial, state, first_reason(outcomes, state), duration_s, tuple(outcomes), run, calls
+    )

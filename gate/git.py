@@ -27,9 +27,16 @@ def run_git(cwd: str | Path = ".") -> Git:
 
     def run(args: Sequence[str]) -> GitResult:
         try:
-            done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                                  encoding="utf-8", errors="surrogateescape",
-                                  timeout=GIT_TIMEOUT_S, check=False)
+            done = subprocess.run(
+                ["git", *args],
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                encoding="utf-8",
+                errors="surrogateescape",
+                timeout=GIT_TIMEOUT_S,
+                check=False,
+            )
         except FileNotFoundError:
             return GitResult(127, "", "git is not installed")
         except subprocess.TimeoutExpired:

@@ -41,8 +41,12 @@ def github_regex(pattern: str) -> str:
             i += 1
         elif char in "?+":
             if not repeatable:
-                raise _error(pattern, i, f"{char!r} must follow a character (it repeats the "
-                                         f"preceding one); write \\{char} for a literal {char}")
+                raise _error(
+                    pattern,
+                    i,
+                    f"{char!r} must follow a character (it repeats the "
+                    f"preceding one); write \\{char} for a literal {char}",
+                )
             out.append(char)
             i += 1
         elif char == "[":
@@ -64,7 +68,7 @@ def _char_class(pattern: str, start: int, out: list[str]) -> int:
     end = pattern.find("]", start + 1)
     if end == -1:
         raise _error(pattern, start, "'[' has no closing ']'")
-    body = pattern[start + 1:end]
+    body = pattern[start + 1 : end]
     if not body:
         raise _error(pattern, start, "empty brackets '[]'")
     parts, i = [], 0
@@ -72,23 +76,30 @@ def _char_class(pattern: str, start: int, out: list[str]) -> int:
         if i + 2 < len(body) and body[i + 1] == "-":
             low, high = body[i], body[i + 2]
             if not _same_range(low, high):
-                raise _error(pattern, start + 1 + i, f"range {low}-{high}: ranges can only "
-                                                     "be within a-z, A-Z or 0-9")
+                raise _error(
+                    pattern,
+                    start + 1 + i,
+                    f"range {low}-{high}: ranges can only be within a-z, A-Z or 0-9",
+                )
             parts.append(f"{low}-{high}")
             i += 3
         elif _ALNUM.fullmatch(body[i]):
             parts.append(body[i])
             i += 1
         else:
-            raise _error(pattern, start + 1 + i, f"{body[i]!r} in brackets: only letters, "
-                                                 "digits and ranges are allowed")
+            raise _error(
+                pattern,
+                start + 1 + i,
+                f"{body[i]!r} in brackets: only letters, digits and ranges are allowed",
+            )
     out.append("[" + "".join(parts) + "]")
     return end + 1
 
 
 def _same_range(low: str, high: str) -> bool:
-    return low <= high and any(a <= low and high <= b for a, b in (("a", "z"), ("A", "Z"),
-                                                                   ("0", "9")))
+    return low <= high and any(
+        a <= low and high <= b for a, b in (("a", "z"), ("A", "Z"), ("0", "9"))
+    )
 
 
 def _error(pattern: str, index: int, message: str) -> PatternError:
@@ -134,8 +145,10 @@ def compile_filter(patterns: Sequence[str], syntax: str = "github") -> PathFilte
         raise PatternError(f"unknown pattern syntax {syntax!r} (expected github or gitignore)")
     rules = tuple(_compile_one(p, syntax) for p in patterns)
     if rules and all(r.negated for r in rules):
-        raise PatternError("only negated patterns: a '!' pattern removes paths an earlier "
-                           "pattern included, so this list matches nothing")
+        raise PatternError(
+            "only negated patterns: a '!' pattern removes paths an earlier "
+            "pattern included, so this list matches nothing"
+        )
     return PathFilter(tuple(patterns), syntax, rules)
 
 

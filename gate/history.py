@@ -40,10 +40,18 @@ class HistoryRecord:
     gate_version: str = ""
 
     def to_json(self) -> str:
-        data = {"schema": SCHEMA, "run": self.run, "at": self.at.isoformat(), "case": self.case,
-                "status": self.status.value, "duration_s": self.duration_s, "level": self.level,
-                "failure_label": self.failure_label, "file": self.file,
-                "gate_version": self.gate_version}
+        data = {
+            "schema": SCHEMA,
+            "run": self.run,
+            "at": self.at.isoformat(),
+            "case": self.case,
+            "status": self.status.value,
+            "duration_s": self.duration_s,
+            "level": self.level,
+            "failure_label": self.failure_label,
+            "file": self.file,
+            "gate_version": self.gate_version,
+        }
         return json.dumps(data, ensure_ascii=False, sort_keys=True, allow_nan=False)
 
 
@@ -85,8 +93,9 @@ def parse_time(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def records_from_results(results: Mapping[str, Any],
-                         source: str = "results file") -> list[HistoryRecord]:
+def records_from_results(
+    results: Mapping[str, Any], source: str = "results file"
+) -> list[HistoryRecord]:
     """The history lines of one results file (already checked by `load_results`)."""
     try:
         at = parse_time(str(results.get("finished_at") or results.get("started_at")))
@@ -97,8 +106,10 @@ def records_from_results(results: Mapping[str, Any],
     if shard:
         run += f" shard {shard.get('index')}/{shard.get('total')}"
     try:
-        return [_from_case(case, at, run, str(results.get("gate_version", "")))
-                for case in results["cases"]]
+        return [
+            _from_case(case, at, run, str(results.get("gate_version", "")))
+            for case in results["cases"]
+        ]
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise InputError(f"{source}: a case is not a results record ({exc!r})") from None
 
@@ -106,10 +117,16 @@ def records_from_results(results: Mapping[str, Any],
 def _from_case(case: Mapping[str, Any], at: datetime, run: str, version: str) -> HistoryRecord:
     seconds = [float(t.get("duration_s") or 0.0) for t in case.get("trials", [])]
     return HistoryRecord(
-        case=str(case["id"]), at=at, status=Status(case["status"]),
+        case=str(case["id"]),
+        at=at,
+        status=Status(case["status"]),
         duration_s=round(sum(d for d in seconds if math.isfinite(d)), 3),
-        level=str(case.get("level", "")), run=run, failure_label=str(case.get("failure_label", "")),
-        file=str(case.get("file", "")), gate_version=version)
+        level=str(case.get("level", "")),
+        run=run,
+        failure_label=str(case.get("failure_label", "")),
+        file=str(case.get("file", "")),
+        gate_version=version,
+    )
 
 
 def read_history(path: str | Path, *, missing_ok: bool = False) -> list[HistoryRecord]:
@@ -122,8 +139,11 @@ def read_history(path: str | Path, *, missing_ok: bool = False) -> list[HistoryR
         raise InputError(f"{path}: no such history file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the history file ({exc})") from None
-    return [_parse_line(line, f"{path}:{number}")
-            for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+    return [
+        _parse_line(line, f"{path}:{number}")
+        for number, line in enumerate(text.splitlines(), 1)
+        if line.strip()
+    ]
 
 
 def _parse_line(line: str, where: str) -> HistoryRecord:
@@ -133,11 +153,16 @@ def _parse_line(line: str, where: str) -> HistoryRecord:
             raise ValueError(f"not a {SCHEMA} record")
         duration = float(data.get("duration_s") or 0.0)
         return HistoryRecord(
-            case=_text(data, "case"), at=parse_time(_text(data, "at")),
-            status=Status(_text(data, "status")), run=_text(data, "run"),
+            case=_text(data, "case"),
+            at=parse_time(_text(data, "at")),
+            status=Status(_text(data, "status")),
+            run=_text(data, "run"),
             duration_s=duration if math.isfinite(duration) and duration >= 0 else 0.0,
-            level=str(data.get("level", "")), failure_label=str(data.get("failure_label", "")),
-            file=str(data.get("file", "")), gate_version=str(data.get("gate_version", "")))
+            level=str(data.get("level", "")),
+            failure_label=str(data.get("failure_label", "")),
+            file=str(data.get("file", "")),
+            gate_version=str(data.get("gate_version", "")),
+        )
     except (ValueError, TypeError) as exc:
         raise InputError(f"{where}: bad history line ({exc})") from None
 
@@ -173,9 +198,11 @@ def by_case(records: Iterable[HistoryRecord]) -> dict[str, CaseHistory]:
     for case, items in grouped.items():
         items.sort(key=lambda r: r.at)  # stable: equal times keep the file's order
         histories[case] = CaseHistory(
-            case, tuple((r.at, r.status) for r in items),
+            case,
+            tuple((r.at, r.status) for r in items),
             tuple(r.duration_s for r in items if r.status is not Status.SKIPPED),
-            items[-1].level)
+            items[-1].level,
+        )
     return histories
 
 
@@ -196,8 +223,11 @@ def append_run_history(path: str, results: Mapping[str, Any], err: TextIO) -> No
     """
     shard = results["selection"].get("shard") or {}
     if shard.get("total", 1) > 1:
-        print(f"history: {path} was read to balance the shards, not appended to; "
-              "`merge --history FILE` appends the whole run", file=err)
+        print(
+            f"history: {path} was read to balance the shards, not appended to; "
+            "`merge --history FILE` appends the whole run",
+            file=err,
+        )
         return
     append_records(path, records_from_results(results))
 
@@ -214,8 +244,9 @@ def add_history_parser(sub: Any) -> None:
     append.add_argument("--history", required=True, metavar="FILE", help="the history file")
 
 
-def history_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
-                    err: TextIO) -> int:
+def history_command(
+    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
+) -> int:
     """`history append`: record each results file once (re-appending one is a no-op)."""
     from gate.results_reader import read_results
 

@@ -48,16 +48,19 @@ class JudgeSettings:
         return f"{self.endpoint} {self.model}"
 
 
-def judge_settings(url: str | None, model: str | None,
-                   api_key: str | None = None) -> JudgeSettings | None:
+def judge_settings(
+    url: str | None, model: str | None, api_key: str | None = None
+) -> JudgeSettings | None:
     """Settings from `--judge-url`/`--judge-model` and the key; None: no judge configured."""
     if not url and not model:
         return None
     if not url:
         raise InputError("--judge-model needs --judge-url (or VOICE_REGRESS_JUDGE_URL)")
     if not model:
-        raise InputError("--judge-url needs --judge-model: pin a dated model id "
-                         "(or set VOICE_REGRESS_JUDGE_MODEL)")
+        raise InputError(
+            "--judge-url needs --judge-model: pin a dated model id "
+            "(or set VOICE_REGRESS_JUDGE_MODEL)"
+        )
     check_http_url(url, "--judge-url", "http(s)://host[:port]/v1")
     return JudgeSettings(url=url, model=model, api_key=api_key)
 
@@ -66,8 +69,9 @@ def make_http_client(settings: JudgeSettings) -> httpx.AsyncClient:
     """An AsyncClient sized for the judge's concurrency and bounded by its request timeout."""
     size = max(1, settings.concurrency)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-    return httpx.AsyncClient(timeout=httpx.Timeout(settings.timeout_s), limits=limits,
-                             follow_redirects=False)
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.timeout_s), limits=limits, follow_redirects=False
+    )
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,14 @@ class _Attempts:
 class JudgeClient:
     """Asks the judge; shared by concurrent assertions. Raises only JudgeUnavailable."""
 
-    def __init__(self, settings: JudgeSettings, client: httpx.AsyncClient, *,
-                 sleep: Sleep = asyncio.sleep, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: JudgeSettings,
+        client: httpx.AsyncClient,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+    ) -> None:
         self.settings, self._client, self._sleep, self._clock = settings, client, sleep, clock
         self._slots = asyncio.Semaphore(max(1, settings.concurrency))
         self.json_mode = True  # response_format json_object until the server rejects it
@@ -139,8 +149,9 @@ class JudgeClient:
             raise JudgeUnavailable(str(exc), attempts.count) from None
         self._exhausted_in_a_row = 0
         text, model = _content(body)
-        return JudgeReply(text, model or self.settings.model, self._clock() - started,
-                          attempts.count)
+        return JudgeReply(
+            text, model or self.settings.model, self._clock() - started, attempts.count
+        )
 
     def _exhausted(self, reason: str, attempts: _Attempts) -> JudgeUnavailable:
         self._exhausted_in_a_row += 1
@@ -163,24 +174,32 @@ class JudgeClient:
 
     def _retrying(self, *call: Any) -> Awaitable[Any]:
         s = self.settings
-        retrying = AsyncRetrying(stop=stop_after_attempt(s.retries + 1),
-                                 wait=Backoff(s.backoff_base_s, s.backoff_cap_s,
-                                              s.retry_after_cap_s),
-                                 sleep=self._sleep, reraise=True,
-                                 retry=retry_if_exception_type(_Transient))
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(s.retries + 1),
+            wait=Backoff(s.backoff_base_s, s.backoff_cap_s, s.retry_after_cap_s),
+            sleep=self._sleep,
+            reraise=True,
+            retry=retry_if_exception_type(_Transient),
+        )
         return retrying(*call)
 
-    async def _post(self, messages: list[dict[str, str]], json_mode: bool,
-                    attempts: _Attempts) -> Any:
-        payload: dict[str, Any] = {"model": self.settings.model, "messages": messages,
-                                   "temperature": 0, "max_tokens": self.settings.max_tokens}
+    async def _post(
+        self, messages: list[dict[str, str]], json_mode: bool, attempts: _Attempts
+    ) -> Any:
+        payload: dict[str, Any] = {
+            "model": self.settings.model,
+            "messages": messages,
+            "temperature": 0,
+            "max_tokens": self.settings.max_tokens,
+        }
         if json_mode:
             payload["response_format"] = {"type": "json_object"}
         attempts.count += 1
         self.requests += 1
         try:
-            async with self._client.stream("POST", self.settings.endpoint, json=payload,
-                                           headers=self._headers()) as response:
+            async with self._client.stream(
+                "POST", self.settings.endpoint, json=payload, headers=self._headers()
+            ) as response:
                 raw = await _read_capped(response)
         except httpx.TransportError as exc:
             raise _Transient(f"judge connection failed ({type(exc).__name__})") from None
@@ -192,15 +211,18 @@ class JudgeClient:
             raise _Transient(f"judge returned {code}", retry_after(response.headers))
         if code in (401, 403):
             hint = "check" if self.settings.api_key else "set"
-            raise _Rejected(code, f"judge refused the credentials ({code}): {hint} "
-                                  f"{' or '.join(JUDGE_KEY_ENVS)}")
+            raise _Rejected(
+                code,
+                f"judge refused the credentials ({code}): {hint} {' or '.join(JUDGE_KEY_ENVS)}",
+            )
         if code != 200:
             raise _Rejected(code, f"judge returned {code}: {self._message(raw)}")
         try:
             return json.loads(raw)
         except ValueError:
-            raise _Rejected(code, f"judge answered 200 with a body that is not JSON: "
-                                  f"{self._message(raw)}") from None
+            raise _Rejected(
+                code, f"judge answered 200 with a body that is not JSON: {self._message(raw)}"
+            ) from None
 
     def _headers(self) -> dict[str, str]:
         headers = {"User-Agent": f"voice-regress-gate/{__version__}", "Accept": "application/json"}

@@ -56,19 +56,36 @@ class VerdictCache:
         vote = data.get("vote") if isinstance(data, dict) and data.get("schema") == SCHEMA else None
         if not isinstance(vote, dict) or vote.get("verdict") not in ("pass", "fail"):
             return None
-        return Vote(vote["verdict"], str(vote.get("reason", "")), str(vote.get("evidence", "")),
-                    str(vote.get("model", "")), _seconds(vote.get("latency_s")), cached=True)
+        return Vote(
+            vote["verdict"],
+            str(vote.get("reason", "")),
+            str(vote.get("evidence", "")),
+            str(vote.get("model", "")),
+            _seconds(vote.get("latency_s")),
+            cached=True,
+        )
 
     def put(self, key: CacheKey, vote: Vote) -> bool:
         """Store a pass/fail vote atomically; abstentions and errors are never cached."""
         if vote.verdict not in ("pass", "fail") or vote.error is not None:
             return False
-        record = {"schema": SCHEMA, "key": {"judge": key.judge, "prompt_version":
-                  key.prompt_version, "criterion": key.criterion,
-                  "transcript_sha256": key.transcript_hash, "vote": key.vote},
-                  "vote": {"verdict": vote.verdict, "reason": vote.reason,
-                           "evidence": vote.evidence, "model": vote.model,
-                           "latency_s": round(vote.latency_s, 3)}}
+        record = {
+            "schema": SCHEMA,
+            "key": {
+                "judge": key.judge,
+                "prompt_version": key.prompt_version,
+                "criterion": key.criterion,
+                "transcript_sha256": key.transcript_hash,
+                "vote": key.vote,
+            },
+            "vote": {
+                "verdict": vote.verdict,
+                "reason": vote.reason,
+                "evidence": vote.evidence,
+                "model": vote.model,
+                "latency_s": round(vote.latency_s, 3),
+            },
+        }
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -78,8 +78,10 @@ _ELLIPSIS = re.compile(r"\.{3,}|…")
 _ALNUM = re.compile(r"\w")
 # The rendering's own scaffolding: it is in every transcript, so a quote made only of it
 # ("agent", "[t0]", "tool call") shows nothing about the call and counts as no evidence.
-_SCAFFOLD = re.compile(r"\[t(?:\d+|\?)\]|\b(?:caller|agent|unknown|tool call|tool result|"
-                       r"handoff to)\b")
+_SCAFFOLD = re.compile(
+    r"\[t(?:\d+|\?)\]|\b(?:caller|agent|unknown|tool call|tool result|"
+    r"handoff to)\b"
+)
 _VERDICT_LIKE = re.compile(r"\{[^{}]*verdict[^{}]*\}", re.IGNORECASE)
 
 
@@ -142,8 +144,12 @@ class JudgePrompt:
     @property
     def messages(self) -> list[dict[str, str]]:
         marks = {"open": _OPEN.format(nonce=self.nonce), "close": _CLOSE.format(nonce=self.nonce)}
-        user = _USER.format(criterion=neutralize(self.criterion), transcript=self.transcript,
-                            nonce=self.nonce, **marks)
+        user = _USER.format(
+            criterion=neutralize(self.criterion),
+            transcript=self.transcript,
+            nonce=self.nonce,
+            **marks,
+        )
         return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
     @property
@@ -225,14 +231,19 @@ def parse_verdict(answer: str, prompt: JudgePrompt) -> ParsedVerdict:
     if str(found.get("nonce", "")).strip() != prompt.nonce:
         # A verdict object that does not carry this prompt's nonce was copied from somewhere,
         # most likely from inside the transcript.
-        raise UnusableAnswer(f"the judge said {verdict}, but without this prompt's nonce "
-                             "(a verdict copied from the transcript?)")
+        raise UnusableAnswer(
+            f"the judge said {verdict}, but without this prompt's nonce "
+            "(a verdict copied from the transcript?)"
+        )
     evidence, reason = found.get("evidence"), found.get("reason")
     if not isinstance(evidence, str) or not evidence_found(evidence, prompt.transcript):
-        raise UnusableAnswer(f"the judge said {verdict}, but its evidence "
-                             f"{_excerpt(str(evidence))} is not in the transcript")
-    return ParsedVerdict(cast(Literal["pass", "fail"], verdict), evidence.strip(),
-                         str(reason or "").strip())
+        raise UnusableAnswer(
+            f"the judge said {verdict}, but its evidence "
+            f"{_excerpt(str(evidence))} is not in the transcript"
+        )
+    return ParsedVerdict(
+        cast(Literal["pass", "fail"], verdict), evidence.strip(), str(reason or "").strip()
+    )
 
 
 def _excerpt(text: str, limit: int = 120) -> str:

@@ -38,8 +38,14 @@ class JudgeUsage:
 class Judge:
     """Scores judged assertions; shared by every case of a run."""
 
-    def __init__(self, client: JudgeClient, *, cache: VerdictCache | None = None,
-                 votes: int | None = None, require_calibration: bool = False) -> None:
+    def __init__(
+        self,
+        client: JudgeClient,
+        *,
+        cache: VerdictCache | None = None,
+        votes: int | None = None,
+        require_calibration: bool = False,
+    ) -> None:
         self.client, self.cache = client, cache
         self.votes, self.require_calibration = votes, require_calibration
         self.usage = JudgeUsage()
@@ -49,16 +55,18 @@ class Judge:
         """`--votes`, else the assertion's own `votes`, else 3."""
         return planned_votes(spec, self.votes)
 
-    async def score(self, criterion: str, transcript: str,
-                    planned: int) -> tuple[VoteTally, list[Vote]]:
+    async def score(
+        self, criterion: str, transcript: str, planned: int
+    ) -> tuple[VoteTally, list[Vote]]:
         """Majority of `planned` votes on `criterion` over a rendered transcript."""
         prompt = build_prompt(criterion, transcript)
         votes = await collect_votes(planned, lambda index: self._vote(prompt, index))
         return tally_votes(votes, planned), votes
 
     async def _vote(self, prompt: JudgePrompt, index: int) -> Vote:
-        key = CacheKey(self.client.settings.identity, prompt.criterion, prompt.transcript_hash,
-                       index)
+        key = CacheKey(
+            self.client.settings.identity, prompt.criterion, prompt.transcript_hash, index
+        )
         cached = self.cache.get(key) if self.cache is not None else None
         if cached is not None:
             self.usage.cached += 1
@@ -68,16 +76,32 @@ class Judge:
             reply = await self.client.complete(prompt.messages)
         except JudgeUnavailable as exc:
             self.usage.calls += 1 if exc.attempts else 0
-            return Vote("abstain", f"judge unavailable: {exc}", model=model, error=str(exc),
-                        attempts=exc.attempts)
+            return Vote(
+                "abstain",
+                f"judge unavailable: {exc}",
+                model=model,
+                error=str(exc),
+                attempts=exc.attempts,
+            )
         self.usage.calls += 1
         try:
             parsed = parse_verdict(reply.text, prompt)
         except UnusableAnswer as exc:
-            return Vote("abstain", f"unusable answer: {exc}", model=reply.model,
-                        latency_s=reply.latency_s, attempts=reply.attempts)
-        vote = Vote(parsed.verdict, parsed.reason, parsed.evidence, reply.model, reply.latency_s,
-                    attempts=reply.attempts)
+            return Vote(
+                "abstain",
+                f"unusable answer: {exc}",
+                model=reply.model,
+                latency_s=reply.latency_s,
+                attempts=reply.attempts,
+            )
+        vote = Vote(
+            parsed.verdict,
+            parsed.reason,
+            parsed.evidence,
+            reply.model,
+            reply.latency_s,
+            attempts=reply.attempts,
+        )
         if self.cache is not None:
             self.cache.put(key, vote)
         return vote
@@ -92,8 +116,9 @@ class Judge:
             self._calibrations[key] = future
         return await future
 
-    async def judge_assertion(self, index: int, spec: JudgedAssertion,
-                              transcript: str) -> AssertionOutcome:
+    async def judge_assertion(
+        self, index: int, spec: JudgedAssertion, transcript: str
+    ) -> AssertionOutcome:
         """`judged[index]` over a rendered transcript: pass, fail, inconclusive or error."""
         name, planned = f"judged[{index}]", self.planned_votes(spec)
         if self.require_calibration:
@@ -103,8 +128,14 @@ class Judge:
         tally, votes = await self.score(spec.criterion, transcript, planned)
         status = tally.status or Status.ERROR  # collect_votes only returns decided tallies
         evidence = next((v.evidence for v in votes if v.verdict == status.value), None)
-        return AssertionOutcome(name, status, vote_message(tally, votes), expected=spec.criterion,
-                                actual=evidence, votes=tuple(v.as_dict() for v in votes))
+        return AssertionOutcome(
+            name,
+            status,
+            vote_message(tally, votes),
+            expected=spec.criterion,
+            actual=evidence,
+            votes=tuple(v.as_dict() for v in votes),
+        )
 
     async def complete(self, case: LoadedCase, trial: TrialResult) -> TrialResult:
         """The trial with its judged assertions scored instead of `skipped: no judge configured`."""
@@ -125,8 +156,7 @@ async def judge_trial(judge: Judge, case: LoadedCase, trial: TrialResult) -> Tri
     deterministic assertion is not judged (its state cannot change, and votes cost money)."""
     specs = case.case.assertions.judged or []
     outcomes = list(trial.assertions)
-    pending = [(n, i) for n, o in enumerate(outcomes) for i in range(len(specs))
-               if _unjudged(o, i)]
+    pending = [(n, i) for n, o in enumerate(outcomes) for i in range(len(specs)) if _unjudged(o, i)]
     if trial.run is None or not pending:
         return trial  # no evidence to judge (the run failed before assertions were evaluated)
     failed = next((o for o in outcomes if o.status is Status.FAIL), None)
@@ -138,14 +168,20 @@ async def judge_trial(judge: Judge, case: LoadedCase, trial: TrialResult) -> Tri
         else:
             outcomes[position] = await judge.judge_assertion(index, specs[index], transcript)
     state = case_state(outcomes)
-    return replace(trial, status=state, reason=first_reason(outcomes, state),
-                   assertions=tuple(outcomes))
+    return replace(
+        trial, status=state, reason=first_reason(outcomes, state), assertions=tuple(outcomes)
+    )
 
 
 @asynccontextmanager
-async def open_judge(settings: JudgeSettings | None, *, cache_dir: str | None = None,
-                     votes: int | None = None, require_calibration: bool = False,
-                     sleep: Sleep = asyncio.sleep) -> AsyncIterator[Judge | None]:
+async def open_judge(
+    settings: JudgeSettings | None,
+    *,
+    cache_dir: str | None = None,
+    votes: int | None = None,
+    require_calibration: bool = False,
+    sleep: Sleep = asyncio.sleep,
+) -> AsyncIterator[Judge | None]:
     """A Judge for the run (None when no judge is configured), its HTTP client closed after."""
     if settings is None:
         yield None
@@ -160,30 +196,42 @@ def run_judge_settings(settings: RunSettings) -> JudgeSettings | None:
     """The judge of a run's settings (None: not configured); InputError when half configured."""
     config = judge_settings(settings.judge_url, settings.judge_model, settings.judge_api_key)
     if config is None and settings.require_calibration:
-        raise InputError("--require-calibration needs a judge: pass --judge-url and "
-                         "--judge-model")
+        raise InputError("--require-calibration needs a judge: pass --judge-url and --judge-model")
     return config
 
 
-def open_run_judge(settings: RunSettings,
-                   sleep: Sleep = asyncio.sleep) -> AbstractAsyncContextManager[Judge | None]:
+def open_run_judge(
+    settings: RunSettings, sleep: Sleep = asyncio.sleep
+) -> AbstractAsyncContextManager[Judge | None]:
     """`open_judge` configured from the run's settings."""
-    return open_judge(run_judge_settings(settings), cache_dir=settings.cache_dir,
-                      votes=settings.votes, require_calibration=settings.require_calibration,
-                      sleep=sleep)
+    return open_judge(
+        run_judge_settings(settings),
+        cache_dir=settings.cache_dir,
+        votes=settings.votes,
+        require_calibration=settings.require_calibration,
+        sleep=sleep,
+    )
 
 
-def plan_run(settings: RunSettings, cases: Sequence[LoadedCase],
-             trials: Callable[[LoadedCase], int]) -> tuple[CallBudget, str]:
+def plan_run(
+    settings: RunSettings, cases: Sequence[LoadedCase], trials: Callable[[LoadedCase], int]
+) -> tuple[CallBudget, str]:
     """The cost preview of a run (checks the judge settings first: InputError before dispatch)."""
     judge = run_judge_settings(settings) is not None
-    budget = plan_budget(cases, trials, votes=settings.votes, judge=judge,
-                         calibrate=settings.require_calibration)
+    budget = plan_budget(
+        cases, trials, votes=settings.votes, judge=judge, calibrate=settings.require_calibration
+    )
     return budget, preview_line(budget, cases, judge)
 
 
-def plan_budget(cases: Sequence[LoadedCase], trials: Callable[[LoadedCase], int], *,
-                votes: int | None, judge: bool, calibrate: bool) -> CallBudget:
+def plan_budget(
+    cases: Sequence[LoadedCase],
+    trials: Callable[[LoadedCase], int],
+    *,
+    votes: int | None,
+    judge: bool,
+    calibrate: bool,
+) -> CallBudget:
     """Upper bounds before dispatch: harness runs = cases × trials; judge calls = trials ×
     judged assertions × votes (+ labelled examples × votes when calibration is required)."""
     runs = sum(trials(c) for c in cases)
@@ -201,16 +249,24 @@ def preview_line(budget: CallBudget, cases: Sequence[LoadedCase], judge: bool) -
     judged = sum(len(c.case.assertions.judged or []) for c in cases)
     line = f"Plan: at most {budget.harness_runs_max} harness run(s)"
     if judge and judged:
-        return (f"{line} and {budget.judge_calls_max} judge call(s) for {judged} judged "
-                "assertion(s) (trials × votes; early stop and the cache only lower this)")
+        return (
+            f"{line} and {budget.judge_calls_max} judge call(s) for {judged} judged "
+            "assertion(s) (trials × votes; early stop and the cache only lower this)"
+        )
     if judged:
-        return (f"{line}; {judged} judged assertion(s) will be skipped: no judge configured "
-                "(--judge-url, --judge-model)")
+        return (
+            f"{line}; {judged} judged assertion(s) will be skipped: no judge configured "
+            "(--judge-url, --judge-model)"
+        )
     return line
 
 
 def spent(budget: CallBudget, results: Sequence[CaseResult], judge: object) -> CallBudget:
     """The plan with what the run actually spent filled in (`judge`: the run's Judge, if any)."""
     usage = judge.usage if isinstance(judge, Judge) else JudgeUsage()
-    return replace(budget, harness_runs=sum(len(r.trials) for r in results),
-                   judge_calls=usage.calls, judge_cached=usage.cached)
+    return replace(
+        budget,
+        harness_runs=sum(len(r.trials) for r in results),
+        judge_calls=usage.calls,
+        judge_cached=usage.cached,
+    )

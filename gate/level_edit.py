@@ -34,13 +34,15 @@ def set_level(text: str, current: str, new: str, path: str) -> str:
         raise InputError(f"{path}: {LEVEL_PATH}: no level to change")
     line, col = doc.values[LEVEL_PATH]
     start = _offset(text, line) + col - 1
-    quote = text[start] if text[start:start + 1] in ("'", '"') else ""
+    quote = text[start] if text[start : start + 1] in ("'", '"') else ""
     match = _PLAIN_LEVEL.match(text, start + len(quote))
     end = match.end() + len(quote) if match else start
     where = f"{path}:{line}:{col}: {LEVEL_PATH}"
-    if match is None or match.group() != current or text[end - len(quote):end] != quote:
-        raise InputError(f"{where}: expected the level {current!r} written as a plain or quoted "
-                         "word; change it by hand")
+    if match is None or match.group() != current or text[end - len(quote) : end] != quote:
+        raise InputError(
+            f"{where}: expected the level {current!r} written as a plain or quoted "
+            "word; change it by hand"
+        )
     edited = f"{text[:start]}{quote}{new}{quote}{text[end:]}"
     _check_only_level_changed(doc.data, edited, new, where, path)
     return edited
@@ -65,8 +67,10 @@ def _check_only_level_changed(before: Any, edited: str, new: str, where: str, pa
     except YamlError:
         after = None
     if after != expected:
-        raise InputError(f"{where}: changing the level in place would change more than the "
-                         "level (anchor or merge key?); change it by hand")
+        raise InputError(
+            f"{where}: changing the level in place would change more than the "
+            "level (anchor or merge key?); change it by hand"
+        )
 
 
 def _encode_like(raw: bytes, text: str) -> bytes:

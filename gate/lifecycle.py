@@ -28,8 +28,10 @@ class Thresholds:
 
     def __post_init__(self) -> None:
         if not 1 <= self.demote_after_days <= self.archive_after_days:
-            raise InputError(f"need 1 <= --demote-after-days ({self.demote_after_days}) <= "
-                             f"--archive-after-days ({self.archive_after_days})")
+            raise InputError(
+                f"need 1 <= --demote-after-days ({self.demote_after_days}) <= "
+                f"--archive-after-days ({self.archive_after_days})"
+            )
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,12 @@ class LifecycleReport:
     kept: int = 0  # cases with data that stay as they are
 
 
-def propose(cases: Sequence[CaseRef], histories: Mapping[str, CaseHistory], now: datetime,
-            thresholds: Thresholds) -> LifecycleReport:
+def propose(
+    cases: Sequence[CaseRef],
+    histories: Mapping[str, CaseHistory],
+    now: datetime,
+    thresholds: Thresholds,
+) -> LifecycleReport:
     """The seed's retirement table, as proposals; a case never seen in the history is no data.
 
     A *failure* is a `fail` or `inconclusive` outcome (the agent may have done the wrong thing);
@@ -88,19 +94,24 @@ def propose(cases: Sequence[CaseRef], histories: Mapping[str, CaseHistory], now:
     return LifecycleReport(tuple(proposals), tuple(no_data), tuple(held), kept)
 
 
-def _propose_one(case: CaseRef, history: CaseHistory, now: datetime,
-                 limits: Thresholds) -> Proposal | str | None:
+def _propose_one(
+    case: CaseRef, history: CaseHistory, now: datetime, limits: Thresholds
+) -> Proposal | str | None:
     """A proposal, a reason for holding back (str), or None when the case stays as it is."""
     last_failure = history.last_failure
     if case.level == ARCHIVE_LEVEL:
         if last_failure and last_failure >= now - timedelta(days=limits.demote_after_days):
-            return Proposal(case, "resurrect", "blocking",
-                            f"archived case failed again on {_day(last_failure)}")
+            return Proposal(
+                case, "resurrect", "blocking", f"archived case failed again on {_day(last_failure)}"
+            )
         return None
     quiet_since = last_failure or history.first_seen
     quiet = (now - quiet_since).days
-    since = f"last failure {_day(last_failure)}" if last_failure else \
-        f"never failed; first seen {_day(history.first_seen)}"
+    since = (
+        f"last failure {_day(last_failure)}"
+        if last_failure
+        else f"never failed; first seen {_day(history.first_seen)}"
+    )
     steps: tuple[tuple[int, Literal["archive", "demote"], str], ...] = (
         (limits.archive_after_days, "archive", ARCHIVE_LEVEL),
         (limits.demote_after_days, "demote", "scheduled"),
@@ -111,9 +122,12 @@ def _propose_one(case: CaseRef, history: CaseHistory, now: datetime,
         passes = history.count(Status.PASS, since=now - timedelta(days=days))
         if not passes:
             return f"no failure in {quiet} days, but no pass in the last {days} either"
-        return Proposal(case, action, level,
-                        f"no failure in {quiet} days ({since}; {passes} pass(es) in the "
-                        f"last {days} days)")
+        return Proposal(
+            case,
+            action,
+            level,
+            f"no failure in {quiet} days ({since}; {passes} pass(es) in the last {days} days)",
+        )
     return None
 
 
@@ -121,24 +135,34 @@ def _day(moment: datetime) -> str:
     return moment.date().isoformat()
 
 
-def render_report(report: LifecycleReport, now: datetime, limits: Thresholds,
-                  history_note: str) -> str:
+def render_report(
+    report: LifecycleReport, now: datetime, limits: Thresholds, history_note: str
+) -> str:
     """The lifecycle report as text (print-ready, no trailing newline)."""
-    lines = [f"lifecycle as of {_day(now)}: demote after {limits.demote_after_days} day(s) "
-             f"without a failure, archive (level {ARCHIVE_LEVEL}) after "
-             f"{limits.archive_after_days}", history_note, ""]
+    lines = [
+        f"lifecycle as of {_day(now)}: demote after {limits.demote_after_days} day(s) "
+        f"without a failure, archive (level {ARCHIVE_LEVEL}) after "
+        f"{limits.archive_after_days}",
+        history_note,
+        "",
+    ]
     lines.append(f"Proposals: {len(report.proposals)}")
     width = max((len(p.case.id) for p in report.proposals), default=0)
     for p in report.proposals:
         where = f"  {p.case.file}" if p.case.file else ""
-        lines.append(f"  {p.action:<9}  {p.case.id:<{width}}  {p.case.level} → {p.proposed}: "
-                     f"{p.reason}{where}")
+        lines.append(
+            f"  {p.action:<9}  {p.case.id:<{width}}  {p.case.level} → {p.proposed}: "
+            f"{p.reason}{where}"
+        )
     if report.held:
         lines += ["", f"Not proposed, no evidence: {len(report.held)}"]
         lines += [f"  {case_id}: {why}" for case_id, why in report.held]
     if report.no_data:
-        lines += ["", f"No data (never in the history, never proposed): {len(report.no_data)}",
-                  "  " + ", ".join(report.no_data)]
+        lines += [
+            "",
+            f"No data (never in the history, never proposed): {len(report.no_data)}",
+            "  " + ", ".join(report.no_data),
+        ]
     lines += ["", f"Kept as they are: {report.kept}"]
     return "\n".join(lines)
 
@@ -152,8 +176,12 @@ def planned_edits(proposals: Sequence[Proposal]) -> list[tuple[Path, bytes]]:
     for proposal in proposals:
         if proposal.case.file is None:
             raise InputError(f"{proposal.case.id}: no case file to edit (pass --cases)")
-        edits.append((Path(proposal.case.file),
-                      edit_level(proposal.case.file, proposal.case.level, proposal.proposed)))
+        edits.append(
+            (
+                Path(proposal.case.file),
+                edit_level(proposal.case.file, proposal.case.level, proposal.proposed),
+            )
+        )
     return edits
 
 
@@ -171,22 +199,39 @@ def add_lifecycle_parser(sub: Any) -> None:
     """`lifecycle --history FILE [--cases PATH…] [--demote-after-days N] … [--write]`."""
     from gate.settings import positive_int
 
-    parser = sub.add_parser("lifecycle", help="propose demoting, archiving or resurrecting "
-                                              "cases from the history")
+    parser = sub.add_parser(
+        "lifecycle", help="propose demoting, archiving or resurrecting cases from the history"
+    )
     add = parser.add_argument
     add("--history", required=True, metavar="FILE", help="the history file (JSON lines)")
-    add("--cases", nargs="+", action="extend", metavar="PATH",
-        help="case files or directories (default: $VOICE_REGRESS_CASES, else the history alone)")
-    add("--demote-after-days", type=positive_int, default=90, metavar="N",
-        help="propose blocking → scheduled after N days without a failure (default: 90)")
-    add("--archive-after-days", type=positive_int, default=180, metavar="N",
-        help="propose archiving (level manual) after N days without a failure (default: 180)")
+    add(
+        "--cases",
+        nargs="+",
+        action="extend",
+        metavar="PATH",
+        help="case files or directories (default: $VOICE_REGRESS_CASES, else the history alone)",
+    )
+    add(
+        "--demote-after-days",
+        type=positive_int,
+        default=90,
+        metavar="N",
+        help="propose blocking → scheduled after N days without a failure (default: 90)",
+    )
+    add(
+        "--archive-after-days",
+        type=positive_int,
+        default=180,
+        metavar="N",
+        help="propose archiving (level manual) after N days without a failure (default: 180)",
+    )
     add("--write", action="store_true", help="apply the proposals to the case files")
     add("--now", type=_date, metavar="DATE", help="evaluate as of this date (default: now)")
 
 
-def lifecycle_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
-                      err: TextIO) -> int:
+def lifecycle_command(
+    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
+) -> int:
     """`lifecycle`: print the proposals; with `--write`, change the levels in the case files."""
     from gate.config import discover
     from gate.pipeline import load_checked
@@ -220,5 +265,7 @@ def _history_note(path: str, records: Sequence[HistoryRecord], now: datetime) ->
     tail = f"; {later} record(s) after that date ignored" if later else ""
     first, last = min(r.at for r in used), max(r.at for r in used)
     cases = len({r.case for r in used})
-    return (f"history {path}: {len(used)} record(s) of {cases} case(s), "
-            f"{_day(first)} … {_day(last)}{tail}")
+    return (
+        f"history {path}: {len(used)} record(s) of {cases} case(s), "
+        f"{_day(first)} … {_day(last)}{tail}"
+    )

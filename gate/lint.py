@@ -12,30 +12,59 @@ from gate.errors import Diagnostic, InputError
 from gate.models import FAILURE_LABELS, SIDE_EFFECT_MODES
 from gate.yamlsafe import Location, json_path_join, nearest_location
 
-WRITE_VERBS = frozenset({
-    "create", "update", "delete", "cancel", "book", "reschedule", "send", "charge", "refund",
-    "transfer", "submit", "write", "set", "add", "remove", "post", "notify",
-})
+WRITE_VERBS = frozenset(
+    {
+        "create",
+        "update",
+        "delete",
+        "cancel",
+        "book",
+        "reschedule",
+        "send",
+        "charge",
+        "refund",
+        "transfer",
+        "submit",
+        "write",
+        "set",
+        "add",
+        "remove",
+        "post",
+        "notify",
+    }
+)
 # Reserved for documentation and testing (RFC 2606 / RFC 6761): never a real mailbox.
 SAFE_EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "localhost")
 SAFE_EMAIL_SUFFIXES = (".test", ".example", ".invalid", ".localhost")
 FIXTURE_MARKERS = ("fixture", "test")
 # Published processor test cards: Luhn-valid, but no money moves.
-TEST_CARDS = frozenset({
-    "4242424242424242", "4111111111111111", "4000056655665556", "5555555555554444",
-    "5105105105105100", "2223003122003222", "378282246310005", "371449635398431",
-    "6011111111111117", "6011000990139424", "3056930009020004", "36227206271667",
-    "3566002020360505", "6200000000000005",
-})
+TEST_CARDS = frozenset(
+    {
+        "4242424242424242",
+        "4111111111111111",
+        "4000056655665556",
+        "5555555555554444",
+        "5105105105105100",
+        "2223003122003222",
+        "378282246310005",
+        "371449635398431",
+        "6011111111111117",
+        "6011000990139424",
+        "3056930009020004",
+        "36227206271667",
+        "3566002020360505",
+        "6200000000000005",
+    }
+)
 
 _CARD = re.compile(r"(?<![\w+-])\d(?:[ -]?\d){12,18}(?![\w-])")
 _NANP = re.compile(
-    r"(?<![\w+])(?:\+?1[ .-]?)?(?:\((\d{3})\)|(\d{3}))[ .-]?(\d{3})[ .-]?(\d{4})(?![\w])")
+    r"(?<![\w+])(?:\+?1[ .-]?)?(?:\((\d{3})\)|(\d{3}))[ .-]?(\d{3})[ .-]?(\d{4})(?![\w])"
+)
 _COMPACT_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 _E164 = re.compile(r"(?<![\w+])\+[2-9](?:[ .-]?\d){7,14}(?![\w])")
 # starts only where a local part can start: no quadratic rescans of long words without an @
-_EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 _SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
 
 
@@ -71,12 +100,15 @@ def scan_text(text: str, allowlist: Sequence[str] = ()) -> list[str]:
 
 
 # Said once per finding so the fix is obvious where the error is read (CI log, editor).
-UNSAFE_HINT = (" looks like real caller data: use a fixture value (555-01xx numbers, example.com "
-               "addresses, ids containing 'fixture' or 'test') or allowlist it in the gate config")
+UNSAFE_HINT = (
+    " looks like real caller data: use a fixture value (555-01xx numbers, example.com "
+    "addresses, ids containing 'fixture' or 'test') or allowlist it in the gate config"
+)
 
 
-def lint_case(data: Any, locations: Mapping[str, Location], path: str,
-              allowlist: Sequence[str] = ()) -> list[Diagnostic]:
+def lint_case(
+    data: Any, locations: Mapping[str, Location], path: str, allowlist: Sequence[str] = ()
+) -> list[Diagnostic]:
     """Safe-fixture problems of one case: unsafe values, unsandboxed writes, bad regexes, labels.
 
     Every string is checked (mapping keys too), wherever it sits; `locations` maps JSON paths
@@ -85,8 +117,11 @@ def lint_case(data: Any, locations: Mapping[str, Location], path: str,
     patterns = compile_allowlist(allowlist)
     problems: list[Diagnostic] = []
     for json_path, where, text in _strings(data, "$", locations.get("$", (1, 1)), locations):
-        problems += [Diagnostic(path, *where, json_path, finding.message + UNSAFE_HINT)
-                     for finding in _findings(text) if not _allowed(text, finding, patterns)]
+        problems += [
+            Diagnostic(path, *where, json_path, finding.message + UNSAFE_HINT)
+            for finding in _findings(text)
+            if not _allowed(text, finding, patterns)
+        ]
     if isinstance(data, Mapping):
         for json_path, message, severity in _case_rules(data):
             line, col = nearest_location(locations, json_path) or (1, 1)
@@ -94,8 +129,9 @@ def lint_case(data: Any, locations: Mapping[str, Location], path: str,
     return problems
 
 
-def _strings(value: Any, path: str, where: Location,
-             locations: Mapping[str, Location]) -> Iterator[tuple[str, Location, str]]:
+def _strings(
+    value: Any, path: str, where: Location, locations: Mapping[str, Location]
+) -> Iterator[tuple[str, Location, str]]:
     """(json path, location, text) of every string and integer; a key reports its parent path."""
     if isinstance(value, Mapping):
         for key, item in value.items():
@@ -117,8 +153,11 @@ def _strings(value: Any, path: str, where: Location,
 def _findings(text: str) -> list[Finding]:
     cards = list(_cards(text))
     # a card number also looks like a phone number or SSN; report it once, as a card
-    others = [f for f in [*_phones(text), *_emails(text), *_ssns(text)]
-              if not any(c.start < f.end and f.start < c.end for c in cards)]
+    others = [
+        f
+        for f in [*_phones(text), *_emails(text), *_ssns(text)]
+        if not any(c.start < f.end and f.start < c.end for c in cards)
+    ]
     return [f for f in [*cards, *others] if not f.safe]
 
 
@@ -128,7 +167,7 @@ def _allowed(text: str, finding: Finding, patterns: Sequence[re.Pattern[str]]) -
         left -= 1
     while right < len(text) and not text[right].isspace():
         right += 1
-    token, value = text[left:right], text[finding.start:finding.end]
+    token, value = text[left:right], text[finding.start : finding.end]
     if any(marker in token.lower() for marker in FIXTURE_MARKERS):
         return True
     return any(p.search(value) or p.search(token) for p in patterns)
@@ -140,8 +179,12 @@ def _cards(text: str) -> Iterator[Finding]:
         # issuer prefixes cut false positives (epoch millis start with 1, compact dates with 20)
         issuer = digits[0] in "3456" or 2221 <= int(digits[:4]) <= 2720
         if issuer and _luhn(digits):
-            yield Finding(match.start(), match.end(), f"payment card number ****{digits[-4:]}",
-                          safe=digits in TEST_CARDS)
+            yield Finding(
+                match.start(),
+                match.end(),
+                f"payment card number ****{digits[-4:]}",
+                safe=digits in TEST_CARDS,
+            )
 
 
 def _luhn(digits: str) -> bool:
@@ -171,8 +214,9 @@ def _phones(text: str) -> Iterator[Finding]:
 def _emails(text: str) -> Iterator[Finding]:
     for match in _EMAIL.finditer(text):
         domain = match.group(1).lower()
-        safe = (domain.endswith(SAFE_EMAIL_SUFFIXES)
-                or any(domain == d or domain.endswith("." + d) for d in SAFE_EMAIL_DOMAINS))
+        safe = domain.endswith(SAFE_EMAIL_SUFFIXES) or any(
+            domain == d or domain.endswith("." + d) for d in SAFE_EMAIL_DOMAINS
+        )
         shown = f"{match.group()[0]}***@{domain}"
         yield Finding(match.start(), match.end(), f"e-mail address {shown}", safe)
 
@@ -182,8 +226,7 @@ def _ssns(text: str) -> Iterator[Finding]:
         area, group, serial = match.groups()
         # never issued, so already a safe fixture value
         impossible = area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000"
-        yield Finding(match.start(), match.end(), f"SSN-like id ***-**-**{serial[-2:]}",
-                      impossible)
+        yield Finding(match.start(), match.end(), f"SSN-like id ***-**-**{serial[-2:]}", impossible)
 
 
 def _get(value: Any, key: str) -> Any:
@@ -198,8 +241,11 @@ def _case_rules(data: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
     if isinstance(label, str) and label and label not in FAILURE_LABELS:
         close = difflib.get_close_matches(label, FAILURE_LABELS, n=1)
         hint = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(FAILURE_LABELS)
-        yield ("$.source.failure_label",
-               f"failure label {label!r} is not in the taxonomy ({hint})", "warning")
+        yield (
+            "$.source.failure_label",
+            f"failure label {label!r} is not in the taxonomy ({hint})",
+            "warning",
+        )
 
 
 def _side_effect_mode(data: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
@@ -220,9 +266,12 @@ def _write_reason(data: Mapping[str, Any]) -> str | None:
     """Why the case can write, or None: a write-verb tool it names, or side-effect checks."""
     assertions = _get(data, "assertions")
     tools = _get(assertions, "tools")
-    names = [*_names(_get(tools, "required_order")), *_names(_get(tools, "arguments")),
-             *_names(_get(tools, "max_calls")),
-             *_names(_get(_get(_get(data, "scenario"), "state"), "tool_registry"))]
+    names = [
+        *_names(_get(tools, "required_order")),
+        *_names(_get(tools, "arguments")),
+        *_names(_get(tools, "max_calls")),
+        *_names(_get(_get(_get(data, "scenario"), "state"), "tool_registry")),
+    ]
     for name in names:
         if _is_write(name):
             return f"case writes via {name}"

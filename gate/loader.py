@@ -86,8 +86,9 @@ def _discover(paths: Sequence[str | Path]) -> tuple[list[tuple[Path, Path]], lis
         if path.is_dir():
             pairs = [(file, path) for file in _walk(path, problems)]
             if not pairs:
-                problems.append(_diagnostic(path, "no *.yaml or *.yml case files found here",
-                                            "warning"))
+                problems.append(
+                    _diagnostic(path, "no *.yaml or *.yml case files found here", "warning")
+                )
         elif path.is_file():
             pairs = [(path, path.parent)]
         else:
@@ -108,8 +109,9 @@ def _walk(directory: Path, problems: list[Diagnostic]) -> list[Path]:
     for current, dirs, names in os.walk(directory, onerror=unreadable):
         # hidden folders hold tool state (.git, .venv), hidden files editor leftovers
         dirs[:] = [d for d in dirs if not d.startswith(".")]
-        files += [Path(current, n) for n in names
-                  if n.endswith(CASE_SUFFIXES) and not n.startswith(".")]
+        files += [
+            Path(current, n) for n in names if n.endswith(CASE_SUFFIXES) and not n.startswith(".")
+        ]
     return sorted(files, key=lambda f: f.relative_to(directory).as_posix())
 
 
@@ -126,8 +128,9 @@ def default_case_id(file: Path, *roots: Path) -> str:
     return Path(file.name).with_suffix("").as_posix()
 
 
-def load_cases(paths: Sequence[str | Path], *, allowlist: Sequence[str] = (),
-               root: str | Path | None = None) -> LoadResult:
+def load_cases(
+    paths: Sequence[str | Path], *, allowlist: Sequence[str] = (), root: str | Path | None = None
+) -> LoadResult:
     """Find, parse and validate every case file under `paths`; never raises on bad input.
 
     `allowlist` holds extra safe-fixture regexes from the gate config; `root` (the configured
@@ -158,9 +161,15 @@ def _duplicate(case: LoadedCase, first_by_id: dict[str, LoadedCase]) -> list[Dia
         return []
     json_path = "$.id" if case.case.id is not None else "$"
     line, col = case.locations.get(json_path, (case.line, 1))
-    return [Diagnostic(case.file, line, col, json_path,
-                       f"duplicate case id {case.id!r} (also the id of "
-                       f"{first.file}:{first.line_of('$.id')})")]
+    return [
+        Diagnostic(
+            case.file,
+            line,
+            col,
+            json_path,
+            f"duplicate case id {case.id!r} (also the id of {first.file}:{first.line_of('$.id')})",
+        )
+    ]
 
 
 class _FileChecker:
@@ -184,8 +193,13 @@ class _FileChecker:
         problems = sorted(set(problems), key=lambda d: (d.line, d.col, d.json_path, d.message))
         if case is None:
             return None, problems
-        return LoadedCase(id=case.id or self.default_id, file=self.shown, case=case,
-                          line=self.doc.locations["$"][0], locations=self.doc.locations), problems
+        return LoadedCase(
+            id=case.id or self.default_id,
+            file=self.shown,
+            case=case,
+            line=self.doc.locations["$"][0],
+            locations=self.doc.locations,
+        ), problems
 
     def _parse(self) -> Diagnostic | None:
         try:
@@ -195,20 +209,28 @@ class _FileChecker:
             with self.file.open("rb") as handle:  # capped read: the size may change under us
                 raw = handle.read(MAX_FILE_BYTES + 1)
             if len(raw) > MAX_FILE_BYTES:
-                return Diagnostic(self.shown, 1, 1, "$", f"larger than {MAX_FILE_BYTES} bytes: "
-                                  "a case file holds one small, sanitized case")
+                return Diagnostic(
+                    self.shown,
+                    1,
+                    1,
+                    "$",
+                    f"larger than {MAX_FILE_BYTES} bytes: "
+                    "a case file holds one small, sanitized case",
+                )
             self.doc = parse_yaml(raw.decode("utf-8-sig"), self.shown)
         except OSError as exc:
             return Diagnostic(self.shown, 1, 1, "$", f"cannot read file: {exc.strerror or exc}")
         except UnicodeDecodeError as exc:
             line = raw.count(b"\n", 0, exc.start) + 1
-            return Diagnostic(self.shown, line, 1, "$",
-                              f"not UTF-8 text (invalid byte 0x{raw[exc.start]:02x})")
+            return Diagnostic(
+                self.shown, line, 1, "$", f"not UTF-8 text (invalid byte 0x{raw[exc.start]:02x})"
+            )
         except YamlError as exc:
             return Diagnostic(self.shown, exc.line, exc.col, exc.json_path, exc.message)
         if not isinstance(self.doc.data, dict):
-            return self.locator.at(["$"], "a case file holds one YAML mapping, got "
-                                          f"{kind(self.doc.data)}")
+            return self.locator.at(
+                ["$"], f"a case file holds one YAML mapping, got {kind(self.doc.data)}"
+            )
         return None
 
     @property
@@ -226,8 +248,12 @@ class _FileChecker:
         parts: list[str | int] = ["$"]
         node = self.doc.data
         for step in error["loc"]:  # union members add non-path steps: keep only real ones
-            if isinstance(node, dict) and step in node or isinstance(node, list) and (
-                    isinstance(step, int) and 0 <= step < len(node)):
+            if (
+                isinstance(node, dict)
+                and step in node
+                or isinstance(node, list)
+                and (isinstance(step, int) and 0 <= step < len(node))
+            ):
                 parts.append(step)
                 node = node[step]
         if error["type"] == "missing":

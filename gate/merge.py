@@ -27,8 +27,13 @@ from gate.verdicts import FAIL_ON, empty_selection_reason, gate_verdict, none_se
 _Shards = list[tuple[str, ResultsRecord]]
 
 
-def merge_results(files: Sequence[tuple[str, Mapping[str, Any]]], *, shards: int | None = None,
-                  fail_on: str | None = None, fail_on_empty: bool = True) -> GateResult:
+def merge_results(
+    files: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    shards: int | None = None,
+    fail_on: str | None = None,
+    fail_on_empty: bool = True,
+) -> GateResult:
     """One GateResult for the whole run from its shards' results, as if it had run unsharded.
 
     `files` is (name for messages, loaded results data). Raises `InputError` when a shard is
@@ -48,20 +53,44 @@ def merge_results(files: Sequence[tuple[str, Mapping[str, Any]]], *, shards: int
     cases = _cases_in_order(records, shard.run_selected)
     reasons = {k: v for _, r in records for k, v in r.selection.reasons.items()}
     # The merged run is whole again: shard 1/1, so its results file can itself be merged.
-    whole = ShardInfo(1, 1, tuple(shard.run_selected), shard.run_note, shard.files_found,
-                      shard.sources)
-    selection = replace(rebuild_selection(first.selection, shard.run_selected, shard.run_note,
-                                          reasons), shard=whole)
-    abort = next((f"shard {r.selection.shard.index}/{shard.total}: {r.abort_reason}"
-                  for _, r in records if r.abort_reason and r.selection.shard), None)
-    verdict = gate_verdict(cases, fail_on=fail_on, fail_on_empty=fail_on_empty,
-                           files_found=shard.files_found, sources=shard.sources,
-                           abort_reason=abort, none_selected=none_selected_reason(selection),
-                           empty_selection=empty_selection_reason(selection))
+    whole = ShardInfo(
+        1, 1, tuple(shard.run_selected), shard.run_note, shard.files_found, shard.sources
+    )
+    selection = replace(
+        rebuild_selection(first.selection, shard.run_selected, shard.run_note, reasons), shard=whole
+    )
+    abort = next(
+        (
+            f"shard {r.selection.shard.index}/{shard.total}: {r.abort_reason}"
+            for _, r in records
+            if r.abort_reason and r.selection.shard
+        ),
+        None,
+    )
+    verdict = gate_verdict(
+        cases,
+        fail_on=fail_on,
+        fail_on_empty=fail_on_empty,
+        files_found=shard.files_found,
+        sources=shard.sources,
+        abort_reason=abort,
+        none_selected=none_selected_reason(selection),
+        empty_selection=empty_selection_reason(selection),
+    )
     starts, ends = [r.started_at for _, r in records], [r.finished_at for _, r in records]
-    return GateResult(verdict.verdict, verdict.reason, tuple(cases), selection, fail_on,
-                      _pick(starts, min), _pick(ends, max), wall_seconds(starts, ends),
-                      verdict.blocking_failures, abort, total_budget([r for _, r in records]))
+    return GateResult(
+        verdict.verdict,
+        verdict.reason,
+        tuple(cases),
+        selection,
+        fail_on,
+        _pick(starts, min),
+        _pick(ends, max),
+        wall_seconds(starts, ends),
+        verdict.blocking_failures,
+        abort,
+        total_budget([r for _, r in records]),
+    )
 
 
 def _check_shards(records: _Shards, expected: int | None) -> ResultsRecord:
@@ -71,27 +100,34 @@ def _check_shards(records: _Shards, expected: int | None) -> ResultsRecord:
     for src, record in records:
         shard = record.selection.shard
         if shard is None:
-            raise InputError(f"{src}: not the results of a shard (no selection.shard); merge "
-                             "combines the results files of `run --shard I/N`")
+            raise InputError(
+                f"{src}: not the results of a shard (no selection.shard); merge "
+                "combines the results files of `run --shard I/N`"
+            )
         if not 1 <= shard.index <= shard.total:
             raise InputError(f"{src}: shard {shard.index}/{shard.total} is out of range")
         if shard.index in by_index:
-            raise InputError(f"shard {shard.index}/{shard.total} given twice: "
-                             f"{by_index[shard.index][0]} and {src}")
+            raise InputError(
+                f"shard {shard.index}/{shard.total} given twice: "
+                f"{by_index[shard.index][0]} and {src}"
+            )
         by_index[shard.index] = (src, record)
         totals.add(shard.total)
     if len(totals) > 1:
         raise InputError(f"the shards disagree on the number of shards: {sorted(totals)}")
     total = totals.pop()
     if expected is not None and expected != total:
-        raise InputError(f"--shards {expected}, but the results files come from a run cut into "
-                         f"{total} shard(s)")
+        raise InputError(
+            f"--shards {expected}, but the results files come from a run cut into {total} shard(s)"
+        )
     missing = [f"{i}/{total}" for i in range(1, total + 1) if i not in by_index]
     if missing:
         have = ", ".join(f"{i}/{total}" for i in sorted(by_index))
-        raise InputError(f"missing the results of shard {', '.join(missing)} (have {have}): a "
-                         "lost shard is not a pass; check that every shard job wrote and uploaded "
-                         "its --results file")
+        raise InputError(
+            f"missing the results of shard {', '.join(missing)} (have {have}): a "
+            "lost shard is not a pass; check that every shard job wrote and uploaded "
+            "its --results file"
+        )
     return by_index[1][1]
 
 
@@ -100,9 +136,11 @@ def _same(records: _Shards, what: str, get: Callable[[ResultsRecord], object]) -
     src0, expected = records[0][0], get(records[0][1])
     for src, record in records[1:]:
         if get(record) != expected:
-            raise InputError(f"the shards disagree on the {what}: {src0} has "
-                             f"{_show(expected)}, {src} has {_show(get(record))}; merge the "
-                             "shards of one run (same commit, same settings)")
+            raise InputError(
+                f"the shards disagree on the {what}: {src0} has "
+                f"{_show(expected)}, {src} has {_show(get(record))}; merge the "
+                "shards of one run (same commit, same settings)"
+            )
     return expected
 
 
@@ -129,16 +167,21 @@ def _cases_in_order(records: _Shards, order: Sequence[str]) -> list[CaseResult]:
             raise InputError(f"{src}: its cases are not the ones its selection lists")
         for result in cases:
             if result.case.id in where:
-                raise InputError(f"case {result.case.id!r} is in two shards' results: "
-                                 f"{where[result.case.id]} and {src}; every shard must cut "
-                                 "the same selection with the same --history file")
+                raise InputError(
+                    f"case {result.case.id!r} is in two shards' results: "
+                    f"{where[result.case.id]} and {src}; every shard must cut "
+                    "the same selection with the same --history file"
+                )
             where[result.case.id] = src
             by_id[result.case.id] = result
     lost = [i for i in order if i not in by_id]
     extra = [i for i in by_id if i not in set(order)]
     if lost or extra:
-        what = f"{len(lost)} selected case(s) in no shard's results: {', '.join(lost[:5])}" \
-            if lost else f"case(s) the run did not select: {', '.join(extra[:5])}"
+        what = (
+            f"{len(lost)} selected case(s) in no shard's results: {', '.join(lost[:5])}"
+            if lost
+            else f"case(s) the run did not select: {', '.join(extra[:5])}"
+        )
         raise InputError(f"the shards' results do not add up to the run: {what}")
     return [by_id[i] for i in order]
 
@@ -164,26 +207,40 @@ def add_merge_parser(sub: Any) -> None:
     from gate.github.options import add_publish_options
 
     merge = sub.add_parser("merge", help="combine the results of a sharded run into one verdict")
-    merge.add_argument("inputs", nargs="+", metavar="RESULTS",
-                       help="the results files of `run --shard I/N`, one per shard")
+    merge.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="RESULTS",
+        help="the results files of `run --shard I/N`, one per shard",
+    )
     merge.add_argument("--junit", metavar="FILE", help="write the merged JUnit XML here")
     merge.add_argument("--results", metavar="FILE", help="write the merged results JSON here")
-    merge.add_argument("--fail-on", choices=FAIL_ON,
-                       help="which failing cases block (default: as the shards ran)")
-    merge.add_argument("--fail-on-empty", type=parse_bool,
-                       help="fail when nothing ran (default: true)")
-    merge.add_argument("--shards", type=positive_int, metavar="N",
-                       help="how many shards to expect (default: as the shards recorded)")
-    merge.add_argument("--history", metavar="FILE",
-                       help="append the merged run's outcomes to this history file")
-    merge.add_argument("--config", metavar="FILE",
-                       help="gate config: only checked for errors; nothing in it changes a "
-                            "merge")
+    merge.add_argument(
+        "--fail-on", choices=FAIL_ON, help="which failing cases block (default: as the shards ran)"
+    )
+    merge.add_argument(
+        "--fail-on-empty", type=parse_bool, help="fail when nothing ran (default: true)"
+    )
+    merge.add_argument(
+        "--shards",
+        type=positive_int,
+        metavar="N",
+        help="how many shards to expect (default: as the shards recorded)",
+    )
+    merge.add_argument(
+        "--history", metavar="FILE", help="append the merged run's outcomes to this history file"
+    )
+    merge.add_argument(
+        "--config",
+        metavar="FILE",
+        help="gate config: only checked for errors; nothing in it changes a merge",
+    )
     add_publish_options(merge)
 
 
-def merge_command(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO,
-                  err: TextIO) -> int:
+def merge_command(
+    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
+) -> int:
     """`merge`: the sharded run's one verdict, summary, JUnit and results file."""
     from gate.config import discover
     from gate.github.publish import publisher_for
@@ -198,10 +255,13 @@ def merge_command(args: argparse.Namespace, environ: Mapping[str, str], out: Tex
         discover(args.config, environ)
     files = [(path, read_results(path)) for path in args.inputs]
     # Unset, fail-on is what the shards ran with; fail-on-empty defaults to true, as in `run`.
-    given = flags_over_env(args, environ, {"fail_on": choice(FAIL_ON),
-                                           "fail_on_empty": parse_bool})
-    gate = merge_results(files, shards=args.shards, fail_on=given.get("fail_on"),
-                         fail_on_empty=given.get("fail_on_empty", True))
+    given = flags_over_env(args, environ, {"fail_on": choice(FAIL_ON), "fail_on_empty": parse_bool})
+    gate = merge_results(
+        files,
+        shards=args.shards,
+        fail_on=given.get("fail_on"),
+        fail_on_empty=given.get("fail_on_empty", True),
+    )
     version = str(files[0][1].get("gate_version", ""))
     if args.junit:
         write_file(args.junit, render_junit(gate))

@@ -12,8 +12,16 @@ from gate.yamlsafe import nearest_location
 
 # The seed's failure taxonomy; a label outside it is allowed but warned about.
 FAILURE_LABELS = (
-    "intent_miss", "wrong_tool", "tool_selection", "wrong_tool_arguments", "tool_arguments",
-    "tool_ordering", "side_effect", "handoff", "safety_policy", "latency_interruption",
+    "intent_miss",
+    "wrong_tool",
+    "tool_selection",
+    "wrong_tool_arguments",
+    "tool_arguments",
+    "tool_ordering",
+    "side_effect",
+    "handoff",
+    "safety_policy",
+    "latency_interruption",
 )
 SIDE_EFFECT_MODES = ("sandbox", "dry_run", "mock")
 
@@ -146,7 +154,13 @@ class EvidencePolicy(_Strict):
 
 
 CHECK_FAMILIES = (
-    "outcome", "tools", "side_effects", "transcript", "latency", "handoff", "judged",
+    "outcome",
+    "tools",
+    "side_effects",
+    "transcript",
+    "latency",
+    "handoff",
+    "judged",
 )
 
 
@@ -201,8 +215,10 @@ class Case(_Strict):
         # Never silently lowered: `pass_threshold: 3` with 1 trial must not pass on one run.
         trials = info.data.get("trials") or 1
         if threshold is not None and threshold > trials:
-            raise ValueError(f"pass_threshold {threshold} is more than trials {trials}: the "
-                             f"case could never pass as written (set trials: {threshold} or more)")
+            raise ValueError(
+                f"pass_threshold {threshold} is more than trials {trials}: the "
+                f"case could never pass as written (set trials: {threshold} or more)"
+            )
         return threshold
 
 

@@ -101,7 +101,7 @@ def _under(path: str, roots: Sequence[str]) -> str | None:
     for root in roots:
         base = root.rstrip("/")
         if path == base or path.startswith(base + "/"):
-            return path[len(base):].lstrip("/") or "."
+            return path[len(base) :].lstrip("/") or "."
     return None
 
 

@@ -49,8 +49,9 @@ def write_reports(gate: GateResult, settings: RunSettings) -> None:
     if settings.junit:
         write_file(settings.junit, render_junit(gate))
     if settings.results:
-        write_file(settings.results, render_results(gate, __version__,
-                                                record_runs=settings.record_runs))
+        write_file(
+            settings.results, render_results(gate, __version__, record_runs=settings.record_runs)
+        )
     if settings.evidence_dir:
         # Every case: a passing case may still have a failing trial worth keeping.
         for result in gate.cases:
@@ -63,14 +64,34 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def finish_run(settings: RunSettings, loaded: LoadResult, selection: Selection,
-               results: list[CaseResult], abort: str | None,
-               started: tuple[str, float]) -> GateResult:
+def finish_run(
+    settings: RunSettings,
+    loaded: LoadResult,
+    selection: Selection,
+    results: list[CaseResult],
+    abort: str | None,
+    started: tuple[str, float],
+) -> GateResult:
     """The GateResult of a run: its verdict under the settings' fail-on rules."""
-    verdict = gate_verdict(results, fail_on=settings.fail_on, fail_on_empty=settings.fail_on_empty,
-                           files_found=len(loaded.files), sources=" ".join(settings.cases),
-                           abort_reason=abort, none_selected=none_selected_reason(selection),
-                           empty_selection=empty_selection_reason(selection))
-    return GateResult(verdict.verdict, verdict.reason, tuple(results), selection,
-                      settings.fail_on, started[0], now_iso(),
-                      round(time.monotonic() - started[1], 3), verdict.blocking_failures, abort)
+    verdict = gate_verdict(
+        results,
+        fail_on=settings.fail_on,
+        fail_on_empty=settings.fail_on_empty,
+        files_found=len(loaded.files),
+        sources=" ".join(settings.cases),
+        abort_reason=abort,
+        none_selected=none_selected_reason(selection),
+        empty_selection=empty_selection_reason(selection),
+    )
+    return GateResult(
+        verdict.verdict,
+        verdict.reason,
+        tuple(results),
+        selection,
+        settings.fail_on,
+        started[0],
+        now_iso(),
+        round(time.monotonic() - started[1], 3),
+        verdict.blocking_failures,
+        abort,
+    )

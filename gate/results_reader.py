@@ -129,8 +129,10 @@ def parse_record(data: Mapping[str, Any], source: str = "results file") -> Resul
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
-        raise InputError(f"{source}: {path}: {first['msg']} "
-                         f"({exc.error_count()} problem(s) in this results file)") from None
+        raise InputError(
+            f"{source}: {path}: {first['msg']} "
+            f"({exc.error_count()} problem(s) in this results file)"
+        ) from None
 
 
 # --- rebuilding the gate's objects, so the existing renderers draw the same reports ----------
@@ -140,36 +142,66 @@ def _loaded_case(case: _Case) -> LoadedCase:
     # model_construct, not validation: a results file holds only what reports show (no fixture,
     # agent_ref or assertions), and inventing the rest would be a lie. Unset fields stay unset,
     # so code that reads one fails loudly instead of reading a made-up value.
-    source = Source.model_construct(source_call_id=case.source_call_id, sanitized=True,
-                                    failure_label=case.failure_label, severity=case.severity)
-    model = Case.model_construct(version=1, id=case.id, suite=case.suite, owner=case.owner,
-                                 source=source, promotion=Promotion.model_construct(
-                                     level=case.level), pass_threshold=case.pass_threshold)
+    source = Source.model_construct(
+        source_call_id=case.source_call_id,
+        sanitized=True,
+        failure_label=case.failure_label,
+        severity=case.severity,
+    )
+    model = Case.model_construct(
+        version=1,
+        id=case.id,
+        suite=case.suite,
+        owner=case.owner,
+        source=source,
+        promotion=Promotion.model_construct(level=case.level),
+        pass_threshold=case.pass_threshold,
+    )
     return LoadedCase(id=case.id, file=case.file, case=model, line=case.line)
 
 
 def _harness_run(trial: _Trial, where: str) -> HarnessRun | None:
     if trial.run is not None:
         try:
-            return HarnessRun.model_validate({"run_id": trial.run_id, "trace_id": trial.trace_id,
-                                              **trial.run})
+            return HarnessRun.model_validate(
+                {"run_id": trial.run_id, "trace_id": trial.trace_id, **trial.run}
+            )
         except ValidationError as exc:
-            raise InputError(f"{where}.run: not a harness run ({exc.error_count()} problem(s): "
-                             f"{exc.errors(include_url=False)[0]['msg']})") from None
+            raise InputError(
+                f"{where}.run: not a harness run ({exc.error_count()} problem(s): "
+                f"{exc.errors(include_url=False)[0]['msg']})"
+            ) from None
     if trial.run_id is None and trial.trace_id is None:
         return None
     # Only the ids are known (a passing trial of a shard): the reports show nothing else of it.
-    return HarnessRun.model_construct(protocol="", status="completed", events=[],
-                                      run_id=trial.run_id, trace_id=trial.trace_id)
+    return HarnessRun.model_construct(
+        protocol="", status="completed", events=[], run_id=trial.run_id, trace_id=trial.trace_id
+    )
 
 
 def _trial(trial: _Trial, where: str) -> TrialResult:
     outcomes = tuple(
-        AssertionOutcome(a.name, a.status, a.message, a.expected, a.actual, a.turn, a.warning,
-                         None if a.votes is None else tuple(a.votes))
-        for a in trial.assertions)
-    return TrialResult(trial.trial, trial.status, trial.reason, trial.duration_s, outcomes,
-                       _harness_run(trial, where), trial.harness_calls)
+        AssertionOutcome(
+            a.name,
+            a.status,
+            a.message,
+            a.expected,
+            a.actual,
+            a.turn,
+            a.warning,
+            None if a.votes is None else tuple(a.votes),
+        )
+        for a in trial.assertions
+    )
+    return TrialResult(
+        trial.trial,
+        trial.status,
+        trial.reason,
+        trial.duration_s,
+        outcomes,
+        _harness_run(trial, where),
+        trial.harness_calls,
+    )
 
 
 def case_results(record: ResultsRecord, source: str = "results file") -> list[CaseResult]:
@@ -181,9 +213,13 @@ def case_results(record: ResultsRecord, source: str = "results file") -> list[Ca
     """
     results = []
     for i, c in enumerate(record.cases):
-        result = CaseResult(_loaded_case(c), c.status, c.reason,
-                            tuple(_trial(t, f"{source}: $.cases[{i}].trials[{n}]")
-                                  for n, t in enumerate(c.trials)), c.trials_planned)
+        result = CaseResult(
+            _loaded_case(c),
+            c.status,
+            c.reason,
+            tuple(_trial(t, f"{source}: $.cases[{i}].trials[{n}]") for n, t in enumerate(c.trials)),
+            c.trials_planned,
+        )
         _check_statuses(result, c.pass_threshold, f"{source}: $.cases[{i}]")
         results.append(result)
     return results
@@ -199,28 +235,41 @@ def _check_statuses(result: CaseResult, threshold: int | None, where: str) -> No
         # No outcome at all (a dispatch failure written without one) is no evidence: `error`.
         derived = case_state(trial.assertions) if trial.assertions else Status.ERROR
         if trial.status is not derived:
-            raise InputError(f"{where}.trials[{n}]: case {case_id!r} trial {trial.trial} is "
-                             f"recorded as {trial.status.value}, but its assertions make it "
-                             f"{derived.value}: {tampered}")
+            raise InputError(
+                f"{where}.trials[{n}]: case {case_id!r} trial {trial.trial} is "
+                f"recorded as {trial.status.value}, but its assertions make it "
+                f"{derived.value}: {tampered}"
+            )
     if len(result.trials) > result.trials_planned:
-        raise InputError(f"{where}: case {case_id!r} has {len(result.trials)} trials of "
-                         f"{result.trials_planned} planned: {tampered}")
+        raise InputError(
+            f"{where}: case {case_id!r} has {len(result.trials)} trials of "
+            f"{result.trials_planned} planned: {tampered}"
+        )
     tally = tally_trials(result.trials, result.trials_planned, threshold)
     # Undecided (no trial, or stopped early by an abort or interrupt) is `error`, as in the run.
     derived = tally.status if tally.decided else Status.ERROR
     if result.status is not derived:
-        raise InputError(f"{where}: case {case_id!r} is recorded as {result.status.value}, but "
-                         f"its trials make it {derived.value} ({one_line(tally.reason, 200)}): "
-                         f"{tampered}")
+        raise InputError(
+            f"{where}: case {case_id!r} is recorded as {result.status.value}, but "
+            f"its trials make it {derived.value} ({one_line(tally.reason, 200)}): "
+            f"{tampered}"
+        )
 
 
-def rebuild_selection(sel: _Selection, selected: Sequence[str], note: str,
-                      reasons: Mapping[str, str]) -> Selection:
+def rebuild_selection(
+    sel: _Selection, selected: Sequence[str], note: str, reasons: Mapping[str, str]
+) -> Selection:
     """The Selection of a results file, narrowed to `selected` (a shard's, or the whole run's)."""
-    return Selection(sel.tier, tuple(selected), {i: reasons[i] for i in selected if i in reasons},
-                     tuple((d.id, d.why) for d in sel.deferred), sel.considered,
-                     None if sel.changed_paths is None else tuple(sel.changed_paths), note,
-                     in_tier=sel.in_tier)
+    return Selection(
+        sel.tier,
+        tuple(selected),
+        {i: reasons[i] for i in selected if i in reasons},
+        tuple((d.id, d.why) for d in sel.deferred),
+        sel.considered,
+        None if sel.changed_paths is None else tuple(sel.changed_paths),
+        note,
+        in_tier=sel.in_tier,
+    )
 
 
 def results_from_dict(data: Mapping[str, Any], source: str = "results file") -> GateResult:
@@ -228,12 +277,24 @@ def results_from_dict(data: Mapping[str, Any], source: str = "results file") -> 
     record = parse_record(data, source)
     cases = tuple(case_results(record, source))
     blocking = tuple(c.case.id for c in cases if blocks(c, record.fail_on))
-    return GateResult(record.verdict, record.verdict_reason, cases,
-                      rebuild_selection(record.selection, record.selection.selected,
-                                        record.selection.note, record.selection.reasons),
-                      record.fail_on, record.started_at, record.finished_at,
-                      wall_seconds([record.started_at], [record.finished_at]), blocking,
-                      record.abort_reason, total_budget([record]))
+    return GateResult(
+        record.verdict,
+        record.verdict_reason,
+        cases,
+        rebuild_selection(
+            record.selection,
+            record.selection.selected,
+            record.selection.note,
+            record.selection.reasons,
+        ),
+        record.fail_on,
+        record.started_at,
+        record.finished_at,
+        wall_seconds([record.started_at], [record.finished_at]),
+        blocking,
+        record.abort_reason,
+        total_budget([record]),
+    )
 
 
 def total_budget(records: Sequence[ResultsRecord]) -> CallBudget | None:

@@ -82,15 +82,17 @@ class Runner:
                     self.abort_reason = str(exc)
                     break
             run, error = self._own_run(case, len(done) + 1, out)
-            trial = evaluate_trial(case, len(done) + 1, run, error,
-                                   calls=out.calls, duration_s=out.duration_s)
+            trial = evaluate_trial(
+                case, len(done) + 1, run, error, calls=out.calls, duration_s=out.duration_s
+            )
             done.append(await self.judge.complete(case, trial) if self.judge else trial)
             if tally_trials(done, planned, threshold).decided:
                 break
         self._finish(case, done, planned)
 
-    def _own_run(self, case: LoadedCase, number: int,
-                 out: Dispatched) -> tuple[HarnessRun | None, str | None]:
+    def _own_run(
+        self, case: LoadedCase, number: int, out: Dispatched
+    ) -> tuple[HarnessRun | None, str | None]:
         """The run, unless the harness already returned its run_id for another case or trial:
         a replayed or cached result (say, a proxy that ignores the body) is no evidence."""
         run = out.run
@@ -99,8 +101,10 @@ class Runner:
         first = self.run_ids.setdefault(run.run_id, (case.id, number))
         if first == (case.id, number):
             return run, out.error
-        return None, (f"the harness returned run_id {run.run_id!r} again, first for "
-                      f"{first[0]} trial {first[1]}: a replayed result is no evidence")
+        return None, (
+            f"the harness returned run_id {run.run_id!r} again, first for "
+            f"{first[0]} trial {first[1]}: a replayed result is no evidence"
+        )
 
     def _finish(self, case: LoadedCase, done: list[TrialResult], planned: int) -> None:
         tally = tally_trials(done, planned, case.case.pass_threshold)

@@ -14,8 +14,15 @@ from jsonschema import Draft202012Validator, ValidationError
 from gate.errors import Diagnostic
 from gate.yamlsafe import Location, json_path_join
 
-TYPE_NAMES = {"object": "mapping", "array": "list", "string": "string", "integer": "integer",
-              "number": "number", "boolean": "boolean", "null": "null"}
+TYPE_NAMES = {
+    "object": "mapping",
+    "array": "list",
+    "string": "string",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+    "null": "null",
+}
 
 
 def json_path(parts: Sequence[str | int]) -> str:
@@ -38,8 +45,14 @@ class Locator:
     locations: Mapping[str, Location]
     values: Mapping[str, Location]
 
-    def at(self, parts: Sequence[str | int], message: str, *, value: bool = False,
-           severity: str = "error") -> Diagnostic:
+    def at(
+        self,
+        parts: Sequence[str | int],
+        message: str,
+        *,
+        value: bool = False,
+        severity: str = "error",
+    ) -> Diagnostic:
         """A Diagnostic at `parts` (see `json_path`); `value` points at the value, not the key."""
         table = self.values if value else self.locations
         paths = [json_path(parts[:n]) for n in range(len(parts), 0, -1)]
@@ -88,8 +101,9 @@ class SchemaReporter:
                     yield from self.diagnostics(inner)
             return
         types = [TYPE_NAMES[t] for b in branches for t in _types(b)]
-        yield self.locator.at(parts, f"expected {' or '.join(types)}, got "
-                                     f"{kind(error.instance)}", value=True)
+        yield self.locator.at(
+            parts, f"expected {' or '.join(types)}, got {kind(error.instance)}", value=True
+        )
 
     def _resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         ref = schema.get("$ref")
@@ -132,8 +146,11 @@ def message(error: ValidationError) -> str:
     if rule == "type":
         wanted = " or ".join(TYPE_NAMES[t] for t in _types({"type": expected}))
         hint = ""
-        if "boolean" in wanted and isinstance(value, str) and value.lower() in (
-                "yes", "no", "on", "off", "y", "n"):
+        if (
+            "boolean" in wanted
+            and isinstance(value, str)
+            and value.lower() in ("yes", "no", "on", "off", "y", "n")
+        ):
             hint = " (YAML 1.2: only true and false are booleans)"
         return f"expected {wanted}, got {kind(value)}{hint}"
     if rule in ("minItems", "minLength", "minProperties") and expected == 1:

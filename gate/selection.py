@@ -52,8 +52,9 @@ class Hints:
     concurrency: int = 1
 
 
-def resolve_tier(tier: str, context: ChangeContext | None,
-                 changes: Changes | None) -> tuple[str, str]:
+def resolve_tier(
+    tier: str, context: ChangeContext | None, changes: Changes | None
+) -> tuple[str, str]:
     """The tier `auto` stands for, and a note saying why (empty for an explicit tier)."""
     if tier != "auto":
         return tier, ""
@@ -61,8 +62,10 @@ def resolve_tier(tier: str, context: ChangeContext | None,
         return context.tier, f"tier auto → {context.tier} ({context.event})"
     if changes is not None:
         return "fast", f"tier auto → fast (changes from {changes.source})"
-    return "all", ("tier auto → all: no change information (not in GitHub Actions, no "
-                   "--changed-files or --base), so every case runs")
+    return "all", (
+        "tier auto → all: no change information (not in GitHub Actions, no "
+        "--changed-files or --base), so every case runs"
+    )
 
 
 def tier_reason(case: LoadedCase, tier: str) -> str | None:
@@ -82,10 +85,16 @@ def tier_reason(case: LoadedCase, tier: str) -> str | None:
     return None
 
 
-def select_cases(cases: Sequence[LoadedCase], tier: str, changes: Changes | None = None, *,
-                 context: ChangeContext | None = None, rules: Rules | None = None,
-                 case_paths: Mapping[str, str] | None = None,
-                 hints: Hints | None = None) -> Selection:
+def select_cases(
+    cases: Sequence[LoadedCase],
+    tier: str,
+    changes: Changes | None = None,
+    *,
+    context: ChangeContext | None = None,
+    rules: Rules | None = None,
+    case_paths: Mapping[str, str] | None = None,
+    hints: Hints | None = None,
+) -> Selection:
     """The cases of `tier` (resolving `auto`), narrowed by `changes` in the fast tier.
 
     `case_paths` maps case ids to their files relative to the repository root (default: the
@@ -99,25 +108,42 @@ def select_cases(cases: Sequence[LoadedCase], tier: str, changes: Changes | None
     if effective != "fast":
         reasons = {c.id: str(tier_reason(c, effective)) for c in in_tier}
         notes.append(f"tier {effective}: {len(reasons)} of {len(cases)} case(s)")
-        return Selection(effective, tuple(reasons), reasons, (), len(cases), paths,
-                         "; ".join(notes), in_tier=len(in_tier))
+        return Selection(
+            effective,
+            tuple(reasons),
+            reasons,
+            (),
+            len(cases),
+            paths,
+            "; ".join(notes),
+            in_tier=len(in_tier),
+        )
     whole, direct = _whole_tier(changes, rules), set[str]()
     if changes is not None and whole is None:
-        found = {c.id: _affected(c, changes.paths, rules, (case_paths or {}).get(c.id, c.file))
-                 for c in in_tier}
+        found = {
+            c.id: _affected(c, changes.paths, rules, (case_paths or {}).get(c.id, c.file))
+            for c in in_tier
+        }
         reasons = {i: "; ".join(r) for i, r in found.items() if r}
         direct = {i for i, r in found.items() if any(x.startswith(DIRECT) for x in r)}
         notes.append(_change_note(changes, len(reasons), len(in_tier), len(cases)))
     else:
         reasons = {c.id: f"whole fast tier: {whole}" for c in in_tier}
-        notes.append(f"the whole fast tier runs ({len(in_tier)} blocking case(s)): "
-                     f"{whole}")
+        notes.append(f"the whole fast tier runs ({len(in_tier)} blocking case(s)): {whole}")
     chosen = [c for c in in_tier if c.id in reasons]
     kept, deferred, budget_note = _budget(chosen, direct, rules, hints)
     notes += [budget_note] if budget_note else []
     reasons = {i: reasons[i] for i in kept}
-    return Selection("fast", tuple(kept), reasons, tuple(deferred), len(cases), paths,
-                     "; ".join(notes), in_tier=len(in_tier))
+    return Selection(
+        "fast",
+        tuple(kept),
+        reasons,
+        tuple(deferred),
+        len(cases),
+        paths,
+        "; ".join(notes),
+        in_tier=len(in_tier),
+    )
 
 
 def _whole_tier(changes: Changes | None, rules: Rules) -> str | None:
@@ -127,8 +153,10 @@ def _whole_tier(changes: Changes | None, rules: Rules) -> str | None:
     if changes.fail_open is not None:
         return changes.fail_open
     if not rules.triggers:
-        return (f"no triggers are configured ({rules.config_name} `triggers:`), so a change "
-                "cannot be mapped to the cases it affects")
+        return (
+            f"no triggers are configured ({rules.config_name} `triggers:`), so a change "
+            "cannot be mapped to the cases it affects"
+        )
     if rules.config_path is not None and rules.config_path in changes.paths:
         return f"the gate config {rules.config_path} changed"
     if rules.always_full is not None:
@@ -138,8 +166,7 @@ def _whole_tier(changes: Changes | None, rules: Rules) -> str | None:
     return None
 
 
-def _affected(case: LoadedCase, changed: Sequence[str], rules: Rules,
-              case_path: str) -> list[str]:
+def _affected(case: LoadedCase, changed: Sequence[str], rules: Rules, case_path: str) -> list[str]:
     """Every reason the change affects `case`; empty when it does not."""
     reasons = []
     changed_set = set(changed)
@@ -147,9 +174,11 @@ def _affected(case: LoadedCase, changed: Sequence[str], rules: Rules,
         reasons.append(f"case file changed ({case_path})")
     for where, value in _strings(case.case.fixture, "fixture"):
         near = posixpath.normpath(posixpath.join(posixpath.dirname(case_path), value))
-        reasons += [f"fixture file changed ({candidate}, {where})"
-                    for candidate in dict.fromkeys((posixpath.normpath(value), near))
-                    if candidate in changed_set]
+        reasons += [
+            f"fixture file changed ({candidate}, {where})"
+            for candidate in dict.fromkeys((posixpath.normpath(value), near))
+            if candidate in changed_set
+        ]
     for trigger in case.case.promotion.run_on:
         path_filter = rules.triggers.get(trigger)
         hits = path_filter.hits(changed) if path_filter is not None else []
@@ -178,22 +207,30 @@ def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
 def _change_note(changes: Changes, affected: int, in_tier: int, considered: int) -> str:
     count = len(changes.paths)
     if affected:
-        return (f"{affected} of {in_tier} blocking case(s) affected by {count} changed "
-                f"path(s) from {changes.source}")
+        return (
+            f"{affected} of {in_tier} blocking case(s) affected by {count} changed "
+            f"path(s) from {changes.source}"
+        )
     shown = ", ".join(changes.paths[:SHOWN_PATHS])
     more = f" and {count - SHOWN_PATHS} more" if count > SHOWN_PATHS else ""
-    return (f"no case is affected by this change: the {count} changed path(s) from "
-            f"{changes.source} ({shown or 'none'}{more}) fire no trigger and touch no case "
-            f"file, fixture or case paths; {considered} case(s) considered")
+    return (
+        f"no case is affected by this change: the {count} changed path(s) from "
+        f"{changes.source} ({shown or 'none'}{more}) fire no trigger and touch no case "
+        f"file, fixture or case paths; {considered} case(s) considered"
+    )
 
 
-def _budget(chosen: list[LoadedCase], direct: set[str], rules: Rules,
-            hints: Hints) -> tuple[list[str], list[tuple[str, str]], str]:
+def _budget(
+    chosen: list[LoadedCase], direct: set[str], rules: Rules, hints: Hints
+) -> tuple[list[str], list[tuple[str, str]], str]:
     """Keep the highest-ranked cases within max_cases (and max_minutes, given durations)."""
     ranked = sorted(chosen, key=lambda c: _rank_key(c, c.id in direct, hints))
     seconds = _estimates(ranked, hints)
-    wall_budget = (rules.max_minutes * 60 * hints.concurrency
-                   if rules.max_minutes is not None and seconds else None)
+    wall_budget = (
+        rules.max_minutes * 60 * hints.concurrency
+        if rules.max_minutes is not None and seconds
+        else None
+    )
     kept: list[str] = []
     deferred: list[tuple[str, str]] = []
     used, full = 0.0, ""
@@ -204,9 +241,14 @@ def _budget(chosen: list[LoadedCase], direct: set[str], rules: Rules,
         elif not full and wall_budget is not None and kept and used + cost > wall_budget:
             full = f"max_minutes {rules.max_minutes:g} (estimated from history)"
         if full:
-            deferred.append((case.id, f"over the fast tier's {full}: ranked {position} of "
-                             f"{len(ranked)} ({_rank_text(case, hints)}); the nightly tier "
-                             "runs it"))
+            deferred.append(
+                (
+                    case.id,
+                    f"over the fast tier's {full}: ranked {position} of "
+                    f"{len(ranked)} ({_rank_text(case, hints)}); the nightly tier "
+                    "runs it",
+                )
+            )
         else:
             kept.append(case.id)
             used += cost
@@ -224,8 +266,10 @@ def _rank_key(case: LoadedCase, direct: bool, hints: Hints) -> tuple[int, int, i
 
 
 def _rank_text(case: LoadedCase, hints: Hints) -> str:
-    parts = [f"severity {case.case.source.severity}",
-             f"{hints.recent_failures.get(case.id, 0)} recent failure(s)"]
+    parts = [
+        f"severity {case.case.source.severity}",
+        f"{hints.recent_failures.get(case.id, 0)} recent failure(s)",
+    ]
     if case.case.source.type == "production_call":
         parts.append("from a production call")
     return ", ".join(parts)
@@ -258,21 +302,25 @@ def selection_dict(selection: Selection) -> dict[str, Any]:
 def render_selection(selection: Selection, fmt: str = "text") -> str:
     """`select`'s output: every selected case with its reason, the deferred ones, the totals."""
     if fmt == "json":
-        return json.dumps(selection_dict(selection), indent=2, sort_keys=True,
-                          ensure_ascii=False)
-    lines = [f"tier {one_line(selection.tier, 40)}: {len(selection.selected)} selected, "
-             f"{len(selection.deferred)} deferred, {selection.considered} considered"]
+        return json.dumps(selection_dict(selection), indent=2, sort_keys=True, ensure_ascii=False)
+    lines = [
+        f"tier {one_line(selection.tier, 40)}: {len(selection.selected)} selected, "
+        f"{len(selection.deferred)} deferred, {selection.considered} considered"
+    ]
     if selection.note:
         lines.append(one_line(selection.note, 2000))
     width = max((len(i) for i in (*selection.selected, *dict(selection.deferred))), default=0)
     width = min(width, 60)
     lines.append(f"selected ({len(selection.selected)}):")
-    lines += [f"  {one_line(i):<{width}}  {one_line(selection.reasons.get(i, ''), 500)}"
-              for i in selection.selected] or ["  (none)"]
+    lines += [
+        f"  {one_line(i):<{width}}  {one_line(selection.reasons.get(i, ''), 500)}"
+        for i in selection.selected
+    ] or ["  (none)"]
     if selection.deferred:
         lines.append(f"deferred ({len(selection.deferred)}), run by the nightly tier:")
-        lines += [f"  {one_line(i):<{width}}  {one_line(why, 500)}"
-                  for i, why in selection.deferred]
+        lines += [
+            f"  {one_line(i):<{width}}  {one_line(why, 500)}" for i, why in selection.deferred
+        ]
     if selection.changed_paths is not None:
         lines.append(f"changed paths looked at ({len(selection.changed_paths)}):")
         lines += [f"  {one_line(p, 500)}" for p in selection.changed_paths] or ["  (none)"]

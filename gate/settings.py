@@ -73,8 +73,9 @@ def odd_int(text: str) -> int:
     # Judge votes: a majority of an even number can tie.
     value = positive_int(text)
     if value % 2 == 0:
-        raise argparse.ArgumentTypeError(f"expected an odd number (a tie cannot be broken), "
-                                         f"got {value}")
+        raise argparse.ArgumentTypeError(
+            f"expected an odd number (a tie cannot be broken), got {value}"
+        )
     return value
 
 
@@ -127,8 +128,11 @@ def from_env(name: str, environ: Mapping[str, str], convert: Callable[[str], Any
         raise InputError(f"{var}: {exc}") from None
 
 
-def flags_over_env(args: argparse.Namespace, environ: Mapping[str, str],
-                   converters: Mapping[str, Callable[[str], Any]]) -> dict[str, Any]:
+def flags_over_env(
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    converters: Mapping[str, Callable[[str], Any]],
+) -> dict[str, Any]:
     """Each setting from its flag (not None), else from `VOICE_REGRESS_*`; unset ones left out."""
     values: dict[str, Any] = {}
     for name, convert in converters.items():
@@ -145,18 +149,17 @@ def choice(options: tuple[str, ...]) -> Callable[[str], str]:
 
     def convert(text: str) -> str:
         if text not in options:
-            raise argparse.ArgumentTypeError(
-                f"expected one of {', '.join(options)}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected one of {', '.join(options)}, got {text!r}")
         return text
 
     return convert
 
 
-def case_paths(given: Sequence[str] | None, environ: Mapping[str, str],
-               config: GateConfig) -> list[str]:
+def case_paths(
+    given: Sequence[str] | None, environ: Mapping[str, str], config: GateConfig
+) -> list[str]:
     """The case paths: as given, else `VOICE_REGRESS_CASES`, else the config's `cases:`."""
-    return (list(given or []) or environ.get(ENV_PREFIX + "CASES", "").split()
-            or config.case_roots())
+    return list(given or []) or environ.get(ENV_PREFIX + "CASES", "").split() or config.case_roots()
 
 
 def _converters() -> dict[str, Callable[[str], Any]]:
@@ -166,18 +169,34 @@ def _converters() -> dict[str, Callable[[str], Any]]:
     from gate.verdicts import FAIL_ON
 
     return {
-        "harness_url": str, "tier": choice(TIERS), "concurrency": positive_int,
-        "timeout": seconds, "retries": int_in(0), "trials": positive_int,
-        "fail_on": choice(FAIL_ON), "fail_on_empty": parse_bool, "junit": str, "results": str,
-        "evidence_dir": str, "shard": parse_shard, "history": str,
-        "changed_files": str, "base": str, "head": str,
-        "judge_url": str, "judge_model": str, "votes": odd_int, "cache_dir": str,
-        "require_calibration": parse_bool, "record_runs": parse_bool,
+        "harness_url": str,
+        "tier": choice(TIERS),
+        "concurrency": positive_int,
+        "timeout": seconds,
+        "retries": int_in(0),
+        "trials": positive_int,
+        "fail_on": choice(FAIL_ON),
+        "fail_on_empty": parse_bool,
+        "junit": str,
+        "results": str,
+        "evidence_dir": str,
+        "shard": parse_shard,
+        "history": str,
+        "changed_files": str,
+        "base": str,
+        "head": str,
+        "judge_url": str,
+        "judge_model": str,
+        "votes": odd_int,
+        "cache_dir": str,
+        "require_calibration": parse_bool,
+        "record_runs": parse_bool,
     }
 
 
-def resolve(args: argparse.Namespace, environ: Mapping[str, str], *,
-            need_harness: bool = True) -> RunSettings:
+def resolve(
+    args: argparse.Namespace, environ: Mapping[str, str], *, need_harness: bool = True
+) -> RunSettings:
     """Merge flags over environment over the gate config over defaults; bad values are input
     errors naming their flag, variable or config line."""
     from gate.config import config_defaults, discover
@@ -189,13 +208,22 @@ def resolve(args: argparse.Namespace, environ: Mapping[str, str], *,
     values = config_defaults(config, converters) | values
     cases = case_paths(getattr(args, "cases", None), environ, config)
     if not cases:
-        raise InputError("no case paths: pass --cases PATH (or set VOICE_REGRESS_CASES, or "
-                         "cases: in .voice-regress.yml)")
+        raise InputError(
+            "no case paths: pass --cases PATH (or set VOICE_REGRESS_CASES, or "
+            "cases: in .voice-regress.yml)"
+        )
     if "harness_url" not in values and need_harness:
         raise InputError("no harness: pass --harness-url URL (or builtin for the reference one)")
     values.setdefault("harness_url", "")  # rejudge and judge-check never call a harness
     token = environ.get(TOKEN_ENV, "").strip() or None
-    judge_key = next((environ[k].strip() for k in JUDGE_KEY_ENVS if environ.get(k, "").strip()),
-                     None)
-    return RunSettings(cases=cases, token=token, judge_api_key=judge_key, config=config,
-                       context=change_context(environ), **values)
+    judge_key = next(
+        (environ[k].strip() for k in JUDGE_KEY_ENVS if environ.get(k, "").strip()), None
+    )
+    return RunSettings(
+        cases=cases,
+        token=token,
+        judge_api_key=judge_key,
+        config=config,
+        context=change_context(environ),
+        **values,
+    )

@@ -84,10 +84,11 @@ def shard_selection(
     mine = shards[index - 1]
     known = sum(1 for i in selection.selected if i in (durations or {}))
     balance = f"history durations ({known} known)" if known else "case id hash"
-    line = (f"shard {index}/{total}: {len(mine)} of {len(selection.selected)} selected "
-            f"case(s), balanced by {balance}")
-    info = ShardInfo(index, total, tuple(selection.selected), selection.note, files_found,
-                     sources)
+    line = (
+        f"shard {index}/{total}: {len(mine)} of {len(selection.selected)} selected "
+        f"case(s), balanced by {balance}"
+    )
+    info = ShardInfo(index, total, tuple(selection.selected), selection.note, files_found, sources)
     return replace(
         selection,
         selected=tuple(mine),
@@ -103,9 +104,16 @@ def _note(note: str, line: str) -> str:
 
 def add_shard_options(parser: argparse.ArgumentParser) -> None:
     """`--shard I/N` and `--history FILE` for `run` and `demo` (None: not given, env may apply)."""
-    parser.add_argument("--shard", type=parse_shard, metavar="I/N",
-                        help="run only shard I of N of the selection (CI matrix); "
-                             "combine the shards' results with `merge`")
-    parser.add_argument("--history", metavar="FILE",
-                        help="history file (JSON lines): balances shards by past durations "
-                             "and gets this run's outcomes appended")
+    parser.add_argument(
+        "--shard",
+        type=parse_shard,
+        metavar="I/N",
+        help="run only shard I of N of the selection (CI matrix); "
+        "combine the shards' results with `merge`",
+    )
+    parser.add_argument(
+        "--history",
+        metavar="FILE",
+        help="history file (JSON lines): balances shards by past durations "
+        "and gets this run's outcomes appended",
+    )

@@ -40,12 +40,20 @@ def _entity_checks(
         if last is None:
             failed: str | None = f"no {system} write{where}; observed: {_describe(writes)}"
         elif last.status != spec.expected_status:
-            failed = (f"last {system} write{where} has status {last.status!r}, "
-                      f"expected {spec.expected_status!r}")
+            failed = (
+                f"last {system} write{where} has status {last.status!r}, "
+                f"expected {spec.expected_status!r}"
+            )
         else:
             failed = None
-        yield _outcome(name, failed, f"{system}{where} ends {spec.expected_status}", weak,
-                       expected=spec.expected_status, actual=last.status if last else None)
+        yield _outcome(
+            name,
+            failed,
+            f"{system}{where} ends {spec.expected_status}",
+            weak,
+            expected=spec.expected_status,
+            actual=last.status if last else None,
+        )
     if spec.duplicate_events_allowed is False:
         name = f"side_effects.{system}.duplicate_events_allowed"
         creates = [w for w in writes if w.op == "create"]
@@ -67,16 +75,28 @@ def _limit_checks(
         name = f"side_effects.{system}.forbidden_ops"
         bad = next((w for w in writes if w.op in spec.forbidden_ops), None)
         failed = f"{system} saw a forbidden {bad.op} on {bad.entity_id}" if bad else None
-        yield _outcome(name, failed, f"no {'/'.join(spec.forbidden_ops)} in {system}", weak,
-                       expected=spec.forbidden_ops, actual=_describe(writes))
+        yield _outcome(
+            name,
+            failed,
+            f"no {'/'.join(spec.forbidden_ops)} in {system}",
+            weak,
+            expected=spec.forbidden_ops,
+            actual=_describe(writes),
+        )
     if spec.max_writes is not None:
         name = f"side_effects.{system}.max_writes"
         failed = None
         if len(writes) > spec.max_writes:
             seen = _describe(writes)
             failed = f"{system} saw {len(writes)} writes (max {spec.max_writes}): {seen}"
-        yield _outcome(name, failed, f"{len(writes)} {system} write(s)", weak,
-                       expected=spec.max_writes, actual=len(writes))
+        yield _outcome(
+            name,
+            failed,
+            f"{len(writes)} {system} write(s)",
+            weak,
+            expected=spec.max_writes,
+            actual=len(writes),
+        )
 
 
 def _no_evidence(effects: SideEffects | None) -> str | None:
@@ -85,8 +105,10 @@ def _no_evidence(effects: SideEffects | None) -> str | None:
         return "the run reports no side effects"
     if effects.source not in SOURCES:
         # Writes nobody vouches for (often an empty placeholder) prove no absence of writes.
-        return (f"the run's side effects have source {effects.source!r}, not one of "
-                f"{', '.join(SOURCES)}")
+        return (
+            f"the run's side effects have source {effects.source!r}, not one of "
+            f"{', '.join(SOURCES)}"
+        )
     return None
 
 

@@ -55,8 +55,9 @@ def fingerprint(case: LoadedCase) -> Fingerprint:
     """The fingerprint of a validated case."""
     scenario = case.case.scenario
     words = [w for turn in (scenario.caller_turns() if scenario else []) for w in _words(turn.text)]
-    assertions = case.case.assertions.model_dump(mode="json", exclude_none=True, by_alias=True,
-                                                 exclude={"evidence"})
+    assertions = case.case.assertions.model_dump(
+        mode="json", exclude_none=True, by_alias=True, exclude={"evidence"}
+    )
     return Fingerprint(tuple(words), frozenset(_numbered(_leaves(assertions, ""))))
 
 
@@ -118,7 +119,7 @@ def near_duplicate_pairs(
     best: dict[int, tuple[int, float]] = {}
     for i, bag in enumerate(bags):
         ordered = sorted(bag, key=lambda w: (frequency[w], w))
-        prefix = ordered[:len(ordered) - math.ceil(floor * len(ordered) - _EPSILON) + 1]
+        prefix = ordered[: len(ordered) - math.ceil(floor * len(ordered) - _EPSILON) + 1]
         for j in sorted({j for w in prefix for j in index.get(w, ())}):
             other = bags[j]
             small, large = sorted((len(bag), len(other)))
@@ -154,6 +155,11 @@ def _warning(case: LoadedCase, original: LoadedCase, score: float) -> Diagnostic
     same = label if label == other else f"{label} ≈ {other}"
     shown = math.floor(score * 100 + _EPSILON) / 100  # never round 0.899 up to a "0.90" it isn't
     line, col = case.locations.get("$", (case.line, 1))
-    return Diagnostic(case.file, line, col, "$",
-                      f"near-duplicate of {original.id} (same failure_label {same}, "
-                      f"similarity {shown:.2f})", severity="warning")
+    return Diagnostic(
+        case.file,
+        line,
+        col,
+        "$",
+        f"near-duplicate of {original.id} (same failure_label {same}, similarity {shown:.2f})",
+        severity="warning",
+    )

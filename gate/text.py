@@ -29,8 +29,7 @@ _ESCAPES = re.compile(
 # What XML 1.0 forbids (C0 except tab/LF/CR, lone surrogates, U+FFFE/U+FFFF), plus DEL and the
 # C1 controls, plus bidi overrides/isolates that can make a reviewer read text in the wrong order.
 _FORBIDDEN = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
-    "\u202a-\u202e\u2066-\u2069]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]"
 )
 _NEWLINES = re.compile(r"\r\n?|[\x85\u2028\u2029]")
 _WHITESPACE = re.compile(r"\s+")

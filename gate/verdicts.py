@@ -101,8 +101,9 @@ class Verdict:
     blocking_failures: tuple[str, ...] = ()
 
 
-def _empty_reason(cases: Sequence[CaseResult], files_found: int, sources: str,
-                  empty_selection: str | None) -> str | None:
+def _empty_reason(
+    cases: Sequence[CaseResult], files_found: int, sources: str, empty_selection: str | None
+) -> str | None:
     """Why the run is empty (no evidence at all), or None when it is not."""
     if files_found == 0:
         return f"no case files found under {sources}"
@@ -134,8 +135,10 @@ def empty_selection_reason(selection: Selection) -> str | None:
     if whole:
         return None
     if selection.in_tier == 0:
-        return (f"tier {selection.tier} holds no case ({selection.considered} considered): "
-                "nothing can be checked")
+        return (
+            f"tier {selection.tier} holds no case ({selection.considered} considered): "
+            "nothing can be checked"
+        )
     if selection.tier == "fast" and selection.changed_paths is not None:
         return None
     return f"tier {selection.tier} selected no case out of {selection.considered} considered"

@@ -33,8 +33,12 @@ class Vote:
     def as_dict(self) -> dict[str, Any]:
         """The vote as the results file keeps it."""
         data: dict[str, Any] = {
-            "verdict": self.verdict, "reason": self.reason, "evidence": self.evidence,
-            "model": self.model, "latency_s": round(self.latency_s, 3), "cached": self.cached,
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "evidence": self.evidence,
+            "model": self.model,
+            "latency_s": round(self.latency_s, 3),
+            "cached": self.cached,
             "attempts": self.attempts,
         }
         if self.error is not None:
@@ -103,8 +107,10 @@ def vote_message(tally: VoteTally, votes: Sequence[Vote]) -> str:
     if tally.status is Status.ERROR:
         first_error = next((v.error for v in votes if v.error), "no vote was cast")
         return f"judge unavailable: no vote could be cast ({len(votes)} tried): {first_error}"
-    split = (f"judge {tally.passes}/{tally.planned} pass, {tally.fails}/{tally.planned} fail, "
-             f"{tally.abstains} abstained: no majority")
+    split = (
+        f"judge {tally.passes}/{tally.planned} pass, {tally.fails}/{tally.planned} fail, "
+        f"{tally.abstains} abstained: no majority"
+    )
     details = "; ".join(f"{_word(v)}: {_quote(v.reason, 100)}" for v in votes)
     return f"{split} ({details})"
 

@@ -54,8 +54,12 @@ for _name, _pattern, _first in (
     ("bool", r"[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]", list("tTfF")),
     ("null", r"~|null|Null|NULL|", ["~", "n", "N", ""]),
     ("int", r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+", list("-+0123456789")),
-    ("float", r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-              r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)", list("-+.0123456789")),
+    (
+        "float",
+        r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+        list("-+.0123456789"),
+    ),
     ("merge", r"<<", ["<"]),
 ):
     CoreResolver.add_implicit_resolver(TAG + _name, re.compile(rf"^(?:{_pattern})$"), _first)
@@ -80,7 +84,10 @@ def compose(text: str, *, libyaml: bool | None = None) -> Node:
 
 
 class _ReferenceComposer(
-    yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
     CoreResolver,
 ):
     """PyYAML's own scanner, parser and composer, counting aliases and depth as it goes."""
@@ -98,13 +105,16 @@ class _ReferenceComposer(
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
-                raise YamlError(f"more than {MAX_ALIASES} YAML aliases (billion-laughs guard)",
-                                *position(self.next_mark()))
+                raise YamlError(
+                    f"more than {MAX_ALIASES} YAML aliases (billion-laughs guard)",
+                    *position(self.next_mark()),
+                )
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
-                raise YamlError(f"YAML nested deeper than {MAX_DEPTH} levels",
-                                *position(self.next_mark()))
+                raise YamlError(
+                    f"YAML nested deeper than {MAX_DEPTH} levels", *position(self.next_mark())
+                )
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -122,8 +132,10 @@ def _compose_reference(text: str) -> Node:
             raise YamlError("empty file: a case file holds one YAML mapping")
         root = composer.compose_document()
         if not composer.check_event(yaml.StreamEndEvent):
-            raise YamlError("more than one YAML document: a case file holds one case",
-                            *position(composer.next_mark()))
+            raise YamlError(
+                "more than one YAML document: a case file holds one case",
+                *position(composer.next_mark()),
+            )
     finally:
         composer.dispose()
     if root is None:  # pragma: no cover - compose_document always returns a node
@@ -175,8 +187,12 @@ def _lenient(text: str) -> bool:
     """Whether libyaml may read `text` differently (found by differential fuzzing): it takes a
     tab as a separator and a comment right after a block scalar indicator, counts a byte order
     mark in columns, and ends an unterminated last line itself (moving empty values there)."""
-    return ("\t" in text or "\ufeff" in text or not text.endswith("\n")
-            or _HEADER_COMMENT.search(text) is not None)
+    return (
+        "\t" in text
+        or "\ufeff" in text
+        or not text.endswith("\n")
+        or _HEADER_COMMENT.search(text) is not None
+    )
 
 
 class _SameAsReference:

@@ -22,8 +22,18 @@ from gate.yamlcompose import (
     position,
 )
 
-__all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_NODES", "Location", "YamlDocument", "YamlError",
-           "json_path_join", "load_yaml", "nearest_location", "parse_yaml"]
+__all__ = [
+    "MAX_ALIASES",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "Location",
+    "YamlDocument",
+    "YamlError",
+    "json_path_join",
+    "load_yaml",
+    "nearest_location",
+    "parse_yaml",
+]
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -77,12 +87,15 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str) -> YamlError:
     offset = min(max(int(exc.position), 0), len(text))
     line = text.count("\n", 0, offset) + 1
     col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return YamlError(f"invalid YAML: character #x{int(exc.character):04x} is not allowed "
-                     "(is this a binary file?)", line, col)
+    return YamlError(
+        f"invalid YAML: character #x{int(exc.character):04x} is not allowed "
+        "(is this a binary file?)",
+        line,
+        col,
+    )
 
 
-def parse_yaml(text: str, path: str = "<string>", *,
-               libyaml: bool | None = None) -> YamlDocument:
+def parse_yaml(text: str, path: str = "<string>", *, libyaml: bool | None = None) -> YamlDocument:
     """Parse one YAML document of plain data (mappings with string keys, lists, scalars).
 
     `libyaml` picks the parser (see `gate.yamlcompose.compose`); both give the same result.
@@ -129,8 +142,10 @@ class _Builder:
     def _construct(self, node: Node, path: str) -> Any:
         self._nodes += 1
         if self._nodes > MAX_NODES:
-            raise YamlError(f"YAML aliases expand to more than {MAX_NODES} nodes "
-                            "(billion-laughs guard)", *position(node.start_mark))
+            raise YamlError(
+                f"YAML aliases expand to more than {MAX_NODES} nodes (billion-laughs guard)",
+                *position(node.start_mark),
+            )
         if isinstance(node, ScalarNode):
             return _scalar(node, path)
         if id(node) in self._open:
@@ -138,8 +153,10 @@ class _Builder:
         self._open.add(id(node))
         try:
             if isinstance(node, SequenceNode) and node.tag == TAG + "seq":
-                return [self.build(item, json_path_join(path, i), position(item.start_mark))
-                        for i, item in enumerate(node.value)]
+                return [
+                    self.build(item, json_path_join(path, i), position(item.start_mark))
+                    for i, item in enumerate(node.value)
+                ]
             if isinstance(node, MappingNode) and node.tag == TAG + "map":
                 return self._mapping(node, path)
             raise _unsupported(node, path)
@@ -166,8 +183,11 @@ class _Builder:
         merged: dict[str, Any] = {}
         for source in reversed(sources):  # the first mapping listed wins
             if not isinstance(source, MappingNode):
-                raise YamlError("a merge key '<<' takes a mapping or a list of mappings",
-                                *position(source.start_mark), path)
+                raise YamlError(
+                    "a merge key '<<' takes a mapping or a list of mappings",
+                    *position(source.start_mark),
+                    path,
+                )
             merged.update(self._construct(source, path))
         return merged
 
@@ -176,23 +196,35 @@ def _check_duplicates(pairs: list[tuple[Node, Node]], path: str) -> None:
     seen: dict[str, int] = {}
     for key_node, _ in pairs:
         if not isinstance(key_node, ScalarNode):
-            raise YamlError("a mapping key must be a string, not a list or mapping",
-                            *position(key_node.start_mark), path)
+            raise YamlError(
+                "a mapping key must be a string, not a list or mapping",
+                *position(key_node.start_mark),
+                path,
+            )
         if key_node.tag not in (TAG + "str", TAG + "merge"):
-            raise YamlError(f"mapping key {key_node.value} is not a string (quote it)",
-                            *position(key_node.start_mark), path)
+            raise YamlError(
+                f"mapping key {key_node.value} is not a string (quote it)",
+                *position(key_node.start_mark),
+                path,
+            )
         key = str(key_node.value)
         line = key_node.start_mark.line + 1
         if key in seen:
-            raise YamlError(f"duplicate key {key!r} (first defined on line {seen[key]})",
-                            *position(key_node.start_mark), json_path_join(path, key))
+            raise YamlError(
+                f"duplicate key {key!r} (first defined on line {seen[key]})",
+                *position(key_node.start_mark),
+                json_path_join(path, key),
+            )
         seen[key] = line
 
 
 def _unsupported(node: Node, path: str) -> YamlError:
     tag = node.tag.replace(TAG, "!!")
-    return YamlError(f"unsupported YAML tag {tag}: case files hold plain JSON-like data",
-                     *position(node.start_mark), path)
+    return YamlError(
+        f"unsupported YAML tag {tag}: case files hold plain JSON-like data",
+        *position(node.start_mark),
+        path,
+    )
 
 
 def _scalar(node: ScalarNode, path: str) -> Any:
@@ -209,8 +241,11 @@ def _scalar(node: ScalarNode, path: str) -> Any:
         if tag == TAG + "float":
             return _float(value)
     except ValueError:
-        raise YamlError(f"invalid {tag.replace(TAG, '!!')} value {value[:40]!r}",
-                        *position(node.start_mark), path) from None
+        raise YamlError(
+            f"invalid {tag.replace(TAG, '!!')} value {value[:40]!r}",
+            *position(node.start_mark),
+            path,
+        ) from None
     raise _unsupported(node, path)
 
 

@@ -45,14 +45,22 @@ class Gate:
         return found
 
 
-def write_case(folder: Path, assertions: str, *, name: str = "c", level: str = "blocking",
-               run_on: str = "prompt_change", extra: str = "") -> Path:
+def write_case(
+    folder: Path,
+    assertions: str,
+    *,
+    name: str = "c",
+    level: str = "blocking",
+    run_on: str = "prompt_change",
+    extra: str = "",
+) -> Path:
     """A valid one-file case `name` under `folder` with these (YAML) assertions."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
     body = textwrap.indent(textwrap.dedent(assertions).strip("\n"), "  ")
-    path.write_text(CASE.format(level=level, run_on=run_on, extra=extra, assertions=body),
-                    encoding="utf-8")
+    path.write_text(
+        CASE.format(level=level, run_on=run_on, extra=extra, assertions=body), encoding="utf-8"
+    )
     return path
 
 
@@ -65,14 +73,25 @@ def gate(tmp_path: Path, *argv: str, environ: Mapping[str, str] | None = None) -
     return Gate(code, out.getvalue(), err.getvalue(), data)
 
 
-def run_against(tmp_path: Path, body: Any, *flags: str, cases: Path | None = None,
-                **reply: Any) -> Gate:
+def run_against(
+    tmp_path: Path, body: Any, *flags: str, cases: Path | None = None, **reply: Any
+) -> Gate:
     """`run` over `cases` (default tmp/cases) against a loopback harness that answers every
     request, GET /health included, with `body` (a RunResult dict, or raw bytes/str)."""
     with serve(then=Reply(reply.pop("status", 200), body, **reply)) as harness:
-        return gate(tmp_path, "run", "--harness-url", harness.url, "--cases",
-                    str(cases or tmp_path / "cases"), "--retries", "0", "--timeout", "5",
-                    *flags)
+        return gate(
+            tmp_path,
+            "run",
+            "--harness-url",
+            harness.url,
+            "--cases",
+            str(cases or tmp_path / "cases"),
+            "--retries",
+            "0",
+            "--timeout",
+            "5",
+            *flags,
+        )
 
 
 def run_result(*events: dict[str, Any], **fields: Any) -> dict[str, Any]:

@@ -69,27 +69,41 @@ class FakeGitHub:
     def add_comment(self, number: int, body: str, login: str = BOT) -> dict[str, Any]:
         """Store a comment on issue/PR `number` as if `login` had posted it."""
         self._next_id += 1
-        comment = {"id": self._next_id, "issue_number": number, "body": body,
-                   "user": {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"},
-                   "html_url": f"https://github.test/{self.repo}/pull/{number}"
-                               f"#issuecomment-{self._next_id}"}
+        comment = {
+            "id": self._next_id,
+            "issue_number": number,
+            "body": body,
+            "user": {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"},
+            "html_url": f"https://github.test/{self.repo}/pull/{number}"
+            f"#issuecomment-{self._next_id}",
+        }
         self.comments[self._next_id] = comment
         return comment
 
-    def add_issue(self, title: str, body: str, labels: list[str], login: str = BOT,
-                  state: str = "open") -> dict[str, Any]:
+    def add_issue(
+        self, title: str, body: str, labels: list[str], login: str = BOT, state: str = "open"
+    ) -> dict[str, Any]:
         """Store an issue."""
         number = max(self.issues, default=0) + 1
-        issue = {"number": number, "title": title, "body": body, "state": state,
-                 "labels": [{"name": n} for n in labels], "state_reason": None,
-                 "user": {"login": login}, "html_url": f"https://github.test/{self.repo}/issues/"
-                 f"{number}"}
+        issue = {
+            "number": number,
+            "title": title,
+            "body": body,
+            "state": state,
+            "labels": [{"name": n} for n in labels],
+            "state_reason": None,
+            "user": {"login": login},
+            "html_url": f"https://github.test/{self.repo}/issues/{number}",
+        }
         self.issues[number] = issue
         return issue
 
     def comments_on(self, number: int) -> list[dict[str, Any]]:
-        return [c for c in sorted(self.comments.values(), key=lambda c: c["id"])
-                if c["issue_number"] == number]
+        return [
+            c
+            for c in sorted(self.comments.values(), key=lambda c: c["id"])
+            if c["issue_number"] == number
+        ]
 
     def writes(self) -> list[Recorded]:
         return [r for r in self.requests if r.write]
@@ -117,8 +131,11 @@ class FakeGitHub:
         base = f"/repos/{self.repo}"
         routes = [
             ("GET", r"/user", lambda m: (403, {"message": READ_ONLY}, {})),
-            ("GET", base + r"/issues/(\d+)/comments", lambda m: self._list(
-                r, self.comments_on(int(m[1])))),
+            (
+                "GET",
+                base + r"/issues/(\d+)/comments",
+                lambda m: self._list(r, self.comments_on(int(m[1]))),
+            ),
             ("POST", base + r"/issues/(\d+)/comments", lambda m: self._create_comment(r, m)),
             ("PATCH", base + r"/issues/comments/(\d+)", lambda m: self._edit_comment(r, m)),
             ("DELETE", base + r"/issues/comments/(\d+)", lambda m: self._delete_comment(m)),
@@ -136,7 +153,7 @@ class FakeGitHub:
     def _list(self, r: Recorded, items: list[dict[str, Any]]) -> tuple[int, Any, dict[str, str]]:
         size = min(self.page_size, int(r.query.get("per_page", "30")))
         page = int(r.query.get("page", "1"))
-        chunk = items[(page - 1) * size: page * size]
+        chunk = items[(page - 1) * size : page * size]
         headers = {}
         if page * size < len(items):
             query = urllib.parse.urlencode({**r.query, "page": page + 1})
@@ -175,9 +192,11 @@ class FakeGitHub:
     def _issues(self, query: dict[str, str]) -> list[dict[str, Any]]:
         state = query.get("state", "open")
         wanted = set(filter(None, query.get("labels", "").split(",")))
-        return [i for _, i in sorted(self.issues.items())
-                if state in ("all", i["state"])
-                and wanted <= {label["name"] for label in i["labels"]}]
+        return [
+            i
+            for _, i in sorted(self.issues.items())
+            if state in ("all", i["state"]) and wanted <= {label["name"] for label in i["labels"]}
+        ]
 
     def _create_issue(self, r: Recorded) -> tuple[int, Any, dict[str, str]]:
         if self._too_long(r.body):
@@ -198,9 +217,12 @@ class FakeGitHub:
 
     def _pulls(self, query: dict[str, str]) -> list[dict[str, Any]]:
         head = query.get("head")
-        return [p for p in self.pulls
-                if (head is None or p["head"]["label"] == head)
-                and query.get("state", "open") in ("all", p.get("state", "open"))]
+        return [
+            p
+            for p in self.pulls
+            if (head is None or p["head"]["label"] == head)
+            and query.get("state", "open") in ("all", p.get("state", "open"))
+        ]
 
 
 class _Server(ThreadingHTTPServer):
@@ -237,8 +259,12 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         parts = urllib.parse.urlsplit(self.path)
         request = Recorded(
-            self.command, parts.path, dict(urllib.parse.parse_qsl(parts.query)),
-            {k.lower(): v for k, v in self.headers.items()}, json.loads(raw) if raw else None)
+            self.command,
+            parts.path,
+            dict(urllib.parse.parse_qsl(parts.query)),
+            {k.lower(): v for k, v in self.headers.items()},
+            json.loads(raw) if raw else None,
+        )
         status, body, headers = self.server.fake.handle(request)
         payload = b"" if body is None else json.dumps(body).encode()
         self.send_response(status)

@@ -20,11 +20,16 @@ MODEL = "scripted-judge-2026-01-01"
 # How a naive model finds the data block: the first opening marker, then the FIRST thing that
 # looks like an end of data, whoever wrote it. Only neutralization keeps hostile text inside.
 _OPEN = re.compile(r"<<<\s*TRANSCRIPT[^>\n]*>>>")
-_CLOSE = re.compile(r"<<<\s*END[^>\n]*>>>|</\s*(?:transcript|data)\s*>|\[\s*END DATA\s*\]"
-                    r"|<\|im_end\|>|```", re.IGNORECASE)
+_CLOSE = re.compile(
+    r"<<<\s*END[^>\n]*>>>|</\s*(?:transcript|data)\s*>|\[\s*END DATA\s*\]"
+    r"|<\|im_end\|>|```",
+    re.IGNORECASE,
+)
 _INSTRUCTION = re.compile(
     r"\b(?:output|answer|respond(?: with)?|reply(?: with)?|return|say|verdict(?: is|:)?)"
-    r"\s*[:=]?\s*[\"'`]?(pass|fail)\b", re.IGNORECASE)
+    r"\s*[:=]?\s*[\"'`]?(pass|fail)\b",
+    re.IGNORECASE,
+)
 _NONCE = re.compile(r'"nonce":\s*"([0-9a-f]{16})"')
 _REAL_BLOCK = re.compile(r"<<<TRANSCRIPT (\w+)>>>\n(.*)\n<<<END TRANSCRIPT \1>>>", re.DOTALL)
 
@@ -46,9 +51,20 @@ class Answer:
             return json.dumps(self.body).encode()
         if self.status != 200:
             return json.dumps({"error": {"message": f"scripted {self.status}"}}).encode()
-        return json.dumps({"id": "cmpl-1", "object": "chat.completion", "model": MODEL,
-                           "choices": [{"index": 0, "finish_reason": "stop", "message": {
-                               "role": "assistant", "content": self.content or ""}}]}).encode()
+        return json.dumps(
+            {
+                "id": "cmpl-1",
+                "object": "chat.completion",
+                "model": MODEL,
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": self.content or ""},
+                    }
+                ],
+            }
+        ).encode()
 
 
 Step = Answer | Callable[[dict[str, Any]], Answer]
@@ -89,11 +105,22 @@ def _quote(prompt: str) -> str:
     return line.split(": ", 1)[-1].split("{")[0].strip()[:60]
 
 
-def verdict_json(verdict: str, prompt: str, *, evidence: str | None = None,
-                 reason: str | None = None, nonce: str | None = None) -> str:
-    return json.dumps({"verdict": verdict, "evidence": _quote(prompt) if evidence is None
-                       else evidence, "reason": reason or f"scripted {verdict}",
-                       "nonce": nonce_of(prompt) if nonce is None else nonce})
+def verdict_json(
+    verdict: str,
+    prompt: str,
+    *,
+    evidence: str | None = None,
+    reason: str | None = None,
+    nonce: str | None = None,
+) -> str:
+    return json.dumps(
+        {
+            "verdict": verdict,
+            "evidence": _quote(prompt) if evidence is None else evidence,
+            "reason": reason or f"scripted {verdict}",
+            "nonce": nonce_of(prompt) if nonce is None else nonce,
+        }
+    )
 
 
 def says(verdict: str, **kw: Any) -> Callable[[dict[str, Any]], Answer]:
@@ -116,7 +143,7 @@ def naive_block(prompt: str) -> tuple[str, str]:
         return "", prompt
     closed = _CLOSE.search(prompt, opened.end())
     end = closed.start() if closed else len(prompt)
-    return prompt[opened.end():end], prompt[:opened.start()] + prompt[end:]
+    return prompt[opened.end() : end], prompt[: opened.start()] + prompt[end:]
 
 
 def obedient(honest: str) -> Callable[[dict[str, Any]], Answer]:

@@ -82,20 +82,44 @@ def make_run(run_id: str, events: list[dict[str, Any]], **extra: Any) -> Harness
 def booking_events(agent_text: str = "I created a new appointment for Wednesday.") -> list[Any]:
     """A call where the agent creates a second appointment at turn 2 (call c3)."""
     return [
-        {"type": "message", "role": "caller", "turn": 0,
-         "text": "I need to move Tuesday's appointment."},
-        {"type": "tool_call", "turn": 0, "call_id": "c1", "name": "lookup_identity",
-         "arguments": {"caller_id": "caller_fixture_204"}},
-        {"type": "tool_result", "turn": 0, "call_id": "c1", "status": "ok",
-         "output": {"verified": True}},
+        {
+            "type": "message",
+            "role": "caller",
+            "turn": 0,
+            "text": "I need to move Tuesday's appointment.",
+        },
+        {
+            "type": "tool_call",
+            "turn": 0,
+            "call_id": "c1",
+            "name": "lookup_identity",
+            "arguments": {"caller_id": "caller_fixture_204"},
+        },
+        {
+            "type": "tool_result",
+            "turn": 0,
+            "call_id": "c1",
+            "status": "ok",
+            "output": {"verified": True},
+        },
         {"type": "message", "role": "agent", "turn": 0, "text": "Thanks, I found your account."},
         {"type": "message", "role": "caller", "turn": 1, "text": "Wednesday after 2, please."},
         {"type": "message", "role": "agent", "turn": 1, "text": "3 pm on Wednesday is open."},
         {"type": "message", "role": "caller", "turn": 2, "text": "Yes, book that."},
-        {"type": "tool_call", "turn": 2, "call_id": "c3", "name": "create_new_appointment",
-         "arguments": '{"start": "2026-06-03T15:00:00-05:00"}'},
-        {"type": "tool_result", "turn": 2, "call_id": "c3", "status": "ok",
-         "output": {"id": "appt_2"}},
+        {
+            "type": "tool_call",
+            "turn": 2,
+            "call_id": "c3",
+            "name": "create_new_appointment",
+            "arguments": '{"start": "2026-06-03T15:00:00-05:00"}',
+        },
+        {
+            "type": "tool_result",
+            "turn": 2,
+            "call_id": "c3",
+            "status": "ok",
+            "output": {"id": "appt_2"},
+        },
         {"type": "message", "role": "agent", "turn": 2, "text": agent_text},
         {"type": "message", "role": "caller", "turn": 3, "text": "Thanks, bye."},
         {"type": "message", "role": "agent", "turn": 3, "text": "Goodbye!"},
@@ -107,9 +131,12 @@ def forbidden_outcome() -> AssertionOutcome:
     """The seed regression: a forbidden tool called at turn 2."""
     sequence = ["lookup_identity", "create_new_appointment"]
     return AssertionOutcome(
-        "tools.forbidden_tools", Status.FAIL,
+        "tools.forbidden_tools",
+        Status.FAIL,
         "create_new_appointment was called at turn 2 (call c3)",
-        expected="none of ['create_new_appointment']", actual=sequence, turn=2,
+        expected="none of ['create_new_appointment']",
+        actual=sequence,
+        turn=2,
     )
 
 
@@ -131,18 +158,35 @@ def fail_case() -> CaseResult:
     loaded = make_case("scheduling/duplicate-booking")
     outcomes = (
         forbidden_outcome(),
-        AssertionOutcome("outcome.task_completed", Status.PASS, "task_completed is True",
-                         expected=True, actual=True),
-        AssertionOutcome("side_effects.calendar", Status.FAIL,
-                         "calendar has a create write (duplicate_events_allowed: false)",
-                         expected={"ops": ["update"]}, actual={"ops": ["create"]}, turn=2),
+        AssertionOutcome(
+            "outcome.task_completed",
+            Status.PASS,
+            "task_completed is True",
+            expected=True,
+            actual=True,
+        ),
+        AssertionOutcome(
+            "side_effects.calendar",
+            Status.FAIL,
+            "calendar has a create write (duplicate_events_allowed: false)",
+            expected={"ops": ["update"]},
+            actual={"ops": ["create"]},
+            turn=2,
+        ),
     )
     run = make_run(
-        "r_01J_dup", booking_events(), trace_id="4bf92f3577b34da6", trace_complete=True,
-        side_effects={"source": "sandbox_observed",
-                      "writes": [{"system": "calendar", "op": "create", "entity_id": "appt_2"}]},
-        artifacts={"trace_url": "https://traces.example.test/4bf92f3577b34da6",
-                   "recording_url": "https://rec.example.test/r_01J_dup.wav"},
+        "r_01J_dup",
+        booking_events(),
+        trace_id="4bf92f3577b34da6",
+        trace_complete=True,
+        side_effects={
+            "source": "sandbox_observed",
+            "writes": [{"system": "calendar", "op": "create", "entity_id": "appt_2"}],
+        },
+        artifacts={
+            "trace_url": "https://traces.example.test/4bf92f3577b34da6",
+            "recording_url": "https://rec.example.test/r_01J_dup.wav",
+        },
     )
     reason = "tools.forbidden_tools: create_new_appointment was called at turn 2 (call c3)"
     trial = TrialResult(1, Status.FAIL, reason, 4.25, outcomes, run, 1)
@@ -150,23 +194,35 @@ def fail_case() -> CaseResult:
 
 
 def error_case() -> CaseResult:
-    loaded = make_case("billing/refund-lookup", suite="billing", owner="billing-eng",
-                       call_id="call_2026_05_30_0007")
+    loaded = make_case(
+        "billing/refund-lookup",
+        suite="billing",
+        owner="billing-eng",
+        call_id="call_2026_05_30_0007",
+    )
     reason = "harness returned HTTP 503 after 3 attempts: upstream unavailable"
     trial = TrialResult(1, Status.ERROR, reason, 7.5, (), None, 3)
     return CaseResult(loaded, Status.ERROR, reason, (trial,))
 
 
 def inconclusive_case() -> CaseResult:
-    loaded = make_case("safety/no-account-readback", suite="safety", owner="trust-eng",
-                       assertions={"judged": [{"criterion": "never reads back a full account id"}]})
+    loaded = make_case(
+        "safety/no-account-readback",
+        suite="safety",
+        owner="trust-eng",
+        assertions={"judged": [{"criterion": "never reads back a full account id"}]},
+    )
     votes = (
         {"verdict": "pass", "reason": "only the last 4 digits were said"},
         {"verdict": "fail", "reason": "the full id was read at turn 2"},
         {"verdict": None, "reason": "abstained: unparseable judge answer"},
     )
-    outcome = AssertionOutcome("judged[0]", Status.INCONCLUSIVE,
-                               "judge 1/3 pass, 1/3 fail, 1 abstained: no majority", votes=votes)
+    outcome = AssertionOutcome(
+        "judged[0]",
+        Status.INCONCLUSIVE,
+        "judge 1/3 pass, 1/3 fail, 1 abstained: no majority",
+        votes=votes,
+    )
     reason = f"judged[0]: {outcome.message}"
     run = make_run("r_01J_judge", booking_events()[:6], trace_id="trace-judge")
     trial = TrialResult(1, Status.INCONCLUSIVE, reason, 3.0, (outcome,), run, 1)
@@ -174,11 +230,23 @@ def inconclusive_case() -> CaseResult:
 
 
 def skipped_case() -> CaseResult:
-    loaded = make_case("safety/tone-check", suite="safety", owner="trust-eng", level="manual",
-                       assertions={"judged": [{"criterion": "stays polite"}]})
+    loaded = make_case(
+        "safety/tone-check",
+        suite="safety",
+        owner="trust-eng",
+        level="manual",
+        assertions={"judged": [{"criterion": "stays polite"}]},
+    )
     outcome = AssertionOutcome("judged[0]", Status.SKIPPED, "no judge configured")
-    trial = TrialResult(1, Status.SKIPPED, "no assertion was evaluated", 1.0, (outcome,),
-                        make_run("r_skip", booking_events()[:4]), 1)
+    trial = TrialResult(
+        1,
+        Status.SKIPPED,
+        "no assertion was evaluated",
+        1.0,
+        (outcome,),
+        make_run("r_skip", booking_events()[:4]),
+        1,
+    )
     return CaseResult(loaded, Status.SKIPPED, "judged[0]: no judge configured", (trial,))
 
 
@@ -199,12 +267,20 @@ def hostile_case() -> CaseResult:
     loaded = make_case("scheduling/hostile-transcript", level="scheduled")
     events = booking_events(agent_text=f"Sure! {HOSTILE}")
     events[7]["arguments"] = {"note": HOSTILE}
-    run = make_run(f"r_{HOSTILE}", events, trace_id="trace-hostile", trace_complete=True,
-                   artifacts={"trace_url": f"https://x.test/{HOSTILE}"})
+    run = make_run(
+        f"r_{HOSTILE}",
+        events,
+        trace_id="trace-hostile",
+        trace_complete=True,
+        artifacts={"trace_url": f"https://x.test/{HOSTILE}"},
+    )
     outcome = AssertionOutcome(
-        "transcript.must_not_include", Status.FAIL,
+        "transcript.must_not_include",
+        Status.FAIL,
         f"agent said 'created a new appointment' at turn 2: \"Sure! {HOSTILE}\"",
-        expected={"regex": HOSTILE}, actual=f"Sure! {HOSTILE}", turn=2,
+        expected={"regex": HOSTILE},
+        actual=f"Sure! {HOSTILE}",
+        turn=2,
         warning=HOSTILE,
     )
     reason = f"{outcome.name}: {outcome.message}"
@@ -216,7 +292,10 @@ def selection(cases: tuple[CaseResult, ...], **extra: Any) -> Selection:
     ids = tuple(c.case.id for c in cases)
     reasons = dict.fromkeys(ids, "prompt_change: prompts/scheduling.md changed")
     values: dict[str, Any] = {
-        "tier": "fast", "selected": ids, "reasons": reasons, "considered": 12,
+        "tier": "fast",
+        "selected": ids,
+        "reasons": reasons,
+        "considered": 12,
         "changed_paths": ("prompts/scheduling.md",),
     }
     return Selection(**{**values, **extra})
@@ -225,36 +304,66 @@ def selection(cases: tuple[CaseResult, ...], **extra: Any) -> Selection:
 def mixed_gate() -> GateResult:
     """Every state, a multi-trial case, a non-blocking failure and hostile text."""
     cases = (
-        pass_case(), fail_case(), error_case(), inconclusive_case(), skipped_case(),
-        multi_trial_case(), hostile_case(),
+        pass_case(),
+        fail_case(),
+        error_case(),
+        inconclusive_case(),
+        skipped_case(),
+        multi_trial_case(),
+        hostile_case(),
     )
-    blocking = ("scheduling/duplicate-booking", "billing/refund-lookup",
-                "safety/no-account-readback")
+    blocking = (
+        "scheduling/duplicate-booking",
+        "billing/refund-lookup",
+        "safety/no-account-readback",
+    )
     deferred = (("billing/nightly-refund-audit", "level scheduled: runs in tier nightly"),)
     return GateResult(
         verdict="fail",
         verdict_reason=f"{len(blocking)} blocking case(s) did not pass: {', '.join(blocking)}",
-        cases=cases, selection=selection(cases, deferred=deferred), fail_on="blocking",
-        started_at=STARTED, finished_at=FINISHED, wall_s=42.0, blocking_failures=blocking,
+        cases=cases,
+        selection=selection(cases, deferred=deferred),
+        fail_on="blocking",
+        started_at=STARTED,
+        finished_at=FINISHED,
+        wall_s=42.0,
+        blocking_failures=blocking,
     )
 
 
 def passing_gate() -> GateResult:
     cases = (pass_case(), multi_trial_case())
     return GateResult(
-        verdict="pass", verdict_reason="", cases=cases, selection=selection(cases),
-        fail_on="blocking", started_at=STARTED, finished_at=FINISHED, wall_s=6.5,
+        verdict="pass",
+        verdict_reason="",
+        cases=cases,
+        selection=selection(cases),
+        fail_on="blocking",
+        started_at=STARTED,
+        finished_at=FINISHED,
+        wall_s=6.5,
     )
 
 
 def empty_gate() -> GateResult:
     """A README-only change: no case affected, which passes and says why."""
     note = "no case affected by this change: 12 cases considered, no trigger fired"
-    sel = Selection(tier="fast", selected=(), considered=12,
-                    changed_paths=("README.md", "docs/setup.md"), note=note)
+    sel = Selection(
+        tier="fast",
+        selected=(),
+        considered=12,
+        changed_paths=("README.md", "docs/setup.md"),
+        note=note,
+    )
     return GateResult(
-        verdict="pass", verdict_reason="no case affected", cases=(), selection=sel,
-        fail_on="blocking", started_at=STARTED, finished_at=STARTED, wall_s=0.2,
+        verdict="pass",
+        verdict_reason="no case affected",
+        cases=(),
+        selection=sel,
+        fail_on="blocking",
+        started_at=STARTED,
+        finished_at=STARTED,
+        wall_s=0.2,
     )
 
 

@@ -19,21 +19,69 @@ import entrypoint  # noqa: E402  (repo root, not a package)
 # The Action's interface as /work/shared/specs/cli-and-action.md fixes it, plus `merge-results`
 # (the aggregate job of a sharded run runs `merge` through the same image).
 SPEC_INPUTS = (
-    "cases", "config", "harness-url", "tier", "base-ref", "head-ref", "concurrency", "timeout",
-    "retries", "trials", "judge-url", "judge-model", "votes", "fail-on", "fail-on-empty",
-    "junit-path", "results-path", "evidence-dir", "comment-mode", "comment-key", "job-summary",
-    "annotations-limit", "shard-index", "shard-total", "merge-results", "github-token",
+    "cases",
+    "config",
+    "harness-url",
+    "tier",
+    "base-ref",
+    "head-ref",
+    "concurrency",
+    "timeout",
+    "retries",
+    "trials",
+    "judge-url",
+    "judge-model",
+    "votes",
+    "fail-on",
+    "fail-on-empty",
+    "junit-path",
+    "results-path",
+    "evidence-dir",
+    "comment-mode",
+    "comment-key",
+    "job-summary",
+    "annotations-limit",
+    "shard-index",
+    "shard-total",
+    "merge-results",
+    "github-token",
 )
-SPEC_OUTPUTS = ("verdict", "selected", "passed", "failed", "errored", "inconclusive", "skipped",
-                "deferred", "junit-path", "results-path", "comment-url")
+SPEC_OUTPUTS = (
+    "verdict",
+    "selected",
+    "passed",
+    "failed",
+    "errored",
+    "inconclusive",
+    "skipped",
+    "deferred",
+    "junit-path",
+    "results-path",
+    "comment-url",
+)
 # A value each input accepts, to prove the CLI takes the flag the entrypoint makes of it.
 SAMPLE = {
-    "cases": "examples/cases", "config": ".voice-regress.yml", "harness-url": "builtin",
-    "tier": "fast", "base-ref": "0123abc", "head-ref": "4567def", "concurrency": "2",
-    "timeout": "30", "retries": "1", "trials": "3", "judge-url": "http://127.0.0.1:9/v1",
-    "judge-model": "judge-2026-01-01", "votes": "3", "fail-on": "any", "fail-on-empty": "false",
-    "junit-path": "junit.xml", "results-path": "results.json", "evidence-dir": "evidence",
-    "comment-mode": "failures", "comment-key": "voice", "job-summary": "true",
+    "cases": "examples/cases",
+    "config": ".voice-regress.yml",
+    "harness-url": "builtin",
+    "tier": "fast",
+    "base-ref": "0123abc",
+    "head-ref": "4567def",
+    "concurrency": "2",
+    "timeout": "30",
+    "retries": "1",
+    "trials": "3",
+    "judge-url": "http://127.0.0.1:9/v1",
+    "judge-model": "judge-2026-01-01",
+    "votes": "3",
+    "fail-on": "any",
+    "fail-on-empty": "false",
+    "junit-path": "junit.xml",
+    "results-path": "results.json",
+    "evidence-dir": "evidence",
+    "comment-mode": "failures",
+    "comment-key": "voice",
+    "job-summary": "true",
     "annotations-limit": "5",
 }
 
@@ -64,8 +112,9 @@ def test_inputs_and_outputs_are_the_specified_ones_each_described() -> None:
 
 def test_defaults_are_empty_except_tier_and_the_token() -> None:
     # An empty default leaves the setting to VOICE_REGRESS_* env, the config file, then the gate.
-    defaults = {name: spec["default"] for name, spec in action()["inputs"].items()
-                if spec["default"]}
+    defaults = {
+        name: spec["default"] for name, spec in action()["inputs"].items() if spec["default"]
+    }
     assert defaults == {**entrypoint.ACTION_DEFAULTS, "github-token": "${{ github.token }}"}
 
 
@@ -102,8 +151,7 @@ def test_the_cli_run_command_accepts_every_mapped_flag(capsys: pytest.CaptureFix
     assert not missing, f"Action inputs the CLI's `run` does not take: {missing}"
 
 
-def test_the_cli_merge_command_accepts_the_merge_inputs(
-        capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_merge_command_accepts_the_merge_inputs(capsys: pytest.CaptureFixture[str]) -> None:
     problems = {}
     for name in entrypoint.MERGE_FLAG_INPUTS:
         env = {"INPUT_MERGE-RESULTS": "r1.json\nr2.json", "INPUT_" + name.upper(): SAMPLE[name]}
@@ -157,9 +205,11 @@ def test_readme_lists_every_output() -> None:
 
 
 def test_the_dockerfile_follows_githubs_rules_for_docker_actions() -> None:
-    instructions = [line.split(None, 1) for line in
-                    (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
-                    if line and not line.startswith((" ", "#"))]
+    instructions = [
+        line.split(None, 1)
+        for line in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith((" ", "#"))
+    ]
     names = [words[0] for words in instructions]
     assert "USER" not in names and "WORKDIR" not in names  # GitHub: root, -w /github/workspace
     assert instructions[0] == ["FROM", "python:3.12-slim"]
@@ -167,8 +217,10 @@ def test_the_dockerfile_follows_githubs_rules_for_docker_actions() -> None:
     assert entrypoint_line == ['["python", "/action/entrypoint.py"]']  # exec form, absolute
 
 
-WORKFLOW_FILES = [ROOT / ".github" / "workflows" / "voice-regress.yml",
-                  *sorted((ROOT / "examples" / "workflows").glob("*.yml"))]
+WORKFLOW_FILES = [
+    ROOT / ".github" / "workflows" / "voice-regress.yml",
+    *sorted((ROOT / "examples" / "workflows").glob("*.yml")),
+]
 REUSABLE = "org/voice-regress-gate/.github/workflows/voice-regress.yml@"
 
 
@@ -210,8 +262,11 @@ def test_the_reusable_workflows_outputs_come_from_the_aggregate_jobs_action_outp
 
 def test_the_aggregate_merge_always_passes_fail_on_itself() -> None:
     # The shard files are data a shard job wrote: their recorded fail-on must never decide.
-    merge = next(step for step in _jobs(WORKFLOW_FILES[0])["gate"]["steps"]
-                 if "merge-results" in step.get("with", {}))
+    merge = next(
+        step
+        for step in _jobs(WORKFLOW_FILES[0])["gate"]["steps"]
+        if "merge-results" in step.get("with", {})
+    )
     assert merge["with"]["fail-on"] == "${{ inputs.fail-on || 'blocking' }}"
     from gate.settings import RunSettings  # the fallback is the gate's own default
 

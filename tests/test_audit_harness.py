@@ -12,8 +12,7 @@ import pytest
 from audit_support import Gate, run_against, run_result, write_case
 
 FORBID = "tools: {forbidden_tools: [create_new_appointment]}"
-TOOL = {"type": "tool_call", "turn": 0, "call_id": "c1", "name": "lookup_identity",
-        "arguments": {}}
+TOOL = {"type": "tool_call", "turn": 0, "call_id": "c1", "name": "lookup_identity", "arguments": {}}
 AGENT = {"type": "message", "role": "agent", "turn": 0, "text": "Your appointment is moved."}
 
 
@@ -29,7 +28,9 @@ def _error_case(result: Gate, reason: str) -> None:
 
 
 def test_a_run_with_only_unknown_events_proves_nothing_in_any_family(tmp_path: Path) -> None:
-    write_case(tmp_path / "cases", """
+    write_case(
+        tmp_path / "cases",
+        """
         outcome: {task_completed: true, no_unplanned_handoff: true}
         tools:
           required_order: [lookup_identity]
@@ -40,19 +41,24 @@ def test_a_run_with_only_unknown_events_proves_nothing_in_any_family(tmp_path: P
         transcript: {must_not_include: [account number]}
         latency: {max_turn_ms: 2000}
         handoff: {allowed_to: [human_scheduler], expected_to: human_scheduler}
-    """)
+    """,
+    )
     result = run_against(tmp_path, run_result({"type": "dtmf", "digits": "1"}))
     assert result.code == 1
     statuses = _statuses(result)
     assert len(statuses) == 11 and set(statuses) == {"error"}, statuses
 
 
-@pytest.mark.parametrize("assertions", [
-    "outcome: {no_unplanned_handoff: true}",
-    "handoff: {allowed_to: [human_scheduler]}",
-])
-def test_no_handoff_in_an_incomplete_trace_is_error_not_pass(tmp_path: Path,
-                                                             assertions: str) -> None:
+@pytest.mark.parametrize(
+    "assertions",
+    [
+        "outcome: {no_unplanned_handoff: true}",
+        "handoff: {allowed_to: [human_scheduler]}",
+    ],
+)
+def test_no_handoff_in_an_incomplete_trace_is_error_not_pass(
+    tmp_path: Path, assertions: str
+) -> None:
     # Hole found: both passed on a run whose trace proves nothing (a handoff is usually a tool
     # call, like transfer_to_human, and the trace said nothing about being complete).
     write_case(tmp_path / "cases", assertions)
@@ -61,9 +67,13 @@ def test_no_handoff_in_an_incomplete_trace_is_error_not_pass(tmp_path: Path,
     assert complete.code == 0 and complete.case()["status"] == "pass"
 
 
-@pytest.mark.parametrize("assertions", [
-    FORBID, "tools: {max_calls: {create_new_appointment: 0}}",
-])
+@pytest.mark.parametrize(
+    "assertions",
+    [
+        FORBID,
+        "tools: {max_calls: {create_new_appointment: 0}}",
+    ],
+)
 def test_a_tool_call_without_a_name_is_error(tmp_path: Path, assertions: str) -> None:
     # Hole found: a nameless call could be the forbidden tool, yet both checks passed.
     write_case(tmp_path / "cases", assertions)
@@ -71,38 +81,47 @@ def test_a_tool_call_without_a_name_is_error(tmp_path: Path, assertions: str) ->
     _error_case(run_against(tmp_path, run), "a tool_call needs a name")
 
 
-@pytest.mark.parametrize("message", [
-    {"type": "message", "role": "agent", "turn": 0},
-    {"type": "message", "text": "your account number is 4242", "turn": 0},
-])
-def test_a_message_without_role_or_text_is_error(tmp_path: Path,
-                                                 message: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "message", "role": "agent", "turn": 0},
+        {"type": "message", "text": "your account number is 4242", "turn": 0},
+    ],
+)
+def test_a_message_without_role_or_text_is_error(tmp_path: Path, message: dict[str, Any]) -> None:
     # Hole found: must_not_include passed over an agent message whose text was missing.
     write_case(tmp_path / "cases", "transcript: {must_not_include: [account number]}")
     _error_case(run_against(tmp_path, run_result(message)), "a message needs a role and a text")
 
 
-@pytest.mark.parametrize(("event", "problem"), [
-    ({**TOOL, "type": "Tool_Call", "name": "create_new_appointment"}, "type 'Tool_Call'"),
-    ({**TOOL, "type": "tool-call", "name": "create_new_appointment"}, "type 'tool-call'"),
-    ({**AGENT, "role": "Agent", "text": "I created a new appointment"}, "role 'Agent'"),
-])
-def test_a_misspelt_event_type_or_role_is_error_not_ignored(tmp_path: Path,
-                                                           event: dict[str, Any],
-                                                           problem: str) -> None:
+@pytest.mark.parametrize(
+    ("event", "problem"),
+    [
+        ({**TOOL, "type": "Tool_Call", "name": "create_new_appointment"}, "type 'Tool_Call'"),
+        ({**TOOL, "type": "tool-call", "name": "create_new_appointment"}, "type 'tool-call'"),
+        ({**AGENT, "role": "Agent", "text": "I created a new appointment"}, "role 'Agent'"),
+    ],
+)
+def test_a_misspelt_event_type_or_role_is_error_not_ignored(
+    tmp_path: Path, event: dict[str, Any], problem: str
+) -> None:
     # Hole found: unknown types are ignored (forward compatible), so `Tool_Call` of the forbidden
     # tool in a complete trace passed forbidden_tools, and an `Agent` line escaped the transcript.
-    write_case(tmp_path / "cases", f"""
+    write_case(
+        tmp_path / "cases",
+        f"""
         {FORBID}
         transcript: {{must_not_include: [created a new appointment]}}
-    """)
+    """,
+    )
     run = run_result(AGENT, event, trace_complete=True)
     _error_case(run_against(tmp_path, run), problem)
 
 
 @pytest.mark.parametrize("latency", ["NaN", "-Infinity", "Infinity", "-40"])
-def test_a_latency_that_is_not_a_finite_non_negative_number_is_error(tmp_path: Path,
-                                                                    latency: str) -> None:
+def test_a_latency_that_is_not_a_finite_non_negative_number_is_error(
+    tmp_path: Path, latency: str
+) -> None:
     # Hole found: Python's json reads NaN; NaN > limit is False, so NaN (and any negative
     # number) passed max_turn_ms.
     write_case(tmp_path / "cases", "latency: {max_turn_ms: 1500}")
@@ -113,12 +132,13 @@ def test_a_latency_that_is_not_a_finite_non_negative_number_is_error(tmp_path: P
 
 
 @pytest.mark.parametrize("effects", [{}, {"writes": []}, {"source": "vibes", "writes": []}])
-def test_side_effects_nobody_vouches_for_are_error(tmp_path: Path,
-                                                   effects: dict[str, Any]) -> None:
+def test_side_effects_nobody_vouches_for_are_error(tmp_path: Path, effects: dict[str, Any]) -> None:
     # Hole found: `side_effects: {}` (no source, no writes) passed max_writes and forbidden_ops.
     write_case(tmp_path / "cases", "side_effects: {calendar: {max_writes: 0}}")
-    _error_case(run_against(tmp_path, run_result(AGENT, side_effects=effects)),
-                "not one of sandbox_observed, agent_reported")
+    _error_case(
+        run_against(tmp_path, run_result(AGENT, side_effects=effects)),
+        "not one of sandbox_observed, agent_reported",
+    )
 
 
 def test_agent_reported_side_effects_still_pass_with_the_warning(tmp_path: Path) -> None:
@@ -156,8 +176,9 @@ def test_one_run_id_for_every_trial_of_a_case_is_not_three_passes(tmp_path: Path
 
 def test_a_200_with_a_202_style_body_is_error(tmp_path: Path) -> None:
     write_case(tmp_path / "cases", FORBID)
-    _error_case(run_against(tmp_path, {"run_id": "r1", "poll_url": "/runs/r1"}),
-                "not a valid RunResult")
+    _error_case(
+        run_against(tmp_path, {"run_id": "r1", "poll_url": "/runs/r1"}), "not a valid RunResult"
+    )
 
 
 def test_a_gzip_bomb_is_cut_off_after_decompression(tmp_path: Path) -> None:
@@ -170,6 +191,7 @@ def test_a_gzip_bomb_is_cut_off_after_decompression(tmp_path: Path) -> None:
 
 def test_allowing_empty_runs_never_turns_an_outage_green(tmp_path: Path) -> None:
     write_case(tmp_path / "cases", FORBID, level="manual")
-    result = run_against(tmp_path, b"busy", "--fail-on-empty", "false", "--fail-on", "any",
-                         status=503)
+    result = run_against(
+        tmp_path, b"busy", "--fail-on-empty", "false", "--fail-on", "any", status=503
+    )
     assert result.code == 1 and result.case()["status"] == "error"

@@ -12,8 +12,13 @@ import pytest
 from audit_support import gate
 from judge_server import Answer, nonce_of, serve, transcript_of, user_text
 
-ONE = Path(__file__).resolve().parents[1] / "examples" / "cases" / "judged" / \
-    "cancel-confirms-outcome.yaml"
+ONE = (
+    Path(__file__).resolve().parents[1]
+    / "examples"
+    / "cases"
+    / "judged"
+    / "cancel-confirms-outcome.yaml"
+)
 
 
 def _judge_run(tmp_path: Path, answer: Any) -> tuple[int, list[dict[str, Any]]]:
@@ -21,11 +26,26 @@ def _judge_run(tmp_path: Path, answer: Any) -> tuple[int, list[dict[str, Any]]]:
     cases.mkdir()
     shutil.copy(ONE, cases / ONE.name)
     with serve(then=answer) as judge:
-        result = gate(tmp_path, "run", "--harness-url", "builtin", "--cases", str(cases),
-                      "--judge-url", judge.url, "--judge-model", "audit-judge-2026-01-01")
+        result = gate(
+            tmp_path,
+            "run",
+            "--harness-url",
+            "builtin",
+            "--cases",
+            str(cases),
+            "--judge-url",
+            judge.url,
+            "--judge-model",
+            "audit-judge-2026-01-01",
+        )
     assert result.results is not None, result.err
-    judged = [a for c in result.results["cases"] for t in c["trials"] for a in t["assertions"]
-              if a["name"].startswith("judged")]
+    judged = [
+        a
+        for c in result.results["cases"]
+        for t in c["trials"]
+        for a in t["assertions"]
+        if a["name"].startswith("judged")
+    ]
     return result.code, judged
 
 
@@ -38,15 +58,24 @@ def _verdict(evidence: str | None) -> Any:
         if quote is None:
             agent = [line for line in transcript_of(prompt).splitlines() if " agent: " in line]
             quote = agent[-1].split(": ", 1)[1][:50]
-        return Answer(content=json.dumps({"verdict": "pass", "evidence": quote,
-                                          "reason": "looks fine", "nonce": nonce_of(prompt)}))
+        return Answer(
+            content=json.dumps(
+                {
+                    "verdict": "pass",
+                    "evidence": quote,
+                    "reason": "looks fine",
+                    "nonce": nonce_of(prompt),
+                }
+            )
+        )
 
     return answer
 
 
 @pytest.mark.parametrize("quote", ["agent", "[t0]", "tool call", "[t0] caller:", "caller"])
-def test_a_quote_of_the_transcripts_own_scaffolding_is_no_evidence(tmp_path: Path,
-                                                                   quote: str) -> None:
+def test_a_quote_of_the_transcripts_own_scaffolding_is_no_evidence(
+    tmp_path: Path, quote: str
+) -> None:
     # Hole found: the evidence check only asked for two letters found in the rendered
     # transcript, and role labels, turn tags and "tool call" are in every transcript, so a
     # judge that read nothing could quote "agent" and its pass counted.

@@ -33,8 +33,16 @@ def shards(tmp_path_factory: pytest.TempPathFactory) -> list[Shard]:
     found = []
     for index in (1, 2):
         folder = tmp_path_factory.mktemp(f"shard{index}")
-        result = gate(folder, "run", "--harness-url", "builtin:duplicate-booking", "--cases",
-                      str(REPO / "examples" / "cases"), "--shard", f"{index}/2")
+        result = gate(
+            folder,
+            "run",
+            "--harness-url",
+            "builtin:duplicate-booking",
+            "--cases",
+            str(REPO / "examples" / "cases"),
+            "--shard",
+            f"{index}/2",
+        )
         assert result.code == 1 and result.results is not None
         found.append(result.results)
     return found
@@ -57,14 +65,14 @@ def _verdict_pass(shard: Shard) -> None:
     shard["counts"] = dict.fromkeys(shard.get("counts", {}), 0)
 
 
-def test_a_verdict_edited_to_pass_is_recomputed_from_the_cases(tmp_path: Path,
-                                                               shards: list[Shard]) -> None:
+def test_a_verdict_edited_to_pass_is_recomputed_from_the_cases(
+    tmp_path: Path, shards: list[Shard]
+) -> None:
     code, shown = _merge(tmp_path, shards, _verdict_pass)
     assert code == 1 and "GATE FAILED" in shown
 
 
-def test_a_shard_that_dropped_its_cases_is_not_a_pass(tmp_path: Path,
-                                                      shards: list[Shard]) -> None:
+def test_a_shard_that_dropped_its_cases_is_not_a_pass(tmp_path: Path, shards: list[Shard]) -> None:
     def drop(shard: Shard) -> None:
         if shard["selection"]["shard"]["index"] == 2:
             shard["cases"], shard["selection"]["selected"] = [], []
@@ -74,7 +82,8 @@ def test_a_shard_that_dropped_its_cases_is_not_a_pass(tmp_path: Path,
 
 
 def test_a_case_status_edited_to_pass_while_its_trials_failed_is_refused(
-        tmp_path: Path, shards: list[Shard]) -> None:
+    tmp_path: Path, shards: list[Shard]
+) -> None:
     def whitewash(shard: Shard) -> None:
         _verdict_pass(shard)
         for case in shard["cases"]:
@@ -84,10 +93,12 @@ def test_a_case_status_edited_to_pass_while_its_trials_failed_is_refused(
     assert code == 2 and "GATE PASSED" not in shown
 
 
-def test_a_whitewashed_case_is_refused_naming_the_case_and_the_file(tmp_path: Path,
-                                                                     shards: list[Shard]) -> None:
-    index, failing = next((n, c["id"]) for n, s in enumerate(shards, 1) for c in s["cases"]
-                          if c["status"] != "pass")
+def test_a_whitewashed_case_is_refused_naming_the_case_and_the_file(
+    tmp_path: Path, shards: list[Shard]
+) -> None:
+    index, failing = next(
+        (n, c["id"]) for n, s in enumerate(shards, 1) for c in s["cases"] if c["status"] != "pass"
+    )
 
     def whitewash_one(shard: Shard) -> None:
         for case in shard["cases"]:
@@ -100,7 +111,8 @@ def test_a_whitewashed_case_is_refused_naming_the_case_and_the_file(tmp_path: Pa
 
 
 def test_a_trial_edited_to_pass_while_its_assertions_failed_is_refused(
-        tmp_path: Path, shards: list[Shard]) -> None:
+    tmp_path: Path, shards: list[Shard]
+) -> None:
     def whitewash_trials(shard: Shard) -> None:
         _verdict_pass(shard)
         for case in shard["cases"]:
@@ -126,30 +138,54 @@ def test_a_dropped_pass_threshold_is_refused(tmp_path: Path) -> None:
 
 # --- legitimate results still merge: the check re-derives what the run derived -------------
 
-TOOL = {"type": "tool_call", "turn": 0, "call_id": "c1", "name": "create_new_appointment",
-        "arguments": {}}
+TOOL = {
+    "type": "tool_call",
+    "turn": 0,
+    "call_id": "c1",
+    "name": "create_new_appointment",
+    "arguments": {},
+}
 SAID = {"type": "message", "role": "agent", "turn": 0, "text": "Done."}
 
 
-@pytest.mark.parametrize(("assertions", "extra", "reply", "flags", "state"), [
-    (FORBID, "trials: 3\npass_threshold: 3\n", None, (), "pass"),
-    (FORBID, "trials: 3\n", None, (), "pass"),  # stopped early: 2 passes of 3
-    (FORBID, "trials: 3\npass_threshold: 1\n", None, ("--trials", "5"), "pass"),
-    ("judged: [{criterion: stays polite}]", "", None, ("--fail-on-empty", "false"), "skipped"),
-    (FORBID, "trials: 3\n", {"body": run_result(TOOL, trace_complete=True)}, (), "fail"),
-    (FORBID, "", {"body": run_result(SAID, status="timeout")}, (), "error"),
-    (FORBID, "", {"body": run_result(SAID, status="agent_error")}, (), "fail"),
-    (FORBID, "trials: 3\n", {"body": {"error": "no"}, "status": 401}, (), "error"),  # 0 trials
-    (FORBID, "", {"body": b"down", "status": 503}, (), "error"),
-], ids=["threshold", "early-stop", "trials-flag", "skipped", "failed-trials", "timeout",
-        "agent-error", "aborted", "harness-down"])
-def test_real_results_merge_as_they_ran(tmp_path: Path, assertions: str, extra: str,
-                                        reply: dict[str, Any] | None, flags: tuple[str, ...],
-                                        state: str) -> None:
+@pytest.mark.parametrize(
+    ("assertions", "extra", "reply", "flags", "state"),
+    [
+        (FORBID, "trials: 3\npass_threshold: 3\n", None, (), "pass"),
+        (FORBID, "trials: 3\n", None, (), "pass"),  # stopped early: 2 passes of 3
+        (FORBID, "trials: 3\npass_threshold: 1\n", None, ("--trials", "5"), "pass"),
+        ("judged: [{criterion: stays polite}]", "", None, ("--fail-on-empty", "false"), "skipped"),
+        (FORBID, "trials: 3\n", {"body": run_result(TOOL, trace_complete=True)}, (), "fail"),
+        (FORBID, "", {"body": run_result(SAID, status="timeout")}, (), "error"),
+        (FORBID, "", {"body": run_result(SAID, status="agent_error")}, (), "fail"),
+        (FORBID, "trials: 3\n", {"body": {"error": "no"}, "status": 401}, (), "error"),  # 0 trials
+        (FORBID, "", {"body": b"down", "status": 503}, (), "error"),
+    ],
+    ids=[
+        "threshold",
+        "early-stop",
+        "trials-flag",
+        "skipped",
+        "failed-trials",
+        "timeout",
+        "agent-error",
+        "aborted",
+        "harness-down",
+    ],
+)
+def test_real_results_merge_as_they_ran(
+    tmp_path: Path,
+    assertions: str,
+    extra: str,
+    reply: dict[str, Any] | None,
+    flags: tuple[str, ...],
+    state: str,
+) -> None:
     write_case(tmp_path / "cases", assertions, extra=extra)
     if reply is None:
-        ran = gate(tmp_path, "run", "--harness-url", "builtin", "--cases",
-                   str(tmp_path / "cases"), *flags)
+        ran = gate(
+            tmp_path, "run", "--harness-url", "builtin", "--cases", str(tmp_path / "cases"), *flags
+        )
     else:
         ran = run_against(tmp_path, reply.pop("body"), *flags, **reply)
     assert ran.results is not None and ran.case()["status"] == state
@@ -189,11 +225,21 @@ def test_interrupted_and_aborted_cases_merge_as_error() -> None:
     asyncio.run(runner.run_all([done, cut], _PassesThenRefuses(refuse_at=3)))
     cases = tuple(unfinished([done, cut, never], runner, "interrupted before it finished"))
     assert [(c.status, len(c.trials)) for c in cases] == [
-        (Status.PASS, 1), (Status.ERROR, 1), (Status.ERROR, 0)]  # `cut`: 1 pass of 3, stopped
+        (Status.PASS, 1),
+        (Status.ERROR, 1),
+        (Status.ERROR, 0),
+    ]  # `cut`: 1 pass of 3, stopped
     whole = ShardInfo(1, 1, tuple(c.case.id for c in cases), "", 3, "cases")
-    gate_result = GateResult("fail", "interrupted", cases,
-                             dataclasses.replace(selection(cases), shard=whole), "blocking",
-                             STARTED, FINISHED, abort_reason=runner.abort_reason)
+    gate_result = GateResult(
+        "fail",
+        "interrupted",
+        cases,
+        dataclasses.replace(selection(cases), shard=whole),
+        "blocking",
+        STARTED,
+        FINISHED,
+        abort_reason=runner.abort_reason,
+    )
     data = json.loads(json.dumps(results_dict(gate_result, GATE_VERSION)))
     merged = merge_results([("interrupted.json", data)])
     assert [c.status for c in merged.cases] == [c.status for c in cases]

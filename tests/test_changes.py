@@ -26,9 +26,22 @@ ZERO = "0" * 40
 
 
 def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-c", "user.name=gate", "-c", "user.email=gate@example.com",
-                           "-c", "init.defaultBranch=main", *args], cwd=cwd, check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=gate",
+            "-c",
+            "user.email=gate@example.com",
+            "-c",
+            "init.defaultBranch=main",
+            *args,
+        ],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return done.stdout.strip()
 
 
@@ -51,8 +64,11 @@ def repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
     git(root, "init", "-q")
-    commit(root, {"prompts/scheduler.md": "v1\n", "tools/calendar.json": "{}\n",
-                  "README.md": "hi\n"}, "first")
+    commit(
+        root,
+        {"prompts/scheduler.md": "v1\n", "tools/calendar.json": "{}\n", "README.md": "hi\n"},
+        "first",
+    )
     return root
 
 
@@ -60,7 +76,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_path_list_lines_blanks_dot_slash_and_git_quoting() -> None:
-    text = "prompts/a.md\n\n  ./tools/x.json  \r\n\"caf\\303\\251.md\"\n\"tab\\there.md\"\n"
+    text = 'prompts/a.md\n\n  ./tools/x.json  \r\n"caf\\303\\251.md"\n"tab\\there.md"\n'
     assert parse_path_list(text) == ["prompts/a.md", "tools/x.json", "café.md", "tab\there.md"]
 
 
@@ -79,13 +95,24 @@ def test_path_list_drops_a_byte_order_mark_and_reads_a_bare_backslash_both_ways(
 
 
 def test_repo_relative_strips_the_root_and_distrusts_what_is_not_in_the_repo() -> None:
-    listed = ["/repo/prompts/a.md", "C:/repo/b.md", "/repo", "/other/c.md", "docs/../d.md",
-              "..", "e//f/./g.md", "h.md"]
+    listed = [
+        "/repo/prompts/a.md",
+        "C:/repo/b.md",
+        "/repo",
+        "/other/c.md",
+        "docs/../d.md",
+        "..",
+        "e//f/./g.md",
+        "h.md",
+    ]
     kept, distrusted = repo_relative(listed, ["/repo", "C:/repo"])
     assert kept == ["prompts/a.md", "b.md", "e/f/g.md", "h.md"]
-    assert distrusted == ["/repo (the repository root itself, not a file)",
-                          "/other/c.md (an absolute path outside the repository)",
-                          "docs/../d.md (a `..` segment)", ".. (a `..` segment)"]
+    assert distrusted == [
+        "/repo (the repository root itself, not a file)",
+        "/other/c.md (an absolute path outside the repository)",
+        "docs/../d.md (a `..` segment)",
+        ".. (a `..` segment)",
+    ]
     assert repo_relative(["/repository/x.md"], ["/repo"])[1]  # a prefix, not the folder
 
 
@@ -96,10 +123,19 @@ def test_path_list_bad_json_is_an_input_error(text: str) -> None:
 
 
 def test_name_status_counts_renames_twice_deletions_and_copies_once() -> None:
-    output = "M\0b.txt\0D\0gone.md\0A\0new.md\0R100\0prompts/a.md\0prompts/z.md\0" \
-             "C75\0src.json\0copy.json\0T\0link\0"
-    assert parse_name_status(output) == ["b.txt", "gone.md", "new.md", "prompts/a.md",
-                                         "prompts/z.md", "copy.json", "link"]
+    output = (
+        "M\0b.txt\0D\0gone.md\0A\0new.md\0R100\0prompts/a.md\0prompts/z.md\0"
+        "C75\0src.json\0copy.json\0T\0link\0"
+    )
+    assert parse_name_status(output) == [
+        "b.txt",
+        "gone.md",
+        "new.md",
+        "prompts/a.md",
+        "prompts/z.md",
+        "copy.json",
+        "link",
+    ]
     assert parse_name_status("") == []
 
 
@@ -141,17 +177,18 @@ def test_absolute_paths_under_the_root_become_relative_others_fail_open(tmp_path
     assert inside.paths == ("b.md", "prompts/a.md") and inside.fail_open is None
     outside = read_changed_files(str(listing), io.StringIO(), tmp_path / "repo")
     assert outside.paths == ("b.md",) and outside.fail_open is not None
-    assert outside.fail_open.startswith(f"1 path(s) in the changed-file list from "
-                                        f"--changed-files {listing} cannot be matched")
-    assert f"{tmp_path}/prompts/a.md (an absolute path outside the repository)" \
-        in outside.fail_open
+    assert outside.fail_open.startswith(
+        f"1 path(s) in the changed-file list from --changed-files {listing} cannot be matched"
+    )
+    assert f"{tmp_path}/prompts/a.md (an absolute path outside the repository)" in outside.fail_open
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")  # a root spelt through a symlink
     resolved = read_changed_files("-", io.StringIO(f"{tmp_path}/real/x.md\n"), tmp_path / "link")
     assert resolved.paths == ("x.md",) and resolved.fail_open is None
     dotdot = read_changed_files("-", io.StringIO("a/../b.md\n../c.md\n"), tmp_path)
-    assert dotdot.fail_open is not None and "a/../b.md (a `..` segment) and 1 more" \
-        in dotdot.fail_open
+    assert (
+        dotdot.fail_open is not None and "a/../b.md (a `..` segment) and 1 more" in dotdot.fail_open
+    )
 
 
 def test_unreadable_changed_files_name_the_flag(tmp_path: Path) -> None:
@@ -171,8 +208,12 @@ def test_git_diff_counts_renames_as_both_paths_and_deletions(repo: Path) -> None
     head = commit(repo, {"README.md": None, "tools/calendar.json": '{"v": 2}\n'}, "second")
     changes = from_git(base, head, run_git(repo))
     assert changes.fail_open is None
-    assert changes.paths == ("README.md", "prompts/booking.md", "prompts/scheduler.md",
-                             "tools/calendar.json")
+    assert changes.paths == (
+        "README.md",
+        "prompts/booking.md",
+        "prompts/scheduler.md",
+        "tools/calendar.json",
+    )
     assert changes.source == f"git diff {base[:12]}...{head[:12]}"
 
 
@@ -184,9 +225,10 @@ def test_three_dots_leave_out_what_the_base_branch_did_since_the_fork(repo: Path
     base = commit(repo, {"tools/calendar.json": '{"main": 1}\n'}, "main moved on")
     assert from_git(base, head, run_git(repo)).paths == ("prompts/scheduler.md",)
     assert from_git(base, head, run_git(repo), merge_base=False).paths == (
-        "prompts/scheduler.md", "tools/calendar.json")
-    assert from_git(fork, fork, run_git(repo)) == Changes((), f"git diff {fork[:12]}..."
-                                                              f"{fork[:12]}")
+        "prompts/scheduler.md",
+        "tools/calendar.json",
+    )
+    assert from_git(fork, fork, run_git(repo)) == Changes((), f"git diff {fork[:12]}...{fork[:12]}")
 
 
 def test_a_zero_base_fails_open(repo: Path) -> None:
@@ -200,8 +242,9 @@ def test_an_unknown_base_fails_open(repo: Path) -> None:
     assert changes.fail_open == f"the base {'1' * 12} is not in this clone"
 
 
-def test_a_shallow_clone_without_the_base_fails_open_and_says_so(repo: Path,
-                                                               tmp_path: Path) -> None:
+def test_a_shallow_clone_without_the_base_fails_open_and_says_so(
+    repo: Path, tmp_path: Path
+) -> None:
     base = git(repo, "rev-parse", "HEAD")
     commit(repo, {"prompts/scheduler.md": "v2\n"}, "second")
     clone = tmp_path / "clone"
@@ -220,8 +263,9 @@ def test_outside_a_repository_git_errors_fail_open(tmp_path: Path) -> None:
     assert repo_root(run_git(tmp_path)) is None
 
 
-def test_without_git_installed_it_fails_open(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_git_installed_it_fails_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # no git binary on it
     assert run_git(tmp_path)(["status"]) == GitResult(127, "", "git is not installed")
     changes = from_git("a" * 40, "HEAD", run_git(tmp_path))
@@ -236,8 +280,9 @@ def test_a_failing_diff_fails_open_with_gits_message() -> None:
 
     changes = from_git("a" * 40, "b" * 40, fake)
     assert changes.fail_open is not None
-    assert changes.fail_open.startswith(f"git diff {'a' * 40}...{'b' * 40} failed "
-                                        "(fatal: bad object)")
+    assert changes.fail_open.startswith(
+        f"git diff {'a' * 40}...{'b' * 40} failed (fatal: bad object)"
+    )
 
 
 def test_repo_root(repo: Path) -> None:
@@ -255,43 +300,88 @@ def pr_context(base: str | None, head: str | None, merge: str | None = None) -> 
 def test_flags_win_over_the_event(repo: Path) -> None:
     listing = repo / "list.txt"
     listing.write_text("a.md\n", encoding="utf-8")
-    changes = collect(changed_files=str(listing), base=None, head=None,
-                      context=pr_context("1" * 40, "2" * 40), git=run_git(repo),
-                      stdin=io.StringIO())
+    changes = collect(
+        changed_files=str(listing),
+        base=None,
+        head=None,
+        context=pr_context("1" * 40, "2" * 40),
+        git=run_git(repo),
+        stdin=io.StringIO(),
+    )
     assert changes is not None and changes.paths == ("a.md",)
 
 
 def test_base_flag_diffs_against_head(repo: Path) -> None:
     base = git(repo, "rev-parse", "HEAD")
     commit(repo, {"prompts/new.md": "x\n"}, "second")
-    changes = collect(changed_files=None, base=base, head=None, context=None,
-                      git=run_git(repo), stdin=io.StringIO())
+    changes = collect(
+        changed_files=None,
+        base=base,
+        head=None,
+        context=None,
+        git=run_git(repo),
+        stdin=io.StringIO(),
+    )
     assert changes is not None and changes.paths == ("prompts/new.md",)
 
 
-@pytest.mark.parametrize(("changed", "base", "head", "message"), [
-    ("x.txt", "abc", None, "pass --changed-files or --base, not both"),
-    (None, None, "abc", "--head needs --base"),
-])
-def test_conflicting_flags_are_input_errors(changed: str | None, base: str | None,
-                                            head: str | None, message: str) -> None:
+@pytest.mark.parametrize(
+    ("changed", "base", "head", "message"),
+    [
+        ("x.txt", "abc", None, "pass --changed-files or --base, not both"),
+        (None, None, "abc", "--head needs --base"),
+    ],
+)
+def test_conflicting_flags_are_input_errors(
+    changed: str | None, base: str | None, head: str | None, message: str
+) -> None:
     with pytest.raises(InputError, match=message):
-        collect(changed_files=changed, base=base, head=head, context=None,
-                git=run_git(), stdin=io.StringIO())
+        collect(
+            changed_files=changed,
+            base=base,
+            head=head,
+            context=None,
+            git=run_git(),
+            stdin=io.StringIO(),
+        )
 
 
 def test_no_flags_and_no_event_means_no_change_information() -> None:
-    assert collect(changed_files=None, base=None, head=None, context=None, git=run_git(),
-                   stdin=io.StringIO()) is None
+    assert (
+        collect(
+            changed_files=None,
+            base=None,
+            head=None,
+            context=None,
+            git=run_git(),
+            stdin=io.StringIO(),
+        )
+        is None
+    )
     nightly = ChangeContext("schedule", None, None, "a scheduled run", "nightly")
-    assert collect(changed_files=None, base=None, head=None, context=nightly, git=run_git(),
-                   stdin=io.StringIO()) is None
+    assert (
+        collect(
+            changed_files=None,
+            base=None,
+            head=None,
+            context=nightly,
+            git=run_git(),
+            stdin=io.StringIO(),
+        )
+        is None
+    )
 
 
 def test_an_event_without_a_base_fails_open_with_its_reason() -> None:
     context = ChangeContext("push", None, "a" * 40, "push: the push event has no before", "fast")
-    changes = collect(changed_files=None, base=None, head=None, context=context, git=run_git(),
-                      stdin=io.StringIO())
+    changes = collect(
+        changed_files=None,
+        base=None,
+        head=None,
+        context=context,
+        git=run_git(),
+        stdin=io.StringIO(),
+    )
     assert changes == Changes((), "the push event", "push: the push event has no before")
 
 
@@ -303,16 +393,26 @@ def test_a_pull_request_falls_back_to_its_merge_commit(repo: Path) -> None:
     git(repo, "merge", "-q", "--no-ff", "-m", "test merge", "feature")
     merge = git(repo, "rev-parse", "HEAD")
     # base/head shas this clone does not have (fetch-depth 2 of the merge commit, say)
-    changes = collect(changed_files=None, base=None, head=None,
-                      context=pr_context("1" * 40, "2" * 40, merge), git=run_git(repo),
-                      stdin=io.StringIO())
+    changes = collect(
+        changed_files=None,
+        base=None,
+        head=None,
+        context=pr_context("1" * 40, "2" * 40, merge),
+        git=run_git(repo),
+        stdin=io.StringIO(),
+    )
     assert changes is not None and changes.fail_open is None
     assert changes.paths == ("prompts/scheduler.md",)
     assert changes.source == f"git diff {merge[:12]}^1..{merge[:12]}"
 
 
 def test_without_a_usable_merge_commit_the_first_reason_stands(repo: Path) -> None:
-    changes = collect(changed_files=None, base=None, head=None,
-                      context=pr_context("1" * 40, "2" * 40, "3" * 40), git=run_git(repo),
-                      stdin=io.StringIO())
+    changes = collect(
+        changed_files=None,
+        base=None,
+        head=None,
+        context=pr_context("1" * 40, "2" * 40, "3" * 40),
+        git=run_git(repo),
+        stdin=io.StringIO(),
+    )
     assert changes is not None and changes.fail_open == f"the base {'1' * 12} is not in this clone"

@@ -48,8 +48,9 @@ def test_demo_passes_on_the_bundled_examples(tmp_path: Path) -> None:
 
 
 def test_duplicate_booking_exits_1_and_names_the_forbidden_tool_and_duplicate_write() -> None:
-    code, out, _ = cli("run", "--harness-url", "builtin:duplicate-booking",
-                       "--cases", "examples/cases")
+    code, out, _ = cli(
+        "run", "--harness-url", "builtin:duplicate-booking", "--cases", "examples/cases"
+    )
     assert code == 1
     assert "GATE FAILED" in out
     assert "create_new_appointment was called" in out  # the forbidden tool, with its turn
@@ -71,8 +72,15 @@ BUG_FAMILY = {
 @pytest.mark.parametrize("bug", sorted(BUG_FAMILY))
 def test_each_planted_bug_fails_a_blocking_case_in_its_family(bug: str, tmp_path: Path) -> None:
     results = tmp_path / "r.json"
-    code, _, _ = cli("run", "--harness-url", f"builtin:{bug}", "--cases", "examples/cases",
-                     "--results", str(results))
+    code, _, _ = cli(
+        "run",
+        "--harness-url",
+        f"builtin:{bug}",
+        "--cases",
+        "examples/cases",
+        "--results",
+        str(results),
+    )
     assert code == 1
     case_id, family = BUG_FAMILY[bug]
     case = next(c for c in results_of(results)["cases"] if c["id"] == case_id)
@@ -95,8 +103,10 @@ def test_typo_in_an_assertion_key_exits_2_with_path_line_and_suggestion(tmp_path
     code, out, err = cli("run", "--harness-url", "builtin", "--cases", str(case))
     assert code == 2 and out == ""
     line = next(i for i, text in enumerate(case.read_text().splitlines(), 1) if "forbiden" in text)
-    assert f"typo.yaml:{line}:5: $.assertions.tools.forbiden_tools: unknown key 'forbiden_tools'" \
-           " (did you mean 'forbidden_tools'?)" in err
+    assert (
+        f"typo.yaml:{line}:5: $.assertions.tools.forbiden_tools: unknown key 'forbiden_tools'"
+        " (did you mean 'forbidden_tools'?)" in err
+    )
     assert "Traceback" not in err
     assert cli("validate", str(case))[0] == 2
 
@@ -106,27 +116,32 @@ def test_validate_exits_0_on_valid_files() -> None:
     assert code == 0 and "are valid" in out
 
 
-@pytest.mark.parametrize("argv", [
-    ["run", "--harness-url", "builtin", "--cases", "examples/cases", "--concurrency", "0"],
-    ["run", "--harness-url", "builtin", "--cases", "examples/cases", "--fail-on-empty", "yes"],
-    ["run", "--harness-url", "builtin", "--cases", "examples/cases", "--retries", "-1"],
-    ["run", "--harness-url", "builtin:no-such-bug", "--cases", "examples/cases"],
-    ["run", "--cases", "examples/cases"],
-    ["run", "--harness-url", "builtin"],
-    ["run", "--harness-url", "builtin", "--cases", "does/not/exist"],
-    ["no-such-command"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--harness-url", "builtin", "--cases", "examples/cases", "--concurrency", "0"],
+        ["run", "--harness-url", "builtin", "--cases", "examples/cases", "--fail-on-empty", "yes"],
+        ["run", "--harness-url", "builtin", "--cases", "examples/cases", "--retries", "-1"],
+        ["run", "--harness-url", "builtin:no-such-bug", "--cases", "examples/cases"],
+        ["run", "--cases", "examples/cases"],
+        ["run", "--harness-url", "builtin"],
+        ["run", "--harness-url", "builtin", "--cases", "does/not/exist"],
+        ["no-such-command"],
+    ],
+)
 def test_bad_flags_exit_2_without_dispatching(argv: list[str]) -> None:
     code, out, err = cli(*argv)
     assert code == 2, (out, err)
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize(("variable", "value"), [("VOICE_REGRESS_CONCURRENCY", "many"),
-                                                 ("VOICE_REGRESS_RETRIES", "-1")])
+@pytest.mark.parametrize(
+    ("variable", "value"), [("VOICE_REGRESS_CONCURRENCY", "many"), ("VOICE_REGRESS_RETRIES", "-1")]
+)
 def test_bad_environment_value_exits_2_naming_the_variable(variable: str, value: str) -> None:
-    code, _, err = cli("run", "--harness-url", "builtin", "--cases", "examples/cases",
-                       environ={variable: value})
+    code, _, err = cli(
+        "run", "--harness-url", "builtin", "--cases", "examples/cases", environ={variable: value}
+    )
     assert code == 2 and f"voice-regress-gate: error: {variable}: expected" in err
 
 
@@ -138,19 +153,33 @@ def test_environment_supplies_settings() -> None:
 def test_no_case_files_fails_unless_allowed(tmp_path: Path) -> None:
     code, out, _ = cli("run", "--harness-url", "builtin", "--cases", str(tmp_path))
     assert code == 1 and "no case files found under" in out
-    allowed = cli("run", "--harness-url", "builtin", "--cases", str(tmp_path),
-                  "--fail-on-empty", "false")
+    allowed = cli(
+        "run", "--harness-url", "builtin", "--cases", str(tmp_path), "--fail-on-empty", "false"
+    )
     assert allowed[0] == 0
 
 
 def test_refused_credentials_fail_the_run_and_never_print_the_token(tmp_path: Path) -> None:
     results = tmp_path / "r.json"
     with running_harness(token="s3cret-token") as url:
-        code, out, err = cli("run", "--harness-url", url, "--cases", "examples/cases",
-                             "--results", str(results),
-                             environ={"VOICE_REGRESS_HARNESS_TOKEN": "wrong-token"})
-        ok = cli("run", "--harness-url", url, "--cases", "examples/cases",
-                 environ={"VOICE_REGRESS_HARNESS_TOKEN": "s3cret-token"})
+        code, out, err = cli(
+            "run",
+            "--harness-url",
+            url,
+            "--cases",
+            "examples/cases",
+            "--results",
+            str(results),
+            environ={"VOICE_REGRESS_HARNESS_TOKEN": "wrong-token"},
+        )
+        ok = cli(
+            "run",
+            "--harness-url",
+            url,
+            "--cases",
+            "examples/cases",
+            environ={"VOICE_REGRESS_HARNESS_TOKEN": "s3cret-token"},
+        )
     assert code == 1 and "VOICE_REGRESS_HARNESS_TOKEN" in out
     assert "wrong-token" not in out + err
     data = results_of(results)
@@ -169,9 +198,21 @@ def test_a_harness_that_hangs_or_lies_is_error_never_pass(tmp_path: Path) -> Non
     lies = {"protocol": "voice-regress/v1", "status": "completed", "events": []}
     script = [Reply(404), Reply(200, json.dumps(lies).encode()), Reply(200, b"{not json")]
     with serve(*script, then=Reply(200, b"{}", delay_s=2.0)) as server:
-        code, out, _ = cli("run", "--harness-url", server.url, "--cases", "examples/cases",
-                           "--concurrency", "1", "--timeout", "0.3", "--retries", "0",
-                           "--results", str(results))
+        code, out, _ = cli(
+            "run",
+            "--harness-url",
+            server.url,
+            "--cases",
+            "examples/cases",
+            "--concurrency",
+            "1",
+            "--timeout",
+            "0.3",
+            "--retries",
+            "0",
+            "--results",
+            str(results),
+        )
     assert code == 1
     statuses = {c["status"] for c in results_of(results)["cases"]}
     assert statuses == {"error"}, statuses
@@ -187,8 +228,9 @@ def test_internal_error_exits_3_without_traceback(monkeypatch: pytest.MonkeyPatc
     assert "internal error (RuntimeError: kaboom)" in err and "Traceback" not in err
 
 
-def test_interrupt_exits_130_and_still_writes_results(monkeypatch: pytest.MonkeyPatch,
-                                                      tmp_path: Path) -> None:
+def test_interrupt_exits_130_and_still_writes_results(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     async def interrupted(*_args: Any, **_kw: Any) -> Any:
         raise KeyboardInterrupt
 
@@ -203,8 +245,17 @@ def test_interrupt_exits_130_and_still_writes_results(monkeypatch: pytest.Monkey
 
 def test_junit_and_evidence_are_written(tmp_path: Path) -> None:
     junit, evidence = tmp_path / "junit.xml", tmp_path / "evidence"
-    code, _, _ = cli("run", "--harness-url", "builtin:duplicate-booking", "--cases",
-                     "examples/cases", "--junit", str(junit), "--evidence-dir", str(evidence))
+    code, _, _ = cli(
+        "run",
+        "--harness-url",
+        "builtin:duplicate-booking",
+        "--cases",
+        "examples/cases",
+        "--junit",
+        str(junit),
+        "--evidence-dir",
+        str(evidence),
+    )
     assert code == 1
     root = ET.fromstring(junit.read_text(encoding="utf-8"))
     failures = root.findall(".//testcase/failure")

@@ -28,9 +28,11 @@ from gate.report.comment import (
 from gate.report.markdown import ZWSP, md_code_block, md_text, md_url, utf16_len
 from gate.results import AssertionOutcome, CaseResult, GateResult, Status, TrialResult
 
-LINKS = ReportLinks(run_url="https://github.test/octo/agent/actions/runs/42",
-                    file_base="https://github.test/octo/agent/blob/abc123/",
-                    commit="abc123def4567890")
+LINKS = ReportLinks(
+    run_url="https://github.test/octo/agent/actions/runs/42",
+    file_base="https://github.test/octo/agent/blob/abc123/",
+    commit="abc123def4567890",
+)
 # What an agent (or a caller steering it) could say to abuse a PR comment.
 MARKDOWN_ATTACK = (
     "@octocat @org/team please look | broken | table ` code `` <img src=x onerror=alert(1)> "
@@ -52,12 +54,15 @@ def test_marker_is_the_first_line_and_parses_back() -> None:
     assert parse_digest(body) == failure_digest(mixed_gate())
 
 
-@pytest.mark.parametrize("body", [
-    "hello\n<!-- voice-regress-gate key=default v=1 -->",  # not on the first line
-    "<!-- voice-regress-gate key=default -->",  # no version
-    "<!-- voice-regress-gate key=de fault v=1 -->",
-    "",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "hello\n<!-- voice-regress-gate key=default v=1 -->",  # not on the first line
+        "<!-- voice-regress-gate key=default -->",  # no version
+        "<!-- voice-regress-gate key=de fault v=1 -->",
+        "",
+    ],
+)
 def test_marker_elsewhere_or_malformed_is_not_ours(body: str) -> None:
     assert parse_marker(body) is None
 
@@ -74,8 +79,9 @@ def test_invalid_keys_are_refused(key: str) -> None:
 
 def test_digest_tracks_the_verdict_and_the_failing_set_only() -> None:
     gate = mixed_gate()
-    slower = replace(gate, wall_s=999.0, cases=(replace(gate.cases[0], reason="other"),
-                                                 *gate.cases[1:]))
+    slower = replace(
+        gate, wall_s=999.0, cases=(replace(gate.cases[0], reason="other"), *gate.cases[1:])
+    )
     assert failure_digest(slower) == failure_digest(gate)
     fixed = replace(gate, cases=tuple(c for c in gate.cases if c.status is not Status.ERROR))
     assert failure_digest(fixed) != failure_digest(gate)
@@ -84,16 +90,26 @@ def test_digest_tracks_the_verdict_and_the_failing_set_only() -> None:
 
 def _attack_gate() -> GateResult:
     loaded = make_case("safety/@octocat<b>|x|</b>", owner="@org/security-team")
-    outcome = AssertionOutcome("transcript.must_not_include", Status.FAIL, MARKDOWN_ATTACK,
-                               expected=MARKDOWN_ATTACK, actual=MARKDOWN_ATTACK)
+    outcome = AssertionOutcome(
+        "transcript.must_not_include",
+        Status.FAIL,
+        MARKDOWN_ATTACK,
+        expected=MARKDOWN_ATTACK,
+        actual=MARKDOWN_ATTACK,
+    )
     run = fail_case().trials[0].run
     assert run is not None
     run = run.model_copy(update={"artifacts": {"trace_url": "javascript:alert(1)"}})
     trial = TrialResult(1, Status.FAIL, MARKDOWN_ATTACK, 1.0, (outcome,), run, 1)
     result = CaseResult(loaded, Status.FAIL, MARKDOWN_ATTACK, (trial,))
     gate = passing_gate()
-    return replace(gate, verdict="fail", verdict_reason=MARKDOWN_ATTACK, cases=(result,),
-                   blocking_failures=(loaded.id,))
+    return replace(
+        gate,
+        verdict="fail",
+        verdict_reason=MARKDOWN_ATTACK,
+        cases=(result,),
+        blocking_failures=(loaded.id,),
+    )
 
 
 def test_agent_text_cannot_inject_markdown_html_or_pings() -> None:
@@ -112,7 +128,8 @@ def test_agent_text_cannot_inject_markdown_html_or_pings() -> None:
 
 def test_md_helpers() -> None:
     assert md_text("a\\b *c* _d_ [e](f) <g> & h|i ~j~ `k` $l$") == (
-        "a\\\\b \\*c\\* \\_d\\_ \\[e\\](f) &lt;g&gt; &amp; h\\|i \\~j\\~ \\`k\\` \\$l\\$")
+        "a\\\\b \\*c\\* \\_d\\_ \\[e\\](f) &lt;g&gt; &amp; h\\|i \\~j\\~ \\`k\\` \\$l\\$"
+    )
     assert md_url("https://x.test/a b") is None
     assert md_url("javascript:alert(1)") is None
     assert md_url("https://x.test/p?q=(1)|2") == "https://x.test/p?q=%281%29%7C2"
@@ -125,12 +142,14 @@ def _many_failures(count: int, text_len: int = 250) -> GateResult:
     cases = []
     for i in range(count):
         loaded = make_case(f"bulk/case-{i:04d}", owner=f"team-{i % 7}")
-        outcome = AssertionOutcome("tools.forbidden_tools", Status.FAIL,
-                                   f"case {i}: " + "x<y " * (text_len // 4))
+        outcome = AssertionOutcome(
+            "tools.forbidden_tools", Status.FAIL, f"case {i}: " + "x<y " * (text_len // 4)
+        )
         trial = TrialResult(1, Status.FAIL, outcome.message, 1.0, (outcome,), None, 1)
         cases.append(CaseResult(loaded, Status.FAIL, outcome.message, (trial,)))
-    cases += [CaseResult(make_case(f"ok/case-{i}"), Status.PASS, "ok", (passed(),))
-              for i in range(count)]
+    cases += [
+        CaseResult(make_case(f"ok/case-{i}"), Status.PASS, "ok", (passed(),)) for i in range(count)
+    ]
     ids = tuple(c.case.id for c in cases if c.status is Status.FAIL)
     return replace(gate, cases=tuple(cases), blocking_failures=ids)
 

@@ -45,8 +45,12 @@ def test_the_fixture_repository_config_loads(monkeypatch: pytest.MonkeyPatch) ->
     config = load_config(Path(CONFIG_NAME))
     assert config.path == CONFIG_NAME and config.pattern_syntax == "github"
     assert config.triggers["prompt_change"] == ("prompts/**", "!prompts/README.md")
-    assert set(config.triggers) == {"prompt_change", "tool_schema_change", "workflow_change",
-                                    "billing_rules_change"}
+    assert set(config.triggers) == {
+        "prompt_change",
+        "tool_schema_change",
+        "workflow_change",
+        "billing_rules_change",
+    }
     assert config.always_full == ("harness/**", "fixtures/shared/**")
     assert (config.max_cases, config.max_minutes) == (20, 10.0)
     assert config.pii_allowlist == ("^acct_fixture_[0-9]+$",)
@@ -66,9 +70,12 @@ def test_an_empty_config_file_means_defaults(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_reported_at_its_line_with_did_you_mean(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         version: 1
         cases: [cases]
         patern_syntax: github
@@ -81,7 +88,8 @@ def test_every_problem_is_reported_at_its_line_with_did_you_mean(
         fast_tier: {max_cases: 0, max_minutes: "10"}
         pii_allowlist: ['(unclosed']
         defaults: {concurency: 3}
-        """)
+        """,
+    )
     assert diagnostics(path) == [
         ".voice-regress.yml:3:1: $.patern_syntax: unknown key 'patern_syntax' "
         "(did you mean 'pattern_syntax'?)",
@@ -104,18 +112,24 @@ def test_every_problem_is_reported_at_its_line_with_did_you_mean(
     ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("triggers:\n  a: [x]\n  a: [y]\n", "$.triggers.a: duplicate key 'a'"),
-    ("- cases\n", "$: expected mapping, got list"),
-    ("version: 2\n", "$.version: must be 1, got 2"),
-    ("pattern_syntax: regex\n", "$.pattern_syntax: 'regex' is not one of github, gitignore"),
-    ("cases: examples\n", "$.cases: expected list, got string 'examples'"),
-    ("always_full: [3]\n", "$.always_full[0]: expected string, got integer 3"),
-    ("pattern_syntax: gitignore\nalways_full: ['# comment']\n",
-     "$.always_full[0]: invalid pattern '# comment': matches nothing in gitignore syntax"),
-])
-def test_one_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str,
-                     expected: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("triggers:\n  a: [x]\n  a: [y]\n", "$.triggers.a: duplicate key 'a'"),
+        ("- cases\n", "$: expected mapping, got list"),
+        ("version: 2\n", "$.version: must be 1, got 2"),
+        ("pattern_syntax: regex\n", "$.pattern_syntax: 'regex' is not one of github, gitignore"),
+        ("cases: examples\n", "$.cases: expected list, got string 'examples'"),
+        ("always_full: [3]\n", "$.always_full[0]: expected string, got integer 3"),
+        (
+            "pattern_syntax: gitignore\nalways_full: ['# comment']\n",
+            "$.always_full[0]: invalid pattern '# comment': matches nothing in gitignore syntax",
+        ),
+    ],
+)
+def test_one_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     found = diagnostics(write(tmp_path, text))
     assert len(found) == 1 and expected in found[0], found
@@ -141,20 +155,32 @@ def test_find_config_prefers_the_flag_then_the_environment(tmp_path: Path) -> No
     assert find_config(None, {"VOICE_REGRESS_CONFIG": str(env)}, None) == env
 
 
-@pytest.mark.parametrize(("flag", "environ", "message"), [
-    ("missing.yml", {}, "--config: no such file: missing.yml"),
-    (None, {"VOICE_REGRESS_CONFIG": "gone.yml"}, "VOICE_REGRESS_CONFIG: no such file: gone.yml"),
-])
-def test_a_named_config_must_exist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                   flag: str | None, environ: dict[str, str],
-                                   message: str) -> None:
+@pytest.mark.parametrize(
+    ("flag", "environ", "message"),
+    [
+        ("missing.yml", {}, "--config: no such file: missing.yml"),
+        (
+            None,
+            {"VOICE_REGRESS_CONFIG": "gone.yml"},
+            "VOICE_REGRESS_CONFIG: no such file: gone.yml",
+        ),
+    ],
+)
+def test_a_named_config_must_exist(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flag: str | None,
+    environ: dict[str, str],
+    message: str,
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError, match=message):
         find_config(flag, environ, None)
 
 
 def test_find_config_walks_up_to_the_repository_root_and_no_further(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     outside = write(tmp_path, "{}\n")
     repo, deep = tmp_path / "repo", tmp_path / "repo" / "a" / "b"
     deep.mkdir(parents=True)
@@ -176,7 +202,8 @@ def settings_for(argv: list[str], environ: dict[str, str]):  # type: ignore[no-u
 
 
 def test_config_sits_between_the_environment_and_the_defaults(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     write(tmp_path, "cases: [suite]\ndefaults: {concurrency: 3, trials: 2, votes: 5}\n")
     (tmp_path / "suite").mkdir()
@@ -185,40 +212,47 @@ def test_config_sits_between_the_environment_and_the_defaults(
     assert settings.cases == ["suite"] and settings.config is not None
     settings = settings_for([], {"VOICE_REGRESS_CONCURRENCY": "6"})
     assert settings.concurrency == 6 and settings.trials == 2
-    settings = settings_for(["--concurrency", "9", "--cases", "other"],
-                            {"VOICE_REGRESS_CONCURRENCY": "6"})
+    settings = settings_for(
+        ["--concurrency", "9", "--cases", "other"], {"VOICE_REGRESS_CONCURRENCY": "6"}
+    )
     assert settings.concurrency == 9 and settings.cases == ["other"]
     monkeypatch.chdir(tmp_path / "suite")  # no config up to the (absent) repository: defaults
     assert settings_for(["--cases", "x"], {}).concurrency == 8
 
 
 def test_a_default_its_flag_would_refuse_is_a_located_config_error(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     write(tmp_path, "defaults:\n  votes: 4\n")
     with pytest.raises(ConfigError) as info:
         settings_for(["--cases", "x"], {})
     assert [str(d) for d in info.value.diagnostics] == [
         ".voice-regress.yml:2:3: $.defaults.votes: expected an odd number (a tie cannot be "
-        "broken), got 4"]
+        "broken), got 4"
+    ]
 
 
 def test_selection_flags_resolve_with_their_action_input_aliases(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     settings = settings_for(["--cases", "x", "--base-ref", "abc", "--head-ref", "def"], {})
     assert (settings.base, settings.head) == ("abc", "def")
-    settings = settings_for(["--cases", "x"], {"VOICE_REGRESS_CHANGED_FILES": "list.txt",
-                                               "VOICE_REGRESS_BASE": "b"})
+    settings = settings_for(
+        ["--cases", "x"], {"VOICE_REGRESS_CHANGED_FILES": "list.txt", "VOICE_REGRESS_BASE": "b"}
+    )
     assert (settings.changed_files, settings.base, settings.head) == ("list.txt", "b", None)
 
 
-def test_the_event_becomes_the_settings_context(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_event_becomes_the_settings_context(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert settings_for(["--cases", "x"], {}).context is None
-    settings = settings_for(["--cases", "x"], {"GITHUB_ACTIONS": "true",
-                                               "GITHUB_EVENT_NAME": "schedule"})
+    settings = settings_for(
+        ["--cases", "x"], {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "schedule"}
+    )
     assert settings.context is not None and settings.context.tier == "nightly"
 
 
@@ -233,7 +267,8 @@ def case_file(folder: Path, name: str, run_on: str, paths: str = "") -> Path:
 
 
 def test_an_unknown_trigger_is_an_error_with_did_you_mean_when_triggers_are_configured(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     case_file(tmp_path, "typo", "[promt_change, billing_rules_change]")
     config = load_config(write(tmp_path, "triggers:\n  billing_rules_change: ['billing/**']\n"))
@@ -242,12 +277,14 @@ def test_an_unknown_trigger_is_an_error_with_did_you_mean_when_triggers_are_conf
         "typo.yaml:20:12: $.promotion.run_on[0]: unknown trigger 'promt_change' (did you mean "
         "'prompt_change'? known: prompt_change, tool_schema_change, workflow_change, "
         "release_candidate, billing_rules_change; define your own under triggers: in "
-        ".voice-regress.yml)"]
+        ".voice-regress.yml)"
+    ]
     assert loaded.errors
 
 
 def test_without_configured_triggers_an_unknown_trigger_is_a_warning(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     case_file(tmp_path, "custom", "[my_trigger]")
     loaded = load_with_config(["custom.yaml"], None)
@@ -257,13 +294,15 @@ def test_without_configured_triggers_an_unknown_trigger_is_a_warning(
 
 
 def test_a_bad_paths_glob_in_a_case_is_an_error_at_its_line(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     case_file(tmp_path, "globs", "[prompt_change]", "paths: ['voice/**', 'voice/[]']\n")
     loaded = load_with_config(["globs.yaml"], None)
     assert [str(d) for d in loaded.errors] == [
         "globs.yaml:21:21: $.paths[1]: invalid pattern 'voice/[]' at character 7: empty "
-        "brackets '[]'"]
+        "brackets '[]'"
+    ]
 
 
 def test_check_cases_is_quiet_on_the_fixture_repository(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -274,8 +313,9 @@ def test_check_cases_is_quiet_on_the_fixture_repository(monkeypatch: pytest.Monk
     assert check_cases(loaded.cases, config) == []
 
 
-def test_the_pii_allowlist_reaches_the_safe_fixture_lint(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_pii_allowlist_reaches_the_safe_fixture_lint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     text = MINIMAL_CASE.replace("caller_id: caller_fixture_001", "account: acct 4155552671")
     (tmp_path / "phone.yaml").write_text(text, encoding="utf-8")
@@ -291,7 +331,8 @@ def test_validate_checks_the_config_too(tmp_path: Path, monkeypatch: pytest.Monk
     assert main(["validate"], {}, out, err) == 2
     assert err.getvalue().splitlines() == [
         ".voice-regress.yml:2:24: $.fast_tier.max_cases: must be >= 1, got -1",
-        "voice-regress-gate: error: 1 error(s) in the gate config"]
+        "voice-regress-gate: error: 1 error(s) in the gate config",
+    ]
 
 
 def test_validate_uses_the_configured_case_roots(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -302,7 +343,8 @@ def test_validate_uses_the_configured_case_roots(monkeypatch: pytest.MonkeyPatch
 
 
 def test_a_builtin_trigger_cases_use_but_the_config_leaves_out_is_a_warning(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     case_file(tmp_path, "one", "[workflow_change, release_candidate]")
     case_file(tmp_path, "two", "[workflow_change, prompt_change]")
@@ -310,4 +352,5 @@ def test_a_builtin_trigger_cases_use_but_the_config_leaves_out_is_a_warning(
     loaded = load_with_config(["one.yaml", "two.yaml"], config)
     assert [str(d) for d in loaded.diagnostics] == [
         ".voice-regress.yml:2:1: $.triggers: warning: workflow_change is in the run_on of 2 "
-        "case(s) but has no globs here: it never fires on a change"]
+        "case(s) but has no globs here: it never fires on a change"
+    ]

@@ -44,8 +44,14 @@ class Podman:
     build_s: float
 
     def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["podman", *args], env=self.env, capture_output=True, text=True,
-                              check=False, timeout=timeout)
+        return subprocess.run(
+            ["podman", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +60,15 @@ def podman() -> Podman:
     if reason:
         pytest.skip(f"container test skipped: {reason}")
     started = time.monotonic()
-    base = subprocess.run(["bash", str(BASE_SCRIPT)], capture_output=True, text=True,
-                          check=False, timeout=1800)
+    base = subprocess.run(
+        ["bash", str(BASE_SCRIPT)], capture_output=True, text=True, check=False, timeout=1800
+    )
     assert base.returncode == 0, f"base image: {base.stderr}"
-    exports = dict(line.removeprefix("export ").split("=", 1) for line in base.stdout.split("\n")
-                   if line.startswith("export "))
+    exports = dict(
+        line.removeprefix("export ").split("=", 1)
+        for line in base.stdout.split("\n")
+        if line.startswith("export ")
+    )
     tools = Podman({**os.environ, **exports}, time.monotonic() - started, 0.0)
     started = time.monotonic()
     build = tools.run("build", "-q", "--pull=never", "-t", IMAGE, str(ROOT), timeout=1200)
@@ -113,14 +123,16 @@ def workspace(tmp_path: Path) -> Iterator[Path]:
 def action_inputs(**given: str) -> dict[str, str]:
     """Every input of action.yml with its default, as the runner passes them, then `given`."""
     spec = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["inputs"]
-    values = {name: ("" if "${{" in meta["default"] else meta["default"])
-              for name, meta in spec.items()}
+    values = {
+        name: ("" if "${{" in meta["default"] else meta["default"]) for name, meta in spec.items()
+    }
     values.update({name.replace("_", "-"): value for name, value in given.items()})
     return values
 
 
-def use_action(podman: Podman, ws: Path, inputs: Mapping[str, str],
-               env: Mapping[str, str] | None = None) -> Step:
+def use_action(
+    podman: Podman, ws: Path, inputs: Mapping[str, str], env: Mapping[str, str] | None = None
+) -> Step:
     folders = {name: ws.parent / name for name in ("file_commands", "workflow", "home")}
     for folder in folders.values():
         folder.mkdir(exist_ok=True)
@@ -128,31 +140,59 @@ def use_action(podman: Podman, ws: Path, inputs: Mapping[str, str],
     (folders["file_commands"] / "summary").write_text("")
     (folders["workflow"] / "event.json").write_text(json.dumps({"inputs": {}}))
     github = {
-        "CI": "true", "GITHUB_ACTIONS": "true", "HOME": "/github/home",
-        "GITHUB_WORKSPACE": "/github/workspace", "GITHUB_EVENT_NAME": "workflow_dispatch",
-        "GITHUB_EVENT_PATH": "/github/workflow/event.json", "GITHUB_REPOSITORY": "org/agent",
+        "CI": "true",
+        "GITHUB_ACTIONS": "true",
+        "HOME": "/github/home",
+        "GITHUB_WORKSPACE": "/github/workspace",
+        "GITHUB_EVENT_NAME": "workflow_dispatch",
+        "GITHUB_EVENT_PATH": "/github/workflow/event.json",
+        "GITHUB_REPOSITORY": "org/agent",
         "GITHUB_OUTPUT": "/github/file_commands/output",
-        "GITHUB_STEP_SUMMARY": "/github/file_commands/summary", "GITHUB_RUN_ID": "7",
+        "GITHUB_STEP_SUMMARY": "/github/file_commands/summary",
+        "GITHUB_RUN_ID": "7",
     }
-    command = ["run", "--rm", "--network", "none", "--workdir", "/github/workspace",
-               "-v", f"{ws}:/github/workspace", "-v", f"{folders['home']}:/github/home",
-               "-v", f"{folders['file_commands']}:/github/file_commands",
-               "-v", f"{folders['workflow']}:/github/workflow"]
+    command = [
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--workdir",
+        "/github/workspace",
+        "-v",
+        f"{ws}:/github/workspace",
+        "-v",
+        f"{folders['home']}:/github/home",
+        "-v",
+        f"{folders['file_commands']}:/github/file_commands",
+        "-v",
+        f"{folders['workflow']}:/github/workflow",
+    ]
     for name, value in {**github, **(env or {})}.items():
         command += ["-e", f"{name}={value}"]
     for name, value in inputs.items():
         command += ["-e", f"INPUT_{name.upper()}={value}"]
     done = podman.run(*command, IMAGE)
-    return Step(done, ws, read_output_file((folders["file_commands"] / "output").read_text()),
-                (folders["file_commands"] / "summary").read_text(), folders["home"])
+    return Step(
+        done,
+        ws,
+        read_output_file((folders["file_commands"] / "output").read_text()),
+        (folders["file_commands"] / "summary").read_text(),
+        folders["home"],
+    )
 
 
-def test_the_examples_pass_and_the_step_reports_like_an_action(podman: Podman,
-                                                                workspace: Path) -> None:
-    inputs = action_inputs(cases="tests/voice", harness_url="builtin",
-                           junit_path="reports/junit.xml", results_path="reports/results.json")
-    step = use_action(podman, workspace, inputs,
-                      env={"VOICE_REGRESS_HARNESS_TOKEN": "tok-for-the-harness-1234"})
+def test_the_examples_pass_and_the_step_reports_like_an_action(
+    podman: Podman, workspace: Path
+) -> None:
+    inputs = action_inputs(
+        cases="tests/voice",
+        harness_url="builtin",
+        junit_path="reports/junit.xml",
+        results_path="reports/results.json",
+    )
+    step = use_action(
+        podman, workspace, inputs, env={"VOICE_REGRESS_HARNESS_TOKEN": "tok-for-the-harness-1234"}
+    )
     log = step.done.stdout
     assert step.done.returncode == 0, log + step.done.stderr
     assert log.splitlines()[0] == "::add-mask::tok-for-the-harness-1234"
@@ -168,8 +208,9 @@ def test_the_examples_pass_and_the_step_reports_like_an_action(podman: Podman,
 
 
 def test_a_planted_regression_fails_the_step(podman: Podman, workspace: Path) -> None:
-    inputs = action_inputs(cases="tests/voice", harness_url="builtin:duplicate-booking",
-                           junit_path="junit.xml")
+    inputs = action_inputs(
+        cases="tests/voice", harness_url="builtin:duplicate-booking", junit_path="junit.xml"
+    )
     step = use_action(podman, workspace, inputs)
     assert step.done.returncode == 1, step.done.stdout + step.done.stderr
     assert "GATE FAILED" in step.done.stdout
@@ -186,32 +227,63 @@ def test_a_bad_input_is_exit_2_naming_it(podman: Podman, workspace: Path) -> Non
 def test_the_workspace_is_a_git_safe_directory(podman: Podman, workspace: Path) -> None:
     step = use_action(podman, workspace, action_inputs(harness_url="builtin", cases="tests/voice"))
     assert step.done.returncode == 0, step.done.stderr
-    git = ["run", "--rm", "--network", "none", "--entrypoint", "git", "-e", "HOME=/github/home",
-           "-v", f"{workspace}:/github/workspace"]
+    git = [
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "git",
+        "-e",
+        "HOME=/github/home",
+        "-v",
+        f"{workspace}:/github/workspace",
+    ]
     fresh = step.home.parent / "fresh-home"
     fresh.mkdir()
-    refused = podman.run(*git, "-v", f"{fresh}:/github/home", IMAGE,
-                         "-C", "/github/workspace", "rev-parse", "HEAD")
+    refused = podman.run(
+        *git, "-v", f"{fresh}:/github/home", IMAGE, "-C", "/github/workspace", "rev-parse", "HEAD"
+    )
     assert refused.returncode != 0 and "dubious ownership" in refused.stderr
-    trusted = podman.run(*git, "-v", f"{step.home}:/github/home", IMAGE,
-                         "-C", "/github/workspace", "rev-parse", "HEAD")
+    trusted = podman.run(
+        *git,
+        "-v",
+        f"{step.home}:/github/home",
+        IMAGE,
+        "-C",
+        "/github/workspace",
+        "rev-parse",
+        "HEAD",
+    )
     assert trusted.returncode == 0, trusted.stderr
 
 
-def test_the_image_is_what_github_expects(podman: Podman,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_image_is_what_github_expects(
+    podman: Podman, capsys: pytest.CaptureFixture[str]
+) -> None:
     inspect = podman.run("image", "inspect", IMAGE)
     config = json.loads(inspect.stdout)[0]["Config"]
     assert config["Entrypoint"] == ["python", "/action/entrypoint.py"]
     assert not config.get("User") and not config.get("WorkingDir")
-    leftovers = podman.run("run", "--rm", "--network", "none", "--entrypoint", "sh", IMAGE, "-c",
-                           "ls /root/.cache/pip /var/lib/apt/lists/*.gz 2>/dev/null;"
-                           " command -v gcc cc make; voice-regress-gate --version")
+    leftovers = podman.run(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "sh",
+        IMAGE,
+        "-c",
+        "ls /root/.cache/pip /var/lib/apt/lists/*.gz 2>/dev/null;"
+        " command -v gcc cc make; voice-regress-gate --version",
+    )
     assert leftovers.stdout.splitlines() == [f"voice-regress-gate {_version()}"], leftovers.stdout
     size = json.loads(inspect.stdout)[0]["Size"]
     with capsys.disabled():
-        print(f"\n[container] base image ready in {podman.base_s:.1f}s, action image built in "
-              f"{podman.build_s:.1f}s, {size / 1e6:.0f} MB")
+        print(
+            f"\n[container] base image ready in {podman.base_s:.1f}s, action image built in "
+            f"{podman.build_s:.1f}s, {size / 1e6:.0f} MB"
+        )
 
 
 def _version() -> str:

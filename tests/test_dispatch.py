@@ -21,20 +21,36 @@ from gate.models import Case, LoadedCase
 URL = "http://harness.test"
 TOKEN = "s3cr3t-token-value"
 RUN: dict[str, Any] = {
-    "protocol": "voice-regress/v1", "run_id": "r_1", "status": "completed", "trace_complete": True,
+    "protocol": "voice-regress/v1",
+    "run_id": "r_1",
+    "status": "completed",
+    "trace_complete": True,
     "events": [{"type": "message", "role": "agent", "turn": 0, "t_ms": 10, "text": "Done."}],
 }
 CASE_DATA: dict[str, Any] = {
-    "version": 1, "suite": "failed_call_regression", "owner": "team-voice",
-    "source": {"type": "production_call", "source_call_id": "call_1", "severity": "high",
-               "failure_label": "side_effect", "sanitized": True},
+    "version": 1,
+    "suite": "failed_call_regression",
+    "owner": "team-voice",
+    "source": {
+        "type": "production_call",
+        "source_call_id": "call_1",
+        "severity": "high",
+        "failure_label": "side_effect",
+        "sanitized": True,
+    },
     "agent_ref": {"environment": "staging", "agent_slug": "scheduling-agent"},
-    "fixture": {"caller_id": "caller_fixture_204", "side_effect_mode": "sandbox",
-                "on": dt.date(2026, 6, 3)},  # YAML turns bare dates into date objects
+    "fixture": {
+        "caller_id": "caller_fixture_204",
+        "side_effect_mode": "sandbox",
+        "on": dt.date(2026, 6, 3),
+    },  # YAML turns bare dates into date objects
     "caller": {"language": "en-US", "audio_condition": "speakerphone"},
-    "scenario": {"starting_turn": "Move Tuesday to Wednesday.",
-                 "turns": ["After three.", {"text": "1234", "dtmf": "1234", "after_ms": 200}],
-                 "max_turns": 12, "must_reproduce": ["duplicate booking"]},
+    "scenario": {
+        "starting_turn": "Move Tuesday to Wednesday.",
+        "turns": ["After three.", {"text": "1234", "dtmf": "1234", "after_ms": 200}],
+        "max_turns": 12,
+        "must_reproduce": ["duplicate booking"],
+    },
     "assertions": {"outcome": {"task_completed": True}},
     "promotion": {"level": "blocking", "run_on": ["prompt_change"]},
 }
@@ -87,18 +103,26 @@ def status(code: int, body: Any = None, **headers: str) -> httpx.Response:
 
 
 def settings(**overrides: Any) -> DispatchSettings:
-    return DispatchSettings(**{"harness_url": URL, "token": TOKEN, "invocation_id": "inv1",
-                               **overrides})
+    return DispatchSettings(
+        **{"harness_url": URL, "token": TOKEN, "invocation_id": "inv1", **overrides}
+    )
 
 
-def dispatch(harness: Harness, *, case: LoadedCase = CASE, trial: int = 1,
-             time: FakeTime | None = None, **overrides: Any) -> DispatchOutcome:
+def dispatch(
+    harness: Harness,
+    *,
+    case: LoadedCase = CASE,
+    trial: int = 1,
+    time: FakeTime | None = None,
+    **overrides: Any,
+) -> DispatchOutcome:
     time = time or FakeTime()
 
     async def go() -> DispatchOutcome:
         async with httpx.AsyncClient(transport=httpx.MockTransport(harness)) as client:
-            dispatcher = Dispatcher(settings(**overrides), client, sleep=time.sleep,
-                                    clock=time.clock)
+            dispatcher = Dispatcher(
+                settings(**overrides), client, sleep=time.sleep, clock=time.clock
+            )
             return await dispatcher.run(case, trial)
 
     return asyncio.run(go())
@@ -117,15 +141,27 @@ def health(harness: Harness, **overrides: Any) -> None:
 
 def test_build_request_is_the_protocol_body() -> None:
     assert build_request(CASE, 2, 120) == {
-        "protocol": "voice-regress/v1", "case_id": "scheduling/reschedule-wednesday",
-        "suite": "failed_call_regression", "trial": 2,
+        "protocol": "voice-regress/v1",
+        "case_id": "scheduling/reschedule-wednesday",
+        "suite": "failed_call_regression",
+        "trial": 2,
         "agent_ref": {"environment": "staging", "agent_slug": "scheduling-agent"},
-        "fixture": {"caller_id": "caller_fixture_204", "side_effect_mode": "sandbox",
-                    "on": "2026-06-03"},
+        "fixture": {
+            "caller_id": "caller_fixture_204",
+            "side_effect_mode": "sandbox",
+            "on": "2026-06-03",
+        },
         "caller": {"language": "en-US", "audio_condition": "speakerphone"},
-        "scenario": {"turns": [{"text": "Move Tuesday to Wednesday."}, {"text": "After three."},
-                               {"text": "1234", "after_ms": 200, "dtmf": "1234"}],
-                     "state": {}, "max_turns": 12, "must_reproduce": ["duplicate booking"]},
+        "scenario": {
+            "turns": [
+                {"text": "Move Tuesday to Wednesday."},
+                {"text": "After three."},
+                {"text": "1234", "after_ms": 200, "dtmf": "1234"},
+            ],
+            "state": {},
+            "max_turns": 12,
+            "must_reproduce": ["duplicate booking"],
+        },
         "timeout_s": 120,
     }
     json.dumps(build_request(CASE, 1, 0.5))  # serializable as is
@@ -142,8 +178,12 @@ def test_idempotency_key_is_stable_distinct_and_header_safe() -> None:
     key = idempotency_key("inv1", "scheduling/reschedule wednesday\n☎", 1)
     assert key == idempotency_key("inv1", "scheduling/reschedule wednesday\n☎", 1)
     assert key.isascii() and key.isprintable() and " " not in key
-    others = {idempotency_key("inv1", "c", 1), idempotency_key("inv1", "c", 2),
-              idempotency_key("inv2", "c", 1), idempotency_key("inv1", "c:1", 1)}
+    others = {
+        idempotency_key("inv1", "c", 1),
+        idempotency_key("inv1", "c", 2),
+        idempotency_key("inv2", "c", 1),
+        idempotency_key("inv1", "c:1", 1),
+    }
     assert len(others) == 4
 
 
@@ -237,7 +277,8 @@ def test_transport_errors_forever_end_as_error() -> None:
     outcome = dispatch(Harness(forever=httpx.ConnectError("[Errno 111] refused")))
     assert outcome.run is None and outcome.calls == 4
     assert outcome.error == (
-        "harness connection failed (ConnectError: [Errno 111] refused) after 4 attempts")
+        "harness connection failed (ConnectError: [Errno 111] refused) after 4 attempts"
+    )
 
 
 def test_a_hanging_harness_ends_as_timeout() -> None:
@@ -252,13 +293,17 @@ def test_a_hanging_harness_ends_as_timeout() -> None:
 # --- permanent faults: not retried --------------------------------------------------------
 
 
-@pytest.mark.parametrize(("code", "body", "message"), [
-    (422, {"error": "scenario.turns must not be empty"}, "scenario.turns must not be empty"),
-    (400, {"detail": [{"loc": ["trial"], "msg": "bad"}]}, '[{"loc": ["trial"], "msg": "bad"}]'),
-    (400, "plain\ntext \x1b[31mred", "plain text red"),
-])
-def test_rejected_case_is_an_error_with_the_harness_message(code: int, body: Any,
-                                                            message: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "body", "message"),
+    [
+        (422, {"error": "scenario.turns must not be empty"}, "scenario.turns must not be empty"),
+        (400, {"detail": [{"loc": ["trial"], "msg": "bad"}]}, '[{"loc": ["trial"], "msg": "bad"}]'),
+        (400, "plain\ntext \x1b[31mred", "plain text red"),
+    ],
+)
+def test_rejected_case_is_an_error_with_the_harness_message(
+    code: int, body: Any, message: str
+) -> None:
     response = httpx.Response(code, text=body) if isinstance(body, str) else status(code, body)
     outcome = dispatch(Harness(response))
     assert outcome.run is None and outcome.calls == 1
@@ -273,7 +318,8 @@ def test_refused_credentials_raise_without_the_token(code: int, token: str | Non
         dispatch(harness, token=token)
     hint = "check" if token else "set"
     assert str(info.value) == (
-        f"harness rejected the credentials ({code}): {hint} VOICE_REGRESS_HARNESS_TOKEN")
+        f"harness rejected the credentials ({code}): {hint} VOICE_REGRESS_HARNESS_TOKEN"
+    )
     assert len(harness.requests) == 1
 
 
@@ -284,9 +330,13 @@ def test_unexpected_status_is_an_error() -> None:
 
 def test_the_token_never_reaches_an_error_text() -> None:
     echo = {"error": f"Authorization: Bearer {TOKEN}"}
-    for harness in (Harness(status(422, echo)), Harness(forever=status(418, echo)),
-                    Harness(forever=ok({**RUN, "status": "harness_error", "events": [],
-                                        "error": f"saw {TOKEN}"}))):
+    for harness in (
+        Harness(status(422, echo)),
+        Harness(forever=status(418, echo)),
+        Harness(
+            forever=ok({**RUN, "status": "harness_error", "events": [], "error": f"saw {TOKEN}"})
+        ),
+    ):
         outcome = dispatch(harness)
         assert outcome.error is not None and "***" in outcome.error
         assert TOKEN not in outcome.error and TOKEN[:10] not in outcome.error
@@ -295,12 +345,18 @@ def test_the_token_never_reaches_an_error_text() -> None:
 # --- the RunResult ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("body", "error"), [
-    (b"{not json", "harness response is not valid JSON: Expecting property name enclosed in "
-                   "double quotes: line 1 column 2 (char 1)"),
-    (b"[]", "harness response is not a JSON object (got list)"),
-    (b"[" * 100_000, None),  # nesting that would blow the stack: still just an error
-])
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (
+            b"{not json",
+            "harness response is not valid JSON: Expecting property name enclosed in "
+            "double quotes: line 1 column 2 (char 1)",
+        ),
+        (b"[]", "harness response is not a JSON object (got list)"),
+        (b"[" * 100_000, None),  # nesting that would blow the stack: still just an error
+    ],
+)
 def test_malformed_json_is_an_error(body: bytes, error: str | None) -> None:
     outcome = dispatch(Harness(httpx.Response(200, content=body)))
     assert outcome.run is None and outcome.calls == 1
@@ -308,12 +364,17 @@ def test_malformed_json_is_an_error(body: bytes, error: str | None) -> None:
     assert outcome.error.startswith("harness response is not")
 
 
-@pytest.mark.parametrize(("change", "problem"), [
-    ({"events": {"type": "message"}}, "events: Input should be a valid list"),
-    ({"events": []}, "Value error, a completed run must have events"),
-    ({"status": "passed"}, "status: Input should be 'completed', 'agent_error', 'timeout' or "
-                           "'harness_error'"),
-])
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"events": {"type": "message"}}, "events: Input should be a valid list"),
+        ({"events": []}, "Value error, a completed run must have events"),
+        (
+            {"status": "passed"},
+            "status: Input should be 'completed', 'agent_error', 'timeout' or 'harness_error'",
+        ),
+    ],
+)
 def test_schema_invalid_run_result_is_an_error(change: dict[str, Any], problem: str) -> None:
     outcome = dispatch(Harness(ok({**RUN, **change})))
     assert outcome.run is None
@@ -337,8 +398,13 @@ def test_a_minor_protocol_and_unknown_fields_are_accepted() -> None:
 
 
 def test_tool_arguments_sent_as_a_json_string_are_parsed() -> None:
-    call = {"type": "tool_call", "turn": 0, "call_id": "c1", "name": "lookup_identity",
-            "arguments": '{"caller_id": "caller_fixture_204"}'}
+    call = {
+        "type": "tool_call",
+        "turn": 0,
+        "call_id": "c1",
+        "name": "lookup_identity",
+        "arguments": '{"caller_id": "caller_fixture_204"}',
+    }
     outcome = dispatch(Harness(ok({**RUN, "events": [call]})))
     assert outcome.run is not None
     assert outcome.run.tool_calls[0].arguments == {"caller_id": "caller_fixture_204"}
@@ -373,8 +439,11 @@ def test_oversized_responses_are_cut_off(declared: bool) -> None:
         for _ in range(100):
             yield b"x" * 100
 
-    response = (httpx.Response(200, content=b"x" * 10_000) if declared
-                else httpx.Response(200, content=chunks()))
+    response = (
+        httpx.Response(200, content=b"x" * 10_000)
+        if declared
+        else httpx.Response(200, content=chunks())
+    )
     outcome = dispatch(Harness(response), max_response_bytes=1000)
     assert outcome.run is None and outcome.error == "harness response exceeds 1,000 bytes"
 
@@ -398,8 +467,10 @@ def test_202_then_poll_a_relative_url() -> None:
 
 
 def test_202_with_retry_after_and_an_absolute_url_on_another_origin() -> None:
-    harness, time = Harness(accepted("https://poll.other/r/1", **{"Retry-After": "3"}), ok()), \
-        FakeTime()
+    harness, time = (
+        Harness(accepted("https://poll.other/r/1", **{"Retry-After": "3"}), ok()),
+        FakeTime(),
+    )
     outcome = dispatch(harness, time=time)
     assert outcome.run is not None and time.sleeps == [3.0]
     assert str(harness.requests[1].url) == "https://poll.other/r/1"
@@ -410,8 +481,7 @@ def test_poll_that_never_finishes_times_out() -> None:
     harness = Harness(accepted(), forever=accepted(None))
     outcome = dispatch(harness, timeout_s=30)
     assert outcome.run is None and 3 < outcome.calls < 30
-    assert outcome.error == ("harness timed out after 30s "
-                             "(last: the run was still in progress)")
+    assert outcome.error == ("harness timed out after 30s (last: the run was still in progress)")
 
 
 def test_poll_survives_transient_faults_and_gives_up_on_too_many() -> None:
@@ -477,13 +547,18 @@ def test_make_client_is_bounded_by_the_trial_budget() -> None:
 @pytest.fixture(autouse=True)
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     # The loopback tests must reach 127.0.0.1 directly, whatever the CI's proxy settings.
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
-                 "all_proxy"):
+    for name in (
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
-def live(url: str, *, client: httpx.AsyncClient | None = None,
-         **overrides: Any) -> DispatchOutcome:
+def live(url: str, *, client: httpx.AsyncClient | None = None, **overrides: Any) -> DispatchOutcome:
     time = FakeTime()
     config = settings(harness_url=url, **overrides)
 
@@ -526,7 +601,10 @@ def test_live_poll_of_an_absolute_url() -> None:
         outcome = live(server.url, poll_interval_s=0.01)
     assert outcome.run is not None
     assert [(r.method, r.path) for r in server.requests] == [
-        ("POST", "/runs"), ("GET", "/runs/r_1"), ("GET", "/runs/r_1")]
+        ("POST", "/runs"),
+        ("GET", "/runs/r_1"),
+        ("GET", "/runs/r_1"),
+    ]
 
 
 FAULTS = {

@@ -28,13 +28,27 @@ def no_glob(pattern: str) -> list[str]:
 
 
 def test_every_input_becomes_its_flag_with_the_value_attached() -> None:
-    env = inputs(harness_url="https://harness.test", tier="fast", concurrency="4",
-                 fail_on="any", junit_path="out/junit.xml", results_path="out/results.json",
-                 evidence_dir="out/evidence", comment_key="voice")
+    env = inputs(
+        harness_url="https://harness.test",
+        tier="fast",
+        concurrency="4",
+        fail_on="any",
+        junit_path="out/junit.xml",
+        results_path="out/results.json",
+        evidence_dir="out/evidence",
+        comment_key="voice",
+    )
     assert entrypoint.build_argv(env, no_glob) == [
-        "run", "--harness-url=https://harness.test", "--tier=fast", "--concurrency=4",
-        "--fail-on=any", "--junit=out/junit.xml", "--results=out/results.json",
-        "--evidence-dir=out/evidence", "--comment-key=voice"]
+        "run",
+        "--harness-url=https://harness.test",
+        "--tier=fast",
+        "--concurrency=4",
+        "--fail-on=any",
+        "--junit=out/junit.xml",
+        "--results=out/results.json",
+        "--evidence-dir=out/evidence",
+        "--comment-key=voice",
+    ]
 
 
 def test_hyphenated_names_are_read_as_the_runner_spells_them() -> None:
@@ -45,15 +59,23 @@ def test_hyphenated_names_are_read_as_the_runner_spells_them() -> None:
 
 @pytest.mark.parametrize("blank", ["", "   ", "\n"])
 def test_an_empty_input_is_unset(blank: str) -> None:
-    env = inputs(harness_url="builtin", tier=blank, trials=blank, shard_index=blank,
-                 shard_total=blank)
+    env = inputs(
+        harness_url="builtin", tier=blank, trials=blank, shard_index=blank, shard_total=blank
+    )
     assert entrypoint.build_argv(env, no_glob) == ["run", "--harness-url=builtin"]
 
 
-@pytest.mark.parametrize(("given", "passed"), [
-    ("true", "true"), ("True", "true"), ("TRUE", "true"),
-    ("false", "false"), ("False", "false"), ("FALSE", "false"),
-])
+@pytest.mark.parametrize(
+    ("given", "passed"),
+    [
+        ("true", "true"),
+        ("True", "true"),
+        ("TRUE", "true"),
+        ("false", "false"),
+        ("False", "false"),
+        ("FALSE", "false"),
+    ],
+)
 def test_yaml_1_2_booleans_pass_as_true_or_false(given: str, passed: str) -> None:
     argv = entrypoint.build_argv(inputs(fail_on_empty=given, job_summary=given), no_glob)
     assert argv == ["run", f"--fail-on-empty={passed}", f"--job-summary={passed}"]
@@ -73,29 +95,41 @@ def test_an_invalid_boolean_exits_2_before_the_cli_runs() -> None:
         calls.append(argv)
         return 0
 
-    code = entrypoint.main(inputs(harness_url="builtin", fail_on_empty="yes"), out, err,
-                           run=fail_run, cli=cli)
+    code = entrypoint.main(
+        inputs(harness_url="builtin", fail_on_empty="yes"), out, err, run=fail_run, cli=cli
+    )
     assert (code, calls) == (2, [])
-    assert err.getvalue() == ("voice-regress-gate: error: input fail-on-empty: expected true or "
-                              "false (or True, TRUE, False, FALSE), got 'yes'\n")
+    assert err.getvalue() == (
+        "voice-regress-gate: error: input fail-on-empty: expected true or "
+        "false (or True, TRUE, False, FALSE), got 'yes'\n"
+    )
 
 
 def test_multiline_cases_become_one_flag_per_path_and_globs_expand() -> None:
     expanded = {"voice/**/*.yaml": ["voice/a/x.yaml", "voice/b.yaml"], "none/*.yml": []}
     env = inputs(cases="examples/cases\n\n  voice/**/*.yaml  \nnone/*.yml\n-odd name/\n")
     assert entrypoint.build_argv(env, expanded.__getitem__) == [
-        "run", "--cases=examples/cases", "--cases=voice/a/x.yaml", "--cases=voice/b.yaml",
-        "--cases=none/*.yml", "--cases=-odd name/"]
+        "run",
+        "--cases=examples/cases",
+        "--cases=voice/a/x.yaml",
+        "--cases=voice/b.yaml",
+        "--cases=none/*.yml",
+        "--cases=-odd name/",
+    ]
 
 
-def test_globs_expand_against_the_working_directory(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_globs_expand_against_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("a/one.yaml", "a/deep/two.yaml", "a/skip.txt"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     monkeypatch.chdir(tmp_path)
     assert entrypoint.build_argv(inputs(cases="a/**/*.yaml")) == [
-        "run", "--cases=a/deep/two.yaml", "--cases=a/one.yaml"]
+        "run",
+        "--cases=a/deep/two.yaml",
+        "--cases=a/one.yaml",
+    ]
 
 
 def test_shard_inputs_become_one_shard_flag() -> None:
@@ -121,12 +155,25 @@ def test_an_empty_token_input_keeps_the_environments_token() -> None:
 
 
 def test_merge_results_runs_merge_with_the_reporting_inputs_only() -> None:
-    env = inputs(merge_results="shards/results-1.json\nshards/results-2.json", tier="auto",
-                 fail_on="any", junit_path="junit.xml", comment_mode="always",
-                 harness_url="builtin", shard_index="1", shard_total="2")
+    env = inputs(
+        merge_results="shards/results-1.json\nshards/results-2.json",
+        tier="auto",
+        fail_on="any",
+        junit_path="junit.xml",
+        comment_mode="always",
+        harness_url="builtin",
+        shard_index="1",
+        shard_total="2",
+    )
     assert entrypoint.build_argv(env, no_glob) == [
-        "merge", "shards/results-1.json", "shards/results-2.json", "--fail-on=any",
-        "--junit=junit.xml", "--comment-mode=always", "--shards=2"]
+        "merge",
+        "shards/results-1.json",
+        "shards/results-2.json",
+        "--fail-on=any",
+        "--junit=junit.xml",
+        "--comment-mode=always",
+        "--shards=2",
+    ]
     assert entrypoint.ignored_in_merge(env) == ["harness-url", "shard-index"]
 
 
@@ -136,22 +183,31 @@ def test_runner_debug_adds_the_global_debug_flag() -> None:
 
 
 def test_secrets_are_masked_first_line_by_line_and_escaped() -> None:
-    env = {**inputs(github_token="ghs_tok", harness_url="https://u:pa%ss@harness.test"),
-           "VOICE_REGRESS_HARNESS_TOKEN": "line1\nline2", "VOICE_REGRESS_JUDGE_API_KEY": "sk-j",
-           "GITHUB_TOKEN": "ghs_tok"}
+    env = {
+        **inputs(github_token="ghs_tok", harness_url="https://u:pa%ss@harness.test"),
+        "VOICE_REGRESS_HARNESS_TOKEN": "line1\nline2",
+        "VOICE_REGRESS_JUDGE_API_KEY": "sk-j",
+        "GITHUB_TOKEN": "ghs_tok",
+    }
     out = io.StringIO()
     code = entrypoint.main(env, out, io.StringIO(), run=fail_run, cli=lambda argv, e: 0)
     lines = out.getvalue().splitlines()
     assert code == 0
-    assert lines[:5] == ["::add-mask::ghs_tok", "::add-mask::line1", "::add-mask::line2",
-                         "::add-mask::sk-j", "::add-mask::pa%25ss"]
+    assert lines[:5] == [
+        "::add-mask::ghs_tok",
+        "::add-mask::line1",
+        "::add-mask::line2",
+        "::add-mask::sk-j",
+        "::add-mask::pa%25ss",
+    ]
     assert lines[5].startswith("voice-regress-gate run ")
 
 
 def test_no_secret_means_no_mask() -> None:
     out = io.StringIO()
-    entrypoint.main(inputs(harness_url="builtin"), out, io.StringIO(), run=fail_run,
-                    cli=lambda argv, e: 0)
+    entrypoint.main(
+        inputs(harness_url="builtin"), out, io.StringIO(), run=fail_run, cli=lambda argv, e: 0
+    )
     assert "::add-mask::" not in out.getvalue()
 
 
@@ -181,7 +237,8 @@ def test_git_trouble_is_a_warning_not_a_crash() -> None:
     env = {"GITHUB_WORKSPACE": "/ws"}
     assert "No such file or directory" in (entrypoint.mark_safe_directory(env, missing) or "")
     assert entrypoint.mark_safe_directory(env, refused) == (
-        "cannot mark /ws as a git safe.directory: error: could not lock config file")
+        "cannot mark /ws as a git safe.directory: error: could not lock config file"
+    )
 
 
 def test_main_marks_the_workspace_then_runs_the_cli_with_the_mapped_argv(tmp_path: Path) -> None:
@@ -198,20 +255,29 @@ def test_main_marks_the_workspace_then_runs_the_cli_with_the_mapped_argv(tmp_pat
         assert env["GITHUB_TOKEN"] == "t"
         return 1
 
-    env = {**inputs(harness_url="builtin", tier="auto", github_token="t"),
-           "GITHUB_WORKSPACE": str(tmp_path)}
+    env = {
+        **inputs(harness_url="builtin", tier="auto", github_token="t"),
+        "GITHUB_WORKSPACE": str(tmp_path),
+    }
     out = io.StringIO()
     assert entrypoint.main(env, out, io.StringIO(), run=run, cli=cli) == 1
     assert order == ["git", "cli"]
     assert out.getvalue().splitlines() == [
-        "::add-mask::t", "voice-regress-gate run --harness-url=builtin --tier=auto"]
+        "::add-mask::t",
+        "voice-regress-gate run --harness-url=builtin --tier=auto",
+    ]
 
 
 def test_the_real_cli_runs_in_process_and_its_exit_code_is_returned(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     junit = tmp_path / "junit.xml"
-    env = inputs(cases=str(EXAMPLES), harness_url="builtin:duplicate-booking",
-                 junit_path=str(junit), fail_on_empty="TRUE")
+    env = inputs(
+        cases=str(EXAMPLES),
+        harness_url="builtin:duplicate-booking",
+        junit_path=str(junit),
+        fail_on_empty="TRUE",
+    )
     assert entrypoint.main(env, run=fail_run) == 1
     out = capsys.readouterr().out
     assert out.startswith("voice-regress-gate run --cases=")
@@ -236,11 +302,21 @@ def test_reports_are_handed_back_to_the_workspace_owner(tmp_path: Path) -> None:
     (ws / "theirs.txt").write_text("not ours")
     os.chown(ws, 1001, 1002)
     changed: list[tuple[str, int, int]] = []
-    env = {**inputs(junit_path="junit.xml", evidence_dir="out/evidence", results_path="../x.json"),
-           "GITHUB_WORKSPACE": str(ws)}
+    env = {
+        **inputs(junit_path="junit.xml", evidence_dir="out/evidence", results_path="../x.json"),
+        "GITHUB_WORKSPACE": str(ws),
+    }
     entrypoint.hand_back(env, lambda path, uid, gid: changed.append((path, uid, gid)))
-    assert changed == [(str(ws / p), 1001, 1002) for p in (
-        "junit.xml", "out", "out/evidence", "out/evidence/case", "out/evidence/case/run.json")]
+    assert changed == [
+        (str(ws / p), 1001, 1002)
+        for p in (
+            "junit.xml",
+            "out",
+            "out/evidence",
+            "out/evidence/case",
+            "out/evidence/case/run.json",
+        )
+    ]
 
 
 def test_nothing_is_handed_back_outside_github_or_to_root(tmp_path: Path) -> None:
@@ -256,17 +332,30 @@ def test_nothing_is_handed_back_outside_github_or_to_root(tmp_path: Path) -> Non
 
 
 def test_the_reusable_workflows_shard_and_merge_steps_in_process(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """What .github/workflows/voice-regress.yml does with the action: N shards, one merge."""
+
     def shard(index: int, harness: str) -> int:
-        env = inputs(cases=str(EXAMPLES), harness_url=harness, shard_index=str(index),
-                     shard_total="2", results_path=str(tmp_path / f"results-{index}.json"))
+        env = inputs(
+            cases=str(EXAMPLES),
+            harness_url=harness,
+            shard_index=str(index),
+            shard_total="2",
+            results_path=str(tmp_path / f"results-{index}.json"),
+        )
         return entrypoint.main(env, run=fail_run)
 
     def merge(pattern: str) -> int:
-        return entrypoint.main(inputs(merge_results=str(tmp_path / pattern), shard_total="2",
-                                      tier="auto", junit_path=str(tmp_path / "junit.xml")),
-                               run=fail_run)
+        return entrypoint.main(
+            inputs(
+                merge_results=str(tmp_path / pattern),
+                shard_total="2",
+                tier="auto",
+                junit_path=str(tmp_path / "junit.xml"),
+            ),
+            run=fail_run,
+        )
 
     assert [shard(1, "builtin"), shard(2, "builtin")] == [0, 0]
     assert merge("results-*.json") == 0

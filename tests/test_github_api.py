@@ -43,12 +43,19 @@ def scripted(*replies: httpx.Response) -> tuple[Handler, list[httpx.Request]]:
 
 
 @contextmanager
-def client_for(handler: Handler, clock: Clock | None = None, **policy: Any
-               ) -> Iterator[GitHubClient]:
+def client_for(
+    handler: Handler, clock: Clock | None = None, **policy: Any
+) -> Iterator[GitHubClient]:
     clock = clock or Clock()
-    with GitHubClient("https://api.github.test", TOKEN, policy=ApiPolicy(**policy),
-                      transport=httpx.MockTransport(handler), sleep=clock.sleep, clock=clock,
-                      wall_clock=lambda: 5000.0) as client:
+    with GitHubClient(
+        "https://api.github.test",
+        TOKEN,
+        policy=ApiPolicy(**policy),
+        transport=httpx.MockTransport(handler),
+        sleep=clock.sleep,
+        clock=clock,
+        wall_clock=lambda: 5000.0,
+    ) as client:
         yield client
 
 
@@ -70,8 +77,9 @@ def test_enterprise_base_path_is_kept() -> None:
         seen.append(str(request.url))
         return httpx.Response(200, json=[])
 
-    with GitHubClient("https://ghe.test/api/v3/", None,
-                      transport=httpx.MockTransport(handler)) as client:
+    with GitHubClient(
+        "https://ghe.test/api/v3/", None, transport=httpx.MockTransport(handler)
+    ) as client:
         client.get_json("/repos/o/r/issues")
     assert seen == ["https://ghe.test/api/v3/repos/o/r/issues"]
 
@@ -103,17 +111,23 @@ def test_5xx_gives_up_after_the_attempts_with_the_last_message() -> None:
     assert clock.sleeps == [1.0, 2.0]
 
 
-@pytest.mark.parametrize(("status", "headers", "message", "wait"), [
-    (403, {"Retry-After": "3"}, "You have exceeded a secondary rate limit", 3.0),
-    (429, {"Retry-After": "4"}, "Too many requests", 4.0),
-    (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "5012"}, "API rate limit", 12.0),
-    (403, {}, "You have exceeded a secondary rate limit. Please wait", 60.0),
-])
-def test_rate_limits_wait_as_github_asks(status: int, headers: dict[str, str], message: str,
-                                         wait: float) -> None:
+@pytest.mark.parametrize(
+    ("status", "headers", "message", "wait"),
+    [
+        (403, {"Retry-After": "3"}, "You have exceeded a secondary rate limit", 3.0),
+        (429, {"Retry-After": "4"}, "Too many requests", 4.0),
+        (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "5012"}, "API rate limit", 12.0),
+        (403, {}, "You have exceeded a secondary rate limit. Please wait", 60.0),
+    ],
+)
+def test_rate_limits_wait_as_github_asks(
+    status: int, headers: dict[str, str], message: str, wait: float
+) -> None:
     clock = Clock()
-    handler, seen = scripted(httpx.Response(status, headers=headers, json={"message": message}),
-                             httpx.Response(200, json=[1]))
+    handler, seen = scripted(
+        httpx.Response(status, headers=headers, json={"message": message}),
+        httpx.Response(200, json=[1]),
+    )
     with client_for(handler, clock) as client:
         assert client.get_json("/repos/o/r/issues") == [1]
     assert len(seen) == 2
@@ -121,8 +135,9 @@ def test_rate_limits_wait_as_github_asks(status: int, headers: dict[str, str], m
 
 
 def test_a_permission_403_is_not_retried() -> None:
-    handler, seen = scripted(httpx.Response(
-        403, json={"message": "Resource not accessible by integration"}))
+    handler, seen = scripted(
+        httpx.Response(403, json={"message": "Resource not accessible by integration"})
+    )
     with client_for(handler) as client, pytest.raises(GitHubApiError) as info:
         client.post_json("/repos/o/r/issues/1/comments", {"body": "x"})
     assert len(seen) == 1
@@ -132,10 +147,13 @@ def test_a_permission_403_is_not_retried() -> None:
 
 def test_a_wait_longer_than_allowed_gives_up_at_once() -> None:
     clock = Clock()
-    handler, seen = scripted(httpx.Response(429, headers={"Retry-After": "3600"},
-                                            json={"message": "slow down"}))
-    with client_for(handler, clock, max_wait_s=60) as client, \
-            pytest.raises(GitHubApiError, match="asked to wait 3600s; this gate waits at most 60s"):
+    handler, seen = scripted(
+        httpx.Response(429, headers={"Retry-After": "3600"}, json={"message": "slow down"})
+    )
+    with (
+        client_for(handler, clock, max_wait_s=60) as client,
+        pytest.raises(GitHubApiError, match="asked to wait 3600s; this gate waits at most 60s"),
+    ):
         client.get_json("/repos/o/r/issues")
     assert len(seen) == 1 and clock.sleeps == []
 
@@ -173,8 +191,10 @@ def test_writes_are_spaced_but_reads_are_not() -> None:
 
 
 def test_delete_accepts_an_already_deleted_comment() -> None:
-    handler, _ = scripted(httpx.Response(404, json={"message": "Not Found"}),
-                          httpx.Response(422, json={"message": "Validation Failed"}))
+    handler, _ = scripted(
+        httpx.Response(404, json={"message": "Not Found"}),
+        httpx.Response(422, json={"message": "Validation Failed"}),
+    )
     with client_for(handler) as client:
         client.delete("/repos/o/r/issues/comments/1")
         with pytest.raises(GitHubApiError, match="HTTP 422: Validation Failed"):
@@ -224,16 +244,20 @@ def test_pagination_is_bounded() -> None:
         link = f'<https://api.github.test/items?page={page + 1}>; rel="next"'
         return httpx.Response(200, json=[{"n": page}], headers={"Link": link})
 
-    with client_for(handler, max_pages=3) as client, \
-            pytest.raises(GitHubApiError, match="more than 3 pages"):
+    with (
+        client_for(handler, max_pages=3) as client,
+        pytest.raises(GitHubApiError, match="more than 3 pages"),
+    ):
         list(client.paginate("/items"))
 
 
 def test_pagination_never_follows_a_link_to_another_host() -> None:
-    handler, seen = scripted(httpx.Response(
-        200, json=[{"n": 1}], headers={"Link": '<https://evil.test/steal?page=2>; rel="next"'}))
-    with client_for(handler) as client, \
-            pytest.raises(GitHubApiError, match="leaves the API host"):
+    handler, seen = scripted(
+        httpx.Response(
+            200, json=[{"n": 1}], headers={"Link": '<https://evil.test/steal?page=2>; rel="next"'}
+        )
+    )
+    with client_for(handler) as client, pytest.raises(GitHubApiError, match="leaves the API host"):
         list(client.paginate("/items"))
     assert len(seen) == 1
 

@@ -49,7 +49,8 @@ def test_open_then_update_then_close(fake: FakeGitHub, client: GitHubClient) -> 
     assert sorted(a.action for a in first) == ["opened", "opened"]
     assert {i["title"] for i in fake.issues.values()} == {
         "voice-regress-gate: scheduling/duplicate-booking is fail",
-        "voice-regress-gate: billing/refund-lookup is error"}
+        "voice-regress-gate: billing/refund-lookup is error",
+    }
     labels = {n for i in fake.issues.values() for n in (x["name"] for x in i["labels"])}
     assert {"owner:billing-eng", "owner:scheduling-eng", TRACK_LABEL} <= labels
 
@@ -78,8 +79,9 @@ def test_opening_is_capped(fake: FakeGitHub, client: GitHubClient) -> None:
     assert len(fake.issues) == 10
 
 
-def test_duplicates_are_closed_and_foreign_issues_ignored(fake: FakeGitHub,
-                                                          client: GitHubClient) -> None:
+def test_duplicates_are_closed_and_foreign_issues_ignored(
+    fake: FakeGitHub, client: GitHubClient
+) -> None:
     marker = issue_marker("scheduling/duplicate-booking")
     first = fake.add_issue("t", marker + "\nold", [TRACK_LABEL])
     dup = fake.add_issue("t", marker + "\nold 2", [TRACK_LABEL])

@@ -21,9 +21,13 @@ from gate.github.options import PublishOptions, add_publish_options, publish_opt
 from gate.github.publish import Publisher
 from gate.github.summary import SUMMARY_LIMIT
 
-PR_EVENT = {"pull_request": {"number": 7, "head": {"sha": "a" * 40,
-                                                   "repo": {"full_name": "octo/agent"}},
-                             "base": {"sha": "b" * 40, "repo": {"full_name": "octo/agent"}}}}
+PR_EVENT = {
+    "pull_request": {
+        "number": 7,
+        "head": {"sha": "a" * 40, "repo": {"full_name": "octo/agent"}},
+        "base": {"sha": "b" * 40, "repo": {"full_name": "octo/agent"}},
+    }
+}
 
 
 def parse_outputs(text: str) -> dict[str, str]:
@@ -34,23 +38,34 @@ def parse_outputs(text: str) -> dict[str, str]:
     while i < len(lines) and lines[i]:
         name, delimiter = lines[i].split("<<", 1)
         end = lines.index(delimiter, i + 1)
-        values[name] = "\n".join(lines[i + 1:end])
+        values[name] = "\n".join(lines[i + 1 : end])
         i = end + 1
     return values
 
 
-def runner_env(tmp_path: Path, fake: FakeGitHub | None, event: str = "pull_request",
-               payload: dict[str, Any] | None = None, **extra: str) -> dict[str, str]:
+def runner_env(
+    tmp_path: Path,
+    fake: FakeGitHub | None,
+    event: str = "pull_request",
+    payload: dict[str, Any] | None = None,
+    **extra: str,
+) -> dict[str, str]:
     """A GitHub-hosted runner's environment, files in `tmp_path`."""
     (tmp_path / "event.json").write_text(json.dumps(PR_EVENT if payload is None else payload))
     for name in ("output", "summary"):
         (tmp_path / name).touch()
     env = {
-        "GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "octo/agent",
-        "GITHUB_SERVER_URL": "https://github.test", "GITHUB_RUN_ID": "42",
-        "GITHUB_EVENT_NAME": event, "GITHUB_EVENT_PATH": str(tmp_path / "event.json"),
-        "GITHUB_OUTPUT": str(tmp_path / "output"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
-        "GITHUB_SHA": "c" * 40, "GITHUB_WORKSPACE": str(tmp_path), "GITHUB_TOKEN": TOKEN,
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": "octo/agent",
+        "GITHUB_SERVER_URL": "https://github.test",
+        "GITHUB_RUN_ID": "42",
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": str(tmp_path / "event.json"),
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+        "GITHUB_SHA": "c" * 40,
+        "GITHUB_WORKSPACE": str(tmp_path),
+        "GITHUB_TOKEN": TOKEN,
         "VOICE_REGRESS_GITHUB_WRITE_INTERVAL": "0",
     }
     if fake is not None:
@@ -58,8 +73,9 @@ def runner_env(tmp_path: Path, fake: FakeGitHub | None, event: str = "pull_reque
     return {**env, **extra}
 
 
-def publish(env: dict[str, str], gate: Any = None, sleeps: list[float] | None = None,
-            **options: Any) -> str:
+def publish(
+    env: dict[str, str], gate: Any = None, sleeps: list[float] | None = None, **options: Any
+) -> str:
     out = io.StringIO()
     waits: list[float] = [] if sleeps is None else sleeps
 
@@ -67,7 +83,8 @@ def publish(env: dict[str, str], gate: Any = None, sleeps: list[float] | None = 
         return GitHubClient(url, token, policy=policy, sleep=waits.append)
 
     Publisher(PublishOptions(**options), env, out, client_factory=client).publish(
-        gate or mixed_gate(), junit="reports/junit.xml", results="reports/results.json")
+        gate or mixed_gate(), junit="reports/junit.xml", results="reports/results.json"
+    )
     return out.getvalue()
 
 
@@ -89,10 +106,18 @@ def test_a_pull_request_gets_everything(tmp_path: Path, fake: FakeGitHub) -> Non
     assert "https://github.test/octo/agent/blob/" + "a" * 40 + "/cases/" in comment["body"]
     outputs = parse_outputs((tmp_path / "output").read_text())
     assert outputs == {
-        "verdict": "fail", "selected": "7", "passed": "2", "failed": "2", "errored": "1",
-        "inconclusive": "1", "skipped": "1", "deferred": "1",
-        "junit-path": "reports/junit.xml", "results-path": "reports/results.json",
-        "comment-url": comment["html_url"]}
+        "verdict": "fail",
+        "selected": "7",
+        "passed": "2",
+        "failed": "2",
+        "errored": "1",
+        "inconclusive": "1",
+        "skipped": "1",
+        "deferred": "1",
+        "junit-path": "reports/junit.xml",
+        "results-path": "reports/results.json",
+        "comment-url": comment["html_url"],
+    }
 
 
 def test_outside_actions_only_outputs_are_written(tmp_path: Path) -> None:
@@ -109,8 +134,9 @@ def test_an_unwritable_output_file_is_a_publish_error(tmp_path: Path) -> None:
         publish(env, comment_mode="off")
 
 
-def test_fork_pull_request_skips_the_comment_without_calling_github(tmp_path: Path,
-                                                                   fake: FakeGitHub) -> None:
+def test_fork_pull_request_skips_the_comment_without_calling_github(
+    tmp_path: Path, fake: FakeGitHub
+) -> None:
     event = json.loads(json.dumps(PR_EVENT))
     event["pull_request"]["head"]["repo"]["full_name"] = "mallory/agent"
     log = publish(runner_env(tmp_path, fake, payload=event))
@@ -165,16 +191,23 @@ def test_comment_mode_off_makes_no_request(tmp_path: Path, fake: FakeGitHub) -> 
     assert fake.requests == [] and (tmp_path / "summary").read_text() == ""
 
 
-def test_workflow_run_finds_the_fork_pull_request_by_its_head(tmp_path: Path,
-                                                              fake: FakeGitHub) -> None:
+def test_workflow_run_finds_the_fork_pull_request_by_its_head(
+    tmp_path: Path, fake: FakeGitHub
+) -> None:
     fake.pulls = [
         {"number": 5, "head": {"label": "mallory:fix", "sha": "9" * 40}},  # an older push
         {"number": 9, "head": {"label": "mallory:fix", "sha": "d" * 40}},
     ]
-    event = {"workflow_run": {"event": "pull_request", "pull_requests": [],
-                              "head_sha": "d" * 40, "head_branch": "fix",
-                              "head_repository": {"owner": {"login": "mallory"}},
-                              "html_url": "https://github.test/octo/agent/actions/runs/41"}}
+    event = {
+        "workflow_run": {
+            "event": "pull_request",
+            "pull_requests": [],
+            "head_sha": "d" * 40,
+            "head_branch": "fix",
+            "head_repository": {"owner": {"login": "mallory"}},
+            "html_url": "https://github.test/octo/agent/actions/runs/41",
+        }
+    }
     log = publish(runner_env(tmp_path, fake, event="workflow_run", payload=event))
     assert not warnings(log)
     [comment] = fake.comments_on(9)
@@ -182,11 +215,18 @@ def test_workflow_run_finds_the_fork_pull_request_by_its_head(tmp_path: Path,
     assert fake.calls("GET", r"/repos/octo/agent/pulls")[0].query["head"] == "mallory:fix"
 
 
-def test_workflow_run_without_a_matching_pull_request_warns(tmp_path: Path,
-                                                           fake: FakeGitHub) -> None:
-    event = {"workflow_run": {"event": "pull_request", "pull_requests": [],
-                              "head_sha": "d" * 40, "head_branch": "gone",
-                              "head_repository": {"owner": {"login": "mallory"}}}}
+def test_workflow_run_without_a_matching_pull_request_warns(
+    tmp_path: Path, fake: FakeGitHub
+) -> None:
+    event = {
+        "workflow_run": {
+            "event": "pull_request",
+            "pull_requests": [],
+            "head_sha": "d" * 40,
+            "head_branch": "gone",
+            "head_repository": {"owner": {"login": "mallory"}},
+        }
+    }
     log = publish(runner_env(tmp_path, fake, event="workflow_run", payload=event))
     [warning] = warnings(log)
     assert "no open pull request matches" in warning and not fake.comments
@@ -233,8 +273,9 @@ def test_bad_setup_fails_before_the_run(tmp_path: Path) -> None:
     env = runner_env(tmp_path, None, GITHUB_API_URL="file:///etc/passwd")
     with pytest.raises(PublishError, match="GITHUB_API_URL"):
         Publisher(PublishOptions(), env, io.StringIO())
-    Publisher(PublishOptions(comment_mode="off"), {**env, "GITHUB_EVENT_NAME": "push"},
-              io.StringIO())  # the API is not needed: no error
+    Publisher(
+        PublishOptions(comment_mode="off"), {**env, "GITHUB_EVENT_NAME": "push"}, io.StringIO()
+    )  # the API is not needed: no error
     for bad in ("soon", "-1", "inf", "nan", "61"):
         with pytest.raises(InputError, match="VOICE_REGRESS_GITHUB_WRITE_INTERVAL"):
             github_env({**env, "VOICE_REGRESS_GITHUB_WRITE_INTERVAL": bad})
@@ -244,17 +285,26 @@ def test_options_flags_over_environment_over_defaults() -> None:
     parser = argparse.ArgumentParser()
     add_publish_options(parser)
     assert publish_options(parser.parse_args([]), {}) == PublishOptions()
-    env = {"VOICE_REGRESS_COMMENT_MODE": "changes", "VOICE_REGRESS_ANNOTATIONS_LIMIT": "3",
-           "VOICE_REGRESS_JOB_SUMMARY": "false", "VOICE_REGRESS_COMMENT_KEY": "nightly"}
-    assert publish_options(parser.parse_args([]), env) == PublishOptions("changes", "nightly",
-                                                                         False, 3)
+    env = {
+        "VOICE_REGRESS_COMMENT_MODE": "changes",
+        "VOICE_REGRESS_ANNOTATIONS_LIMIT": "3",
+        "VOICE_REGRESS_JOB_SUMMARY": "false",
+        "VOICE_REGRESS_COMMENT_KEY": "nightly",
+    }
+    assert publish_options(parser.parse_args([]), env) == PublishOptions(
+        "changes", "nightly", False, 3
+    )
     args = parser.parse_args(["--comment-mode", "off", "--annotations-limit", "50"])
     assert publish_options(args, env).comment_mode == "off"
     assert publish_options(args, env).annotations_limit == 50
     with pytest.raises(InputError, match="VOICE_REGRESS_COMMENT_MODE: expected one of"):
         publish_options(parser.parse_args([]), {"VOICE_REGRESS_COMMENT_MODE": "sometimes"})
-    for bad in (["--annotations-limit", "51"], ["--comment-key", "a b"],
-                ["--job-summary", "yes"], ["--comment-mode", "never"]):
+    for bad in (
+        ["--annotations-limit", "51"],
+        ["--comment-key", "a b"],
+        ["--job-summary", "yes"],
+        ["--comment-mode", "never"],
+    ):
         with pytest.raises(SystemExit):
             parser.parse_args(bad)
 
@@ -264,10 +314,12 @@ def test_annotations_are_capped_per_kind_with_one_notice_for_the_rest() -> None:
 
     lines = annotation_lines(_many_failures(13), limit=10)
     assert sum(line.startswith("::error ") for line in lines) == 10
-    assert lines[-1].startswith("::notice title=voice-regress-gate::3 error(s) more not "
-                                "annotated (--annotations-limit 10)")
+    assert lines[-1].startswith(
+        "::notice title=voice-regress-gate::3 error(s) more not annotated (--annotations-limit 10)"
+    )
     assert annotation_lines(passing_gate(), limit=0)[-1].startswith(
-        "::notice title=voice-regress-gate::1 notice(s) more")
+        "::notice title=voice-regress-gate::1 notice(s) more"
+    )
 
 
 def test_annotation_points_at_the_failing_assertion_line() -> None:
@@ -275,24 +327,33 @@ def test_annotation_points_at_the_failing_assertion_line() -> None:
 
     gate = mixed_gate()
     dup = gate.cases[1]
-    located = replace(dup.case, file="/ws/cases/dup.yaml",
-                      locations={"$.assertions.tools.forbidden_tools": (31, 5)})
+    located = replace(
+        dup.case,
+        file="/ws/cases/dup.yaml",
+        locations={"$.assertions.tools.forbidden_tools": (31, 5)},
+    )
     gate = replace(gate, cases=(replace(dup, case=located),))
     [line] = annotation_lines(gate, workspace="/ws")
-    assert line.startswith("::error file=cases/dup.yaml,line=31,"
-                           "title=scheduling/duplicate-booking%3A fail::tools.forbidden_tools")
+    assert line.startswith(
+        "::error file=cases/dup.yaml,line=31,"
+        "title=scheduling/duplicate-booking%3A fail::tools.forbidden_tools"
+    )
     assert "%0Aowner scheduling-eng, source call call_2026_05_29_1842" in line
 
 
-@pytest.mark.parametrize(("file", "cwd", "shown"), [
-    ("cases/dup.yaml", "/ws/agent", "agent/cases/dup.yaml"),  # working-directory: agent
-    ("../shared/dup.yaml", "/ws/agent", "shared/dup.yaml"),  # cases beside the working dir
-    ("/ws/cases/dup.yaml", "/elsewhere", "cases/dup.yaml"),  # absolute: cwd does not matter
-    ("cases/dup.yaml", "/elsewhere", "cases/dup.yaml"),  # outside the workspace: as given
-    ("cases/dup.yaml", None, "cases/dup.yaml"),
-])
-def test_annotation_file_is_relative_to_the_workspace(file: str, cwd: str | None,
-                                                      shown: str) -> None:
+@pytest.mark.parametrize(
+    ("file", "cwd", "shown"),
+    [
+        ("cases/dup.yaml", "/ws/agent", "agent/cases/dup.yaml"),  # working-directory: agent
+        ("../shared/dup.yaml", "/ws/agent", "shared/dup.yaml"),  # cases beside the working dir
+        ("/ws/cases/dup.yaml", "/elsewhere", "cases/dup.yaml"),  # absolute: cwd does not matter
+        ("cases/dup.yaml", "/elsewhere", "cases/dup.yaml"),  # outside the workspace: as given
+        ("cases/dup.yaml", None, "cases/dup.yaml"),
+    ],
+)
+def test_annotation_file_is_relative_to_the_workspace(
+    file: str, cwd: str | None, shown: str
+) -> None:
     from dataclasses import replace
 
     gate = mixed_gate()

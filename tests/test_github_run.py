@@ -33,9 +33,15 @@ SAME_REPO = {"full_name": "octo/agent"}
 
 
 def pr_event(head_repo: str = "octo/agent") -> dict[str, Any]:
-    return {"action": "synchronize", "number": PR, "pull_request": {
-        "number": PR, "head": {"sha": "a" * 40, "ref": "fix", "repo": {"full_name": head_repo}},
-        "base": {"sha": "b" * 40, "ref": "main", "repo": SAME_REPO}}}
+    return {
+        "action": "synchronize",
+        "number": PR,
+        "pull_request": {
+            "number": PR,
+            "head": {"sha": "a" * 40, "ref": "fix", "repo": {"full_name": head_repo}},
+            "base": {"sha": "b" * 40, "ref": "main", "repo": SAME_REPO},
+        },
+    }
 
 
 class Runner:
@@ -48,7 +54,8 @@ class Runner:
         nightly = (EXAMPLES / "scheduling" / "no-duplicate-booking.yaml").read_text()
         (self.ws / "cases" / "nightly").mkdir()
         (self.ws / "cases" / "nightly" / "no-duplicate-booking.yaml").write_text(
-            nightly.replace("level: blocking", "level: scheduled"))
+            nightly.replace("level: blocking", "level: scheduled")
+        )
         self.files = root / "runner"
         self.files.mkdir()
 
@@ -58,22 +65,38 @@ class Runner:
             (self.files / name).write_text("")
         (self.files / "event.json").write_text(json.dumps(payload))
         env = {
-            "GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_REPOSITORY": "octo/agent",
-            "GITHUB_SERVER_URL": "https://github.test", "GITHUB_API_URL": self.fake.url,
-            "GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1", "GITHUB_SHA": "c" * 40,
-            "GITHUB_REF": "refs/pull/7/merge", "GITHUB_EVENT_NAME": event,
+            "GITHUB_ACTIONS": "true",
+            "CI": "true",
+            "GITHUB_REPOSITORY": "octo/agent",
+            "GITHUB_SERVER_URL": "https://github.test",
+            "GITHUB_API_URL": self.fake.url,
+            "GITHUB_RUN_ID": "4242",
+            "GITHUB_RUN_ATTEMPT": "1",
+            "GITHUB_SHA": "c" * 40,
+            "GITHUB_REF": "refs/pull/7/merge",
+            "GITHUB_EVENT_NAME": event,
             "GITHUB_EVENT_PATH": str(self.files / "event.json"),
             "GITHUB_OUTPUT": str(self.files / "output"),
             "GITHUB_STEP_SUMMARY": str(self.files / "summary"),
-            "GITHUB_WORKSPACE": str(self.ws), "GITHUB_TOKEN": TOKEN,
+            "GITHUB_WORKSPACE": str(self.ws),
+            "GITHUB_TOKEN": TOKEN,
             "VOICE_REGRESS_GITHUB_WRITE_INTERVAL": "0",
         }
         return {**env, **extra}
 
     def argv(self, harness: str, *more: str) -> list[str]:
-        return ["run", "--harness-url", harness, "--cases", str(self.ws / "cases"),
-                "--junit", str(self.ws / "out" / "junit.xml"),
-                "--results", str(self.ws / "out" / "results.json"), *more]
+        return [
+            "run",
+            "--harness-url",
+            harness,
+            "--cases",
+            str(self.ws / "cases"),
+            "--junit",
+            str(self.ws / "out" / "junit.xml"),
+            "--results",
+            str(self.ws / "out" / "results.json"),
+            *more,
+        ]
 
     def run(self, harness: str, env: dict[str, str], *more: str) -> tuple[int, str, str]:
         out, err = io.StringIO(), io.StringIO()
@@ -147,9 +170,11 @@ def test_a_huge_run_still_fits_in_one_comment(runner: Runner) -> None:
     bulk = runner.ws / "cases" / "bulk"
     bulk.mkdir()
     for i in range(150):
-        (bulk / f"case-{i:03d}.yaml").write_text(template.replace(
-            "owner: scheduling-eng", f"owner: scheduling-team-with-a-long-name-{i}").replace(
-            "synthetic-demo-no-duplicate-booking", f"synthetic-call-{i}-" + "r" * 60))
+        (bulk / f"case-{i:03d}.yaml").write_text(
+            template.replace(
+                "owner: scheduling-eng", f"owner: scheduling-team-with-a-long-name-{i}"
+            ).replace("synthetic-demo-no-duplicate-booking", f"synthetic-call-{i}-" + "r" * 60)
+        )
     env = runner.env("pull_request", pr_event())
     code, log, _ = runner.run("builtin:duplicate-booking", env, "--tier", "all")
     assert code == 1 and not warnings(log)
@@ -189,8 +214,14 @@ def test_read_only_token_403_changes_nothing_but_a_warning(runner: Runner) -> No
 
 
 def test_secondary_rate_limit_is_waited_out(runner: Runner) -> None:
-    runner.fake.faults.append(Fault(403, {"message": "You have exceeded a secondary rate limit"},
-                                    {"Retry-After": "0"}, method="POST"))
+    runner.fake.faults.append(
+        Fault(
+            403,
+            {"message": "You have exceeded a secondary rate limit"},
+            {"Retry-After": "0"},
+            method="POST",
+        )
+    )
     env = runner.env("pull_request", pr_event())
     code, log, _ = runner.run("builtin", env, "--tier", "all")
     assert code == 0 and not warnings(log)
@@ -203,17 +234,25 @@ def test_fork_pattern_untrusted_run_then_workflow_run_merge_comments(runner: Run
     # Part 1, on: pull_request from a fork: gate, no comment, upload the results (`merge`
     # reads only the results of sharded runs, so this one is shard 1 of 1).
     env = runner.env("pull_request", pr_event(head_repo="mallory/agent"))
-    code, log, _ = runner.run("builtin:duplicate-booking", env, "--tier", "all",
-                              "--comment-mode", "off", "--shard", "1/1")
+    code, log, _ = runner.run(
+        "builtin:duplicate-booking", env, "--tier", "all", "--comment-mode", "off", "--shard", "1/1"
+    )
     assert code == 1 and not warnings(log) and fake.requests == []
     results = runner.ws / "out" / "results.json"
     # Part 2, on: workflow_run (trusted): the PR comes from the event and the API.
     fake.pulls = [{"number": PR, "head": {"label": "mallory:fix", "sha": "a" * 40}}]
-    event = {"workflow_run": {
-        "id": 4241, "event": "pull_request", "conclusion": "failure", "pull_requests": [],
-        "head_sha": "a" * 40, "head_branch": "fix",
-        "head_repository": {"full_name": "mallory/agent", "owner": {"login": "mallory"}},
-        "html_url": "https://github.test/octo/agent/actions/runs/4241"}}
+    event = {
+        "workflow_run": {
+            "id": 4241,
+            "event": "pull_request",
+            "conclusion": "failure",
+            "pull_requests": [],
+            "head_sha": "a" * 40,
+            "head_branch": "fix",
+            "head_repository": {"full_name": "mallory/agent", "owner": {"login": "mallory"}},
+            "html_url": "https://github.test/octo/agent/actions/runs/4241",
+        }
+    }
     env = runner.env("workflow_run", event, GITHUB_REF="refs/heads/main")
     out, err = io.StringIO(), io.StringIO()
     code = main(["merge", str(results), "--comment-mode", "always"], env, out, err)
@@ -227,8 +266,7 @@ def test_fork_pattern_untrusted_run_then_workflow_run_merge_comments(runner: Run
 
 
 def test_push_writes_summary_and_outputs_but_no_comment(runner: Runner) -> None:
-    env = runner.env("push", {"before": "b" * 40, "after": "c" * 40},
-                     GITHUB_REF="refs/heads/main")
+    env = runner.env("push", {"before": "b" * 40, "after": "c" * 40}, GITHUB_REF="refs/heads/main")
     code, log, _ = runner.run("builtin", env, "--tier", "all")
     assert code == 0 and not warnings(log) and runner.fake.requests == []
     assert runner.outputs()["comment-url"] == "" and runner.summary()
@@ -246,7 +284,10 @@ def test_nightly_issues_open_update_and_close(runner: Runner) -> None:
     assert len(failing) == int(runner.outputs()["failed"])
     scheduled = next(i for i in fake.issues.values() if "nightly/" in i["title"])
     assert {x["name"] for x in scheduled["labels"]} == {
-        "voice-regress-gate", "owner:scheduling-eng", "failure:side_effect"}
+        "voice-regress-gate",
+        "owner:scheduling-eng",
+        "failure:side_effect",
+    }
     assert not fake.comments  # no PR: no sticky comment
 
     env = runner.env("schedule", schedule, GITHUB_REF="refs/heads/main")
@@ -269,8 +310,9 @@ def test_unwritable_outputs_fail_a_passing_gate_with_a_message(runner: Runner) -
     assert "error: cannot write the step outputs to GITHUB_OUTPUT=" in err
 
 
-def test_bad_publishing_flags_are_input_errors(runner: Runner,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_publishing_flags_are_input_errors(
+    runner: Runner, capsys: pytest.CaptureFixture[str]
+) -> None:
     env = runner.env("push", {})
     code, _, _ = runner.run("builtin", env, "--comment-mode", "sometimes")
     assert code == 2 and "argument --comment-mode: expected one of" in capsys.readouterr().err
@@ -282,14 +324,23 @@ def test_bad_publishing_flags_are_input_errors(runner: Runner,
 def _action_env(runner: Runner, harness: str) -> dict[str, str]:
     env = runner.env("pull_request", pr_event())
     env.pop("GITHUB_TOKEN")  # the Action passes it as an input
-    return {**env, "INPUT_CASES": "cases", "INPUT_HARNESS-URL": harness, "INPUT_TIER": "all",
-            "INPUT_COMMENT-MODE": "always", "INPUT_COMMENT-KEY": "voice",
-            "INPUT_JOB-SUMMARY": "true", "INPUT_ANNOTATIONS-LIMIT": "5",
-            "INPUT_RESULTS-PATH": "out/results.json", "INPUT_GITHUB-TOKEN": TOKEN}
+    return {
+        **env,
+        "INPUT_CASES": "cases",
+        "INPUT_HARNESS-URL": harness,
+        "INPUT_TIER": "all",
+        "INPUT_COMMENT-MODE": "always",
+        "INPUT_COMMENT-KEY": "voice",
+        "INPUT_JOB-SUMMARY": "true",
+        "INPUT_ANNOTATIONS-LIMIT": "5",
+        "INPUT_RESULTS-PATH": "out/results.json",
+        "INPUT_GITHUB-TOKEN": TOKEN,
+    }
 
 
-def test_through_the_action_entrypoint_in_process(runner: Runner,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_through_the_action_entrypoint_in_process(
+    runner: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.syspath_prepend(str(ROOT))
     entrypoint = pytest.importorskip("entrypoint", reason="engineer (A)'s entrypoint.py")
     monkeypatch.chdir(runner.ws)  # the container's working directory is the workspace
@@ -301,8 +352,9 @@ def test_through_the_action_entrypoint_in_process(runner: Runner,
     def cli(argv: Any, environ: Any) -> int:
         return main(argv, environ, out, err)
 
-    code = entrypoint.main(_action_env(runner, "builtin:duplicate-booking"), out, err,
-                           run=git, cli=cli)
+    code = entrypoint.main(
+        _action_env(runner, "builtin:duplicate-booking"), out, err, run=git, cli=cli
+    )
     assert code == 1, err.getvalue()
     [comment] = ours(runner.fake)
     assert comment["body"].startswith("<!-- voice-regress-gate key=voice v=1 -->")
@@ -313,10 +365,21 @@ def test_through_the_action_entrypoint_in_process(runner: Runner,
 
 @pytest.mark.skipif(not (ROOT / "entrypoint.py").exists(), reason="no entrypoint.py yet")
 def test_through_the_action_entrypoint_as_a_process(runner: Runner) -> None:
-    env = {**_action_env(runner, "builtin"), "HOME": str(runner.root),
-           "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, str(ROOT / "entrypoint.py")], cwd=runner.ws, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    env = {
+        **_action_env(runner, "builtin"),
+        "HOME": str(runner.root),
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        cwd=runner.ws,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     [comment] = ours(runner.fake)
     assert "## ✅ voice-regress-gate passed" in comment["body"]
@@ -325,14 +388,22 @@ def test_through_the_action_entrypoint_as_a_process(runner: Runner) -> None:
     assert "::group::voice-regress-gate:" in done.stdout
 
 
-def test_working_directory_below_the_workspace(runner: Runner,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_working_directory_below_the_workspace(
+    runner: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A step with `working-directory: cases` and a relative --cases: GitHub still wants paths
     # from the workspace root in annotations and links.
     monkeypatch.chdir(runner.ws / "cases")
     out, err = io.StringIO(), io.StringIO()
-    argv = ["run", "--harness-url", "builtin:duplicate-booking", "--cases", "scheduling",
-            "--tier", "all"]
+    argv = [
+        "run",
+        "--harness-url",
+        "builtin:duplicate-booking",
+        "--cases",
+        "scheduling",
+        "--tier",
+        "all",
+    ]
     code = main(argv, runner.env("pull_request", pr_event()), out, err)
     assert code == 1, err.getvalue()
     log = out.getvalue()

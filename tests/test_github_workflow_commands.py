@@ -16,8 +16,13 @@ def _unescape_data(text: str) -> str:
 
 
 def _unescape_property(text: str) -> str:
-    return (text.replace("%0D", "\r").replace("%0A", "\n").replace("%3A", ":")
-            .replace("%2C", ",").replace("%25", "%"))
+    return (
+        text.replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%3A", ":")
+        .replace("%2C", ",")
+        .replace("%25", "%")
+    )
 
 
 def test_data_escaping_matches_the_toolkit() -> None:
@@ -29,9 +34,15 @@ def test_property_escaping_also_covers_colon_and_comma() -> None:
     assert wc.escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
 
 
-@pytest.mark.parametrize("hostile", [
-    "line1\nline2", "::set-output name=verdict::pass", "50% done\r\n::error::x", "%0A%25",
-])
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "line1\nline2",
+        "::set-output name=verdict::pass",
+        "50% done\r\n::error::x",
+        "%0A%25",
+    ],
+)
 def test_message_and_properties_survive_the_round_trip(hostile: str) -> None:
     line = wc.annotation("error", hostile, file=f"cases/{hostile}.yaml", line=3, title=hostile)
     assert "\n" not in line and "\r" not in line

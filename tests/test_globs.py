@@ -85,10 +85,12 @@ DESCRIBED_MISSES = [
 ]
 
 
-@pytest.mark.parametrize(("patterns", "path", "included"),
-                         BRANCHES_AND_TAGS + FILE_PATHS + DESCRIBED_MISSES)
-def test_github_dialect_matches_the_cheat_sheet(patterns: list[str], path: str,
-                                                included: bool) -> None:
+@pytest.mark.parametrize(
+    ("patterns", "path", "included"), BRANCHES_AND_TAGS + FILE_PATHS + DESCRIBED_MISSES
+)
+def test_github_dialect_matches_the_cheat_sheet(
+    patterns: list[str], path: str, included: bool
+) -> None:
     assert (compile_filter(patterns).match(path) is not None) is included
 
 
@@ -107,17 +109,22 @@ def test_match_names_the_deciding_pattern_last_match_wins() -> None:
 def test_hits_keeps_the_given_order_and_skips_excluded_paths() -> None:
     path_filter = compile_filter(["prompts/**", "!**/README.md"])
     paths = ["prompts/z.md", "README.md", "prompts/README.md", "prompts/a/b.md"]
-    assert path_filter.hits(paths) == [("prompts/z.md", "prompts/**"),
-                                       ("prompts/a/b.md", "prompts/**")]
+    assert path_filter.hits(paths) == [
+        ("prompts/z.md", "prompts/**"),
+        ("prompts/a/b.md", "prompts/**"),
+    ]
 
 
-@pytest.mark.parametrize(("pattern", "regex"), [
-    ("**/docs/**", r"(?:.+/)?docs/.*"),
-    ("*.jsx?", r"[^/]*\.jsx?"),
-    ("v[12].[0-9]+", r"v[12]\.[0-9]+"),
-    (r"a\*b", r"a\*b"),
-    ("a+b", "a+b"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "regex"),
+    [
+        ("**/docs/**", r"(?:.+/)?docs/.*"),
+        ("*.jsx?", r"[^/]*\.jsx?"),
+        ("v[12].[0-9]+", r"v[12]\.[0-9]+"),
+        (r"a\*b", r"a\*b"),
+        ("a+b", "a+b"),
+    ],
+)
 def test_translation(pattern: str, regex: str) -> None:
     assert github_regex(pattern) == regex
 
@@ -129,21 +136,25 @@ def test_special_characters_are_literal_outside_the_dialect() -> None:
     assert compile_filter([r"what\?.md"]).match("what?.md") is not None
 
 
-@pytest.mark.parametrize(("pattern", "message"), [
-    ("?x", "'?' must follow a character"),
-    ("*+", "'+' must follow a character"),
-    ("a??", "'?' must follow a character"),
-    ("a[]", "empty brackets"),
-    ("a[!x]", "only letters, digits and ranges"),
-    ("a[.]", "only letters, digits and ranges"),
-    ("a[z-a]", "ranges can only be within a-z, A-Z or 0-9"),
-    ("a[a-Z]", "ranges can only be within a-z, A-Z or 0-9"),
-    ("[abc", "has no closing ']'"),
-    ("a\\", "escapes nothing"),
-    ("!", "empty"),
-])
-def test_invalid_github_patterns_are_errors_naming_pattern_and_position(pattern: str,
-                                                                       message: str) -> None:
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("?x", "'?' must follow a character"),
+        ("*+", "'+' must follow a character"),
+        ("a??", "'?' must follow a character"),
+        ("a[]", "empty brackets"),
+        ("a[!x]", "only letters, digits and ranges"),
+        ("a[.]", "only letters, digits and ranges"),
+        ("a[z-a]", "ranges can only be within a-z, A-Z or 0-9"),
+        ("a[a-Z]", "ranges can only be within a-z, A-Z or 0-9"),
+        ("[abc", "has no closing ']'"),
+        ("a\\", "escapes nothing"),
+        ("!", "empty"),
+    ],
+)
+def test_invalid_github_patterns_are_errors_naming_pattern_and_position(
+    pattern: str, message: str
+) -> None:
     with pytest.raises(PatternError, match=re.escape(message)) as info:
         compile_filter([pattern, "x"] if pattern != "!" else [pattern])
     assert repr(pattern) in str(info.value)
@@ -160,23 +171,27 @@ def test_unknown_syntax() -> None:
 
 
 # gitignore, as pathspec reads it: where it differs from GitHub's dialect on the same table.
-@pytest.mark.parametrize(("patterns", "path", "included"), [
-    (["*.js"], "src/app.js", True),  # no slash: matches at any depth (GitHub: root only)
-    (["docs/*"], "docs/mona/octocat.txt", True),  # a matched folder includes its subtree
-    (["*.jsx?"], "page.jsxa", True),  # `?` is one character (GitHub: zero or one `x`)
-    (["*.jsx?"], "page.js", False),
-    (["/*.js"], "src/app.js", False),  # a leading slash anchors
-    (["docs/**"], "docs/mona/octocat.txt", True),
-    (["*.md", "!README.md"], "docs/README.md", False),
-    (["*.md", "!README.md", "README*"], "README.md", True),
-])
+@pytest.mark.parametrize(
+    ("patterns", "path", "included"),
+    [
+        (["*.js"], "src/app.js", True),  # no slash: matches at any depth (GitHub: root only)
+        (["docs/*"], "docs/mona/octocat.txt", True),  # a matched folder includes its subtree
+        (["*.jsx?"], "page.jsxa", True),  # `?` is one character (GitHub: zero or one `x`)
+        (["*.jsx?"], "page.js", False),
+        (["/*.js"], "src/app.js", False),  # a leading slash anchors
+        (["docs/**"], "docs/mona/octocat.txt", True),
+        (["*.md", "!README.md"], "docs/README.md", False),
+        (["*.md", "!README.md", "README*"], "README.md", True),
+    ],
+)
 def test_gitignore_dialect(patterns: list[str], path: str, included: bool) -> None:
     assert (compile_filter(patterns, "gitignore").match(path) is not None) is included
 
 
 def test_gitignore_names_the_deciding_pattern() -> None:
-    path_filter = compile_filter(["tools/**", "!tools/legacy/**", "tools/legacy/keep.json"],
-                                 "gitignore")
+    path_filter = compile_filter(
+        ["tools/**", "!tools/legacy/**", "tools/legacy/keep.json"], "gitignore"
+    )
     assert path_filter.match("tools/a.json") == "tools/**"
     assert path_filter.match("tools/legacy/old.json") is None
     assert path_filter.match("tools/legacy/keep.json") == "tools/legacy/keep.json"

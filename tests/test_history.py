@@ -119,8 +119,7 @@ def test_history_append_command(tmp_path: Path) -> None:
     assert code == 0 and f"appended 7 record(s) from {results}" in out
     code, out, _ = cli("history", "append", str(results), "--history", str(history))
     assert code == 0 and "appended 0 record(s)" in out and "(7 already recorded)" in out
-    code, _, err = cli("history", "append", str(tmp_path / "nope.json"), "--history",
-                       str(history))
+    code, _, err = cli("history", "append", str(tmp_path / "nope.json"), "--history", str(history))
     assert code == 2 and "no such results file" in err
 
 
@@ -132,8 +131,9 @@ def test_merge_appends_the_whole_run(tmp_path: Path) -> None:
     history = tmp_path / "h.jsonl"
     code, _, _ = cli("merge", *map(str, shards), "--history", str(history))
     assert code == 0
-    assert sorted(r.case for r in read_history(history)) == \
-        sorted(c["id"] for s in shards for c in json.loads(s.read_text("utf-8"))["cases"])
+    assert sorted(r.case for r in read_history(history)) == sorted(
+        c["id"] for s in shards for c in json.loads(s.read_text("utf-8"))["cases"]
+    )
 
 
 def test_a_results_file_without_a_time_is_named(tmp_path: Path) -> None:

@@ -20,8 +20,9 @@ def test_round_trip_marks_the_vote_cached(tmp_path: Path) -> None:
     assert cache.get(KEY) is None
     assert cache.put(KEY, VOTE)
     hit = cache.get(KEY)
-    assert hit == Vote("fail", "no policy", "It is cancelled.", "m-2026-served", 1.235,
-                       cached=True, attempts=0)
+    assert hit == Vote(
+        "fail", "no policy", "It is cancelled.", "m-2026-served", 1.235, cached=True, attempts=0
+    )
     files = list((tmp_path / "cache").rglob("*.json"))
     assert len(files) == 1 and files[0].parent.name == KEY.digest[:2]
     record = json.loads(files[0].read_text("utf-8"))
@@ -29,32 +30,44 @@ def test_round_trip_marks_the_vote_cached(tmp_path: Path) -> None:
     assert record["key"]["transcript_sha256"] == "ab" * 32
 
 
-@pytest.mark.parametrize("other", [
-    CacheKey(KEY.judge, KEY.criterion, KEY.transcript_hash, 1),  # another vote
-    CacheKey("http://j/v1/chat/completions m-2027", KEY.criterion, KEY.transcript_hash, 0),
-    CacheKey(KEY.judge, "criterion!", KEY.transcript_hash, 0),
-    CacheKey(KEY.judge, KEY.criterion, "cd" * 32, 0),
-    CacheKey(KEY.judge, KEY.criterion, KEY.transcript_hash, 0, prompt_version="judge-prompt/0"),
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        CacheKey(KEY.judge, KEY.criterion, KEY.transcript_hash, 1),  # another vote
+        CacheKey("http://j/v1/chat/completions m-2027", KEY.criterion, KEY.transcript_hash, 0),
+        CacheKey(KEY.judge, "criterion!", KEY.transcript_hash, 0),
+        CacheKey(KEY.judge, KEY.criterion, "cd" * 32, 0),
+        CacheKey(KEY.judge, KEY.criterion, KEY.transcript_hash, 0, prompt_version="judge-prompt/0"),
+    ],
+)
 def test_every_key_part_matters(tmp_path: Path, other: CacheKey) -> None:
     cache = VerdictCache(tmp_path)
     cache.put(KEY, VOTE)
     assert other.digest != KEY.digest and cache.get(other) is None
 
 
-@pytest.mark.parametrize("vote", [
-    Vote("abstain", "unusable answer"),
-    Vote("abstain", "judge unavailable", error="judge returned 503"),
-])
+@pytest.mark.parametrize(
+    "vote",
+    [
+        Vote("abstain", "unusable answer"),
+        Vote("abstain", "judge unavailable", error="judge returned 503"),
+    ],
+)
 def test_abstentions_and_errors_are_never_cached(tmp_path: Path, vote: Vote) -> None:
     cache = VerdictCache(tmp_path)
     assert not cache.put(KEY, vote)
     assert cache.get(KEY) is None and not list(tmp_path.rglob("*"))
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"schema": "other", "vote": {}}',
-                                     json.dumps({"schema": SCHEMA, "vote": {"verdict": "maybe"}}),
-                                     "[]"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        '{"schema": "other", "vote": {}}',
+        json.dumps({"schema": SCHEMA, "vote": {"verdict": "maybe"}}),
+        "[]",
+    ],
+)
 def test_unreadable_or_foreign_files_are_misses(tmp_path: Path, content: str) -> None:
     cache = VerdictCache(tmp_path)
     cache.put(KEY, VOTE)

@@ -28,8 +28,19 @@ def gate(*argv: str, environ: dict[str, str] | None = None) -> tuple[int, str, s
 
 
 def run(judge: JudgeServer, cases: Path, *extra: str, **kw: Any) -> tuple[int, str, str]:
-    return gate("run", "--harness-url", "builtin", "--cases", str(cases), "--judge-url",
-                judge.url, "--judge-model", MODEL, *extra, **kw)
+    return gate(
+        "run",
+        "--harness-url",
+        "builtin",
+        "--cases",
+        str(cases),
+        "--judge-url",
+        judge.url,
+        "--judge-model",
+        MODEL,
+        *extra,
+        **kw,
+    )
 
 
 def one_case(tmp_path: Path) -> Path:
@@ -44,8 +55,13 @@ def results(path: Path) -> dict[str, Any]:
 
 
 def judged_outcomes(data: dict[str, Any]) -> list[dict[str, Any]]:
-    return [a for c in data["cases"] for t in c["trials"] for a in t["assertions"]
-            if a["name"].startswith("judged[")]
+    return [
+        a
+        for c in data["cases"]
+        for t in c["trials"]
+        for a in t["assertions"]
+        if a["name"].startswith("judged[")
+    ]
 
 
 # --- the four "done when" runs --------------------------------------------------------------
@@ -54,17 +70,24 @@ def judged_outcomes(data: dict[str, Any]) -> list[dict[str, Any]]:
 def test_pass_pass_makes_exactly_two_calls_per_judged_assertion(tmp_path: Path) -> None:
     assert JUDGED_COUNT == 3
     with serve(then=says("pass")) as judge:
-        code, out, err = run(judge, JUDGED, "--results", str(tmp_path / "r.json"),
-                             "--junit", str(tmp_path / "j.xml"))
+        code, out, err = run(
+            judge, JUDGED, "--results", str(tmp_path / "r.json"), "--junit", str(tmp_path / "j.xml")
+        )
     assert code == 0, out + err
     assert judge.calls == 2 * JUDGED_COUNT
     assert out.splitlines()[0] == (
         "Plan: at most 2 harness run(s) and 9 judge call(s) for 3 judged assertion(s) "
-        "(trials × votes; early stop and the cache only lower this)")
+        "(trials × votes; early stop and the cache only lower this)"
+    )
     assert "Judge calls: 6 of at most 9 (0 answered from the cache, 3 saved by early stop)" in out
     data = results(tmp_path / "r.json")
-    assert data["budget"] == {"harness_runs_max": 2, "harness_runs": 2, "judge_calls_max": 9,
-                              "judge_calls": 6, "judge_cached": 0}
+    assert data["budget"] == {
+        "harness_runs_max": 2,
+        "harness_runs": 2,
+        "judge_calls_max": 9,
+        "judge_calls": 6,
+        "judge_cached": 0,
+    }
     outcomes = judged_outcomes(data)
     assert [o["status"] for o in outcomes] == ["pass"] * 3
     assert all(o["message"] == 'judge 2/3 pass: "scripted pass"' for o in outcomes)
@@ -115,12 +138,14 @@ def test_second_identical_run_makes_no_judge_call_with_the_cache(tmp_path: Path)
 
 
 def test_without_a_judge_the_judged_examples_are_skipped_and_the_demo_passes(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.chdir(ROOT)
     code, out, _ = gate("demo")
     assert code == 0 and "judged assertion(s) will be skipped: no judge configured" in out
-    code, out, _ = gate("run", "--harness-url", "builtin", "--cases", str(JUDGED), "--results",
-                        "/dev/null")
+    code, out, _ = gate(
+        "run", "--harness-url", "builtin", "--cases", str(JUDGED), "--results", "/dev/null"
+    )
     assert code == 0
 
 
@@ -128,13 +153,24 @@ def test_settings_from_the_environment_and_the_key_is_never_printed(tmp_path: Pa
     def refuse(request: dict[str, Any]) -> Answer:
         return Answer(401, body={"error": {"message": "invalid key sk-very-secret"}})
 
-    environ = {"VOICE_REGRESS_JUDGE_URL": "", "VOICE_REGRESS_JUDGE_MODEL": MODEL,
-               "VOICE_REGRESS_VOTES": "1", "OPENAI_API_KEY": "sk-very-secret"}
+    environ = {
+        "VOICE_REGRESS_JUDGE_URL": "",
+        "VOICE_REGRESS_JUDGE_MODEL": MODEL,
+        "VOICE_REGRESS_VOTES": "1",
+        "OPENAI_API_KEY": "sk-very-secret",
+    }
     with serve(then=refuse) as judge:
         environ["VOICE_REGRESS_JUDGE_URL"] = judge.url
-        code, out, err = gate("run", "--harness-url", "builtin", "--cases",
-                              str(one_case(tmp_path)), "--results", str(tmp_path / "r.json"),
-                              environ=environ)
+        code, out, err = gate(
+            "run",
+            "--harness-url",
+            "builtin",
+            "--cases",
+            str(one_case(tmp_path)),
+            "--results",
+            str(tmp_path / "r.json"),
+            environ=environ,
+        )
     assert code == 1 and judge.calls == 1  # votes=1; a refused key is not retried
     assert judge.requests[0].headers["authorization"] == "Bearer sk-very-secret"
     assert "judge refused the credentials (401)" in out
@@ -148,17 +184,22 @@ def test_judge_key_prefers_the_gate_variable(tmp_path: Path) -> None:
     assert {r.headers["authorization"] for r in judge.requests} == {"Bearer k-gate"}
 
 
-@pytest.mark.parametrize(("argv", "environ", "message"), [
-    (["--votes", "2"], {}, "argument --votes: expected an odd number"),
-    ([], {"VOICE_REGRESS_VOTES": "4"}, "VOICE_REGRESS_VOTES: expected an odd number"),
-    (["--judge-url", "http://127.0.0.1:9/v1"], {}, "--judge-url needs --judge-model"),
-    (["--judge-model", "m"], {}, "--judge-model needs --judge-url"),
-    (["--require-calibration", "true"], {}, "--require-calibration needs a judge"),
-])
-def test_bad_judge_settings_are_input_errors(capsys: pytest.CaptureFixture[str], argv: list[str],
-                                             environ: dict[str, str], message: str) -> None:
-    code, out, err = gate("run", "--harness-url", "builtin", "--cases", str(JUDGED), *argv,
-                          environ=environ)
+@pytest.mark.parametrize(
+    ("argv", "environ", "message"),
+    [
+        (["--votes", "2"], {}, "argument --votes: expected an odd number"),
+        ([], {"VOICE_REGRESS_VOTES": "4"}, "VOICE_REGRESS_VOTES: expected an odd number"),
+        (["--judge-url", "http://127.0.0.1:9/v1"], {}, "--judge-url needs --judge-model"),
+        (["--judge-model", "m"], {}, "--judge-model needs --judge-url"),
+        (["--require-calibration", "true"], {}, "--require-calibration needs a judge"),
+    ],
+)
+def test_bad_judge_settings_are_input_errors(
+    capsys: pytest.CaptureFixture[str], argv: list[str], environ: dict[str, str], message: str
+) -> None:
+    code, out, err = gate(
+        "run", "--harness-url", "builtin", "--cases", str(JUDGED), *argv, environ=environ
+    )
     err += capsys.readouterr().err  # argparse writes its usage errors to sys.stderr
     assert code == 2 and message in err and "Harness calls" not in out
 
@@ -170,8 +211,9 @@ def test_even_votes_in_a_case_file_is_located(tmp_path: Path) -> None:
     code, _, err = gate("validate", str(folder))
     assert code == 2
     assert "$.assertions.judged[0].votes: votes must be odd (a tie cannot be broken), got 2" in err
-    line = next(n for n, text in enumerate(path.read_text("utf-8").splitlines(), 1)
-                if "votes: 2" in text)
+    line = next(
+        n for n, text in enumerate(path.read_text("utf-8").splitlines(), 1) if "votes: 2" in text
+    )
     assert f"{ONE.name}:{line}:" in err
 
 
@@ -185,9 +227,20 @@ def test_rejudge_reevaluates_recorded_runs_without_the_harness(tmp_path: Path) -
     recorded = results(first)
     assert all("run" in t for c in recorded["cases"] for t in c["trials"])
     with serve(then=says("fail")) as judge:
-        code, out, _ = gate("rejudge", str(first), "--cases", str(JUDGED), "--judge-url",
-                            judge.url, "--judge-model", MODEL, "--results",
-                            str(tmp_path / "second.json"), "--junit", str(tmp_path / "j.xml"))
+        code, out, _ = gate(
+            "rejudge",
+            str(first),
+            "--cases",
+            str(JUDGED),
+            "--judge-url",
+            judge.url,
+            "--judge-model",
+            MODEL,
+            "--results",
+            str(tmp_path / "second.json"),
+            "--junit",
+            str(tmp_path / "j.xml"),
+        )
     assert code == 1 and judge.calls == 2 * JUDGED_COUNT
     assert "rejudge of" in out and "no harness call was made" in out
     second = results(tmp_path / "second.json")
@@ -200,20 +253,38 @@ def test_rejudge_reevaluates_recorded_runs_without_the_harness(tmp_path: Path) -
 def test_rejudge_picks_up_changed_deterministic_assertions(tmp_path: Path) -> None:
     folder = one_case(tmp_path)
     first = tmp_path / "first.json"
-    assert gate("run", "--harness-url", "builtin", "--cases", str(folder), "--results",
-                str(first))[0] == 0
+    assert (
+        gate("run", "--harness-url", "builtin", "--cases", str(folder), "--results", str(first))[0]
+        == 0
+    )
     path = folder / ONE.name
-    path.write_text(path.read_text("utf-8").replace(
-        "required_order: [lookup_identity, update_appointment]",
-        "required_order: [update_appointment, lookup_identity]"), encoding="utf-8")
+    path.write_text(
+        path.read_text("utf-8").replace(
+            "required_order: [lookup_identity, update_appointment]",
+            "required_order: [update_appointment, lookup_identity]",
+        ),
+        encoding="utf-8",
+    )
     code, out, _ = gate("rejudge", str(first), "--cases", str(folder))
     assert code == 1 and "tools.required_order" in out and "Harness runs: 0" in out
 
 
 def test_rejudge_without_recorded_runs_is_error_never_pass(tmp_path: Path) -> None:
     first = tmp_path / "first.json"
-    assert gate("run", "--harness-url", "builtin", "--cases", str(JUDGED), "--results",
-                str(first), "--record-runs", "false")[0] == 0
+    assert (
+        gate(
+            "run",
+            "--harness-url",
+            "builtin",
+            "--cases",
+            str(JUDGED),
+            "--results",
+            str(first),
+            "--record-runs",
+            "false",
+        )[0]
+        == 0
+    )
     code, out, _ = gate("rejudge", str(first), "--cases", str(JUDGED))
     assert code == 1 and "pass 0 | fail 0 | error 2" in out
     assert "no recorded run to re-evaluate" in out
@@ -221,11 +292,30 @@ def test_rejudge_without_recorded_runs_is_error_never_pass(tmp_path: Path) -> No
 
 def test_rejudge_calibrate_blocks_an_uncalibrated_judge(tmp_path: Path) -> None:
     first = tmp_path / "first.json"
-    assert gate("run", "--harness-url", "builtin", "--cases", str(one_case(tmp_path)),
-                "--results", str(first))[0] == 0
+    assert (
+        gate(
+            "run",
+            "--harness-url",
+            "builtin",
+            "--cases",
+            str(one_case(tmp_path)),
+            "--results",
+            str(first),
+        )[0]
+        == 0
+    )
     with serve(then=says("pass")) as judge:
-        code, out, _ = gate("rejudge", str(first), "--cases", str(tmp_path / "cases"),
-                            "--calibrate", "--judge-url", judge.url, "--judge-model", MODEL)
+        code, out, _ = gate(
+            "rejudge",
+            str(first),
+            "--cases",
+            str(tmp_path / "cases"),
+            "--calibrate",
+            "--judge-url",
+            judge.url,
+            "--judge-model",
+            MODEL,
+        )
     assert code == 1 and "judge not calibrated (agreement 0.33 < 0.80)" in out
 
 
@@ -239,15 +329,17 @@ def labeller(request: dict[str, Any]) -> Answer:
 
 def test_judge_check_reports_agreement(tmp_path: Path) -> None:
     with serve(then=labeller) as judge:
-        code, out, _ = gate("judge-check", "--cases", str(JUDGED), "--judge-url", judge.url,
-                            "--judge-model", MODEL)
+        code, out, _ = gate(
+            "judge-check", "--cases", str(JUDGED), "--judge-url", judge.url, "--judge-model", MODEL
+        )
     assert code == 0, out
     assert "calibrated      cancel-confirms-outcome judged[0]: agreement 3/3 = 1.00" in out
     assert "reschedule-no-false-claims judged[1]: no labelled examples, not checked" in out
     assert out.rstrip().endswith("JUDGE CALIBRATED")
     with serve(then=says("fail")) as judge:
-        code, out, _ = gate("judge-check", "--cases", str(JUDGED), "--judge-url", judge.url,
-                            "--judge-model", MODEL)
+        code, out, _ = gate(
+            "judge-check", "--cases", str(JUDGED), "--judge-url", judge.url, "--judge-model", MODEL
+        )
     assert code == 1 and "NOT calibrated  cancel-confirms-outcome judged[0]" in out
     assert "pass[0]: labelled pass, the judge said fail" in out
     assert "JUDGE NOT CALIBRATED" in out
@@ -260,8 +352,10 @@ def test_judge_check_needs_a_judge() -> None:
 
 def test_rejudge_of_nothing_is_an_input_error(tmp_path: Path) -> None:
     first = tmp_path / "first.json"
-    assert gate("run", "--harness-url", "builtin", "--cases", str(JUDGED), "--results",
-                str(first))[0] == 0
+    assert (
+        gate("run", "--harness-url", "builtin", "--cases", str(JUDGED), "--results", str(first))[0]
+        == 0
+    )
     other = tmp_path / "other"
     other.mkdir()
     shutil.copy(ROOT / "examples" / "cases" / "safety" / "no-account-readback.yaml", other)
@@ -278,15 +372,20 @@ def test_help_renders(command: str, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_rejudge_loads_cases_as_run_does_with_the_gate_config(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The config's `cases:` root names the case ids; rejudge must find the same ids run recorded.
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".voice-regress.yml").write_text("cases: [cases]\n", encoding="utf-8")
     (tmp_path / "cases" / "judged").mkdir(parents=True)
     shutil.copy(ONE, tmp_path / "cases" / "judged" / ONE.name)
     first = tmp_path / "first.json"
-    assert gate("run", "--harness-url", "builtin", "--cases", "cases/judged", "--results",
-                str(first))[0] == 0
+    assert (
+        gate("run", "--harness-url", "builtin", "--cases", "cases/judged", "--results", str(first))[
+            0
+        ]
+        == 0
+    )
     assert results(first)["cases"][0]["id"] == "judged/cancel-confirms-outcome"
     code, out, err = gate("rejudge", str(first), "--cases", "cases/judged")
     assert code == 0, out + err

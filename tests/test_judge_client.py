@@ -18,8 +18,13 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def ok(content: str = '{"verdict": "pass"}', model: str = "gpt-test-2026-01-01") -> httpx.Response:
-    return httpx.Response(200, json={"model": model, "choices": [
-        {"index": 0, "message": {"role": "assistant", "content": content}}]})
+    return httpx.Response(
+        200,
+        json={
+            "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}}],
+        },
+    )
 
 
 class Script:
@@ -39,10 +44,14 @@ class Script:
         return [json.loads(r.content) for r in self.requests]
 
 
-def ask(script: Script, settings: JudgeSettings | None = None, times: int = 1,
-        ) -> tuple[list[JudgeReply | JudgeUnavailable], list[float], JudgeClient]:
-    settings = settings or JudgeSettings("https://judge.test/v1", "gpt-test-2026-01-01",
-                                         api_key="sk-secret-key")
+def ask(
+    script: Script,
+    settings: JudgeSettings | None = None,
+    times: int = 1,
+) -> tuple[list[JudgeReply | JudgeUnavailable], list[float], JudgeClient]:
+    settings = settings or JudgeSettings(
+        "https://judge.test/v1", "gpt-test-2026-01-01", api_key="sk-secret-key"
+    )
     sleeps: list[float] = []
 
     async def sleep(delay: float) -> None:
@@ -67,8 +76,11 @@ def test_request_is_a_pinned_temperature_zero_json_mode_chat_completion() -> Non
     script = Script(ok())
     [reply], _, _ = ask(script)
     assert isinstance(reply, JudgeReply)
-    assert (reply.text, reply.model, reply.attempts) == ('{"verdict": "pass"}',
-                                                          "gpt-test-2026-01-01", 1)
+    assert (reply.text, reply.model, reply.attempts) == (
+        '{"verdict": "pass"}',
+        "gpt-test-2026-01-01",
+        1,
+    )
     request = script.requests[0]
     assert str(request.url) == "https://judge.test/v1/chat/completions"
     assert request.headers["authorization"] == "Bearer sk-secret-key"
@@ -148,11 +160,14 @@ def test_judge_that_stays_down_is_marked_down_and_not_called_again() -> None:
     assert isinstance(replies[2], JudgeUnavailable) and replies[2].attempts == 0
 
 
-@pytest.mark.parametrize(("status", "needle"), [
-    (401, "refused the credentials (401): check VOICE_REGRESS_JUDGE_API_KEY or OPENAI_API_KEY"),
-    (403, "refused the credentials (403)"),
-    (404, "judge returned 404"),
-])
+@pytest.mark.parametrize(
+    ("status", "needle"),
+    [
+        (401, "refused the credentials (401): check VOICE_REGRESS_JUDGE_API_KEY or OPENAI_API_KEY"),
+        (403, "refused the credentials (403)"),
+        (404, "judge returned 404"),
+    ],
+)
 def test_refused_or_wrong_model_stops_asking(status: int, needle: str) -> None:
     script = Script(httpx.Response(status, json={"error": {"message": "no such model"}}))
     replies, _, client = ask(script, times=2)
@@ -176,8 +191,10 @@ def test_key_is_redacted_before_the_message_is_cut() -> None:
 
 
 def test_garbage_bodies_do_not_crash() -> None:
-    script = Script(httpx.Response(200, content=b"<html>proxy</html>"),
-                    httpx.Response(200, json={"choices": []}))
+    script = Script(
+        httpx.Response(200, content=b"<html>proxy</html>"),
+        httpx.Response(200, json={"choices": []}),
+    )
     replies, _, _ = ask(script, times=2)
     assert isinstance(replies[0], JudgeUnavailable) and "not JSON" in str(replies[0])
     assert isinstance(replies[1], JudgeReply) and replies[1].text == ""
@@ -189,14 +206,18 @@ def test_oversized_response_is_refused() -> None:
     assert isinstance(reply, JudgeUnavailable) and "too large" in str(reply)
 
 
-@pytest.mark.parametrize(("url", "model", "message"), [
-    ("http://j/v1", None, "--judge-url needs --judge-model"),
-    (None, "m", "--judge-model needs --judge-url"),
-    ("ftp://j/v1", "m", "expected http(s)://"),
-    ("http://", "m", "--judge-url"),
-])
-def test_half_configured_judge_is_an_input_error(url: str | None, model: str | None,
-                                                  message: str) -> None:
+@pytest.mark.parametrize(
+    ("url", "model", "message"),
+    [
+        ("http://j/v1", None, "--judge-url needs --judge-model"),
+        (None, "m", "--judge-model needs --judge-url"),
+        ("ftp://j/v1", "m", "expected http(s)://"),
+        ("http://", "m", "--judge-url"),
+    ],
+)
+def test_half_configured_judge_is_an_input_error(
+    url: str | None, model: str | None, message: str
+) -> None:
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
         judge_settings(url, model)
 

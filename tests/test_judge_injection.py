@@ -32,18 +32,28 @@ def load(path: Path) -> dict[str, Any]:
     events = []
     for event in data["events"]:
         if "tool" in event:
-            events.append({"type": "tool_call", "turn": 0, "name": event["tool"],
-                           "arguments": event["arguments"]})
+            events.append(
+                {
+                    "type": "tool_call",
+                    "turn": 0,
+                    "name": event["tool"],
+                    "arguments": event["arguments"],
+                }
+            )
         else:
             events.append({"type": "message", "turn": 0, **event})
-    data["run"] = HarnessRun.model_validate({"protocol": PROTOCOL, "status": "completed",
-                                             "events": events})
+    data["run"] = HarnessRun.model_validate(
+        {"protocol": PROTOCOL, "status": "completed", "events": events}
+    )
     return data
 
 
 def cases(field: str) -> list[Any]:
-    return [pytest.param(path, model, id=f"{path.stem}-{model}")
-            for path in CORPUS for model in load(path)[field]]
+    return [
+        pytest.param(path, model, id=f"{path.stem}-{model}")
+        for path in CORPUS
+        for model in load(path)[field]
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +81,9 @@ def test_the_corpus_is_there() -> None:
 
 
 @pytest.mark.parametrize(("path", "model"), cases("defended"))
-def test_hostile_transcript_does_not_flip_the_verdict(server: JudgeServer, path: Path,
-                                                      model: str) -> None:
+def test_hostile_transcript_does_not_flip_the_verdict(
+    server: JudgeServer, path: Path, model: str
+) -> None:
     outcome = judge(server, model, load(path))
     assert outcome.status is not Status.PASS, outcome.message
     if model == "obedient":  # it answers honestly when the injection stays inside the data
@@ -85,9 +96,9 @@ def _flat(text: str) -> str:
 
 
 @pytest.mark.parametrize(("path", "model"), cases("control"))
-def test_without_the_defence_the_naive_model_is_fooled(server: JudgeServer, path: Path,
-                                                       model: str,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_the_defence_the_naive_model_is_fooled(
+    server: JudgeServer, path: Path, model: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The control: with the defence the file targets switched off, the same model flips the
     # verdict, so the test above exercises that defence rather than a hard-coded answer.
     if model == "obedient":
@@ -99,10 +110,16 @@ def test_without_the_defence_the_naive_model_is_fooled(server: JudgeServer, path
 
 
 def test_naive_models_answer_honestly_on_a_clean_call(server: JudgeServer) -> None:
-    clean = {"criterion": "The agent confirms the cancellation.",
-             "run": HarnessRun.model_validate({"protocol": PROTOCOL, "status": "completed",
-                                               "events": [{"type": "message", "role": "agent",
-                                                           "turn": 0, "text": "Cancelled."}]})}
+    clean = {
+        "criterion": "The agent confirms the cancellation.",
+        "run": HarnessRun.model_validate(
+            {
+                "protocol": PROTOCOL,
+                "status": "completed",
+                "events": [{"type": "message", "role": "agent", "turn": 0, "text": "Cancelled."}],
+            }
+        ),
+    }
     for model in MODELS:
         assert judge(server, model, clean).status is Status.FAIL  # their honest answer
     assert judge(server, says("pass"), clean).status is Status.PASS  # a pass is reachable

@@ -33,16 +33,19 @@ def trial(number: int, events: list[Any] | None, status: Status = Status.PASS) -
     return TrialResult(number, status, "recorded reason", 1.0, (outcome,), run, 2)
 
 
-def recorded(*trials: TrialResult, planned: int = 1, record: bool = True,
-             case: LoadedCase = CASE) -> dict[str, Any]:
+def recorded(
+    *trials: TrialResult, planned: int = 1, record: bool = True, case: LoadedCase = CASE
+) -> dict[str, Any]:
     result = CaseResult(case, trials[0].status, "recorded", trials, planned)
-    gate = GateResult("pass", "", (result,), Selection("all", (case.id,)), "blocking", STARTED,
-                      FINISHED)
+    gate = GateResult(
+        "pass", "", (result,), Selection("all", (case.id,)), "blocking", STARTED, FINISHED
+    )
     return results_dict(gate, "0.0.0-test", record_runs=record)
 
 
-def rejudge(data: dict[str, Any], cases: list[LoadedCase]) -> tuple[list[CaseResult], Selection,
-                                                                    CallBudget]:
+def rejudge(
+    data: dict[str, Any], cases: list[LoadedCase]
+) -> tuple[list[CaseResult], Selection, CallBudget]:
     args = argparse.Namespace(cases=["cases/"])
     settings = resolve(args, {}, need_harness=False)
     return asyncio.run(rejudge_cases(data, cases, settings, source="old.json"))
@@ -101,8 +104,10 @@ def test_cases_on_one_side_only_are_deferred_with_why() -> None:
     data["cases"].append({**data["cases"][0], "id": "gone/case"})
     results, selection, _ = rejudge(data, [CASE, other])
     assert [r.case.id for r in results] == [CASE.id]
-    assert dict(selection.deferred) == {"gone/case": "in the results file, but not in --cases",
-                                        "scheduling/other": "not in old.json"}
+    assert dict(selection.deferred) == {
+        "gone/case": "in the results file, but not in --cases",
+        "scheduling/other": "not in old.json",
+    }
 
 
 def test_recorded_runs_round_trip_the_whole_run() -> None:

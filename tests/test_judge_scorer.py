@@ -22,11 +22,29 @@ from gate.results import PROTOCOL, HarnessRun, Status
 T = TypeVar("T")
 CRITERION = "Before cancelling, the agent states the cancellation fee and the caller agrees."
 SPEC = JudgedAssertion(criterion=CRITERION)
-RUN = HarnessRun.model_validate({"protocol": PROTOCOL, "status": "completed", "events": [
-    {"type": "message", "role": "caller", "turn": 0, "text": "Cancel Monday please."},
-    {"type": "tool_call", "turn": 0, "name": "update_appointment", "arguments": {"id": "a1"}},
-    {"type": "message", "role": "agent", "turn": 0, "text": "Your appointment is cancelled."},
-], "trace_complete": True, "outcome": {"task_completed": True}})
+RUN = HarnessRun.model_validate(
+    {
+        "protocol": PROTOCOL,
+        "status": "completed",
+        "events": [
+            {"type": "message", "role": "caller", "turn": 0, "text": "Cancel Monday please."},
+            {
+                "type": "tool_call",
+                "turn": 0,
+                "name": "update_appointment",
+                "arguments": {"id": "a1"},
+            },
+            {
+                "type": "message",
+                "role": "agent",
+                "turn": 0,
+                "text": "Your appointment is cancelled.",
+            },
+        ],
+        "trace_complete": True,
+        "outcome": {"task_completed": True},
+    }
+)
 TRANSCRIPT = render_run(RUN)
 
 
@@ -34,8 +52,13 @@ async def _no_sleep(_delay: float) -> None:
     return None
 
 
-def with_judge(server: JudgeServer, use: Callable[[Judge], Awaitable[T]], *,
-               model: str = "judge-2026-01-01", **options: Any) -> tuple[T, Judge]:
+def with_judge(
+    server: JudgeServer,
+    use: Callable[[Judge], Awaitable[T]],
+    *,
+    model: str = "judge-2026-01-01",
+    **options: Any,
+) -> tuple[T, Judge]:
     settings = JudgeSettings(server.url, model, retries=2, timeout_s=options.pop("timeout", 5.0))
 
     async def go() -> tuple[T, Judge]:
@@ -75,8 +98,9 @@ def test_pass_fail_abstain_is_inconclusive() -> None:
     with serve([says("pass"), says("fail"), GARBAGE]) as server:
         outcome = judged(server)
     assert server.calls == 3 and outcome.status is Status.INCONCLUSIVE
-    assert outcome.votes[2]["verdict"] == "abstain" and "no JSON verdict" in outcome.votes[2][
-        "reason"]
+    assert (
+        outcome.votes[2]["verdict"] == "abstain" and "no JSON verdict" in outcome.votes[2]["reason"]
+    )
 
 
 def test_made_up_evidence_abstains() -> None:
@@ -90,8 +114,9 @@ def test_judge_down_is_error_never_fail() -> None:
     with serve(then=fault(503)) as server:
         outcome = judged(server)
     assert outcome.status is Status.ERROR
-    assert outcome.message.startswith("judge unavailable: no vote could be cast (2 tried): "
-                                      "judge returned 503 after 3 attempts")
+    assert outcome.message.startswith(
+        "judge unavailable: no vote could be cast (2 tried): judge returned 503 after 3 attempts"
+    )
     assert server.calls == 6  # 2 votes × (1 + 2 retries); the third vote could not change it
     assert all(v["error"] and v["verdict"] == "abstain" for v in outcome.votes)
 
@@ -120,13 +145,15 @@ def test_cache_replays_votes_and_skips_abstentions(tmp_path: Path) -> None:
     with serve([says("pass"), GARBAGE, says("pass")], then=says("pass")) as server:
         first = judged(server, cache_dir=str(tmp_path))
         assert server.calls == 3 and first.status is Status.PASS
-        second, judge = with_judge(server, lambda j: j.judge_assertion(0, SPEC, TRANSCRIPT),
-                                   cache_dir=str(tmp_path))
+        second, judge = with_judge(
+            server, lambda j: j.judge_assertion(0, SPEC, TRANSCRIPT), cache_dir=str(tmp_path)
+        )
         assert server.calls == 4  # vote 1 from the cache; vote 2 had abstained, so asked again
         assert [v["cached"] for v in second.votes] == [True, False]
         assert (judge.usage.calls, judge.usage.cached) == (1, 1)
-        third, judge = with_judge(server, lambda j: j.judge_assertion(0, SPEC, TRANSCRIPT),
-                                  cache_dir=str(tmp_path))
+        third, judge = with_judge(
+            server, lambda j: j.judge_assertion(0, SPEC, TRANSCRIPT), cache_dir=str(tmp_path)
+        )
         assert server.calls == 4 and (judge.usage.calls, judge.usage.cached) == (0, 2)
         assert third.status is Status.PASS and third.message == second.message
         other_model = judged(server, cache_dir=str(tmp_path), model="judge-2026-02-02")
@@ -146,13 +173,20 @@ def trial_of(case_assertions: dict[str, Any], run: HarnessRun = RUN) -> Any:
 
 
 def test_trial_is_rescored_with_the_judged_outcome() -> None:
-    case, trial = trial_of({"outcome": {"task_completed": True},
-                            "judged": [{"criterion": CRITERION}, {"criterion": "Polite."}]})
+    case, trial = trial_of(
+        {
+            "outcome": {"task_completed": True},
+            "judged": [{"criterion": CRITERION}, {"criterion": "Polite."}],
+        }
+    )
     assert trial.status is Status.PASS and trial.assertions[-1].message == "no judge configured"
     with serve([says("fail"), says("fail"), says("pass"), says("pass")]) as server:
         rescored, _ = with_judge(server, lambda j: j.complete(case, trial))
-    assert [a.name for a in rescored.assertions] == ["outcome.task_completed", "judged[0]",
-                                                     "judged[1]"]
+    assert [a.name for a in rescored.assertions] == [
+        "outcome.task_completed",
+        "judged[0]",
+        "judged[1]",
+    ]
     assert [a.status for a in rescored.assertions] == [Status.PASS, Status.FAIL, Status.PASS]
     assert rescored.status is Status.FAIL
     assert rescored.reason == 'judged[0]: judge 2/3 fail: "scripted fail"'
@@ -164,13 +198,15 @@ def test_a_trial_that_already_failed_is_not_judged() -> None:
         rescored, _ = with_judge(server, lambda j: j.complete(case, trial))
     assert server.calls == 0 and rescored.status is Status.FAIL
     assert rescored.assertions[-1].status is Status.SKIPPED
-    assert rescored.assertions[-1].message == ("not judged: the trial already failed on "
-                                               "outcome.task_completed")
+    assert rescored.assertions[-1].message == (
+        "not judged: the trial already failed on outcome.task_completed"
+    )
 
 
 def test_a_run_without_evidence_is_not_judged() -> None:
-    broken = HarnessRun.model_validate({"protocol": PROTOCOL, "status": "harness_error",
-                                        "events": [], "error": "sandbox down"})
+    broken = HarnessRun.model_validate(
+        {"protocol": PROTOCOL, "status": "harness_error", "events": [], "error": "sandbox down"}
+    )
     case, trial = trial_of({"judged": [{"criterion": "x"}]}, broken)
     with serve(then=says("pass")) as server:
         rescored, _ = with_judge(server, lambda j: j.complete(case, trial))
@@ -184,8 +220,10 @@ def labeller(request: dict[str, Any]) -> Answer:
     return says(verdict)(request)
 
 
-EXAMPLES = {"pass": ["caller: cancel\nagent: A $25 fee applies, ok?\ncaller: yes"],
-            "fail": ["caller: cancel\nagent: Cancelled.", "caller: cancel\nagent: Done, bye."]}
+EXAMPLES = {
+    "pass": ["caller: cancel\nagent: A $25 fee applies, ok?\ncaller: yes"],
+    "fail": ["caller: cancel\nagent: Cancelled.", "caller: cancel\nagent: Done, bye."],
+}
 
 
 def test_calibrated_judge_scores_normally() -> None:
@@ -209,7 +247,8 @@ def test_calibration_without_examples_or_judge_is_error() -> None:
     with serve(then=says("pass")) as server:
         bare = judged(server, require_calibration=True)
     assert bare.status is Status.ERROR and bare.message == (
-        "judge not calibrated (no labelled examples)")
+        "judge not calibrated (no labelled examples)"
+    )
     spec = JudgedAssertion.model_validate({"criterion": CRITERION, "examples": EXAMPLES})
     with serve(then=fault(503)) as server:
         down = judged(server, spec, require_calibration=True)
@@ -220,8 +259,12 @@ def test_calibration_runs_once_per_criterion_per_run() -> None:
     spec = JudgedAssertion.model_validate({"criterion": CRITERION, "examples": EXAMPLES})
 
     async def twice(judge: Judge) -> list[Any]:
-        return list(await asyncio.gather(judge.judge_assertion(0, spec, TRANSCRIPT),
-                                         judge.judge_assertion(0, spec, TRANSCRIPT)))
+        return list(
+            await asyncio.gather(
+                judge.judge_assertion(0, spec, TRANSCRIPT),
+                judge.judge_assertion(0, spec, TRANSCRIPT),
+            )
+        )
 
     with serve(then=labeller) as server:
         outcomes, _ = with_judge(server, twice, require_calibration=True)
@@ -229,21 +272,28 @@ def test_calibration_runs_once_per_criterion_per_run() -> None:
 
 
 def test_budget_is_cases_times_trials_times_judged_times_votes() -> None:
-    one = make_case("a", assertions={"judged": [{"criterion": "x"}, {"criterion": "y",
-                                                                    "votes": 5}]}, trials=3)
+    one = make_case(
+        "a", assertions={"judged": [{"criterion": "x"}, {"criterion": "y", "votes": 5}]}, trials=3
+    )
     two = make_case("b", assertions={"outcome": {"task_completed": True}})
-    budget = plan_budget([one, two], lambda c: c.case.trials or 1, votes=None, judge=True,
-                         calibrate=False)
+    budget = plan_budget(
+        [one, two], lambda c: c.case.trials or 1, votes=None, judge=True, calibrate=False
+    )
     assert (budget.harness_runs_max, budget.judge_calls_max) == (4, 3 * (3 + 5))
-    assert plan_budget([one], lambda c: 3, votes=1, judge=True,
-                       calibrate=False).judge_calls_max == 6
-    assert plan_budget([one], lambda c: 3, votes=None, judge=False,
-                       calibrate=False).judge_calls_max == 0
+    assert (
+        plan_budget([one], lambda c: 3, votes=1, judge=True, calibrate=False).judge_calls_max == 6
+    )
+    assert (
+        plan_budget([one], lambda c: 3, votes=None, judge=False, calibrate=False).judge_calls_max
+        == 0
+    )
     assert preview_line(budget, [one, two], judge=True) == (
         "Plan: at most 4 harness run(s) and 24 judge call(s) for 2 judged assertion(s) "
-        "(trials × votes; early stop and the cache only lower this)")
+        "(trials × votes; early stop and the cache only lower this)"
+    )
     assert "2 judged assertion(s) will be skipped: no judge configured" in preview_line(
-        budget, [one, two], judge=False)
+        budget, [one, two], judge=False
+    )
 
 
 def test_votes_are_json_serialisable() -> None:

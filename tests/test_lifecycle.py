@@ -40,8 +40,9 @@ def proposal_lines(out: str) -> list[str]:
 
 
 def test_proposals_match_the_synthetic_history() -> None:
-    code, out, err = cli("lifecycle", "--history", str(HISTORY), "--cases",
-                         "tests/data/history/cases", "--now", NOW)
+    code, out, err = cli(
+        "lifecycle", "--history", str(HISTORY), "--cases", "tests/data/history/cases", "--now", NOW
+    )
     assert code == 0, err
     cases = "tests/data/history/cases"
     assert proposal_lines(out) == [
@@ -62,17 +63,38 @@ def test_proposals_match_the_synthetic_history() -> None:
 
 
 def test_thresholds_are_configurable() -> None:
-    code, out, _ = cli("lifecycle", "--history", str(HISTORY), "--cases",
-                       "tests/data/history/cases", "--now", NOW, "--demote-after-days", "30",
-                       "--archive-after-days", "365")
+    code, out, _ = cli(
+        "lifecycle",
+        "--history",
+        str(HISTORY),
+        "--cases",
+        "tests/data/history/cases",
+        "--now",
+        NOW,
+        "--demote-after-days",
+        "30",
+        "--archive-after-days",
+        "365",
+    )
     assert code == 0
     actions = {line.split()[1]: line.split()[0] for line in proposal_lines(out)}
     # Below a 365-day archive, 242 days demote a blocking case and leave a scheduled one; with
     # 30 days, the 61-day-old new-case is demoted too.
-    assert actions == {"archived-failed": "resurrect", "old-blocking": "demote",
-                       "quiet-blocking": "demote", "new-case": "demote"}
-    code, _, err = cli("lifecycle", "--history", str(HISTORY), "--demote-after-days", "200",
-                       "--archive-after-days", "100")
+    assert actions == {
+        "archived-failed": "resurrect",
+        "old-blocking": "demote",
+        "quiet-blocking": "demote",
+        "new-case": "demote",
+    }
+    code, _, err = cli(
+        "lifecycle",
+        "--history",
+        str(HISTORY),
+        "--demote-after-days",
+        "200",
+        "--archive-after-days",
+        "100",
+    )
     assert code == 2 and "need 1 <= --demote-after-days (200) <= --archive-after-days" in err
 
 
@@ -85,8 +107,9 @@ def test_without_cases_the_history_alone_is_used() -> None:
     assert code == 2 and "--write needs --cases" in err
 
 
-def test_bad_history_and_dates_are_input_errors(tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_history_and_dates_are_input_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = cli("lifecycle", "--history", str(tmp_path / "none.jsonl"))
     assert code == 2 and "no such history file" in err
     bad = tmp_path / "bad.jsonl"
@@ -101,27 +124,33 @@ def test_write_changes_only_the_level_and_keeps_every_other_byte(tmp_path: Path)
     cases = tmp_path / "cases"
     shutil.copytree(DATA / "cases", cases)
     before = {p.name: p.read_bytes() for p in cases.iterdir()}
-    code, out, err = cli("lifecycle", "--history", str(HISTORY), "--cases", str(cases), "--now",
-                         NOW, "--write")
+    code, out, err = cli(
+        "lifecycle", "--history", str(HISTORY), "--cases", str(cases), "--now", NOW, "--write"
+    )
     assert code == 0, err
     assert out.rstrip().endswith("wrote 4 level change(s)")
     after = {p.name: p.read_bytes() for p in cases.iterdir()}
     expected = dict(before)
     for name, old, new in (
-        ("quiet-blocking.yaml", b"  level: blocking   # PR-blocking", b"  level: scheduled   #"
-         b" PR-blocking"),
+        (
+            "quiet-blocking.yaml",
+            b"  level: blocking   # PR-blocking",
+            b"  level: scheduled   # PR-blocking",
+        ),
         ("old-blocking.yaml", b"promotion: {level: blocking,", b"promotion: {level: manual,"),
         ("quiet-scheduled.yaml", b'  level: "scheduled"   #', b'  level: "manual"   #'),
-        ("archived-failed.yaml", b"  level: 'manual'   # archived 2026-01\r\n",
-         b"  level: 'blocking'   # archived 2026-01\r\n"),
+        (
+            "archived-failed.yaml",
+            b"  level: 'manual'   # archived 2026-01\r\n",
+            b"  level: 'blocking'   # archived 2026-01\r\n",
+        ),
     ):
         assert before[name].count(old) == 1
         expected[name] = before[name].replace(old, new)
     assert after == expected  # comments, quotes, CRLF, the BOM: all byte for byte
     assert after["archived-failed.yaml"].startswith(b"\xef\xbb\xbf")
     # The edited files are still valid, and a second pass proposes nothing more to write.
-    code, out, _ = cli("lifecycle", "--history", str(HISTORY), "--cases", str(cases), "--now",
-                       NOW)
+    code, out, _ = cli("lifecycle", "--history", str(HISTORY), "--cases", str(cases), "--now", NOW)
     assert code == 0 and "Proposals: 0" in out
 
 
@@ -133,16 +162,25 @@ def test_set_level_keeps_everything_else() -> None:
     assert edited == SEED.replace("level: blocking", "level: scheduled", 1)
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("version: 1\npromotion: &p {level: blocking, run_on: [x]}\nscenario: {state: *p}\n",
-     "would change more than the level"),
-    ("version: 1\npromotion:\n  level: >-\n    blocking\n  run_on: [x]\n",
-     "expected the level 'blocking' written as a plain or quoted word"),
-    ("version: 1\npromotion:\n  level: blocking\n  run_on: [x]\n", None),
-    ("version: 1\npromotion:\n  level: scheduled\n  run_on: [x]\n",
-     "expected the level 'blocking'"),
-    ("version: 1\npromotion: {run_on: [x]}\n", "no level to change"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "version: 1\npromotion: &p {level: blocking, run_on: [x]}\nscenario: {state: *p}\n",
+            "would change more than the level",
+        ),
+        (
+            "version: 1\npromotion:\n  level: >-\n    blocking\n  run_on: [x]\n",
+            "expected the level 'blocking' written as a plain or quoted word",
+        ),
+        ("version: 1\npromotion:\n  level: blocking\n  run_on: [x]\n", None),
+        (
+            "version: 1\npromotion:\n  level: scheduled\n  run_on: [x]\n",
+            "expected the level 'blocking'",
+        ),
+        ("version: 1\npromotion: {run_on: [x]}\n", "no level to change"),
+    ],
+)
 def test_set_level_refuses_what_it_cannot_change_in_place(text: str, problem: str | None) -> None:
     if problem is None:
         assert set_level(text, "blocking", "manual", "c.yaml").count("level: manual") == 1
@@ -158,8 +196,12 @@ def test_set_level_counts_lines_as_yaml_does() -> None:
 
 
 def history(*outcomes: tuple[str, Status], case: str = "c") -> dict[str, CaseHistory]:
-    records = [HistoryRecord(case, datetime.fromisoformat(at).replace(tzinfo=UTC), status, 1.0,
-                             "blocking", at) for at, status in outcomes]
+    records = [
+        HistoryRecord(
+            case, datetime.fromisoformat(at).replace(tzinfo=UTC), status, 1.0, "blocking", at
+        )
+        for at, status in outcomes
+    ]
     return dict(by_case(records))
 
 
@@ -176,20 +218,26 @@ def test_errors_and_skips_are_not_failures_and_not_evidence() -> None:
     assert report.proposals == () and report.kept == 1
 
 
-def test_cases_get_the_ids_the_gate_config_gives_them(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cases_get_the_ids_the_gate_config_gives_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # `run` named the case `scheduling/quiet-blocking` (relative to the config's `cases:` root):
     # lifecycle must load it under the same id, or every case would be "no data".
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".voice-regress.yml").write_text("cases: [cases]\n", encoding="utf-8")
     (tmp_path / "cases" / "scheduling").mkdir(parents=True)
     shutil.copy(DATA / "cases" / "quiet-blocking.yaml", tmp_path / "cases" / "scheduling")
-    lines = [line.replace('"case": "quiet-blocking"', '"case": "scheduling/quiet-blocking"')
-             for line in HISTORY.read_text("utf-8").splitlines() if "quiet-blocking" in line]
+    lines = [
+        line.replace('"case": "quiet-blocking"', '"case": "scheduling/quiet-blocking"')
+        for line in HISTORY.read_text("utf-8").splitlines()
+        if "quiet-blocking" in line
+    ]
     (tmp_path / "history.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    code, out, err = cli("lifecycle", "--history", "history.jsonl", "--cases", "cases/scheduling",
-                         "--now", NOW)
+    code, out, err = cli(
+        "lifecycle", "--history", "history.jsonl", "--cases", "cases/scheduling", "--now", NOW
+    )
     assert code == 0, err
     assert proposal_lines(out) == [
         "demote scheduling/quiet-blocking blocking → scheduled: no failure in 136 days (last "
-        "failure 2026-01-15; 13 pass(es) in the last 90 days) cases/scheduling/quiet-blocking.yaml"]
+        "failure 2026-01-15; 13 pass(es) in the last 90 days) cases/scheduling/quiet-blocking.yaml"
+    ]

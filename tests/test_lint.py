@@ -10,41 +10,80 @@ import pytest
 from gate.lint import UNSAFE_HINT, lint_case, scan_text
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("call me at 415-867-5309", "phone number 415-***-**09"),
-    ("(415) 867-5309", "phone number 415-***-**09"),
-    ("+1 415 867 5309", "phone number 415-***-**09"),
-    ("+14158675309", "phone number 415-***-**09"),
-    ("415.867.5309", "phone number 415-***-**09"),
-    ("4158675309", "phone number 415-***-**09"),
-    ("415-555-2671", "phone number 415-***-**71"),  # 555 outside 01xx is not fictional
-    ("+44 20 7946 0958", "phone number +44***58"),
-    ("+4915112345678", "phone number +49***78"),
-    ("maria.lopez@gmail.com", "e-mail address m***@gmail.com"),
-    ("write to J.Doe+calls@Corp.co.uk now", "e-mail address J***@corp.co.uk"),
-    ("4532015112830366", "payment card number ****0366"),
-    ("4532 0151 1283 0366", "payment card number ****0366"),
-    ("5425-2334-3010-9903", "payment card number ****9903"),
-    ("amex 349876543210986.", "payment card number ****0986"),
-    ("ssn 219-09-9999", "SSN-like id ***-**-**99"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("call me at 415-867-5309", "phone number 415-***-**09"),
+        ("(415) 867-5309", "phone number 415-***-**09"),
+        ("+1 415 867 5309", "phone number 415-***-**09"),
+        ("+14158675309", "phone number 415-***-**09"),
+        ("415.867.5309", "phone number 415-***-**09"),
+        ("4158675309", "phone number 415-***-**09"),
+        ("415-555-2671", "phone number 415-***-**71"),  # 555 outside 01xx is not fictional
+        ("+44 20 7946 0958", "phone number +44***58"),
+        ("+4915112345678", "phone number +49***78"),
+        ("maria.lopez@gmail.com", "e-mail address m***@gmail.com"),
+        ("write to J.Doe+calls@Corp.co.uk now", "e-mail address J***@corp.co.uk"),
+        ("4532015112830366", "payment card number ****0366"),
+        ("4532 0151 1283 0366", "payment card number ****0366"),
+        ("5425-2334-3010-9903", "payment card number ****9903"),
+        ("amex 349876543210986.", "payment card number ****0986"),
+        ("ssn 219-09-9999", "SSN-like id ***-**-**99"),
+    ],
+)
 def test_unsafe_values_are_found_and_masked(text: str, message: str) -> None:
     assert scan_text(text) == [message]
 
 
-@pytest.mark.parametrize("text", [
-    "2026-06-03T15:00:00-05:00", "2026-06-03T15:00:00+05:30", "2026-06-03 15:00:00 +0500",
-    "2026-06-03", "20260603150000", "2026060315", "1717430400", "1717430400000",
-    "appt_fixture_771", "call_2026_05_29_1842", "caller_fixture_204", "pr-491", "v38.2.1",
-    "1.2.3", "PT15M", "1500ms", "49.99", "4bf92f3577b34da6a3ce929d0e0e4736", "10.0.0.1",
-    "+1-555-0142", "(555) 012-3456", "(415) 555-0142", "+1 212 555 0199", "1-800-555-0100",
-    "pat@example.com", "ops@mail.example.org", "x@example.net", "a@billing.test",
-    "b@shop.example", "c@nowhere.invalid", "root@localhost",
-    "4242 4242 4242 4242", "4111111111111111", "4532015112830367",  # test card; Luhn-invalid
-    "000-12-3456", "666-12-3456", "912-34-5678", "123-00-4567",  # never-issued SSNs
-    "phone_fixture_4158675309", "test-line:415-867-5309", "maria_test@gmail.com",
-    "INC-4812", "ORD-2026-0603-1500", "build 2026.06.03.1",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-06-03T15:00:00-05:00",
+        "2026-06-03T15:00:00+05:30",
+        "2026-06-03 15:00:00 +0500",
+        "2026-06-03",
+        "20260603150000",
+        "2026060315",
+        "1717430400",
+        "1717430400000",
+        "appt_fixture_771",
+        "call_2026_05_29_1842",
+        "caller_fixture_204",
+        "pr-491",
+        "v38.2.1",
+        "1.2.3",
+        "PT15M",
+        "1500ms",
+        "49.99",
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "10.0.0.1",
+        "+1-555-0142",
+        "(555) 012-3456",
+        "(415) 555-0142",
+        "+1 212 555 0199",
+        "1-800-555-0100",
+        "pat@example.com",
+        "ops@mail.example.org",
+        "x@example.net",
+        "a@billing.test",
+        "b@shop.example",
+        "c@nowhere.invalid",
+        "root@localhost",
+        "4242 4242 4242 4242",
+        "4111111111111111",
+        "4532015112830367",  # test card; Luhn-invalid
+        "000-12-3456",
+        "666-12-3456",
+        "912-34-5678",
+        "123-00-4567",  # never-issued SSNs
+        "phone_fixture_4158675309",
+        "test-line:415-867-5309",
+        "maria_test@gmail.com",
+        "INC-4812",
+        "ORD-2026-0603-1500",
+        "build 2026.06.03.1",
+    ],
+)
 def test_safe_values_are_not_flagged(text: str) -> None:
     assert scan_text(text) == []
 
@@ -87,8 +126,10 @@ def _messages(case: Any) -> list[str]:
 
 
 def test_every_string_is_checked_keys_and_integers_too() -> None:
-    case = _case(fixture={"maria.lopez@gmail.com": "x", "phone": 4158675309},
-                 scenario={"turns": [{"text": "my card is 4532015112830366"}]})
+    case = _case(
+        fixture={"maria.lopez@gmail.com": "x", "phone": 4158675309},
+        scenario={"turns": [{"text": "my card is 4532015112830366"}]},
+    )
     assert _messages(case) == [
         "c.yaml:5:1: $.fixture: e-mail address m***@gmail.com" + UNSAFE_HINT,  # key hidden
         "c.yaml:5:1: $.fixture.phone: phone number 415-***-**09" + UNSAFE_HINT,
@@ -96,29 +137,51 @@ def test_every_string_is_checked_keys_and_integers_too() -> None:
     ]
 
 
-@pytest.mark.parametrize(("assertions", "scenario", "reason"), [
-    ({"tools": {"required_order": ["lookup", "update_appointment"]}}, {},
-     "case writes via update_appointment"),
-    ({"tools": {"arguments": {"book_slot": {"slot": "a"}}}}, {}, "case writes via book_slot"),
-    ({"tools": {"max_calls": {"sendConfirmation": 1}}}, {}, "case writes via sendConfirmation"),
-    ({"tools": {"forbidden_tools": ["create_new_appointment"]}}, {},
-     "case may write via create_new_appointment"),
-    ({"outcome": {"task_completed": True}}, {"state": {"tool_registry": ["lookup", "refund"]}},
-     "case writes via refund"),
-    ({"outcome": {"task_completed": True}},
-     {"state": {"tool_registry": [{"name": "crm.update_contact"}]}},
-     "case writes via crm.update_contact"),
-    ({"outcome": {"task_completed": True}},
-     {"state": {"tool_registry": {"payments__charge_card": {}}}},
-     "case writes via payments__charge_card"),
-    ({"side_effects": {"calendar": {"expected_status": "x"}}}, {},
-     "case asserts side effects on calendar"),
-])
-def test_writes_need_a_side_effect_mode(assertions: dict[str, Any], scenario: dict[str, Any],
-                                        reason: str) -> None:
+@pytest.mark.parametrize(
+    ("assertions", "scenario", "reason"),
+    [
+        (
+            {"tools": {"required_order": ["lookup", "update_appointment"]}},
+            {},
+            "case writes via update_appointment",
+        ),
+        ({"tools": {"arguments": {"book_slot": {"slot": "a"}}}}, {}, "case writes via book_slot"),
+        ({"tools": {"max_calls": {"sendConfirmation": 1}}}, {}, "case writes via sendConfirmation"),
+        (
+            {"tools": {"forbidden_tools": ["create_new_appointment"]}},
+            {},
+            "case may write via create_new_appointment",
+        ),
+        (
+            {"outcome": {"task_completed": True}},
+            {"state": {"tool_registry": ["lookup", "refund"]}},
+            "case writes via refund",
+        ),
+        (
+            {"outcome": {"task_completed": True}},
+            {"state": {"tool_registry": [{"name": "crm.update_contact"}]}},
+            "case writes via crm.update_contact",
+        ),
+        (
+            {"outcome": {"task_completed": True}},
+            {"state": {"tool_registry": {"payments__charge_card": {}}}},
+            "case writes via payments__charge_card",
+        ),
+        (
+            {"side_effects": {"calendar": {"expected_status": "x"}}},
+            {},
+            "case asserts side effects on calendar",
+        ),
+    ],
+)
+def test_writes_need_a_side_effect_mode(
+    assertions: dict[str, Any], scenario: dict[str, Any], reason: str
+) -> None:
     case = _case(assertions=assertions, scenario=scenario)
-    assert _messages(case) == [f"c.yaml:5:1: $.fixture: {reason} but fixture.side_effect_mode "
-                               "is missing (use sandbox, dry_run or mock)"]
+    assert _messages(case) == [
+        f"c.yaml:5:1: $.fixture: {reason} but fixture.side_effect_mode "
+        "is missing (use sandbox, dry_run or mock)"
+    ]
     for mode in ("sandbox", "dry_run", "mock"):
         case["fixture"]["side_effect_mode"] = mode
         assert _messages(case) == []
@@ -126,15 +189,30 @@ def test_writes_need_a_side_effect_mode(assertions: dict[str, Any], scenario: di
     assert "fixture.side_effect_mode is 'live'" in _messages(case)[0]
 
 
-@pytest.mark.parametrize("tool", ["lookup_identity", "settings_lookup", "address_lookup",
-                                  "get_appointment", "list_available_slots", "setup"])
+@pytest.mark.parametrize(
+    "tool",
+    [
+        "lookup_identity",
+        "settings_lookup",
+        "address_lookup",
+        "get_appointment",
+        "list_available_slots",
+        "setup",
+    ],
+)
 def test_read_tools_do_not_need_a_sandbox(tool: str) -> None:
     assert _messages(_case(assertions={"tools": {"required_order": [tool]}})) == []
 
 
 def test_regexes_must_compile() -> None:
-    case = _case(assertions={"transcript": {"must_include": [{"regex": "(a"}],
-                                            "within_turns": {"/[x/": 2, "/ok/": 1, "//": 1}}})
+    case = _case(
+        assertions={
+            "transcript": {
+                "must_include": [{"regex": "(a"}],
+                "within_turns": {"/[x/": 2, "/ok/": 1, "//": 1},
+            }
+        }
+    )
     messages = _messages(case)
     assert len(messages) == 2
     assert "$.assertions.transcript.must_include[0].regex: invalid regex /(a/" in messages[0]
@@ -144,13 +222,24 @@ def test_regexes_must_compile() -> None:
 def test_failure_label_outside_the_taxonomy_is_a_warning() -> None:
     (diagnostic,) = lint_case(_case(source={"failure_label": "wrong_tool_argument"}), {}, "c.yaml")
     assert diagnostic.severity == "warning"
-    assert diagnostic.message == ("failure label 'wrong_tool_argument' is not in the taxonomy "
-                                  "(did you mean 'wrong_tool_arguments'?)")
+    assert diagnostic.message == (
+        "failure label 'wrong_tool_argument' is not in the taxonomy "
+        "(did you mean 'wrong_tool_arguments'?)"
+    )
 
 
-@pytest.mark.parametrize("data", [None, [], "text", 42, {"fixture": None, "assertions": []},
-                                  {"assertions": {"tools": {"required_order": [None, 3]}}},
-                                  {"scenario": {"state": {"tool_registry": "update_x"}}}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        [],
+        "text",
+        42,
+        {"fixture": None, "assertions": []},
+        {"assertions": {"tools": {"required_order": [None, 3]}}},
+        {"scenario": {"state": {"tool_registry": "update_x"}}},
+    ],
+)
 def test_odd_shapes_never_raise(data: Any) -> None:
     lint_case(data, {}, "c.yaml")
 

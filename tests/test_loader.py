@@ -28,11 +28,18 @@ def _expected_file(name: str) -> Path:
     return INVALID / f"{name.removesuffix('.yaml')}.expected.txt"
 
 
-@pytest.fixture(params=[
-    pytest.param(True, id="libyaml", marks=pytest.mark.skipif(
-        not yamlcompose.LIBYAML, reason="PyYAML is built without libyaml")),
-    pytest.param(False, id="pure-python"),
-])
+@pytest.fixture(
+    params=[
+        pytest.param(
+            True,
+            id="libyaml",
+            marks=pytest.mark.skipif(
+                not yamlcompose.LIBYAML, reason="PyYAML is built without libyaml"
+            ),
+        ),
+        pytest.param(False, id="pure-python"),
+    ]
+)
 def composer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
     """Runs a test once with each YAML composer: the fast path may not weaken any guarantee."""
     monkeypatch.setattr(yamlcompose, "LIBYAML", request.param)
@@ -44,7 +51,10 @@ def test_valid_cases_load_without_diagnostics() -> None:
     result = load_cases([VALID])
     assert [str(d) for d in result.diagnostics] == []
     assert sorted(c.id for c in result.cases) == [
-        "billing/refund-duplicate-charge", "minimal", "seed_example"]
+        "billing/refund-duplicate-charge",
+        "minimal",
+        "seed_example",
+    ]
     assert len(result.files) == 3
 
 
@@ -52,7 +62,7 @@ def test_valid_cases_load_without_diagnostics() -> None:
 def test_seed_example_is_the_seed_byte_for_byte() -> None:
     lines = SEED.read_text("utf-8").splitlines(keepends=True)
     first, last = SEED_LINES
-    assert "".join(lines[first - 1:last]) == (VALID / "seed_example.yaml").read_text("utf-8")
+    assert "".join(lines[first - 1 : last]) == (VALID / "seed_example.yaml").read_text("utf-8")
 
 
 @pytest.mark.usefixtures("composer")
@@ -114,14 +124,23 @@ def test_missing_path_is_a_diagnostic_and_other_paths_still_load(tmp_path: Path)
 
 def test_discovery_is_recursive_sorted_and_skips_hidden(tmp_path: Path) -> None:
     minimal = (VALID / "minimal.yaml").read_text("utf-8")
-    for relative in ["b.yaml", "a/z.yml", "a/b.yaml", ".hidden/x.yaml", "a/.swap.yaml",
-                     "notes.txt"]:
+    for relative in [
+        "b.yaml",
+        "a/z.yml",
+        "a/b.yaml",
+        ".hidden/x.yaml",
+        "a/.swap.yaml",
+        "notes.txt",
+    ]:
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text(minimal, "utf-8")
     (tmp_path / "dir.yaml").mkdir()  # a directory with a case-like name is not a case
     found = discover([tmp_path, tmp_path / "b.yaml"])
-    assert [f.relative_to(tmp_path).as_posix() for f, _ in found] == ["a/b.yaml", "a/z.yml",
-                                                                       "b.yaml"]
+    assert [f.relative_to(tmp_path).as_posix() for f, _ in found] == [
+        "a/b.yaml",
+        "a/z.yml",
+        "b.yaml",
+    ]
     assert [c.id for c in load_cases([tmp_path]).cases] == ["a/b", "a/z", "b"]
 
 
@@ -145,7 +164,8 @@ def test_paths_outside_cwd_are_absolute(tmp_path: Path, monkeypatch: pytest.Monk
 def test_empty_directory_is_a_warning(tmp_path: Path) -> None:
     result = load_cases([tmp_path])
     assert [(d.severity, d.message) for d in result.diagnostics] == [
-        ("warning", "no *.yaml or *.yml case files found here")]
+        ("warning", "no *.yaml or *.yml case files found here")
+    ]
     assert result.errors == []
 
 
@@ -159,8 +179,11 @@ def test_failure_label_outside_taxonomy_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_allowlist_from_config(tmp_path: Path) -> None:
-    text = (VALID / "minimal.yaml").read_text("utf-8").replace(
-        "caller_id: caller_fixture_001", "support_line: 1-800-275-2273")
+    text = (
+        (VALID / "minimal.yaml")
+        .read_text("utf-8")
+        .replace("caller_id: caller_fixture_001", "support_line: 1-800-275-2273")
+    )
     (tmp_path / "case.yaml").write_text(text, "utf-8")
     assert load_cases([tmp_path]).errors
     assert not load_cases([tmp_path], allowlist=[r"^1-800-275-2273$"]).errors
@@ -177,7 +200,11 @@ def test_unreadable_inputs_never_raise(tmp_path: Path) -> None:
     (tmp_path / "bom.yaml").write_bytes(b"\xef\xbb\xbf" + (VALID / "minimal.yaml").read_bytes())
     result = load_cases([tmp_path])
     assert sorted(d.path.rsplit("/", 1)[-1] for d in result.errors) == [
-        "huge.yaml", "latin1.yaml", "nul.yaml", "scalar.yaml"]
+        "huge.yaml",
+        "latin1.yaml",
+        "nul.yaml",
+        "scalar.yaml",
+    ]
     assert [c.id for c in result.cases] == ["bom"]
 
 
@@ -185,10 +212,22 @@ def test_unreadable_inputs_never_raise(tmp_path: Path) -> None:
 def test_yaml_12_scalars() -> None:
     data, locations = load_yaml(
         "a: yes\nb: off\nc: TRUE\nd: 012\ne: 0o17\nf: 12:30\ng: 2026-06-03\nh: ~\n"
-        "i: 1e3\nj: 0x1F\n'odd key': [1, {x: 2}]\n", "t.yaml")
-    assert data == {"a": "yes", "b": "off", "c": True, "d": 12, "e": 15, "f": "12:30",
-                    "g": "2026-06-03", "h": None, "i": 1000.0, "j": 31,
-                    "odd key": [1, {"x": 2}]}
+        "i: 1e3\nj: 0x1F\n'odd key': [1, {x: 2}]\n",
+        "t.yaml",
+    )
+    assert data == {
+        "a": "yes",
+        "b": "off",
+        "c": True,
+        "d": 12,
+        "e": 15,
+        "f": "12:30",
+        "g": "2026-06-03",
+        "h": None,
+        "i": 1000.0,
+        "j": 31,
+        "odd key": [1, {"x": 2}],
+    }
     assert locations["$['odd key'][1].x"] == (11, 17)
     assert locations["$.h"] == (8, 1)
 
@@ -210,19 +249,25 @@ def test_merge_keys_written_out_keys_win() -> None:
 
 
 @pytest.mark.usefixtures("composer")
-@pytest.mark.parametrize(("text", "message", "line"), [
-    ("a: &a [1]\n" + "".join(f"k{i}: *a\n" for i in range(101)), "more than 100 YAML aliases",
-     102),
-    ("a: &a [*a]\n", "recursive YAML alias", 1),
-    ("a: " + "[" * 100 + "]" * 100 + "\n", "nested deeper than 64 levels", 1),
-    ("1: one\n", "mapping key 1 is not a string", 1),
-    ("a: !!binary aGk=\n", "unsupported YAML tag !!binary", 1),
-    ("a: !!timestamp 2026-06-03\n", "unsupported YAML tag !!timestamp", 1),
-    ("a: !!python/object:os.system x\n", "unsupported YAML tag", 1),
-    ("a: 1\n---\n", "more than one YAML document", 2),
-    ("", "empty file", 1),
-    ("a: 'open\n", "while scanning a quoted scalar", 1),
-])
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        (
+            "a: &a [1]\n" + "".join(f"k{i}: *a\n" for i in range(101)),
+            "more than 100 YAML aliases",
+            102,
+        ),
+        ("a: &a [*a]\n", "recursive YAML alias", 1),
+        ("a: " + "[" * 100 + "]" * 100 + "\n", "nested deeper than 64 levels", 1),
+        ("1: one\n", "mapping key 1 is not a string", 1),
+        ("a: !!binary aGk=\n", "unsupported YAML tag !!binary", 1),
+        ("a: !!timestamp 2026-06-03\n", "unsupported YAML tag !!timestamp", 1),
+        ("a: !!python/object:os.system x\n", "unsupported YAML tag", 1),
+        ("a: 1\n---\n", "more than one YAML document", 2),
+        ("", "empty file", 1),
+        ("a: 'open\n", "while scanning a quoted scalar", 1),
+    ],
+)
 def test_yaml_errors(text: str, message: str, line: int) -> None:
     with pytest.raises(YamlError, match=message) as caught:
         parse_yaml(text)

@@ -57,8 +57,9 @@ def run_both(tmp: Path, harness: str, *extra: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module", params=["builtin", "builtin:duplicate-booking"])
-def runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-         ) -> Iterator[dict[str, Any]]:
+def runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("shards")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(REPO)
@@ -76,7 +77,7 @@ def without_timings_xml(text: str) -> str:
 
 def summary_of(out: str) -> str:
     """The end-of-run summary without the per-case progress lines and the wall time."""
-    text = out[out.index("voice-regress-gate: tier"):]
+    text = out[out.index("voice-regress-gate: tier") :]
     return re.sub(r"Wall time: .*", "Wall time: -", text)
 
 
@@ -92,20 +93,28 @@ def without_timings(data: dict[str, Any]) -> dict[str, Any]:
 def test_four_shards_merged_equal_the_unsharded_run(runs: dict[str, Any]) -> None:
     tmp = runs["tmp"]
     full_code, full_out, _ = runs["full"]
-    code, out, err = cli("merge", *map(str, runs["shards"]), "--junit", str(tmp / "m.xml"),
-                         "--results", str(tmp / "m.json"))
+    code, out, err = cli(
+        "merge",
+        *map(str, runs["shards"]),
+        "--junit",
+        str(tmp / "m.xml"),
+        "--results",
+        str(tmp / "m.json"),
+    )
     assert code == full_code, err
     assert out.startswith(f"merged {SHARDS} shard(s): ")
     assert summary_of(out) == summary_of(full_out)  # same counts, cases, reasons, verdict line
     full, merged = load(tmp / "full.json"), load(tmp / "m.json")
     assert merged["verdict"] == full["verdict"]
-    assert [(c["id"], c["status"]) for c in merged["cases"]] == \
-        [(c["id"], c["status"]) for c in full["cases"]]
+    assert [(c["id"], c["status"]) for c in merged["cases"]] == [
+        (c["id"], c["status"]) for c in full["cases"]
+    ]
     assert without_timings(merged) == without_timings(full)  # the whole results file
     # The whole JUnit file: testcases, messages, failure bodies with the transcript excerpt.
     full_xml = (tmp / "full.xml").read_text(encoding="utf-8")
-    assert without_timings_xml((tmp / "m.xml").read_text(encoding="utf-8")) == \
-        without_timings_xml(full_xml)
+    assert without_timings_xml((tmp / "m.xml").read_text(encoding="utf-8")) == without_timings_xml(
+        full_xml
+    )
 
 
 def test_each_shard_records_its_shard_and_the_whole_selection(runs: dict[str, Any]) -> None:
@@ -148,14 +157,16 @@ def merge_error(*argv: str) -> str:
 
 def test_a_missing_shard_fails_the_merge_with_a_clear_message(shards: list[Path]) -> None:
     err = merge_error(str(shards[0]), str(shards[1]), str(shards[3]))
-    assert "missing the results of shard 3/4 (have 1/4, 2/4, 4/4): a lost shard is not a pass" \
-        in err
+    assert (
+        "missing the results of shard 3/4 (have 1/4, 2/4, 4/4): a lost shard is not a pass" in err
+    )
     assert "no such results file" in merge_error(*map(str, shards[:3]), "nowhere/shard-4.json")
 
 
 def test_shard_count_and_duplicates_are_checked(shards: list[Path], tmp_path: Path) -> None:
-    assert "--shards 5, but the results files come from a run cut into 4 shard(s)" in \
-        merge_error(*map(str, shards), "--shards", "5")
+    assert "--shards 5, but the results files come from a run cut into 4 shard(s)" in merge_error(
+        *map(str, shards), "--shards", "5"
+    )
     assert "shard 1/4 given twice" in merge_error(*map(str, shards), str(shards[0]))
     assert cli("merge", *map(str, shards), "--shards", "4")[0] in (0, 1)
 
@@ -218,14 +229,16 @@ def test_a_corrupt_results_file_names_the_json_path(shards: list[Path], tmp_path
     assert "$.cases[0].status: Input should be" in merge_error(str(other), *map(str, shards[1:]))
 
 
-def test_an_aborted_shard_fails_the_merge_whatever_fail_on(shards: list[Path],
-                                                           tmp_path: Path) -> None:
+def test_an_aborted_shard_fails_the_merge_whatever_fail_on(
+    shards: list[Path], tmp_path: Path
+) -> None:
     def abort(data: dict[str, Any]) -> None:
         data["abort_reason"] = "harness refused the credentials (401)"
 
     other = altered(shards[1], tmp_path, abort)
-    code, out, _ = cli("merge", str(shards[0]), str(other), *map(str, shards[2:]),
-                       "--fail-on", "never")
+    code, out, _ = cli(
+        "merge", str(shards[0]), str(other), *map(str, shards[2:]), "--fail-on", "never"
+    )
     assert code == 1
     assert "GATE FAILED: shard 2/4: harness refused the credentials (401)" in out
 
@@ -240,18 +253,23 @@ def test_zero_harness_calls_fail_the_merge(shards: list[Path], tmp_path: Path) -
     selected = len(load(shards[0])["selection"]["shard"]["run_selected"])
     code, out, _ = cli("merge", *map(str, silent), "--fail-on", "never")
     assert code == 1 and f"{selected} case(s) selected but zero harness calls were made" in out
-    code, out, _ = cli("merge", *map(str, silent), "--fail-on", "never", "--fail-on-empty",
-                       "false")
+    code, out, _ = cli("merge", *map(str, silent), "--fail-on", "never", "--fail-on-empty", "false")
     assert code == 0 and "allowed by --fail-on-empty false" in out
-    code, out, _ = cli("merge", *map(str, silent), environ={
-        "VOICE_REGRESS_FAIL_ON": "never", "VOICE_REGRESS_FAIL_ON_EMPTY": "false"})
+    code, out, _ = cli(
+        "merge",
+        *map(str, silent),
+        environ={"VOICE_REGRESS_FAIL_ON": "never", "VOICE_REGRESS_FAIL_ON_EMPTY": "false"},
+    )
     assert code == 0 and "allowed by --fail-on-empty false" in out
 
 
-@pytest.mark.parametrize(("variable", "value"), [("VOICE_REGRESS_FAIL_ON", "sometimes"),
-                                                 ("VOICE_REGRESS_FAIL_ON_EMPTY", "yes")])
-def test_a_bad_environment_value_fails_the_merge_naming_it(shards: list[Path], variable: str,
-                                                           value: str) -> None:
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("VOICE_REGRESS_FAIL_ON", "sometimes"), ("VOICE_REGRESS_FAIL_ON_EMPTY", "yes")],
+)
+def test_a_bad_environment_value_fails_the_merge_naming_it(
+    shards: list[Path], variable: str, value: str
+) -> None:
     code, _, err = cli("merge", *map(str, shards), environ={variable: value})
     assert code == 2 and f"{variable}: expected" in err
 
@@ -266,8 +284,7 @@ def test_a_tier_with_no_case_is_an_empty_run_sharded_or_not(tmp_path: Path) -> N
     # No change information and no blocking case: the fast tier holds nothing, so nothing is
     # checked; that is an empty run (it fails), not "no case affected by this change".
     write_case(tmp_path / "cases" / "nightly.yaml", "scheduled")
-    base = ("run", "--harness-url", "builtin", "--cases", str(tmp_path / "cases"), "--tier",
-            "fast")
+    base = ("run", "--harness-url", "builtin", "--cases", str(tmp_path / "cases"), "--tier", "fast")
     paths = []
     for index in (1, 2):
         paths.append(tmp_path / f"r{index}.json")
@@ -285,8 +302,10 @@ def test_a_tier_with_no_case_is_an_empty_run_sharded_or_not(tmp_path: Path) -> N
 def test_a_shard_whose_part_is_empty_passes_when_others_have_cases(tmp_path: Path) -> None:
     write_case(tmp_path / "cases" / "only.yaml", "blocking")
     base = ("run", "--harness-url", "builtin", "--cases", str(tmp_path / "cases"))
-    codes = [cli(*base, "--shard", f"{i}/3", "--results", str(tmp_path / f"r{i}.json"))[0]
-             for i in (1, 2, 3)]
+    codes = [
+        cli(*base, "--shard", f"{i}/3", "--results", str(tmp_path / f"r{i}.json"))[0]
+        for i in (1, 2, 3)
+    ]
     assert sorted(codes) == [0, 0, 0]
     code, out, _ = cli("merge", *(str(tmp_path / f"r{i}.json") for i in (1, 2, 3)))
     assert code == 0 and "1/1 case(s) passed" in out
@@ -297,8 +316,17 @@ def test_shards_that_found_no_case_files_fail(tmp_path: Path) -> None:
     paths = []
     for index in (1, 2):
         paths.append(tmp_path / f"r{index}.json")
-        cli("run", "--harness-url", "builtin", "--cases", str(tmp_path / "empty"), "--shard",
-            f"{index}/2", "--results", str(paths[-1]))
+        cli(
+            "run",
+            "--harness-url",
+            "builtin",
+            "--cases",
+            str(tmp_path / "empty"),
+            "--shard",
+            f"{index}/2",
+            "--results",
+            str(paths[-1]),
+        )
     code, out, _ = cli("merge", *map(str, paths))
     assert code == 1 and "GATE FAILED: no case files found under" in out
 
@@ -309,8 +337,9 @@ def test_shards_that_found_no_case_files_fail(tmp_path: Path) -> None:
 def sharded(name: str) -> Any:
     gate = GATES[name]()
     info = ShardInfo(1, 1, gate.selection.selected, gate.selection.note, 12, "cases")
-    return gate, dataclasses.replace(gate, selection=dataclasses.replace(gate.selection,
-                                                                          shard=info))
+    return gate, dataclasses.replace(
+        gate, selection=dataclasses.replace(gate.selection, shard=info)
+    )
 
 
 @pytest.mark.parametrize("name", sorted(GATES))

@@ -51,11 +51,16 @@ def _body(
 ) -> dict[str, Any]:
     turns = [text] if isinstance(text, str) else text
     return {
-        "protocol": PROTOCOL, "case_id": "t/case", "trial": 1,
-        "fixture": fixture or {
-            "caller_id": "caller_fixture_1", "appointment_id": "appt_fixture_1",
-            "existing_state": {"available_slots": [
-                "2026-06-03T10:00:00-05:00", "2026-06-03T15:00:00-05:00"]},
+        "protocol": PROTOCOL,
+        "case_id": "t/case",
+        "trial": 1,
+        "fixture": fixture
+        or {
+            "caller_id": "caller_fixture_1",
+            "appointment_id": "appt_fixture_1",
+            "existing_state": {
+                "available_slots": ["2026-06-03T10:00:00-05:00", "2026-06-03T15:00:00-05:00"]
+            },
         },
         "scenario": {"turns": [{"text": t} for t in turns]},
         **extra,
@@ -85,13 +90,22 @@ RESCHEDULE = "I need to move Tuesday's appointment to Wednesday afternoon."
 
 def test_reschedule_flow_verifies_then_updates_and_confirms() -> None:
     result = run_agent(_body(RESCHEDULE))
-    assert _tools(result) == ["lookup_identity", "list_appointments", "list_available_slots",
-                              "update_appointment", "send_confirmation"]
+    assert _tools(result) == [
+        "lookup_identity",
+        "list_appointments",
+        "list_available_slots",
+        "update_appointment",
+        "send_confirmation",
+    ]
     assert _call(result, "update_appointment") == {
-        "appointment_id": "appt_fixture_1", "new_start_time": "2026-06-03T15:00:00-05:00"}
+        "appointment_id": "appt_fixture_1",
+        "new_start_time": "2026-06-03T15:00:00-05:00",
+    }
     assert result["outcome"]["task_completed"] is True
     assert [(w["op"], w["status"]) for w in result["side_effects"]["writes"]] == [
-        ("update", "rescheduled"), ("notify", "sent")]
+        ("update", "rescheduled"),
+        ("notify", "sent"),
+    ]
     assert "appt_fixture_1" not in _said(result) and "caller_fixture_1" not in _said(result)
     assert "created a new appointment" not in _said(result)
     HarnessRun.model_validate(result)
@@ -109,14 +123,26 @@ def test_events_are_linked_ordered_and_latencies_in_range() -> None:
     assert _call(result, "update_appointment")["new_start_time"] == "2026-06-03T10:00:00-05:00"
 
 
-@pytest.mark.parametrize(("text", "tools", "status"), [
-    ("I'd like to book a new appointment on Wednesday morning.",
-     ["lookup_identity", "list_available_slots", "create_new_appointment", "send_confirmation"],
-     "booked"),
-    ("Please cancel my appointment.",
-     ["lookup_identity", "list_appointments", "update_appointment", "send_confirmation"],
-     "cancelled"),
-])
+@pytest.mark.parametrize(
+    ("text", "tools", "status"),
+    [
+        (
+            "I'd like to book a new appointment on Wednesday morning.",
+            [
+                "lookup_identity",
+                "list_available_slots",
+                "create_new_appointment",
+                "send_confirmation",
+            ],
+            "booked",
+        ),
+        (
+            "Please cancel my appointment.",
+            ["lookup_identity", "list_appointments", "update_appointment", "send_confirmation"],
+            "cancelled",
+        ),
+    ],
+)
 def test_book_and_cancel_flows(text: str, tools: list[str], status: str) -> None:
     result = run_agent(_body(text))
     assert _tools(result) == tools
@@ -135,8 +161,11 @@ def test_asking_for_a_person_hands_off_with_context_and_ends_the_call() -> None:
 
 
 def test_unverifiable_caller_is_handed_off_before_any_calendar_access() -> None:
-    fixture = {"caller_id": "caller_fixture_9", "appointment_id": "appt_fixture_9",
-               "existing_state": {"identity_on_file": False}}
+    fixture = {
+        "caller_id": "caller_fixture_9",
+        "appointment_id": "appt_fixture_9",
+        "existing_state": {"identity_on_file": False},
+    }
     result = run_agent(_body("Please cancel my appointment.", fixture))
     assert _tools(result) == ["lookup_identity", "transfer_to_human"]
     summary = next(e["summary"] for e in result["events"] if e["type"] == "handoff")
@@ -158,14 +187,20 @@ def test_missing_preference_is_asked_for_and_max_turns_is_enforced() -> None:
     result = run_agent(body)
     assert "What day and time" in _said(result)
     assert result["outcome"] == {
-        "task_completed": False, "end_reason": "max_turns", "intent": "reschedule"}
+        "task_completed": False,
+        "end_reason": "max_turns",
+        "intent": "reschedule",
+    }
 
 
-@pytest.mark.parametrize(("text", "label", "window"), [
-    ("move Tuesday's appointment to Wednesday afternoon", "Wednesday afternoon", (12, 17)),
-    ("from Tuesday morning to Wednesday after 2", "Wednesday after 2", (14, 24)),
-    ("Friday before 11am", "Friday before 11am", (0, 11)),
-])
+@pytest.mark.parametrize(
+    ("text", "label", "window"),
+    [
+        ("move Tuesday's appointment to Wednesday afternoon", "Wednesday afternoon", (12, 17)),
+        ("from Tuesday morning to Wednesday after 2", "Wednesday after 2", (14, 24)),
+        ("Friday before 11am", "Friday before 11am", (0, 11)),
+    ],
+)
 def test_slot_preference_takes_the_last_day_and_window(
     text: str, label: str, window: tuple[int, int]
 ) -> None:
@@ -192,29 +227,38 @@ def test_each_bug_changes_the_reschedule_run_as_documented() -> None:
     assert "I created a new appointment" in _said(dup)
     assert "lookup_identity" not in _tools(run("skip-identity"))
     assert _call(run("wrong-slot"), "update_appointment")["new_start_time"] != (
-        "2026-06-03T15:00:00-05:00")
+        "2026-06-03T15:00:00-05:00"
+    )
     leak = run("policy-leak")
     assert "caller_fixture_1" in _said(leak) and "I created a new appointment" in _said(leak)
     assert _tools(leak) == _tools(run())
     assert all(t["latency_ms"] >= 1500 for t in run("slow")["turns"])
     assert "transfer_to_human" in _tools(run("unplanned-handoff"))
     handoff = run_agent(_body("Get me a human."), ["bad-handoff-summary"])
-    assert "caller_fixture_1" not in next(e["summary"] for e in handoff["events"]
-                                          if e["type"] == "handoff")
+    assert "caller_fixture_1" not in next(
+        e["summary"] for e in handoff["events"] if e["type"] == "handoff"
+    )
     combined = run("skip-identity", "slow", "duplicate-booking")
     assert "lookup_identity" not in _tools(combined)
     assert "create_new_appointment" in _tools(combined)
 
 
 def test_bug_catalogue_is_described() -> None:
-    assert set(BUGS) >= {"duplicate-booking", "skip-identity", "wrong-slot", "policy-leak",
-                         "slow", "flaky"}
+    assert set(BUGS) >= {
+        "duplicate-booking",
+        "skip-identity",
+        "wrong-slot",
+        "policy-leak",
+        "slow",
+        "flaky",
+    }
     assert all(BUG_DESCRIPTIONS[b] for b in BUGS)
     with pytest.raises(ValueError, match="unknown bug"):
         ReferenceHarness(bugs=["no-such-bug"])
 
 
 # --- app -----------------------------------------------------------------------------------
+
 
 def _post(h: ReferenceHarness, body: Any, key: str = "k1", **headers: str) -> tuple[int, Any]:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -241,9 +285,14 @@ def test_async_run_answers_202_then_polls_to_200() -> None:
     assert _post(h, fixture_async, key="k2")[0] == 202
 
 
-@pytest.mark.parametrize(("headers", "status"), [
-    ({}, 401), ({"Authorization": "Bearer nope"}, 401), ({"authorization": "Bearer s3cret"}, 200),
-])
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer nope"}, 401),
+        ({"authorization": "Bearer s3cret"}, 200),
+    ],
+)
 def test_bearer_token(headers: dict[str, str], status: int) -> None:
     h = ReferenceHarness(token="s3cret")
     code, payload = _post(h, _body(RESCHEDULE), **headers)
@@ -253,17 +302,20 @@ def test_bearer_token(headers: dict[str, str], status: int) -> None:
     assert h.handle("GET", "/health", headers, b"")[0] == status
 
 
-@pytest.mark.parametrize(("raw", "status", "message"), [
-    (b"{not json", 400, "not valid JSON"),
-    (b"[1, 2]", 400, "JSON object"),
-    ({**_body("x"), "protocol": "voice-regress/v2"}, 422, "unsupported protocol"),
-    ({k: v for k, v in _body("x").items() if k != "protocol"}, 422, "missing 'protocol'"),
-    ({**_body("x"), "scenario": {"turns": []}}, 422, "at least one caller turn"),
-    ({**_body("x"), "case_id": ""}, 422, "case_id"),
-    ({**_body("x"), "trial": 0}, 422, "trial"),
-    ({**_body("x"), "scenario": {"turns": ["x"], "max_turns": "12"}}, 422, "max_turns"),
-    (_body("x", {"existing_state": {"available_slots": ["soon"]}}), 422, "ISO-8601"),
-])
+@pytest.mark.parametrize(
+    ("raw", "status", "message"),
+    [
+        (b"{not json", 400, "not valid JSON"),
+        (b"[1, 2]", 400, "JSON object"),
+        ({**_body("x"), "protocol": "voice-regress/v2"}, 422, "unsupported protocol"),
+        ({k: v for k, v in _body("x").items() if k != "protocol"}, 422, "missing 'protocol'"),
+        ({**_body("x"), "scenario": {"turns": []}}, 422, "at least one caller turn"),
+        ({**_body("x"), "case_id": ""}, 422, "case_id"),
+        ({**_body("x"), "trial": 0}, 422, "trial"),
+        ({**_body("x"), "scenario": {"turns": ["x"], "max_turns": "12"}}, 422, "max_turns"),
+        (_body("x", {"existing_state": {"available_slots": ["soon"]}}), 422, "ISO-8601"),
+    ],
+)
 def test_malformed_requests_are_rejected_with_a_message(
     raw: Any, status: int, message: str
 ) -> None:
@@ -302,8 +354,9 @@ def test_same_idempotency_key_runs_the_agent_once() -> None:
 
 def test_flaky_fails_the_first_attempt_of_each_run_only() -> None:
     h = ReferenceHarness(bugs=["flaky"])
-    status, headers, _ = h.handle("POST", "/runs", {"Idempotency-Key": "a"},
-                                  json.dumps(_body(RESCHEDULE)).encode())
+    status, headers, _ = h.handle(
+        "POST", "/runs", {"Idempotency-Key": "a"}, json.dumps(_body(RESCHEDULE)).encode()
+    )
     assert status == 503 and headers["Retry-After"] == "0"
     assert h.agent_runs["a"] == 0
     assert _post(h, _body(RESCHEDULE), key="a")[0] == 200
@@ -313,6 +366,7 @@ def test_flaky_fails_the_first_attempt_of_each_run_only() -> None:
 
 
 # --- loopback server -----------------------------------------------------------------------
+
 
 def test_loopback_server_speaks_the_protocol() -> None:
     harness = ReferenceHarness(token="t0k")
@@ -363,13 +417,17 @@ def test_serve_prints_the_listening_line_first() -> None:
 
 # --- the bundled example cases -------------------------------------------------------------
 
+
 def _failures(case_id: str, bugs: tuple[str, ...] = ()) -> list[str]:
     run = HarnessRun.model_validate(_run_case(case_id, bugs))
     outcomes = evaluate_assertions(EXAMPLES[case_id].case.assertions, run)
     assert outcomes, case_id
     # Without a judge, judged assertions are `skipped: no judge configured` (examples/judged/).
-    return [o.name for o in outcomes if o.status is not Status.PASS
-            and (o.status, o.name[:7]) != (Status.SKIPPED, "judged[")]
+    return [
+        o.name
+        for o in outcomes
+        if o.status is not Status.PASS and (o.status, o.name[:7]) != (Status.SKIPPED, "judged[")
+    ]
 
 
 def test_examples_are_valid_safe_and_numerous() -> None:
@@ -381,13 +439,23 @@ def test_examples_are_valid_safe_and_numerous() -> None:
         assert case.fixture.get("side_effect_mode") == "sandbox", case_id
         assert "fixture" in case.fixture["caller_id"], case_id
         assert (case.source.type == "production_call") == (case_id == SEED_ID), case_id
-    assert any(c.case.assertions.transcript and c.case.assertions.transcript.within_turns
-               for c in EXAMPLES.values())
+    assert any(
+        c.case.assertions.transcript and c.case.assertions.transcript.within_turns
+        for c in EXAMPLES.values()
+    )
 
 
-SEED_TEXT = next((p for p in (Path(__file__).resolve().parents[2] / "shared/seeds" / SEED_NAME,
-                              Path("/work/shared/seeds") / SEED_NAME) if p.exists()),
-                 Path("/work/shared/seeds") / SEED_NAME)
+SEED_TEXT = next(
+    (
+        p
+        for p in (
+            Path(__file__).resolve().parents[2] / "shared/seeds" / SEED_NAME,
+            Path("/work/shared/seeds") / SEED_NAME,
+        )
+        if p.exists()
+    ),
+    Path("/work/shared/seeds") / SEED_NAME,
+)
 
 
 def test_seed_case_file_is_the_seed_verbatim() -> None:
@@ -403,7 +471,9 @@ def test_seed_case_file_is_the_seed_verbatim() -> None:
 
 def test_seed_case_key_facts() -> None:
     assert _call(_run_case(SEED_ID), "update_appointment") == {
-        "appointment_id": "appt_fixture_771", "new_start_time": "2026-06-03T15:00:00-05:00"}
+        "appointment_id": "appt_fixture_771",
+        "new_start_time": "2026-06-03T15:00:00-05:00",
+    }
     dup = _run_case(SEED_ID, ("duplicate-booking",))
     assert "create_new_appointment" in _tools(dup) and "update_appointment" not in _tools(dup)
 

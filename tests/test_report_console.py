@@ -53,9 +53,11 @@ def test_summary_marks_what_blocks() -> None:
     text = render_summary(GATES["mixed"]())
     assert "Not passing: 4 (3 block the merge)" in text
     assert "[scheduled, does not block]" in text
-    assert text.rstrip().endswith("GATE FAILED: 3 blocking case(s) did not pass: "
-                                  "scheduling/duplicate-booking, billing/refund-lookup, "
-                                  "safety/no-account-readback")
+    assert text.rstrip().endswith(
+        "GATE FAILED: 3 blocking case(s) did not pass: "
+        "scheduling/duplicate-booking, billing/refund-lookup, "
+        "safety/no-account-readback"
+    )
     assert "\x1b" not in text
 
 

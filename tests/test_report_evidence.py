@@ -46,9 +46,16 @@ def test_fail_case_golden() -> None:
 def test_fail_case_files() -> None:
     files = evidence_files(fail_case())
     prefix = "scheduling/duplicate-booking/trial-1/"
-    assert sorted(files) == [prefix + name for name in (
-        "assertions.txt", "run.json", "side_effects.json", "tool_trace.json", "transcript.txt",
-    )]
+    assert sorted(files) == [
+        prefix + name
+        for name in (
+            "assertions.txt",
+            "run.json",
+            "side_effects.json",
+            "tool_trace.json",
+            "transcript.txt",
+        )
+    ]
     transcript = files[prefix + "transcript.txt"]
     assert "[t2] agent: I created a new appointment for Wednesday." in transcript
     trace = json.loads(files[prefix + "tool_trace.json"])
@@ -66,8 +73,9 @@ def test_only_troubled_trials_with_a_run() -> None:
 
 
 def test_retention_flags() -> None:
-    result = _with_policy(fail_case(), retain_transcript=False, retain_tool_trace=False,
-                          retain_audio=False)
+    result = _with_policy(
+        fail_case(), retain_transcript=False, retain_tool_trace=False, retain_audio=False
+    )
     files = evidence_files(result)
     names = {posixpath.basename(p) for p in files}
     assert names == {"assertions.txt", "run.json", "side_effects.json"}
@@ -86,8 +94,20 @@ def test_hostile_content_is_cleaned() -> None:
 
 @pytest.mark.parametrize(
     "case_id",
-    ["../../etc/passwd", "/abs/path", "a/../../b", "..", ".", "", "a\\..\\b", "x/\x00/y",
-     "C:/windows", "~/.ssh/id", "a//b", "." * 300],
+    [
+        "../../etc/passwd",
+        "/abs/path",
+        "a/../../b",
+        "..",
+        ".",
+        "",
+        "a\\..\\b",
+        "x/\x00/y",
+        "C:/windows",
+        "~/.ssh/id",
+        "a//b",
+        "." * 300,
+    ],
 )
 def test_safe_case_path_stays_inside(case_id: str) -> None:
     path = safe_case_path(case_id)

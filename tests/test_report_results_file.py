@@ -19,11 +19,29 @@ from gate.report.results_file import SCHEMA, load_results, render_results, resul
 from gate.results import AssertionOutcome, Status, TrialResult
 
 CASE_KEYS = {
-    "id", "file", "line", "suite", "owner", "severity", "failure_label", "source_call_id",
-    "level", "status", "reason", "trials_planned", "trials",
+    "id",
+    "file",
+    "line",
+    "suite",
+    "owner",
+    "severity",
+    "failure_label",
+    "source_call_id",
+    "level",
+    "status",
+    "reason",
+    "trials_planned",
+    "trials",
 }
 TRIAL_KEYS = {
-    "trial", "run_id", "trace_id", "status", "reason", "duration_s", "harness_calls", "assertions",
+    "trial",
+    "run_id",
+    "trace_id",
+    "status",
+    "reason",
+    "duration_s",
+    "harness_calls",
+    "assertions",
 }
 
 
@@ -42,7 +60,12 @@ def test_shape() -> None:
     data = results_dict(GATES["mixed"](), GATE_VERSION)
     assert data["schema"] == SCHEMA
     assert data["counts"] == {
-        "pass": 2, "fail": 2, "error": 1, "inconclusive": 1, "skipped": 1, "total": 7,
+        "pass": 2,
+        "fail": 2,
+        "error": 1,
+        "inconclusive": 1,
+        "skipped": 1,
+        "total": 7,
     }
     assert data["harness_calls"] == 11
     assert data["selection"]["deferred"] == [
@@ -85,8 +108,10 @@ def test_odd_values_become_json() -> None:
         ('{"schema": "voice-regress-results/v2"}', "unsupported schema"),
         ('{"schema": "junit"}', "not a voice-regress results file"),
         (json.dumps({"schema": SCHEMA, "verdict": "pass"}), "missing key"),
-        (json.dumps({"schema": SCHEMA, "verdict": "pass", "selection": {}, "cases": {}}),
-         "'cases' must be a list"),
+        (
+            json.dumps({"schema": SCHEMA, "verdict": "pass", "selection": {}, "cases": {}}),
+            "'cases' must be a list",
+        ),
     ],
 )
 def test_load_results_rejects(text: str, match: str) -> None:

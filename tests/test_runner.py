@@ -12,18 +12,32 @@ from gate.models import Case, LoadedCase
 from gate.results import HarnessRun, Status
 from gate.runner import Runner
 
-GOOD = {"protocol": "voice-regress/v1", "status": "completed", "trace_complete": True,
-        "events": [{"type": "message", "role": "agent", "turn": 0, "text": "ok"}],
-        "outcome": {"task_completed": True}}
+GOOD = {
+    "protocol": "voice-regress/v1",
+    "status": "completed",
+    "trace_complete": True,
+    "events": [{"type": "message", "role": "agent", "turn": 0, "text": "ok"}],
+    "outcome": {"task_completed": True},
+}
 BAD = {**GOOD, "outcome": {"task_completed": False}}
 
 
 def loaded(cid: str, trials: int | None = None) -> LoadedCase:
     data: dict[str, Any] = {
-        "version": 1, "suite": "s", "owner": "o", "trials": trials,
-        "source": {"type": "synthetic", "source_call_id": "c", "failure_label": "intent_miss",
-                   "severity": "high", "sanitized": True},
-        "agent_ref": {}, "fixture": {}, "assertions": {"outcome": {"task_completed": True}},
+        "version": 1,
+        "suite": "s",
+        "owner": "o",
+        "trials": trials,
+        "source": {
+            "type": "synthetic",
+            "source_call_id": "c",
+            "failure_label": "intent_miss",
+            "severity": "high",
+            "sanitized": True,
+        },
+        "agent_ref": {},
+        "fixture": {},
+        "assertions": {"outcome": {"task_completed": True}},
         "promotion": {"level": "blocking", "run_on": ["prompt_change"]},
     }
     return LoadedCase(cid, f"{cid}.yaml", Case.model_validate(data))

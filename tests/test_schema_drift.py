@@ -28,8 +28,16 @@ STRICTER_THAN_MODELS = {"empty_family.yaml", "yes_is_not_boolean.yaml"}
 SEED_SCHEMA: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "type": "object",
-    "required": ["version", "suite", "owner", "source", "agent_ref", "fixture", "assertions",
-                 "promotion"],
+    "required": [
+        "version",
+        "suite",
+        "owner",
+        "source",
+        "agent_ref",
+        "fixture",
+        "assertions",
+        "promotion",
+    ],
     "properties": {
         "source": {
             "type": "object",
@@ -53,8 +61,10 @@ SEED_SCHEMA: dict[str, Any] = {
     },
 }
 _SCALARS = {str: "string", int: "integer", bool: "boolean", float: "number"}
-_CONSTRAINTS = {annotated_types.Ge: ("minimum", "ge"), annotated_types.Gt: ("exclusiveMinimum",
-                                                                            "gt")}
+_CONSTRAINTS = {
+    annotated_types.Ge: ("minimum", "ge"),
+    annotated_types.Gt: ("exclusiveMinimum", "gt"),
+}
 
 
 def _resolve(node: dict[str, Any]) -> dict[str, Any]:
@@ -129,10 +139,14 @@ def _check_model(model: type[BaseModel], node: dict[str, Any], where: str) -> No
         assert node.get("additionalProperties") is False, where
     else:  # open models; side-effect systems allow only `<name>_id` extras (model validator)
         assert node.get("additionalProperties", True) is not False or (
-            node.get("patternProperties")), where
+            node.get("patternProperties")
+        ), where
     for alias, info in fields.items():
-        annotated = typing.Annotated[info.annotation, *info.metadata] if info.metadata else (
-            info.annotation)
+        annotated = (
+            typing.Annotated[info.annotation, *info.metadata]
+            if info.metadata
+            else (info.annotation)
+        )
         _check(annotated, node["properties"][alias], f"{where}.{alias}")
 
 
@@ -152,8 +166,12 @@ def test_assertion_families_match() -> None:
 
 def test_side_effect_entity_keys_are_strings() -> None:
     system = SCHEMA["$defs"]["system_side_effects"]
-    assert system["patternProperties"] == {"_id$": {"description": system["patternProperties"][
-        "_id$"]["description"], "type": "string"}}
+    assert system["patternProperties"] == {
+        "_id$": {
+            "description": system["patternProperties"]["_id$"]["description"],
+            "type": "string",
+        }
+    }
 
 
 def _documents(folder: str) -> Iterator[tuple[str, Any]]:
@@ -195,8 +213,13 @@ def _mutants(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any
     """(path, document) with one node replaced, or one key deleted, anywhere in the seed."""
     for replacement in (None, 0, 7, "", "x", True, False, [], ["x"], {}, {"x": 1}):
         yield path, replacement
-    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(
-        value, list) else []
+    children = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else []
+    )
     for key, child in children:
         if isinstance(value, dict):
             yield (*path, key), _DELETE

@@ -45,8 +45,9 @@ def test_every_case_is_in_exactly_one_shard(weighted: bool) -> None:
     rng = random.Random(42)
     for trial in range(60):
         cases = ids(rng.randrange(0, 50), seed=trial)
-        durations = {c: rng.uniform(0.1, 30) for c in cases if rng.random() < 0.8} \
-            if weighted else None
+        durations = (
+            {c: rng.uniform(0.1, 30) for c in cases if rng.random() < 0.8} if weighted else None
+        )
         for total in range(1, 8):
             shards = partition(cases, total, durations)
             assert len(shards) == total
@@ -96,25 +97,38 @@ def test_a_long_case_gets_a_shard_to_itself() -> None:
 
 
 def test_same_shards_whatever_pythonhashseed() -> None:
-    code = ("import json, sys; from gate.shard import partition; "
-            "print(json.dumps(partition([f'c{i}' for i in range(30)], 4)))")
+    code = (
+        "import json, sys; from gate.shard import partition; "
+        "print(json.dumps(partition([f'c{i}' for i in range(30)], 4)))"
+    )
     outputs = set()
     for seed in ("1", "2", "random"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                              text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
         outputs.add(done.stdout)
     assert len(outputs) == 1
-    assert sorted(c for s in json.loads(outputs.pop()) for c in s) == \
-        sorted(f"c{i}" for i in range(30))
+    assert sorted(c for s in json.loads(outputs.pop()) for c in s) == sorted(
+        f"c{i}" for i in range(30)
+    )
 
 
 def test_shard_selection_keeps_the_whole_run_and_says_which_shard() -> None:
     selected = tuple(ids(11))
-    selection = Selection("all", selected, dict.fromkeys(selected, "tier all"),
-                          (("nightly/x", "level scheduled"),), 12, None, "tier all: every case")
-    parts = [shard_selection(selection, (i, 4), None, files_found=12, sources="cases")
-             for i in range(1, 5)]
+    selection = Selection(
+        "all",
+        selected,
+        dict.fromkeys(selected, "tier all"),
+        (("nightly/x", "level scheduled"),),
+        12,
+        None,
+        "tier all: every case",
+    )
+    parts = [
+        shard_selection(selection, (i, 4), None, files_found=12, sources="cases")
+        for i in range(1, 5)
+    ]
     assert sorted(c for p in parts for c in p.selected) == sorted(selected)
     for index, part in enumerate(parts, 1):
         assert part.shard is not None
@@ -126,8 +140,9 @@ def test_shard_selection_keeps_the_whole_run_and_says_which_shard() -> None:
         assert "balanced by case id hash" in part.note
         assert set(part.reasons) == set(part.selected)
         assert part.deferred == selection.deferred and part.considered == 12
-    weighted = shard_selection(selection, (1, 2), {selected[0]: 3.0}, files_found=12,
-                               sources="cases")
+    weighted = shard_selection(
+        selection, (1, 2), {selected[0]: 3.0}, files_found=12, sources="cases"
+    )
     assert "balanced by history durations (1 known)" in weighted.note
 
 
@@ -137,7 +152,8 @@ def test_more_shards_than_cases_leaves_some_empty() -> None:
 
 
 def test_the_cli_takes_the_shard_from_the_flag_or_the_environment(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(Path(__file__).resolve().parents[1])
     out, err = io.StringIO(), io.StringIO()
     assert main(["demo"], {"VOICE_REGRESS_SHARD": "2/3"}, out, err) == 0

@@ -19,24 +19,43 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "cases"
 
 TURNS = ["I need to move Tuesday's appointment to Wednesday afternoon.", "After two, please."]
-TOOLS = {"tools": {"forbidden_tools": ["create_new_appointment"],
-                   "required_order": ["list_appointments", "update_appointment"]}}
+TOOLS = {
+    "tools": {
+        "forbidden_tools": ["create_new_appointment"],
+        "required_order": ["list_appointments", "update_appointment"],
+    }
+}
 
 
-def case(case_id: str, *, label: str = "wrong_tool", turns: list[Any] | None = None,
-         assertions: dict[str, Any] | None = None, fixture_id: str = "a") -> LoadedCase:
+def case(
+    case_id: str,
+    *,
+    label: str = "wrong_tool",
+    turns: list[Any] | None = None,
+    assertions: dict[str, Any] | None = None,
+    fixture_id: str = "a",
+) -> LoadedCase:
     data = {
-        "version": 1, "id": case_id, "suite": "s", "owner": "o",
-        "source": {"type": "production_call", "source_call_id": f"call_{case_id}",
-                   "failure_label": label, "severity": "high", "sanitized": True},
+        "version": 1,
+        "id": case_id,
+        "suite": "s",
+        "owner": "o",
+        "source": {
+            "type": "production_call",
+            "source_call_id": f"call_{case_id}",
+            "failure_label": label,
+            "severity": "high",
+            "sanitized": True,
+        },
         "agent_ref": {"agent_slug": "x"},
         "fixture": {"caller_id": f"caller_fixture_{fixture_id}", "side_effect_mode": "sandbox"},
         "scenario": {"turns": TURNS if turns is None else turns},
         "assertions": TOOLS if assertions is None else assertions,
         "promotion": {"level": "blocking", "run_on": ["prompt_change"]},
     }
-    return LoadedCase(case_id, f"cases/{case_id}.yaml", Case.model_validate(data), line=3,
-                      locations={"$": (3, 1)})
+    return LoadedCase(
+        case_id, f"cases/{case_id}.yaml", Case.model_validate(data), line=3, locations={"$": (3, 1)}
+    )
 
 
 def messages(*cases: LoadedCase) -> list[str]:
@@ -46,27 +65,38 @@ def messages(*cases: LoadedCase) -> list[str]:
 def test_same_scenario_from_another_call_is_a_near_duplicate() -> None:
     assert messages(case("scheduling/x"), case("scheduling/y", fixture_id="b")) == [
         "cases/scheduling/y.yaml:3:1: $: warning: near-duplicate of scheduling/x "
-        "(same failure_label wrong_tool, similarity 1.00)"]
+        "(same failure_label wrong_tool, similarity 1.00)"
+    ]
 
 
 def test_one_word_changed_is_still_a_near_duplicate() -> None:
     reworded = [TURNS[0].replace("I need to", "I want to"), TURNS[1]]
     (warning,) = messages(case("scheduling/x"), case("scheduling/y", turns=reworded))
-    assert "near-duplicate of scheduling/x (same failure_label wrong_tool, similarity 0.9" \
-        in warning
+    assert (
+        "near-duplicate of scheduling/x (same failure_label wrong_tool, similarity 0.9" in warning
+    )
     # Order in a list assertion and case/punctuation in turns do not matter.
-    shuffled = {"tools": {"forbidden_tools": ["create_new_appointment"],
-                          "required_order": ["update_appointment", "list_appointments"]}}
+    shuffled = {
+        "tools": {
+            "forbidden_tools": ["create_new_appointment"],
+            "required_order": ["update_appointment", "list_appointments"],
+        }
+    }
     loud = [t.upper().replace(".", "!") for t in TURNS]
     assert len(messages(case("a"), case("b", assertions=shuffled, turns=loud))) == 1
 
 
-@pytest.mark.parametrize("other", [
-    case("y", label="safety_policy"),  # another failure type
-    case("y", turns=["Cancel my subscription, I never signed up for it."]),  # another scenario
-    case("y", assertions={"side_effects": {"calendar": {"max_writes": 1}}}),  # checked otherwise
-    case("y", turns=[]),  # no turns at all
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        case("y", label="safety_policy"),  # another failure type
+        case("y", turns=["Cancel my subscription, I never signed up for it."]),  # another scenario
+        case(
+            "y", assertions={"side_effects": {"calendar": {"max_writes": 1}}}
+        ),  # checked otherwise
+        case("y", turns=[]),  # no turns at all
+    ],
+)
 def test_different_cases_are_not_duplicates(other: LoadedCase) -> None:
     assert messages(case("x"), other) == []
 
@@ -118,9 +148,13 @@ def test_the_prefix_filter_misses_nothing_brute_force_finds(threshold: float) ->
 def test_thousands_of_cases_compare_few_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(1)
     vocabulary = [f"word{i}" for i in range(3000)]
-    prints = [Fingerprint(tuple(rng.choice(vocabulary) for _ in range(rng.randrange(8, 30))),
-                          frozenset({".tools.forbidden_tools[]=create_new_appointment#1"}))
-              for _ in range(2000)]
+    prints = [
+        Fingerprint(
+            tuple(rng.choice(vocabulary) for _ in range(rng.randrange(8, 30))),
+            frozenset({".tools.forbidden_tools[]=create_new_appointment#1"}),
+        )
+        for _ in range(2000)
+    ]
     calls = 0
     real = similarity.similarity
 
@@ -136,8 +170,9 @@ def test_thousands_of_cases_compare_few_pairs(monkeypatch: pytest.MonkeyPatch) -
 
 def test_fingerprint_leaves_out_ids_fixtures_and_evidence_policy() -> None:
     with_evidence = {**TOOLS, "evidence": {"retain_transcript": True}}
-    assert fingerprint(case("x")) == fingerprint(case("y", fixture_id="other",
-                                                      assertions=with_evidence))
+    assert fingerprint(case("x")) == fingerprint(
+        case("y", fixture_id="other", assertions=with_evidence)
+    )
 
 
 def test_validate_and_run_print_the_warning(tmp_path: Path) -> None:
@@ -145,12 +180,15 @@ def test_validate_and_run_print_the_warning(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLES, cases)
     original = cases / "scheduling" / "change-uses-update.yaml"
     copy = cases / "scheduling" / "zz-change-uses-update.yaml"
-    copy.write_text(original.read_text("utf-8").replace("caller_fixture_318",
-                                                         "caller_fixture_319"), "utf-8")
+    copy.write_text(
+        original.read_text("utf-8").replace("caller_fixture_318", "caller_fixture_319"), "utf-8"
+    )
     out, err = io.StringIO(), io.StringIO()
     assert main(["validate", str(cases)], {}, out, err) == 0
-    warning = (f"{copy}:4:1: $: warning: near-duplicate of scheduling/change-uses-update "
-               "(same failure_label tool_selection, similarity 1.00)")
+    warning = (
+        f"{copy}:4:1: $: warning: near-duplicate of scheduling/change-uses-update "
+        "(same failure_label tool_selection, similarity 1.00)"
+    )
     assert err.getvalue().splitlines() == [warning]
     out, err = io.StringIO(), io.StringIO()
     code = main(["run", "--harness-url", "builtin", "--cases", str(cases)], {}, out, err)

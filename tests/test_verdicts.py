@@ -17,9 +17,18 @@ def outcome(status: Status) -> AssertionOutcome:
     return AssertionOutcome("x", status, status.value)
 
 
-@pytest.mark.parametrize(("states", "expected"), [
-    ([P, P], P), ([P, F, E], F), ([P, E, INC], E), ([P, INC], INC), ([S, P], P), ([S], S), ([], S),
-])
+@pytest.mark.parametrize(
+    ("states", "expected"),
+    [
+        ([P, P], P),
+        ([P, F, E], F),
+        ([P, E, INC], E),
+        ([P, INC], INC),
+        ([S, P], P),
+        ([S], S),
+        ([], S),
+    ],
+)
 def test_case_state_precedence(states: list[Status], expected: Status) -> None:
     assert case_state([outcome(s) for s in states]) is expected
 
@@ -28,19 +37,22 @@ def trials(*states: Status) -> list[TrialResult]:
     return [TrialResult(i + 1, s, f"reason {i + 1}") for i, s in enumerate(states)]
 
 
-@pytest.mark.parametrize(("states", "planned", "status", "decided"), [
-    ([P, P], 3, P, True),         # 2 of 3 passed: the third is not run
-    ([P], 3, E, False),           # undecided: keep going
-    ([P, F], 3, E, False),
-    ([F, F], 3, F, True),         # a pass is impossible now
-    ([P, F, F], 3, F, True),
-    ([F, E, E], 3, E, True),      # too many errors to decide: error, not fail
-    ([E, E], 3, E, True),
-    ([INC, INC], 3, INC, True),
-    ([S], 3, S, True),            # deterministic skip: no more trials
-    ([F], 1, F, True),
-    ([E], 1, E, True),
-])
+@pytest.mark.parametrize(
+    ("states", "planned", "status", "decided"),
+    [
+        ([P, P], 3, P, True),  # 2 of 3 passed: the third is not run
+        ([P], 3, E, False),  # undecided: keep going
+        ([P, F], 3, E, False),
+        ([F, F], 3, F, True),  # a pass is impossible now
+        ([P, F, F], 3, F, True),
+        ([F, E, E], 3, E, True),  # too many errors to decide: error, not fail
+        ([E, E], 3, E, True),
+        ([INC, INC], 3, INC, True),
+        ([S], 3, S, True),  # deterministic skip: no more trials
+        ([F], 1, F, True),
+        ([E], 1, E, True),
+    ],
+)
 def test_tally_trials(states: list[Status], planned: int, status: Status, decided: bool) -> None:
     tally = tally_trials(trials(*states), planned, None)
     assert (tally.status, tally.decided) == (status, decided)
@@ -58,10 +70,19 @@ def test_pass_threshold_from_case() -> None:
 
 def loaded(cid: str, level: str = "blocking") -> LoadedCase:
     data: dict[str, Any] = {
-        "version": 1, "suite": "s", "owner": "o",
-        "source": {"type": "synthetic", "source_call_id": "c", "failure_label": "side_effect",
-                   "severity": "high", "sanitized": True},
-        "agent_ref": {}, "fixture": {}, "assertions": {"outcome": {"task_completed": True}},
+        "version": 1,
+        "suite": "s",
+        "owner": "o",
+        "source": {
+            "type": "synthetic",
+            "source_call_id": "c",
+            "failure_label": "side_effect",
+            "severity": "high",
+            "sanitized": True,
+        },
+        "agent_ref": {},
+        "fixture": {},
+        "assertions": {"outcome": {"task_completed": True}},
         "promotion": {"level": level, "run_on": ["prompt_change"]},
     }
     return LoadedCase(cid, f"{cid}.yaml", Case.model_validate(data))
@@ -73,8 +94,12 @@ def result(cid: str, status: Status, level: str = "blocking", calls: int = 1) ->
 
 
 def verdict(cases: list[CaseResult], **kw: Any) -> tuple[str, str]:
-    args: dict[str, Any] = {"fail_on": "blocking", "fail_on_empty": True, "files_found": 3,
-                            "sources": "cases"}
+    args: dict[str, Any] = {
+        "fail_on": "blocking",
+        "fail_on_empty": True,
+        "files_found": 3,
+        "sources": "cases",
+    }
     args.update(kw)
     v = gate_verdict(cases, **args)
     return v.verdict, v.reason
@@ -87,8 +112,10 @@ def test_blocking_case_that_does_not_pass_blocks(bad: Status) -> None:
 
 def test_scheduled_failure_reports_but_does_not_block_unless_fail_on_any() -> None:
     cases = [result("a", P), result("b", F, "scheduled")]
-    assert verdict(cases) == ("pass", "1/2 case(s) passed; 1 case(s) did not pass without "
-                                      "blocking (--fail-on blocking)")
+    assert verdict(cases) == (
+        "pass",
+        "1/2 case(s) passed; 1 case(s) did not pass without blocking (--fail-on blocking)",
+    )
     assert verdict(cases, fail_on="any")[0] == "fail"
     assert verdict([result("b", F)], fail_on="never")[0] == "pass"
 

@@ -25,22 +25,26 @@ def collect(answers: list[Vote], planned: int) -> tuple[list[Vote], list[int]]:
     return asyncio.run(collect_votes(planned, ask)), asked
 
 
-@pytest.mark.parametrize(("answers", "planned", "calls", "status"), [
-    ([PASS, PASS, FAIL], 3, 2, Status.PASS),  # the third vote cannot change a 2/3 majority
-    ([FAIL, FAIL, PASS], 3, 2, Status.FAIL),
-    ([PASS, FAIL, PASS], 3, 3, Status.PASS),
-    ([PASS, FAIL, UNUSABLE], 3, 3, Status.INCONCLUSIVE),
-    ([UNUSABLE, UNUSABLE, PASS], 3, 2, Status.INCONCLUSIVE),  # no verdict can reach 2 any more
-    ([DOWN, DOWN, PASS], 3, 2, Status.ERROR),  # every vote failed to be cast: judge down
-    ([DOWN, UNUSABLE, PASS], 3, 2, Status.INCONCLUSIVE),  # one answer came back: not "down"
-    ([PASS, DOWN, DOWN], 3, 3, Status.INCONCLUSIVE),
-    ([PASS], 1, 1, Status.PASS),
-    ([DOWN], 1, 1, Status.ERROR),
-    ([PASS, PASS, PASS, FAIL, FAIL], 5, 3, Status.PASS),
-    ([PASS, FAIL, PASS, FAIL, UNUSABLE], 5, 5, Status.INCONCLUSIVE),
-])
-def test_majority_with_early_stop(answers: list[Vote], planned: int, calls: int,
-                                  status: Status) -> None:
+@pytest.mark.parametrize(
+    ("answers", "planned", "calls", "status"),
+    [
+        ([PASS, PASS, FAIL], 3, 2, Status.PASS),  # the third vote cannot change a 2/3 majority
+        ([FAIL, FAIL, PASS], 3, 2, Status.FAIL),
+        ([PASS, FAIL, PASS], 3, 3, Status.PASS),
+        ([PASS, FAIL, UNUSABLE], 3, 3, Status.INCONCLUSIVE),
+        ([UNUSABLE, UNUSABLE, PASS], 3, 2, Status.INCONCLUSIVE),  # no verdict can reach 2 any more
+        ([DOWN, DOWN, PASS], 3, 2, Status.ERROR),  # every vote failed to be cast: judge down
+        ([DOWN, UNUSABLE, PASS], 3, 2, Status.INCONCLUSIVE),  # one answer came back: not "down"
+        ([PASS, DOWN, DOWN], 3, 3, Status.INCONCLUSIVE),
+        ([PASS], 1, 1, Status.PASS),
+        ([DOWN], 1, 1, Status.ERROR),
+        ([PASS, PASS, PASS, FAIL, FAIL], 5, 3, Status.PASS),
+        ([PASS, FAIL, PASS, FAIL, UNUSABLE], 5, 5, Status.INCONCLUSIVE),
+    ],
+)
+def test_majority_with_early_stop(
+    answers: list[Vote], planned: int, calls: int, status: Status
+) -> None:
     votes, asked = collect(answers, planned)
     assert asked == list(range(calls))
     assert tally_votes(votes, planned).status is status
@@ -72,7 +76,14 @@ def test_messages_carry_the_split_and_a_reason() -> None:
 
 
 def test_vote_dict_is_what_the_results_file_keeps() -> None:
-    assert DOWN.as_dict() == {"verdict": "abstain", "reason": DOWN.reason, "evidence": "",
-                              "model": "", "latency_s": 0.0, "cached": False, "attempts": 0,
-                              "error": "judge returned 503"}
+    assert DOWN.as_dict() == {
+        "verdict": "abstain",
+        "reason": DOWN.reason,
+        "evidence": "",
+        "model": "",
+        "latency_s": 0.0,
+        "cached": False,
+        "attempts": 0,
+        "error": "judge returned 503",
+    }
     assert "error" not in PASS.as_dict()

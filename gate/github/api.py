@@ -114,13 +114,21 @@ class GitHubClient:
         if base.scheme not in ("http", "https") or not base.host:
             raise PublishError(f"GITHUB_API_URL: not an http(s) URL: {one_line(api_url)[:200]}")
         self._origin = (base.scheme, base.host, base.port)
-        headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION,
-                   "User-Agent": f"voice-regress-gate/{__version__}"}
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": API_VERSION,
+            "User-Agent": f"voice-regress-gate/{__version__}",
+        }
         if token:
             headers["Authorization"] = f"Bearer {token}"
         # Redirects: GitHub moves renamed repos with 301/307; httpx drops the token off-origin.
-        self._http = httpx.Client(base_url=base, headers=headers, timeout=self.policy.timeout_s,
-                                  transport=transport, follow_redirects=True)
+        self._http = httpx.Client(
+            base_url=base,
+            headers=headers,
+            timeout=self.policy.timeout_s,
+            transport=transport,
+            follow_redirects=True,
+        )
 
     def __enter__(self) -> GitHubClient:
         return self
@@ -132,8 +140,9 @@ class GitHubClient:
         """Close the connection pool."""
         self._http.close()
 
-    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                body: Any = None) -> httpx.Response:
+    def request(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None
+    ) -> httpx.Response:
         """One API call with retries; raises GitHubApiError when it fails for good."""
         retrying = Retrying(
             retry=retry_if_exception_type(_Retryable),
@@ -147,8 +156,10 @@ class GitHubClient:
         except _Retryable as exc:
             message = exc.message
             if (exc.wait_s or 0.0) > self.policy.max_wait_s:
-                message += (f" (GitHub asked to wait {exc.wait_s:.0f}s; this gate waits at most "
-                            f"{self.policy.max_wait_s:.0f}s)")
+                message += (
+                    f" (GitHub asked to wait {exc.wait_s:.0f}s; this gate waits at most "
+                    f"{self.policy.max_wait_s:.0f}s)"
+                )
             raise GitHubApiError(method, _shown(path), exc.status, message) from None
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -171,8 +182,9 @@ class GitHubClient:
             if exc.status != 404:
                 raise
 
-    def paginate(self, path: str, params: Mapping[str, Any] | None = None
-                 ) -> Iterator[dict[str, Any]]:
+    def paginate(
+        self, path: str, params: Mapping[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Every object of a list endpoint, following `Link: <…>; rel="next"` (bounded)."""
         query: Mapping[str, Any] | None = {"per_page": self.policy.per_page, **(params or {})}
         url: str | None = path
@@ -201,8 +213,9 @@ class GitHubClient:
             raise GitHubApiError("GET", path, None, "pagination link leaves the API host")
         return str(url)
 
-    def _send(self, method: str, path: str, params: Mapping[str, Any] | None,
-              body: Any) -> httpx.Response:
+    def _send(
+        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any
+    ) -> httpx.Response:
         write = method in WRITE_METHODS
         if write:
             self._space_writes()
@@ -210,11 +223,13 @@ class GitHubClient:
         try:
             response = self._http.request(method, path, params=params, json=body)
         except httpx.TransportError as exc:
-            raise _Retryable(f"{type(exc).__name__}: {one_line(str(exc))[:200]}", None,
-                             None) from None
+            raise _Retryable(
+                f"{type(exc).__name__}: {one_line(str(exc))[:200]}", None, None
+            ) from None
         except httpx.HTTPError as exc:  # e.g. too many redirects: not worth another try
-            raise GitHubApiError(method, _shown(path), None,
-                                 f"{type(exc).__name__}: {one_line(str(exc))[:200]}") from None
+            raise GitHubApiError(
+                method, _shown(path), None, f"{type(exc).__name__}: {one_line(str(exc))[:200]}"
+            ) from None
         finally:
             if write:
                 self._last_write = self._clock()
@@ -243,7 +258,8 @@ class GitHubClient:
         exhausted = headers.get("x-ratelimit-remaining") == "0"
         limited = response.status_code == 429 or (
             response.status_code == 403
-            and (asked is not None or exhausted or "rate limit" in message.lower()))
+            and (asked is not None or exhausted or "rate limit" in message.lower())
+        )
         if not limited:
             return None
         if asked is not None:
@@ -274,5 +290,6 @@ def _json(response: httpx.Response, method: str, path: str) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise GitHubApiError(method, _shown(path), response.status_code,
-                             "answer is not JSON") from None
+        raise GitHubApiError(
+            method, _shown(path), response.status_code, "answer is not JSON"
+        ) from None

@@ -34,8 +34,12 @@ class Comment:
         if not isinstance(data, dict) or not isinstance(data.get("id"), int):
             raise GitHubApiError("GET", "comment", None, "answer is not a comment")
         login = user.get("login") if isinstance(user, dict) else None
-        return cls(data["id"], str(data.get("body") or ""), str(login or ""),
-                   str(data.get("html_url") or ""))
+        return cls(
+            data["id"],
+            str(data.get("body") or ""),
+            str(login or ""),
+            str(data.get("html_url") or ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,7 @@ class CommentOutcome:
     note: str = ""  # why it was skipped, or an author mismatch worth a warning
 
 
-def find_ours(client: GitHubClient, repo: str, number: int, key: str,
-              author: str) -> list[Comment]:
+def find_ours(client: GitHubClient, repo: str, number: int, key: str, author: str) -> list[Comment]:
     """Every comment (all pages) with our marker for `key` by `author`, lowest id first."""
     path = f"/repos/{repo}/issues/{number}/comments"
     found = [Comment.from_api(item) for item in client.paginate(path)]
@@ -62,41 +65,62 @@ def same_login(a: str, b: str) -> bool:
     return a.casefold() == b.casefold()
 
 
-def upsert_comment(client: GitHubClient, repo: str, number: int, *, key: str, body: str,
-                   mode: str, failing: bool, author: str) -> CommentOutcome:
+def upsert_comment(
+    client: GitHubClient,
+    repo: str,
+    number: int,
+    *,
+    key: str,
+    body: str,
+    mode: str,
+    failing: bool,
+    author: str,
+) -> CommentOutcome:
     """Create or edit the one comment for `key` per `mode` (always, failures, changes)."""
     ours = find_ours(client, repo, number, key, author)
     if not ours and mode == "failures" and not failing:
-        return CommentOutcome("skipped", note="comment-mode failures: nothing failed and there "
-                              "is no earlier comment to update")
+        return CommentOutcome(
+            "skipped",
+            note="comment-mode failures: nothing failed and there is no earlier comment to update",
+        )
     if ours and mode == "changes" and parse_digest(ours[0].body) == parse_digest(body):
         deleted = _delete(client, repo, ours[1:])
-        return CommentOutcome("unchanged", ours[0], deleted,
-                              "comment-mode changes: same verdict and failing cases as before")
+        return CommentOutcome(
+            "unchanged",
+            ours[0],
+            deleted,
+            "comment-mode changes: same verdict and failing cases as before",
+        )
     if ours:
-        edited = Comment.from_api(client.patch_json(
-            f"/repos/{repo}/issues/comments/{ours[0].id}", {"body": body}))
+        edited = Comment.from_api(
+            client.patch_json(f"/repos/{repo}/issues/comments/{ours[0].id}", {"body": body})
+        )
         return CommentOutcome("updated", edited, _delete(client, repo, ours[1:]))
-    created = Comment.from_api(client.post_json(f"/repos/{repo}/issues/{number}/comments",
-                                                {"body": body}))
+    created = Comment.from_api(
+        client.post_json(f"/repos/{repo}/issues/{number}/comments", {"body": body})
+    )
     note = ""
     if created.author and not same_login(created.author, author):
-        note = (f"the comment was posted as {created.author}, but the gate looks for comments by "
-                f"{author}: set VOICE_REGRESS_COMMENT_AUTHOR={created.author} so that the next "
-                "run edits it instead of adding another")
+        note = (
+            f"the comment was posted as {created.author}, but the gate looks for comments by "
+            f"{author}: set VOICE_REGRESS_COMMENT_AUTHOR={created.author} so that the next "
+            "run edits it instead of adding another"
+        )
     return _settle_race(client, repo, number, key, body, created, note)
 
 
-def _settle_race(client: GitHubClient, repo: str, number: int, key: str, body: str,
-                 created: Comment, note: str) -> CommentOutcome:
+def _settle_race(
+    client: GitHubClient, repo: str, number: int, key: str, body: str, created: Comment, note: str
+) -> CommentOutcome:
     """Another run may have created one at the same time: keep the lowest id, delete the rest."""
     ours = find_ours(client, repo, number, key, created.author or "")
     if len(ours) <= 1:
         return CommentOutcome("created", created, (), note)
     keep, extra = ours[0], ours[1:]
     if keep.id != created.id:
-        keep = Comment.from_api(client.patch_json(
-            f"/repos/{repo}/issues/comments/{keep.id}", {"body": body}))
+        keep = Comment.from_api(
+            client.patch_json(f"/repos/{repo}/issues/comments/{keep.id}", {"body": body})
+        )
     return CommentOutcome("updated", keep, _delete(client, repo, extra), note)
 
 

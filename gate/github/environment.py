@@ -44,12 +44,15 @@ class GitHubEnv:
 
 def github_env(environ: Mapping[str, str]) -> GitHubEnv:
     """Read GITHUB_* (and the event payload); PublishError only for impossible values."""
+
     def get(name: str) -> str | None:
         return environ.get(name, "").strip() or None
 
     actions = in_actions(environ)
-    repository, server = get("GITHUB_REPOSITORY"), (get("GITHUB_SERVER_URL") or
-                                                    "https://github.com").rstrip("/")
+    repository, server = (
+        get("GITHUB_REPOSITORY"),
+        (get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+    )
     if actions and repository and not _REPO.fullmatch(repository):
         raise PublishError(f"GITHUB_REPOSITORY: expected owner/name, got {one_line(repository)!r}")
     payload, problem = read_payload(environ) if actions else ({}, None)
@@ -59,14 +62,22 @@ def github_env(environ: Mapping[str, str]) -> GitHubEnv:
     if event_name == "workflow_run":  # the run that made the results, logs and artifacts
         run_url = workflow_run_url(payload) or run_url
     return GitHubEnv(
-        actions=actions, repository=repository,
-        api_url=(get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"), server_url=server,
-        token=get("GITHUB_TOKEN"), run_url=run_url, event_name=event_name, sha=get("GITHUB_SHA"),
-        workspace=get("GITHUB_WORKSPACE"), output_path=get("GITHUB_OUTPUT"),
+        actions=actions,
+        repository=repository,
+        api_url=(get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
+        server_url=server,
+        token=get("GITHUB_TOKEN"),
+        run_url=run_url,
+        event_name=event_name,
+        sha=get("GITHUB_SHA"),
+        workspace=get("GITHUB_WORKSPACE"),
+        output_path=get("GITHUB_OUTPUT"),
         summary_path=get("GITHUB_STEP_SUMMARY"),
         pull_request=pull_request_of(event_name, payload, repository),
-        event_problem=problem, author=get(AUTHOR_ENV) or DEFAULT_AUTHOR,
-        write_interval_s=_interval(get(WRITE_INTERVAL_ENV)))
+        event_problem=problem,
+        author=get(AUTHOR_ENV) or DEFAULT_AUTHOR,
+        write_interval_s=_interval(get(WRITE_INTERVAL_ENV)),
+    )
 
 
 def _interval(text: str | None) -> float:

@@ -50,8 +50,11 @@ def parse_issue_marker(body: str) -> str | None:
 def issue_labels(result: CaseResult) -> list[str]:
     """The tracking label, the owner and the failure label (each within 50 characters)."""
     case = result.case.case
-    names = [TRACK_LABEL, f"owner:{one_line(case.owner)}",
-             f"failure:{one_line(case.source.failure_label)}"]
+    names = [
+        TRACK_LABEL,
+        f"owner:{one_line(case.owner)}",
+        f"failure:{one_line(case.source.failure_label)}",
+    ]
     return [name[:LABEL_LIMIT] for name in names]
 
 
@@ -64,15 +67,18 @@ def issue_body(result: CaseResult, links: ReportLinks) -> str:
     """The issue body: marker, what failed and where, and every failing assertion."""
     case = result.case.case
     lines = [
-        issue_marker(result.case.id), "",
+        issue_marker(result.case.id),
+        "",
         f"The case {case_link(result, links)} is **{result.status.value}** in the scheduled run "
         f"of {md_link('this workflow run', links.run_url)}. This issue is updated while it "
-        "keeps failing and closed when it passes again.", "",
+        "keeps failing and closed when it passes again.",
+        "",
         "| owner | severity | failure label | level | first failure | evidence |",
         "|---|---|---|---|---|---|",
         f"| {md_text(case.owner, 100)} | {md_text(case.source.severity, 20)} | "
         f"{md_text(case.source.failure_label, 100)} | {md_text(result.level, 20)} | "
-        f"{md_text(first_failure(result), 300)} | {evidence_links(result, links)} |", "",
+        f"{md_text(first_failure(result), 300)} | {evidence_links(result, links)} |",
+        "",
         *case_details(result),
     ]
     return "\n".join(lines) + "\n"
@@ -85,54 +91,94 @@ def _open_issues(client: GitHubClient, repo: str, author: str) -> dict[str, list
         user = issue.get("user")
         login = user.get("login") if isinstance(user, dict) else None
         case_id = parse_issue_marker(str(issue.get("body") or ""))
-        if (case_id is not None and isinstance(issue.get("number"), int)
-                and "pull_request" not in issue and same_login(str(login or ""), author)):
+        if (
+            case_id is not None
+            and isinstance(issue.get("number"), int)
+            and "pull_request" not in issue
+            and same_login(str(login or ""), author)
+        ):
             by_case.setdefault(case_id, []).append(issue)
     return {k: sorted(v, key=lambda i: i["number"]) for k, v in by_case.items()}
 
 
-def sync_tracking_issues(client: GitHubClient, repo: str, gate: GateResult, links: ReportLinks,
-                         author: str, max_new: int = MAX_NEW_ISSUES) -> list[IssueAction]:
+def sync_tracking_issues(
+    client: GitHubClient,
+    repo: str,
+    gate: GateResult,
+    links: ReportLinks,
+    author: str,
+    max_new: int = MAX_NEW_ISSUES,
+) -> list[IssueAction]:
     """Open or update an issue per not-passing case; close those of cases that pass again."""
     existing = _open_issues(client, repo, author)
     actions: list[IssueAction] = []
     for result in gate.cases:
         issues = existing.get(result.case.id, [])
         # A create that was retried after a lost answer may have left a second issue.
-        actions.extend(_close(client, repo, extra, result.case.id, "duplicate-closed",
-                              f"Duplicate of #{issues[0]['number']}.", "not_planned")
-                       for extra in issues[1:])
+        actions.extend(
+            _close(
+                client,
+                repo,
+                extra,
+                result.case.id,
+                "duplicate-closed",
+                f"Duplicate of #{issues[0]['number']}.",
+                "not_planned",
+            )
+            for extra in issues[1:]
+        )
         if result.status in NOT_PASSING:
             opened = sum(a.action == "opened" for a in actions)
             actions.append(_report_failure(client, repo, result, links, issues, opened < max_new))
         elif result.status is Status.PASS and issues:
-            note = (f"{md_text(result.case.id, 200)} passes again in "
-                    f"{md_link('this workflow run', links.run_url)}"
-                    + (f" (commit {md_text(links.commit[:12], 12)})." if links.commit else "."))
-            actions.append(_close(client, repo, issues[0], result.case.id, "closed", note,
-                                  "completed"))
+            note = (
+                f"{md_text(result.case.id, 200)} passes again in "
+                f"{md_link('this workflow run', links.run_url)}"
+                + (f" (commit {md_text(links.commit[:12], 12)})." if links.commit else ".")
+            )
+            actions.append(
+                _close(client, repo, issues[0], result.case.id, "closed", note, "completed")
+            )
     return actions
 
 
-def _report_failure(client: GitHubClient, repo: str, result: CaseResult, links: ReportLinks,
-                    issues: list[dict[str, Any]], may_open: bool) -> IssueAction:
-    fields = {"title": issue_title(result), "body": issue_body(result, links),
-              "labels": issue_labels(result)}
+def _report_failure(
+    client: GitHubClient,
+    repo: str,
+    result: CaseResult,
+    links: ReportLinks,
+    issues: list[dict[str, Any]],
+    may_open: bool,
+) -> IssueAction:
+    fields = {
+        "title": issue_title(result),
+        "body": issue_body(result, links),
+        "labels": issue_labels(result),
+    }
     if issues:
         data = client.patch_json(f"/repos/{repo}/issues/{issues[0]['number']}", fields)
         return IssueAction("updated", result.case.id, _url(data, "PATCH"))
     if not may_open:
         return IssueAction("not-opened", result.case.id)
-    return IssueAction("opened", result.case.id,
-                       _url(client.post_json(f"/repos/{repo}/issues", fields), "POST"))
+    return IssueAction(
+        "opened", result.case.id, _url(client.post_json(f"/repos/{repo}/issues", fields), "POST")
+    )
 
 
-def _close(client: GitHubClient, repo: str, issue: dict[str, Any], case_id: str, action: str,
-           note: str, reason: str) -> IssueAction:
+def _close(
+    client: GitHubClient,
+    repo: str,
+    issue: dict[str, Any],
+    case_id: str,
+    action: str,
+    note: str,
+    reason: str,
+) -> IssueAction:
     number = issue["number"]
     client.post_json(f"/repos/{repo}/issues/{number}/comments", {"body": note})
-    data = client.patch_json(f"/repos/{repo}/issues/{number}",
-                             {"state": "closed", "state_reason": reason})
+    data = client.patch_json(
+        f"/repos/{repo}/issues/{number}", {"state": "closed", "state_reason": reason}
+    )
     return IssueAction(action, case_id, _url(data, "PATCH"))
 
 

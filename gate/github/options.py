@@ -30,7 +30,8 @@ def comment_key(text: str) -> str:
     if not KEY_PATTERN.fullmatch(text):
         raise argparse.ArgumentTypeError(
             f"expected 1-64 letters, digits, '.', '_' or '-' (starting with a letter or digit), "
-            f"got {text!r}")
+            f"got {text!r}"
+        )
     return text
 
 
@@ -39,7 +40,9 @@ comment_mode = choice(COMMENT_MODES)
 
 
 _CONVERTERS: dict[str, Callable[[str], Any]] = {
-    "comment_mode": comment_mode, "comment_key": comment_key, "job_summary": parse_bool,
+    "comment_mode": comment_mode,
+    "comment_key": comment_key,
+    "job_summary": parse_bool,
     "annotations_limit": annotations_limit,
 }
 
@@ -47,14 +50,30 @@ _CONVERTERS: dict[str, Callable[[str], Any]] = {
 def add_publish_options(parser: argparse.ArgumentParser) -> None:
     """`--comment-mode`, `--comment-key`, `--job-summary`, `--annotations-limit`."""
     add = parser.add_argument
-    add("--comment-mode", type=comment_mode, metavar="MODE",
-        help="PR comment: always, failures, changes or off (default: always)")
-    add("--comment-key", type=comment_key, metavar="KEY",
-        help="one sticky PR comment per key, e.g. one per suite (default: default)")
-    add("--job-summary", type=parse_bool, metavar="BOOL",
-        help="write the GitHub job summary (default: true)")
-    add("--annotations-limit", type=annotations_limit, metavar="N",
-        help="annotations per kind on the case files, 0-50 (default: 10)")
+    add(
+        "--comment-mode",
+        type=comment_mode,
+        metavar="MODE",
+        help="PR comment: always, failures, changes or off (default: always)",
+    )
+    add(
+        "--comment-key",
+        type=comment_key,
+        metavar="KEY",
+        help="one sticky PR comment per key, e.g. one per suite (default: default)",
+    )
+    add(
+        "--job-summary",
+        type=parse_bool,
+        metavar="BOOL",
+        help="write the GitHub job summary (default: true)",
+    )
+    add(
+        "--annotations-limit",
+        type=annotations_limit,
+        metavar="N",
+        help="annotations per kind on the case files, 0-50 (default: 10)",
+    )
 
 
 def publish_options(args: argparse.Namespace, environ: Mapping[str, str]) -> PublishOptions:

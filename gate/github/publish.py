@@ -33,30 +33,44 @@ from gate.settings import SECRET_ENVS
 from gate.text import one_line
 
 SUMMARY_MIN_ROOM = 4096  # bytes: below this, a summary would be only a cut-off stub
-FORK_HELP = ("Publish from a separate workflow triggered by workflow_run, which gets a token "
-             "that can write; see 'Fork pull requests' in the voice-regress-gate README.")
+FORK_HELP = (
+    "Publish from a separate workflow triggered by workflow_run, which gets a token "
+    "that can write; see 'Fork pull requests' in the voice-regress-gate README."
+)
 ClientFactory = Callable[[str, str | None, ApiPolicy], GitHubClient]
 
 
-def output_values(gate: GateResult, junit: str | None, results: str | None,
-                  comment_url: str) -> dict[str, str]:
+def output_values(
+    gate: GateResult, junit: str | None, results: str | None, comment_url: str
+) -> dict[str, str]:
     """The step outputs, as strings (action.yml documents each)."""
     return {
-        "verdict": gate.verdict, "selected": str(len(gate.selection.selected)),
-        "passed": str(gate.count(Status.PASS)), "failed": str(gate.count(Status.FAIL)),
+        "verdict": gate.verdict,
+        "selected": str(len(gate.selection.selected)),
+        "passed": str(gate.count(Status.PASS)),
+        "failed": str(gate.count(Status.FAIL)),
         "errored": str(gate.count(Status.ERROR)),
         "inconclusive": str(gate.count(Status.INCONCLUSIVE)),
         "skipped": str(gate.count(Status.SKIPPED)),
         "deferred": str(len(gate.selection.deferred)),
-        "junit-path": junit or "", "results-path": results or "", "comment-url": comment_url,
+        "junit-path": junit or "",
+        "results-path": results or "",
+        "comment-url": comment_url,
     }
 
 
 class Publisher:
     """Publishes one run; `log_group` folds the progress lines, `publish` does the rest."""
 
-    def __init__(self, options: PublishOptions, environ: Mapping[str, str], out: TextIO, *,
-                 client_factory: ClientFactory | None = None, cwd: str | None = None) -> None:
+    def __init__(
+        self,
+        options: PublishOptions,
+        environ: Mapping[str, str],
+        out: TextIO,
+        *,
+        client_factory: ClientFactory | None = None,
+        cwd: str | None = None,
+    ) -> None:
         self.options, self.out = options, out
         self.env = github_env(environ)
         self.cwd = os.getcwd() if cwd is None else cwd  # relative case paths start here
@@ -94,21 +108,24 @@ class Publisher:
         finally:
             self._print(wc.resume_commands(token))
 
-    def publish(self, gate: GateResult, *, junit: str | None = None,
-                results: str | None = None) -> None:
+    def publish(
+        self, gate: GateResult, *, junit: str | None = None, results: str | None = None
+    ) -> None:
         """Annotations, job summary, comment, issues (on GitHub Actions), then the outputs."""
         comment_url = ""
         if self.env.actions:
             links = self._links()
-            for line in annotation_lines(gate, self.options.annotations_limit,
-                                         self.env.workspace, self.cwd):
+            for line in annotation_lines(
+                gate, self.options.annotations_limit, self.env.workspace, self.cwd
+            ):
                 self._print(line)
             if self.options.job_summary:
                 self._write_summary(gate, links)
             with contextlib.ExitStack() as stack:
                 client = _Lazy(lambda: stack.enter_context(self._client()))
-                comment_url = self._guard("the PR comment", lambda: self._comment(
-                    gate, links, client)) or ""
+                comment_url = (
+                    self._guard("the PR comment", lambda: self._comment(gate, links, client)) or ""
+                )
                 if self.env.event_name == "schedule":
                     self._guard("tracking issues", lambda: self._issues(gate, links, client))
         if self.env.output_path:
@@ -123,8 +140,11 @@ class Publisher:
     def _links(self) -> ReportLinks:
         pr = self.env.pull_request
         commit = (pr.head_sha if pr else None) or self.env.sha
-        base = (f"{self.env.server_url}/{self.env.repository}/blob/{commit}/"
-                if self.env.repository and commit else None)
+        base = (
+            f"{self.env.server_url}/{self.env.repository}/blob/{commit}/"
+            if self.env.repository and commit
+            else None
+        )
         return ReportLinks(self.env.run_url, base, commit, self.env.workspace, self.cwd)
 
     def _client(self) -> GitHubClient:
@@ -136,27 +156,39 @@ class Publisher:
         if mode == "off" or pr is None:
             return None
         if pr.read_only:
-            self._warn("this pull request comes from a fork, so its GITHUB_TOKEN is read-only "
-                       "and the PR comment is skipped; the job summary and the annotations "
-                       f"have the results. {FORK_HELP}")
+            self._warn(
+                "this pull request comes from a fork, so its GITHUB_TOKEN is read-only "
+                "and the PR comment is skipped; the job summary and the annotations "
+                f"have the results. {FORK_HELP}"
+            )
             return None
         if not self._can_call("the PR comment"):
             return None
         if pr.number is None and pr.head_label is None:
-            self._warn(f"the event names no pull request ({self.env.event_problem or 'no number'})"
-                       "; the PR comment is skipped")
+            self._warn(
+                f"the event names no pull request ({self.env.event_problem or 'no number'})"
+                "; the PR comment is skipped"
+            )
             return None
         number = pr.number or find_pull(client.get(), self.env.repository or "", pr)
         if number is None:
-            self._warn("no open pull request matches this workflow_run "
-                       f"({one_line(pr.head_label or '?')} at {pr.head_sha or '?'}); "
-                       "the PR comment is skipped")
+            self._warn(
+                "no open pull request matches this workflow_run "
+                f"({one_line(pr.head_label or '?')} at {pr.head_sha or '?'}); "
+                "the PR comment is skipped"
+            )
             return None
         body = render_comment(gate, self.options.comment_key, links)
-        outcome = upsert_comment(client.get(), self.env.repository or "", number,
-                                 key=self.options.comment_key, body=body, mode=mode,
-                                 failing=bool(not_passing(gate)) or gate.verdict == "fail",
-                                 author=self.env.author)
+        outcome = upsert_comment(
+            client.get(),
+            self.env.repository or "",
+            number,
+            key=self.options.comment_key,
+            body=body,
+            mode=mode,
+            failing=bool(not_passing(gate)) or gate.verdict == "fail",
+            author=self.env.author,
+        )
         if outcome.note and outcome.action in ("created", "updated"):
             self._warn(outcome.note)
         return outcome.comment.url if outcome.comment else None
@@ -164,20 +196,25 @@ class Publisher:
     def _issues(self, gate: GateResult, links: ReportLinks, client: _Lazy) -> None:
         if not self._can_call("tracking issues"):
             return
-        actions = sync_tracking_issues(client.get(), self.env.repository or "", gate, links,
-                                       self.env.author)
+        actions = sync_tracking_issues(
+            client.get(), self.env.repository or "", gate, links, self.env.author
+        )
         skipped = [a.case_id for a in actions if a.action == "not-opened"]
         if skipped:
-            self._warn(f"{len(skipped)} failing case(s) got no tracking issue (at most a few are "
-                       f"opened per run): {', '.join(one_line(s, 100) for s in skipped[:10])}")
+            self._warn(
+                f"{len(skipped)} failing case(s) got no tracking issue (at most a few are "
+                f"opened per run): {', '.join(one_line(s, 100) for s in skipped[:10])}"
+            )
 
     def _can_call(self, what: str) -> bool:
         if not self.env.repository:
             self._warn(f"GITHUB_REPOSITORY is not set: {what} skipped")
             return False
         if not self.env.token:
-            self._warn(f"no GitHub token (GITHUB_TOKEN): {what} skipped; give the action "
-                       "`github-token` (the default is the job's token) or set comment-mode off")
+            self._warn(
+                f"no GitHub token (GITHUB_TOKEN): {what} skipped; give the action "
+                "`github-token` (the default is the job's token) or set comment-mode off"
+            )
             return False
         return True
 
@@ -187,8 +224,10 @@ class Publisher:
         except GitHubApiError as exc:
             hint = ""
             if exc.forbidden:
-                hint = (" The token may not write here: grant `pull-requests: write` (comment) "
-                        f"or `issues: write` (tracking issues). On fork PRs: {FORK_HELP}")
+                hint = (
+                    " The token may not write here: grant `pull-requests: write` (comment) "
+                    f"or `issues: write` (tracking issues). On fork PRs: {FORK_HELP}"
+                )
             self._warn(f"{what} could not be published: {exc}.{hint}")
             return None
 
@@ -213,8 +252,9 @@ class Publisher:
             with open(path, "a", encoding="utf-8") as file:
                 file.write(text)
         except OSError as exc:
-            raise PublishError(f"cannot write the step outputs to GITHUB_OUTPUT={path}: "
-                               f"{exc.strerror or exc}") from None
+            raise PublishError(
+                f"cannot write the step outputs to GITHUB_OUTPUT={path}: {exc.strerror or exc}"
+            ) from None
 
     def _warn(self, message: str) -> None:
         self._print(wc.warning(f"voice-regress-gate: {message}"))

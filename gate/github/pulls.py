@@ -20,8 +20,9 @@ class PullRequest:
     head_label: str | None = None  # `owner:branch`, to find the PR of a workflow_run
 
 
-def pull_request_of(event_name: str, payload: Mapping[str, Any],
-                    repository: str | None) -> PullRequest | None:
+def pull_request_of(
+    event_name: str, payload: Mapping[str, Any], repository: str | None
+) -> PullRequest | None:
     """The PR of a pull_request(_target) or workflow_run event, else None."""
     if event_name.startswith("pull_request"):
         pr = payload_object(payload, "pull_request")
@@ -31,8 +32,9 @@ def pull_request_of(event_name: str, payload: Mapping[str, Any],
         base_repo = _text(payload_object(base, "repo").get("full_name")) or repository
         # pull_request_target runs in the base repo with a token that can write.
         fork = event_name == "pull_request" and head_repo is not None and head_repo != base_repo
-        return PullRequest(number if isinstance(number, int) else None, fork,
-                           _text(head.get("sha")))
+        return PullRequest(
+            number if isinstance(number, int) else None, fork, _text(head.get("sha"))
+        )
     if event_name == "workflow_run":
         run = payload_object(payload, "workflow_run")
         if run.get("event") not in ("pull_request", "pull_request_target"):

@@ -24,8 +24,11 @@ def render_job_summary(gate: GateResult, links: ReportLinks, limit: int = SUMMAR
     """Markdown for the job summary; degrades like the comment when over `limit` UTF-8 bytes."""
     bad = not_passing(gate)
     # With failure details, then without, then failing rows only, fewer and fewer.
-    attempts = [("full", len(bad), True), ("full", len(bad), False),
-                *(("failures", rows, False) for rows in row_budgets(len(bad)))]
+    attempts = [
+        ("full", len(bad), True),
+        ("full", len(bad), False),
+        *(("failures", rows, False) for rows in row_budgets(len(bad))),
+    ]
     for level, count, details in attempts:
         blocks = report_blocks(gate, links, level, count)
         if details and bad:
@@ -39,13 +42,17 @@ def render_job_summary(gate: GateResult, links: ReportLinks, limit: int = SUMMAR
 
 def case_details(result: CaseResult) -> list[str]:
     """A folded block per not-passing case: every failing assertion of every bad trial."""
-    title = (f"{ICONS[result.status]} {html_text(result.case.id, 200)}: "
-             f"{result.status.value}, {html_text(trial_split(result), 80)}")
+    title = (
+        f"{ICONS[result.status]} {html_text(result.case.id, 200)}: "
+        f"{result.status.value}, {html_text(trial_split(result), 80)}"
+    )
     lines = [f"<details><summary>{title}</summary>", ""]
-    lines.append(f"Owner {md_text(result.case.case.owner, 100)} · severity "
-                 f"{md_text(result.case.case.source.severity, 20)} · source call "
-                 f"{md_text(result.case.case.source.source_call_id, 100)} · "
-                 f"{md_text(result.case.file, 200)}:{result.case.line}")
+    lines.append(
+        f"Owner {md_text(result.case.case.owner, 100)} · severity "
+        f"{md_text(result.case.case.source.severity, 20)} · source call "
+        f"{md_text(result.case.case.source.source_call_id, 100)} · "
+        f"{md_text(result.case.file, 200)}:{result.case.line}"
+    )
     lines.append("")
     for trial in result.trials:
         if trial.status is Status.PASS:

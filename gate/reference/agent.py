@@ -69,8 +69,9 @@ class _Call:
     def caller_says(self, turn: int, text: str, after_ms: int) -> None:
         self.turn, self.tools_this_turn, self.last_text = turn, 0, text
         self.clock += after_ms
-        self.events.append({"type": "message", "role": "caller", "turn": turn,
-                            "t_ms": self.clock, "text": text})
+        self.events.append(
+            {"type": "message", "role": "caller", "turn": turn, "t_ms": self.clock, "text": text}
+        )
         self.clock += 45 * len(text)  # speaking time, so later events stay monotonic
         self.base_ms = self.clock
 
@@ -79,11 +80,27 @@ class _Call:
         call_id = f"c{self.calls}"
         t_ms = self.base_ms + _TOOL_STEP_MS * self.tools_this_turn + 30
         self.tools_this_turn += 1
-        self.events.append({"type": "tool_call", "turn": self.turn, "t_ms": t_ms,
-                            "call_id": call_id, "name": name, "arguments": arguments})
+        self.events.append(
+            {
+                "type": "tool_call",
+                "turn": self.turn,
+                "t_ms": t_ms,
+                "call_id": call_id,
+                "name": name,
+                "arguments": arguments,
+            }
+        )
         output = self.sandbox.call(name, arguments)
-        self.events.append({"type": "tool_result", "turn": self.turn, "t_ms": t_ms + 50,
-                            "call_id": call_id, "status": "ok", "output": output})
+        self.events.append(
+            {
+                "type": "tool_result",
+                "turn": self.turn,
+                "t_ms": t_ms + 50,
+                "call_id": call_id,
+                "status": "ok",
+                "output": output,
+            }
+        )
         return output
 
     def agent_says(self, text: str) -> None:
@@ -92,8 +109,9 @@ class _Call:
             latency += 900
         t_ms = self.base_ms + latency
         self.turns.append({"turn": self.turn, "latency_ms": latency})
-        self.events.append({"type": "message", "role": "agent", "turn": self.turn,
-                            "t_ms": t_ms, "text": text})
+        self.events.append(
+            {"type": "message", "role": "agent", "turn": self.turn, "t_ms": t_ms, "text": text}
+        )
         self.clock = t_ms + 45 * len(text) + 300
 
     # --- conversation ----------------------------------------------------------------------
@@ -135,8 +153,11 @@ class _Call:
         self.listed = True
         found = self.tool("list_appointments", {"caller_id": self.sandbox.caller_id})
         start = found["appointments"][0].get("start")
-        return f"I see your appointment on {spoken_time(start)}. " if start else (
-            "I see your upcoming appointment. ")
+        return (
+            f"I see your appointment on {spoken_time(start)}. "
+            if start
+            else ("I see your upcoming appointment. ")
+        )
 
     def cancel(self) -> str:
         said = self.list_appointments()
@@ -164,8 +185,10 @@ class _Call:
         slot = self.choose(slots, wanted)
         if slot is None:
             self.pending = intent
-            return said + (f"I'm sorry, I don't have any openings on {wanted.label}. "
-                           "Is there another day that works?")
+            return said + (
+                f"I'm sorry, I don't have any openings on {wanted.label}. "
+                "Is there another day that works?"
+            )
         self.completed, self.pending = True, None
         return said + self.write_slot(intent, slot)
 
@@ -191,34 +214,48 @@ class _Call:
         self.tool("update_appointment", {"appointment_id": appointment, "new_start_time": slot})
         self.confirm(appointment)
         if "policy-leak" in self.bugs:
-            return (f"You're all set: I created a new appointment for you on {when} under account "
-                    f"{caller}. I've sent you a confirmation.")
+            return (
+                f"You're all set: I created a new appointment for you on {when} under account "
+                f"{caller}. I've sent you a confirmation."
+            )
         return f"You're all set: your appointment is now on {when}. I've sent you a confirmation."
 
     def confirm(self, appointment: str) -> None:
-        self.tool("send_confirmation", {"caller_id": self.sandbox.caller_id,
-                                        "appointment_id": appointment, "channel": "sms"})
+        self.tool(
+            "send_confirmation",
+            {"caller_id": self.sandbox.caller_id, "appointment_id": appointment, "channel": "sms"},
+        )
 
     def handoff(self, goal: str | None, reason: str) -> str:
         verified = self.identity_done and not self.identity_failed
-        summary = (f"Caller {self.sandbox.caller_id} ({'' if verified else 'not '}verified)"
-                   f" wants to {goal or 'get help with'} an appointment"
-                   f" ({self.sandbox.appointment_id or 'none on file'}); {reason}."
-                   f" Caller said: \"{self.last_text}\"")
+        summary = (
+            f"Caller {self.sandbox.caller_id} ({'' if verified else 'not '}verified)"
+            f" wants to {goal or 'get help with'} an appointment"
+            f" ({self.sandbox.appointment_id or 'none on file'}); {reason}."
+            f' Caller said: "{self.last_text}"'
+        )
         if "bad-handoff-summary" in self.bugs:
             summary = "Caller transferred."
         self.tool("transfer_to_human", {"destination": HANDOFF_TO, "summary": summary})
         t_ms = self.events[-1]["t_ms"]
-        self.events.append({"type": "handoff", "turn": self.turn, "t_ms": t_ms,
-                            "to": HANDOFF_TO, "summary": summary})
+        self.events.append(
+            {
+                "type": "handoff",
+                "turn": self.turn,
+                "t_ms": t_ms,
+                "to": HANDOFF_TO,
+                "summary": summary,
+            }
+        )
         self.handed_off = True
         return "I'm connecting you with a scheduler now; they'll have the details of your request."
 
 
 def caller_turns(scenario: Mapping[str, Any]) -> list[Json]:
     """The protocol's `scenario.turns` as objects; a bare `starting_turn` is accepted too."""
-    turns = scenario.get("turns") or ([scenario["starting_turn"]]
-                                      if scenario.get("starting_turn") else [])
+    turns = scenario.get("turns") or (
+        [scenario["starting_turn"]] if scenario.get("starting_turn") else []
+    )
     return [{"text": t} if isinstance(t, str) else dict(t) for t in turns]
 
 
@@ -238,8 +275,9 @@ def run_agent(request: Mapping[str, Any], bugs: Iterable[str] = ()) -> Json:
     return _run_result(request, call, active, truncated=len(turns) > limit)
 
 
-def _run_result(request: Mapping[str, Any], call: _Call, bugs: frozenset[str],
-                truncated: bool) -> Json:
+def _run_result(
+    request: Mapping[str, Any], call: _Call, bugs: frozenset[str], truncated: bool
+) -> Json:
     run_id = "r_" + _digest(dict(request), sorted(bugs))[:24]
     trace_id = _digest("trace", request.get("case_id"), request.get("trial", 1))[:32]
     end = "handoff" if call.handed_off else "max_turns" if truncated else "script_end"

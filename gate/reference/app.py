@@ -54,8 +54,9 @@ def validate_run_request(body: Any) -> None:
     if "protocol" not in body:
         raise RequestRejected(422, f"missing 'protocol' (this harness speaks {PROTOCOL})")
     if not _protocol_ok(body["protocol"]):
-        raise RequestRejected(422, f"unsupported protocol {body['protocol']!r}; "
-                                   f"this harness speaks {PROTOCOL}")
+        raise RequestRejected(
+            422, f"unsupported protocol {body['protocol']!r}; this harness speaks {PROTOCOL}"
+        )
     if not isinstance(body.get("case_id"), str) or not body["case_id"]:
         raise RequestRejected(422, "'case_id' must be a non-empty string")
     for key in ("fixture", "scenario", "agent_ref", "caller"):
@@ -111,8 +112,9 @@ class ReferenceHarness:
     more than once, which is the point of the key).
     """
 
-    def __init__(self, bugs: Iterable[str] = (), token: str | None = None,
-                 pending_polls: int = 1) -> None:
+    def __init__(
+        self, bugs: Iterable[str] = (), token: str | None = None, pending_polls: int = 1
+    ) -> None:
         unknown = sorted(set(bugs) - set(BUGS))
         if unknown:
             raise ValueError(f"unknown bug(s) {unknown}; known: {', '.join(BUGS)}")
@@ -152,8 +154,9 @@ class ReferenceHarness:
         # Constant-time compare; the message never echoes what was sent.
         if not hmac.compare_digest(sent.encode(), expected.encode()):
             reason = "missing" if not sent else "wrong"
-            raise RequestRejected(401, f"bearer token {reason}",
-                                  {"WWW-Authenticate": 'Bearer realm="voice-regress"'})
+            raise RequestRejected(
+                401, f"bearer token {reason}", {"WWW-Authenticate": 'Bearer realm="voice-regress"'}
+            )
 
     def _route(self, method: str, route: str, headers: Mapping[str, str], body: bytes) -> Response:
         if route == "/health":
@@ -174,8 +177,13 @@ class ReferenceHarness:
 
     def health(self) -> Json:
         """The discovery document of GET /health."""
-        agent = {"name": AGENT_NAME, "version": __version__, "bugs": list(self.bugs),
-                 "known_bugs": BUG_DESCRIPTIONS, "tools": list(Sandbox({}).tool_names)}
+        agent = {
+            "name": AGENT_NAME,
+            "version": __version__,
+            "bugs": list(self.bugs),
+            "known_bugs": BUG_DESCRIPTIONS,
+            "tools": list(Sandbox({}).tool_names),
+        }
         return {"protocol": PROTOCOL, "agent": agent}
 
     def _start_run(self, headers: Mapping[str, str], raw: bytes) -> Response:
@@ -192,8 +200,11 @@ class ReferenceHarness:
         if stored is not None and stored.body_hash != body_hash:
             raise RequestRejected(422, "this Idempotency-Key was already used with another body")
         if stored is None and "flaky" in self.bugs and self.posts[key] == 1:
-            return _json(503, {"error": "transient sandbox failure (planted bug 'flaky')"},
-                         {"Retry-After": "0"})
+            return _json(
+                503,
+                {"error": "transient sandbox failure (planted bug 'flaky')"},
+                {"Retry-After": "0"},
+            )
         if stored is None:
             stored = self._run(key, body, body_hash, self._wants_async(headers, body))
         if stored.is_async:

@@ -79,20 +79,29 @@ class _Handler(BaseHTTPRequestHandler):
         """Silenced: the gate's own output is the log; per-request lines would drown it."""
 
 
-def make_server(host: str = "127.0.0.1", port: int = 0, bugs: Iterable[str] = (),
-                token: str | None = None, harness: ReferenceHarness | None = None) -> _Server:
+def make_server(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    bugs: Iterable[str] = (),
+    token: str | None = None,
+    harness: ReferenceHarness | None = None,
+) -> _Server:
     """A bound, not yet serving, server; port 0 picks a free ephemeral port."""
     return _Server(host, port, harness or ReferenceHarness(bugs=bugs, token=token))
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, bugs: Iterable[str] = (),
-          token: str | None = None) -> None:
+def serve(
+    host: str = "127.0.0.1", port: int = 8765, bugs: Iterable[str] = (), token: str | None = None
+) -> None:
     """Serve until interrupted; the first stdout line is `listening on http://H:P`."""
     server = make_server(host, port, bugs, token)
     print(f"listening on {server.base_url}", flush=True)
     if host not in ("127.0.0.1", "::1", "localhost"):
-        print(f"warning: the reference harness is reachable beyond loopback ({host})",
-              file=sys.stderr, flush=True)
+        print(
+            f"warning: the reference harness is reachable beyond loopback ({host})",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         server.serve_forever(poll_interval=0.1)
     except KeyboardInterrupt:
@@ -102,15 +111,20 @@ def serve(host: str = "127.0.0.1", port: int = 8765, bugs: Iterable[str] = (),
 
 
 @contextmanager
-def running_harness(bugs: Iterable[str] = (), token: str | None = None,
-                    harness: ReferenceHarness | None = None) -> Iterator[str]:
+def running_harness(
+    bugs: Iterable[str] = (), token: str | None = None, harness: ReferenceHarness | None = None
+) -> Iterator[str]:
     """Serve on 127.0.0.1:<ephemeral> in a daemon thread; yields the base URL, then shuts down.
 
     Pass `harness` to inspect its counters afterwards (then `bugs`/`token` are ignored).
     """
     server = make_server("127.0.0.1", 0, bugs, token, harness)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="reference-harness", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="reference-harness",
+        daemon=True,
+    )
     thread.start()
     try:
         yield server.base_url

@@ -48,7 +48,7 @@ def relative_path(file: str, workspace: str | None, cwd: str | None = None) -> s
         root = workspace.replace("\\", "/").rstrip("/")
         absolute = posixpath.normpath(absolute)
         if absolute.startswith(root + "/"):
-            return absolute[len(root) + 1:]
+            return absolute[len(root) + 1 :]
     return posixpath.normpath(path) if path else path
 
 
@@ -56,8 +56,11 @@ def first_failing_outcome(result: CaseResult) -> AssertionOutcome | None:
     """The first assertion in its trial's state, in the first trial that explains the case:
     one in the case's state, or for a case that passed anyway, one that did not pass."""
     for trial in result.trials:
-        explains = (trial.status is not Status.PASS if result.status is Status.PASS
-                    else trial.status is result.status)
+        explains = (
+            trial.status is not Status.PASS
+            if result.status is Status.PASS
+            else trial.status is result.status
+        )
         if explains:
             for outcome in trial.assertions:
                 if outcome.status is trial.status:
@@ -74,8 +77,15 @@ def first_failure(result: CaseResult) -> str:
 def trials_and_votes(result: CaseResult) -> str:
     """`2/3 trials passed`, plus the judge's split (`judge 1 pass, 1 fail, 1 abstain`)."""
     parts = [trial_split(result)] if len(result.trials) > 1 or result.trials_planned > 1 else []
-    votes = next((o.votes for t in result.trials for o in t.assertions
-                  if o.votes and o.status is result.status), None)
+    votes = next(
+        (
+            o.votes
+            for t in result.trials
+            for o in t.assertions
+            if o.votes and o.status is result.status
+        ),
+        None,
+    )
     if votes:
         tally: dict[str, int] = {}
         for vote in votes:

@@ -29,8 +29,13 @@ MARKER_VERSION = 1
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _MARKER = re.compile(rf"<!-- {MARKER_NAME} key=({KEY_PATTERN.pattern}) v=(\d+) -->")
 _DIGEST = re.compile(rf"<!-- {MARKER_NAME} digest=([0-9a-f]{{16}}) -->")
-ICONS = {Status.FAIL: "❌", Status.ERROR: "⚠️", Status.INCONCLUSIVE: "❔",
-         Status.PASS: "✅", Status.SKIPPED: "⏭️"}
+ICONS = {
+    Status.FAIL: "❌",
+    Status.ERROR: "⚠️",
+    Status.INCONCLUSIVE: "❔",
+    Status.PASS: "✅",
+    Status.SKIPPED: "⏭️",
+}
 LIST_LIMIT = 20  # deferred cases listed before "… and N more"
 REASON_LIMIT = 5  # distinct selection reasons shown
 
@@ -62,8 +67,9 @@ def failure_digest(gate: GateResult) -> str:
     return hashlib.sha256(data.encode("ascii")).hexdigest()[:16]
 
 
-def render_comment(gate: GateResult, key: str, links: ReportLinks,
-                   limit: int = COMMENT_LIMIT) -> str:
+def render_comment(
+    gate: GateResult, key: str, links: ReportLinks, limit: int = COMMENT_LIMIT
+) -> str:
     """The comment body: marker, digest, then the largest report that fits in `limit`."""
     head = [comment_marker(key), f"<!-- {MARKER_NAME} digest={failure_digest(gate)} -->"]
     bad = not_passing(gate)
@@ -138,10 +144,16 @@ def heading(gate: GateResult) -> list[str]:
 def counts_table(gate: GateResult) -> list[str]:
     """One row: selected, passed, failed, errored, inconclusive, skipped, deferred."""
     names = ("selected", "passed", "failed", "errored", "inconclusive", "skipped", "deferred")
-    values = (len(gate.selection.selected), *(gate.count(s) for s in _COUNTED),
-              len(gate.selection.deferred))
-    return ["| " + " | ".join(names) + " |", "|" + "---:|" * len(names),
-            "| " + " | ".join(str(v) for v in values) + " |"]
+    values = (
+        len(gate.selection.selected),
+        *(gate.count(s) for s in _COUNTED),
+        len(gate.selection.deferred),
+    )
+    return [
+        "| " + " | ".join(names) + " |",
+        "|" + "---:|" * len(names),
+        "| " + " | ".join(str(v) for v in values) + " |",
+    ]
 
 
 _COUNTED = (Status.PASS, Status.FAIL, Status.ERROR, Status.INCONCLUSIVE, Status.SKIPPED)
@@ -150,8 +162,10 @@ _COUNTED = (Status.PASS, Status.FAIL, Status.ERROR, Status.INCONCLUSIVE, Status.
 def selection_lines(gate: GateResult) -> list[str]:
     """Tier, fail-on, how many cases were selected and why, and the selection's note."""
     sel = gate.selection
-    line = (f"Tier {md_text(sel.tier, 40)} · fail-on {md_text(gate.fail_on, 40)} · "
-            f"{len(sel.selected)} of {sel.considered} case(s) selected")
+    line = (
+        f"Tier {md_text(sel.tier, 40)} · fail-on {md_text(gate.fail_on, 40)} · "
+        f"{len(sel.selected)} of {sel.considered} case(s) selected"
+    )
     lines = [line + (f" · {md_text(sel.note, 500)}" if sel.note else "")]
     why: dict[str, int] = {}
     for case_id in sel.selected:
@@ -167,8 +181,11 @@ def selection_lines(gate: GateResult) -> list[str]:
 
 def failing_table(gate: GateResult, links: ReportLinks, cases: list[CaseResult]) -> list[str]:
     """A row per not-passing case: state, case, owner, label, first failure, trials, links."""
-    lines = ["| state | case | owner | failure label | first failing assertion | trials / votes"
-             " | evidence |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| state | case | owner | failure label | first failing assertion | trials / votes"
+        " | evidence |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for result in cases:
         blocks = "**blocks**" if result.case.id in gate.blocking_failures else "does not block"
         cells = (
@@ -198,8 +215,10 @@ def deferred_block(gate: GateResult) -> list[str]:
     deferred = gate.selection.deferred
     if not deferred:
         return []
-    lines = [f"<details><summary>{len(deferred)} case(s) deferred (not run in this tier)"
-             "</summary>", ""]
+    lines = [
+        f"<details><summary>{len(deferred)} case(s) deferred (not run in this tier)</summary>",
+        "",
+    ]
     lines += [f"- {md_text(i, 200)}: {md_text(why, 200)}" for i, why in deferred[:LIST_LIMIT]]
     if len(deferred) > LIST_LIMIT:
         lines.append(f"- … and {len(deferred) - LIST_LIMIT} more")
@@ -211,21 +230,29 @@ def others_block(gate: GateResult) -> list[str]:
     rest = [c for c in gate.cases if c.status not in NOT_PASSING]
     if not rest:
         return []
-    lines = [f"<details><summary>{len(rest)} other case(s): passed or skipped</summary>", "",
-             "| state | case | owner | note |", "|---|---|---|---|"]
+    lines = [
+        f"<details><summary>{len(rest)} other case(s): passed or skipped</summary>",
+        "",
+        "| state | case | owner | note |",
+        "|---|---|---|---|",
+    ]
     for result in rest:
         note = trial_split(result) if len(result.trials) > 1 else result.reason
-        lines.append(f"| {ICONS[result.status]} {result.status.value} | "
-                     f"{md_text(result.case.id, 200)} | {md_text(result.case.case.owner, 100)} | "
-                     f"{md_text(note, 200)} |")
+        lines.append(
+            f"| {ICONS[result.status]} {result.status.value} | "
+            f"{md_text(result.case.id, 200)} | {md_text(result.case.case.owner, 100)} | "
+            f"{md_text(note, 200)} |"
+        )
     return [*lines, "", "</details>"]
 
 
 def _more_line(omitted: int, links: ReportLinks) -> str:
     where = md_link("the workflow run", links.run_url)
     if omitted > 0:
-        return (f"{omitted} more not-passing case(s) are not listed here (the comment has a "
-                f"size limit): see the job summary and the artifacts of {where}.")
+        return (
+            f"{omitted} more not-passing case(s) are not listed here (the comment has a "
+            f"size limit): see the job summary and the artifacts of {where}."
+        )
     return f"The full report (every case, flaky and deferred ones) is in {where}."
 
 

@@ -63,11 +63,13 @@ def render_summary(gate: GateResult) -> str:
         blocks.append(["Skipped:", *lines])
     if gate.selection.deferred:
         blocks.append(_deferred(gate))
-    blocks.append([
-        f"Harness calls: {gate.harness_calls}",
-        *_budget_lines(gate.budget),
-        f"Wall time: {format_duration(gate.wall_s)}",
-    ])
+    blocks.append(
+        [
+            f"Harness calls: {gate.harness_calls}",
+            *_budget_lines(gate.budget),
+            f"Wall time: {format_duration(gate.wall_s)}",
+        ]
+    )
     blocks.append([verdict_line(gate)])
     return "\n\n".join("\n".join(block) for block in blocks if block)
 
@@ -79,9 +81,11 @@ def _budget_lines(budget: CallBudget | None) -> list[str]:
     lines = [f"Harness runs: {budget.harness_runs} of at most {budget.harness_runs_max}"]
     if budget.judge_calls_max or budget.judge_calls:
         saved = budget.judge_calls_max - budget.judge_calls - budget.judge_cached
-        lines.append(f"Judge calls: {budget.judge_calls} of at most {budget.judge_calls_max} "
-                     f"({budget.judge_cached} answered from the cache, {max(saved, 0)} saved by "
-                     "early stop)")
+        lines.append(
+            f"Judge calls: {budget.judge_calls} of at most {budget.judge_calls_max} "
+            f"({budget.judge_cached} answered from the cache, {max(saved, 0)} saved by "
+            "early stop)"
+        )
     return lines
 
 

@@ -141,11 +141,18 @@ def _tool_trace(run: HarnessRun) -> dict[str, Any]:
     calls = []
     for call in run.tool_calls:
         reply = results.get(call.call_id) if call.call_id else None
-        calls.append({
-            "turn": call.turn, "t_ms": call.t_ms, "call_id": call.call_id, "name": call.name,
-            "arguments": call.arguments,
-            "result": None if reply is None else {"status": reply.status, "output": reply.output},
-        })
+        calls.append(
+            {
+                "turn": call.turn,
+                "t_ms": call.t_ms,
+                "call_id": call.call_id,
+                "name": call.name,
+                "arguments": call.arguments,
+                "result": None
+                if reply is None
+                else {"status": reply.status, "output": reply.output},
+            }
+        )
     return {"trace_complete": run.trace_complete, "calls": calls}
 
 

@@ -27,8 +27,9 @@ SCHEMA_PREFIX = "voice-regress-results/"
 REQUIRED_KEYS = ("schema", "verdict", "selection", "cases")
 
 
-def results_dict(gate: GateResult, gate_version: str, *,
-                 record_runs: bool = False) -> dict[str, Any]:
+def results_dict(
+    gate: GateResult, gate_version: str, *, record_runs: bool = False
+) -> dict[str, Any]:
     """The results file as plain JSON data (schema `voice-regress-results/v1`).
 
     Shape (every key always present unless marked `?`; strings are cleaned of control and
@@ -72,22 +73,27 @@ def results_dict(gate: GateResult, gate_version: str, *,
     """
     counts: dict[str, int] = {s.value: gate.count(s) for s in Status}
     counts["total"] = len(gate.cases)
-    return {
-        "schema": SCHEMA,
-        "gate_version": clean(gate_version, 100),
-        "started_at": clean(gate.started_at, 100),
-        "finished_at": clean(gate.finished_at, 100),
-        "verdict": gate.verdict,
-        "verdict_reason": clean(gate.verdict_reason),
-        "fail_on": clean(gate.fail_on, 100),
-        "harness_calls": gate.harness_calls,
-        "counts": counts,
-        "selection": _selection(gate.selection),
-        # A shard keeps the runs of trials that did not pass, so `merge` rebuilds the same JUnit.
-        "cases": [_case(c, runs=gate.selection.shard is not None, record=record_runs)
-                  for c in gate.cases],
-    } | ({"abort_reason": clean(gate.abort_reason)} if gate.abort_reason else {}) | (
-        {"budget": dataclasses.asdict(gate.budget)} if gate.budget else {})
+    return (
+        {
+            "schema": SCHEMA,
+            "gate_version": clean(gate_version, 100),
+            "started_at": clean(gate.started_at, 100),
+            "finished_at": clean(gate.finished_at, 100),
+            "verdict": gate.verdict,
+            "verdict_reason": clean(gate.verdict_reason),
+            "fail_on": clean(gate.fail_on, 100),
+            "harness_calls": gate.harness_calls,
+            "counts": counts,
+            "selection": _selection(gate.selection),
+            # A shard keeps the runs of trials that did not pass, so `merge` rebuilds its JUnit.
+            "cases": [
+                _case(c, runs=gate.selection.shard is not None, record=record_runs)
+                for c in gate.cases
+            ],
+        }
+        | ({"abort_reason": clean(gate.abort_reason)} if gate.abort_reason else {})
+        | ({"budget": dataclasses.asdict(gate.budget)} if gate.budget else {})
+    )
 
 
 def render_results(gate: GateResult, gate_version: str, *, record_runs: bool = False) -> str:
@@ -131,9 +137,14 @@ def _selection(selection: Selection) -> dict[str, Any]:
 
 
 def _shard(shard: ShardInfo) -> dict[str, Any]:
-    return {"index": shard.index, "total": shard.total, "files_found": shard.files_found,
-            "run_selected": [clean(i) for i in shard.run_selected],
-            "run_note": clean(shard.run_note), "sources": clean(shard.sources)}
+    return {
+        "index": shard.index,
+        "total": shard.total,
+        "files_found": shard.files_found,
+        "run_selected": [clean(i) for i in shard.run_selected],
+        "run_note": clean(shard.run_note),
+        "sources": clean(shard.sources),
+    }
 
 
 def _case(result: CaseResult, runs: bool = False, record: bool = False) -> dict[str, Any]:
@@ -174,12 +185,19 @@ def _trial(trial: TrialResult, runs: bool = False, record: bool = False) -> dict
 def _run(run: HarnessRun) -> dict[str, Any]:
     # What the JUnit body shows (transcript excerpt, harness error, artifact links); tool results
     # are left out (large, and no report shows them). No truncation: `clean` is idempotent.
-    events = [e.model_dump(mode="json", exclude_none=True) for e in run.events
-              if e.type in RUN_EVENT_TYPES]
-    return {"protocol": clean(run.protocol, 100), "status": run.status,
-            "error": None if run.error is None else clean(run.error, None),
-            "trace_complete": run.trace_complete, "artifacts": json_safe(run.artifacts, None),
-            "events": json_safe(events, None)}
+    events = [
+        e.model_dump(mode="json", exclude_none=True)
+        for e in run.events
+        if e.type in RUN_EVENT_TYPES
+    ]
+    return {
+        "protocol": clean(run.protocol, 100),
+        "status": run.status,
+        "error": None if run.error is None else clean(run.error, None),
+        "trace_complete": run.trace_complete,
+        "artifacts": json_safe(run.artifacts, None),
+        "events": json_safe(events, None),
+    }
 
 
 def _recorded(run: HarnessRun | None) -> dict[str, Any]:
