@@ -21,20 +21,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gate.evaluate import evaluate_trial
-from gate.harness_protocol import build_request, parse_run
-from gate.loader import load_cases
+from gate.dispatch.protocol import build_request, parse_run
+from gate.evaluate.trial import evaluate_trial
+from gate.evaluate.verdicts import gate_verdict, tally_trials
+from gate.load.loader import load_cases
+from gate.load.similarity import near_duplicates
 from gate.models import LoadedCase
+from gate.records.results_file import render_results, results_dict
+from gate.records.results_reader import results_from_dict
 from gate.reference.agent import run_agent
 from gate.report.console import render_summary
 from gate.report.junit import render_junit
-from gate.report.results_file import render_results, results_dict
 from gate.results import CaseResult, GateResult
-from gate.results_reader import results_from_dict
-from gate.selection import select_cases
-from gate.shard import partition
-from gate.similarity import near_duplicates
-from gate.verdicts import gate_verdict, tally_trials
+from gate.select.selection import select_cases
+from gate.select.shard import partition
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "cases"
 WORDS = [

@@ -10,19 +10,19 @@ from typing import TextIO
 
 from gate import __version__
 from gate.errors import CaseFileError, GateError
+from gate.evaluate.verdicts import FAIL_ON
 from gate.settings import int_in, parse_bool, positive_int, seconds
-from gate.verdicts import FAIL_ON
 
 ISSUES_URL = "https://github.com/org/voice-regress-gate/issues"
 
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by `run` and `demo`; None means 'not given' so env/defaults can apply."""
-    from gate.changes import add_selection_options
+    from gate.commands.rejudge import add_judge_options
     from gate.github.options import add_publish_options
-    from gate.rejudge import add_judge_options
-    from gate.selection import TIERS
-    from gate.shard import add_shard_options
+    from gate.select.changes import add_selection_options
+    from gate.select.selection import TIERS
+    from gate.select.shard import add_shard_options
 
     add = parser.add_argument
     add("--tier", choices=TIERS, help="which cases run (default: auto)")
@@ -43,12 +43,12 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree: validate, run, demo, reference-harness."""
-    from gate.changes import add_select_parser
-    from gate.history import add_history_parser
-    from gate.lifecycle import add_lifecycle_parser
-    from gate.merge import add_merge_parser
+    from gate.commands.rejudge import add_judge_commands
+    from gate.records.history import add_history_parser
+    from gate.records.lifecycle import add_lifecycle_parser
+    from gate.records.merge import add_merge_parser
     from gate.reference import BUGS
-    from gate.rejudge import add_judge_commands
+    from gate.select.changes import add_select_parser
 
     parser = argparse.ArgumentParser(prog="voice-regress-gate", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -101,7 +101,7 @@ def main(
     err: TextIO | None = None,
 ) -> int:
     """Run one command and return its exit code (0 pass, 1 gate failed, 2 bad input, 3 bug)."""
-    from gate.commands import COMMAND_BY_NAME
+    from gate.commands.run import COMMAND_BY_NAME
 
     environ = os.environ if environ is None else environ
     out, err = out or sys.stdout, err or sys.stderr

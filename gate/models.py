@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from gate.yamlsafe import nearest_location
+from gate.load.yamlsafe import nearest_location
 
 # The seed's failure taxonomy; a label outside it is allowed but warned about.
 FAILURE_LABELS = (

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from gate.errors import HarnessError
-from gate.evaluate import evaluate_trial
+from gate.evaluate.trial import evaluate_trial
+from gate.evaluate.verdicts import tally_trials
 from gate.models import LoadedCase
 from gate.results import CaseResult, HarnessRun, Status, TrialResult
-from gate.verdicts import tally_trials
 
 
 class Dispatched(Protocol):

@@ -12,8 +12,8 @@ import httpx
 from gate.errors import InputError
 
 if TYPE_CHECKING:
-    from gate.config import GateConfig
     from gate.github.event import ChangeContext
+    from gate.load.config import GateConfig
 
 ENV_PREFIX = "VOICE_REGRESS_"
 TOKEN_ENV = "VOICE_REGRESS_HARNESS_TOKEN"
@@ -164,9 +164,9 @@ def case_paths(
 
 def _converters() -> dict[str, Callable[[str], Any]]:
     """How each `RunSettings` field is read from its flag's text (env and config defaults)."""
-    from gate.selection import TIERS
-    from gate.shard import parse_shard
-    from gate.verdicts import FAIL_ON
+    from gate.evaluate.verdicts import FAIL_ON
+    from gate.select.selection import TIERS
+    from gate.select.shard import parse_shard
 
     return {
         "harness_url": str,
@@ -199,8 +199,8 @@ def resolve(
 ) -> RunSettings:
     """Merge flags over environment over the gate config over defaults; bad values are input
     errors naming their flag, variable or config line."""
-    from gate.config import config_defaults, discover
     from gate.github.event import change_context
+    from gate.load.config import config_defaults, discover
 
     converters = _converters()
     values = flags_over_env(args, environ, converters)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gate.assertions import evaluate_assertions
+from gate.evaluate.assertions import evaluate_assertions
 from gate.models import Assertions
 from gate.results import AssertionOutcome, HarnessRun, Status
 

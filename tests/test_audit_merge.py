@@ -16,9 +16,9 @@ from audit_support import gate, run_against, run_result, write_case
 from report_fixtures import FINISHED, GATE_VERSION, STARTED, make_case, make_run, selection
 
 from gate.errors import HarnessError
-from gate.merge import merge_results
 from gate.models import LoadedCase
-from gate.report.results_file import results_dict
+from gate.records.merge import merge_results
+from gate.records.results_file import results_dict
 from gate.results import GateResult, HarnessRun, ShardInfo, Status
 from gate.runner import Runner, unfinished
 

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from gate.changes import (
+from gate.errors import InputError
+from gate.git import GitResult, repo_root, run_git
+from gate.github.event import ChangeContext
+from gate.select.changes import (
     MAX_CHANGED_FILES,
     Changes,
     changes_from,
@@ -17,10 +20,7 @@ from gate.changes import (
     from_git,
     read_changed_files,
 )
-from gate.errors import InputError
-from gate.git import GitResult, repo_root, run_git
-from gate.github.event import ChangeContext
-from gate.path_lists import parse_name_status, parse_path_list, repo_relative
+from gate.select.path_lists import parse_name_status, parse_path_list, repo_relative
 
 ZERO = "0" * 40
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from gate.cli import build_parser, main
-from gate.config import (
+from gate.errors import InputError
+from gate.load.config import (
     CONFIG_NAME,
     ConfigError,
     GateConfig,
@@ -19,7 +20,6 @@ from gate.config import (
     load_config,
     load_with_config,
 )
-from gate.errors import InputError
 from gate.settings import resolve
 
 REPO = Path(__file__).resolve().parents[1]

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from fault_server import Reply, closed_port_url, serve
 
-from gate.dispatch import Dispatcher, DispatchOutcome, DispatchSettings, make_client
+from gate.dispatch.client import Dispatcher, DispatchOutcome, DispatchSettings, make_client
+from gate.dispatch.protocol import build_request, idempotency_key
 from gate.errors import HarnessError, InputError
-from gate.harness_protocol import build_request, idempotency_key
 from gate.models import Case, LoadedCase
 
 URL = "http://harness.test"

@@ -19,7 +19,7 @@ from gate.github.api import ApiPolicy, GitHubClient
 from gate.github.environment import github_env
 from gate.github.options import PublishOptions, add_publish_options, publish_options
 from gate.github.publish import Publisher
-from gate.github.summary import SUMMARY_LIMIT
+from gate.report.summary import SUMMARY_LIMIT
 
 PR_EVENT = {
     "pull_request": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from report_fixtures import assert_golden, mixed_gate
 from test_comment import LINKS, _many_failures
 
-from gate.github.summary import SUMMARY_LIMIT, render_job_summary
+from gate.report.summary import SUMMARY_LIMIT, render_job_summary
 
 
 def test_golden_mixed() -> None:

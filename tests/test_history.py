@@ -14,7 +14,7 @@ from report_fixtures import GATE_VERSION, GATES
 
 from gate.cli import main
 from gate.errors import InputError
-from gate.history import (
+from gate.records.history import (
     SCHEMA,
     append_records,
     by_case,
@@ -22,7 +22,7 @@ from gate.history import (
     read_history,
     records_from_results,
 )
-from gate.report.results_file import results_dict
+from gate.records.results_file import results_dict
 from gate.results import Status
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gate.judge_cache import SCHEMA, CacheKey, VerdictCache
-from gate.votes import Vote
+from gate.judge.cache import SCHEMA, CacheKey, VerdictCache
+from gate.judge.votes import Vote
 
 KEY = CacheKey("http://j/v1/chat/completions m-2026", "criterion", "ab" * 32, 0)
 VOTE = Vote("fail", "no policy", "It is cancelled.", "m-2026-served", 1.23456, attempts=2)

@@ -12,7 +12,7 @@ import pytest
 from judge_server import GARBAGE, Answer, JudgeServer, fault, says, serve, transcript_of, user_text
 
 from gate.cli import main
-from gate.loader import load_cases
+from gate.load.loader import load_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 JUDGED = ROOT / "examples" / "cases" / "judged"

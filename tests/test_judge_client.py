@@ -11,7 +11,13 @@ import httpx
 import pytest
 
 from gate.errors import InputError
-from gate.judge import JudgeClient, JudgeReply, JudgeSettings, JudgeUnavailable, judge_settings
+from gate.judge.client import (
+    JudgeClient,
+    JudgeReply,
+    JudgeSettings,
+    JudgeUnavailable,
+    judge_settings,
+)
 
 MESSAGES = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
 Handler = Callable[[httpx.Request], httpx.Response]

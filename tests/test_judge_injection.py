@@ -12,10 +12,10 @@ import pytest
 import yaml
 from judge_server import JudgeServer, echo, naive_block, obedient, says, serve
 
-from gate import judge_prompt
-from gate.judge import JudgeClient, JudgeSettings
-from gate.judge_prompt import build_prompt, render_run
-from gate.judge_scorer import Judge
+from gate.judge import prompt as judge_prompt
+from gate.judge.client import JudgeClient, JudgeSettings
+from gate.judge.prompt import build_prompt, render_run
+from gate.judge.scorer import Judge
 from gate.models import JudgedAssertion
 from gate.results import PROTOCOL, AssertionOutcome, HarnessRun, Status
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gate.judge_prompt import (
+from gate.judge.prompt import (
     PROMPT_VERSION,
     UnusableAnswer,
     build_prompt,

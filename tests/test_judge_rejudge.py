@@ -8,10 +8,10 @@ from typing import Any
 
 from report_fixtures import FINISHED, STARTED, booking_events, make_case, make_run
 
-from gate.judge_scorer import spent
+from gate.commands.rejudge import rejudge_cases
+from gate.judge.scorer import spent
 from gate.models import LoadedCase
-from gate.rejudge import rejudge_cases
-from gate.report.results_file import RECORDED_RUN_LIMIT, results_dict
+from gate.records.results_file import RECORDED_RUN_LIMIT, results_dict
 from gate.results import (
     AssertionOutcome,
     CallBudget,

@@ -12,10 +12,10 @@ import pytest
 from judge_server import GARBAGE, Answer, JudgeServer, fault, says, serve, transcript_of, user_text
 from report_fixtures import make_case
 
-from gate.evaluate import evaluate_trial
-from gate.judge import JudgeSettings
-from gate.judge_prompt import render_run
-from gate.judge_scorer import Judge, open_judge, plan_budget, preview_line
+from gate.evaluate.trial import evaluate_trial
+from gate.judge.client import JudgeSettings
+from gate.judge.prompt import render_run
+from gate.judge.scorer import Judge, open_judge, plan_budget, preview_line
 from gate.models import JudgedAssertion
 from gate.results import PROTOCOL, HarnessRun, Status
 

@@ -12,9 +12,9 @@ import pytest
 
 from gate.cli import main
 from gate.errors import InputError
-from gate.history import CaseHistory, HistoryRecord, by_case
-from gate.level_edit import set_level
-from gate.lifecycle import CaseRef, Thresholds, propose
+from gate.records.history import CaseHistory, HistoryRecord, by_case
+from gate.records.level_edit import set_level
+from gate.records.lifecycle import CaseRef, Thresholds, propose
 from gate.results import Status
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gate.lint import UNSAFE_HINT, lint_case, scan_text
+from gate.load.lint import UNSAFE_HINT, lint_case, scan_text
 
 
 @pytest.mark.parametrize(

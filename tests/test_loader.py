@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from gate import yamlcompose
 from gate.errors import CaseFileError, InputError
-from gate.loader import discover, load_cases
-from gate.yamlsafe import YamlError, load_yaml, parse_yaml
+from gate.load import yamlcompose
+from gate.load.loader import discover, load_cases
+from gate.load.yamlsafe import YamlError, load_yaml, parse_yaml
 
 CASES = Path(__file__).parent / "data" / "cases"
 VALID = CASES / "valid"

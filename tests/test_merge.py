@@ -16,12 +16,12 @@ from report_fixtures import GATE_VERSION, GATES
 
 from gate.cli import main
 from gate.errors import InputError
-from gate.merge import merge_results
+from gate.records.merge import merge_results
+from gate.records.results_file import results_dict
+from gate.records.results_reader import results_from_dict
 from gate.report.console import render_summary
 from gate.report.junit import render_junit
-from gate.report.results_file import results_dict
 from gate.results import ShardInfo
-from gate.results_reader import results_from_dict
 
 REPO = Path(__file__).resolve().parents[1]
 SHARDS = 4

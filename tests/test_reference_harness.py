@@ -12,8 +12,8 @@ import httpx
 import pytest
 import yaml
 
-from gate.assertions import evaluate_assertions
-from gate.harness_protocol import build_request
+from gate.dispatch.protocol import build_request
+from gate.evaluate.assertions import evaluate_assertions
 from gate.models import Case, LoadedCase
 from gate.reference import BUG_DESCRIPTIONS, BUGS, ReferenceHarness, run_agent, running_harness
 from gate.reference.sandbox import parse_preference

@@ -15,7 +15,7 @@ import pytest
 from report_fixtures import GATE_VERSION, GATES, assert_golden, fail_case
 
 from gate.errors import InputError
-from gate.report.results_file import SCHEMA, load_results, render_results, results_dict
+from gate.records.results_file import SCHEMA, load_results, render_results, results_dict
 from gate.results import AssertionOutcome, Status, TrialResult
 
 CASE_KEYS = {

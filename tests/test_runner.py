@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gate.errors import HarnessError
-from gate.evaluate import evaluate_trial
+from gate.evaluate.trial import evaluate_trial
 from gate.models import Case, LoadedCase
 from gate.results import HarnessRun, Status
 from gate.runner import Runner

@@ -14,9 +14,9 @@ import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 from pydantic import BaseModel, ValidationError
 
-from gate.loader import packaged_schema
+from gate.load.loader import packaged_schema
+from gate.load.yamlsafe import YamlError, parse_yaml
 from gate.models import CHECK_FAMILIES, Case
-from gate.yamlsafe import YamlError, parse_yaml
 
 CASES = Path(__file__).parent / "data" / "cases"
 SCHEMA = packaged_schema("case.schema.json")

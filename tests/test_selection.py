@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 import yaml
 
-from gate.changes import Changes, hints_from_history, selection_rules
 from gate.cli import main
-from gate.config import CONFIG_NAME, load_config, load_with_config
-from gate.history import HistoryRecord
+from gate.load.config import CONFIG_NAME, load_config, load_with_config
 from gate.models import LoadedCase
+from gate.records.history import HistoryRecord
 from gate.results import Status
-from gate.selection import Hints, Rules, render_selection, select_cases
+from gate.select.changes import Changes, hints_from_history, selection_rules
+from gate.select.selection import Hints, Rules, render_selection, select_cases
 
 FIXTURE = Path(__file__).resolve().parent / "data" / "selection"
 REPO = Path(__file__).resolve().parents[1]

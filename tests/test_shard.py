@@ -16,7 +16,7 @@ import pytest
 
 from gate.cli import main
 from gate.results import Selection
-from gate.shard import parse_shard, partition, shard_selection, stable_hash
+from gate.select.shard import parse_shard, partition, shard_selection, stable_hash
 
 
 def ids(count: int, seed: int = 0) -> list[str]:
@@ -98,7 +98,7 @@ def test_a_long_case_gets_a_shard_to_itself() -> None:
 
 def test_same_shards_whatever_pythonhashseed() -> None:
     code = (
-        "import json, sys; from gate.shard import partition; "
+        "import json, sys; from gate.select.shard import partition; "
         "print(json.dumps(partition([f'c{i}' for i in range(30)], 4)))"
     )
     outputs = set()

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-import gate.similarity as similarity
+import gate.load.similarity as similarity
 from gate.cli import main
+from gate.load.similarity import Fingerprint, fingerprint, near_duplicate_pairs, near_duplicates
 from gate.models import Case, LoadedCase
-from gate.similarity import Fingerprint, fingerprint, near_duplicate_pairs, near_duplicates
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "cases"

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from gate.evaluate.verdicts import case_state, gate_verdict, tally_trials
 from gate.models import Case, LoadedCase
 from gate.results import AssertionOutcome, CaseResult, Status, TrialResult
-from gate.verdicts import case_state, gate_verdict, tally_trials
 
 P, F, E, INC, S = Status.PASS, Status.FAIL, Status.ERROR, Status.INCONCLUSIVE, Status.SKIPPED
 

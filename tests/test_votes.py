@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from gate.judge.votes import Vote, collect_votes, majority, tally_votes, vote_message
 from gate.results import Status
-from gate.votes import Vote, collect_votes, majority, tally_votes, vote_message
 
 PASS = Vote("pass", "policy stated", "a fee applies")
 FAIL = Vote("fail", "no policy", "it is cancelled")

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from yaml.nodes import Node
 
-from gate import yamlcompose
-from gate.yamlsafe import YamlError, parse_yaml
+from gate.load import yamlcompose
+from gate.load.yamlsafe import YamlError, parse_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = sorted(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gate.selection import TIERS
+from gate.select.selection import TIERS
 
 _SHA = re.compile(r"[0-9a-fA-F]{7,64}")
 

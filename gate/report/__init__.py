@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from gate.records.results_file import SCHEMA, load_results, render_results, results_dict
 from gate.report.console import progress_line, render_summary, verdict_line
 from gate.report.evidence import evidence_files, safe_case_path
 from gate.report.junit import render_junit
-from gate.report.results_file import SCHEMA, load_results, render_results, results_dict
 
 __all__ = [
     "SCHEMA",

@@ -10,14 +10,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from gate.config_patterns import pattern_errors
 from gate.errors import CaseFileError, Diagnostic, InputError
 from gate.git import repo_root, run_git
 from gate.globs import PatternError, compile_filter
-from gate.loader import LoadResult, display_path, load_cases, packaged_validator
+from gate.load.config_patterns import pattern_errors
+from gate.load.loader import LoadResult, display_path, load_cases, packaged_validator
+from gate.load.schema_messages import Locator, SchemaReporter  # case files' error format, reused
+from gate.load.yamlsafe import Location, YamlError, parse_yaml
 from gate.models import LoadedCase
-from gate.schema_messages import Locator, SchemaReporter  # case files' error format, reused
-from gate.yamlsafe import Location, YamlError, parse_yaml
 
 CONFIG_NAME = ".voice-regress.yml"
 CONFIG_ENV = "VOICE_REGRESS_CONFIG"

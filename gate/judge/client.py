@@ -13,9 +13,9 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from gate import __version__
-from gate.dispatch_retry import Backoff, Clock, Sleep
+from gate.dispatch.protocol import retry_after, short
+from gate.dispatch.retry import Backoff, Clock, Sleep
 from gate.errors import InputError
-from gate.harness_protocol import retry_after, short
 from gate.settings import JUDGE_KEY_ENVS, check_http_url
 
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024

@@ -9,7 +9,7 @@ from typing import NoReturn
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
 from tenacity.wait import wait_base
 
-from gate.harness_protocol import RunFault
+from gate.dispatch.protocol import RunFault
 
 # Injected so tests never wait: the harness and judge clients take both.
 Sleep = Callable[[float], Awaitable[None]]

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gate.judge_prompt import PROMPT_VERSION
-from gate.votes import Vote
+from gate.judge.prompt import PROMPT_VERSION
+from gate.judge.votes import Vote
 
 SCHEMA = "voice-regress-judge-cache/v1"
 

@@ -17,10 +17,10 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError as PydanticValidationError
 
 from gate.errors import CaseFileError, Diagnostic
-from gate.lint import compile_allowlist, lint_case
+from gate.load.lint import compile_allowlist, lint_case
+from gate.load.schema_messages import Locator, SchemaReporter, kind
+from gate.load.yamlsafe import YamlDocument, YamlError, parse_yaml
 from gate.models import Case, LoadedCase
-from gate.schema_messages import Locator, SchemaReporter, kind
-from gate.yamlsafe import YamlDocument, YamlError, parse_yaml
 
 CASE_SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 1_000_000  # a case is a small, reduced reproduction; PyYAML is slow on huge input

@@ -9,8 +9,13 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from gate.errors import InputError
-from gate.results import CaseResult, GateResult, ShardInfo
-from gate.results_reader import (
+from gate.evaluate.verdicts import (
+    FAIL_ON,
+    empty_selection_reason,
+    gate_verdict,
+    none_selected_reason,
+)
+from gate.records.results_reader import (
     ResultsRecord,
     case_results,
     parse_record,
@@ -19,8 +24,8 @@ from gate.results_reader import (
     total_budget,
     wall_seconds,
 )
+from gate.results import CaseResult, GateResult, ShardInfo
 from gate.settings import choice, flags_over_env, parse_bool, positive_int
-from gate.verdicts import FAIL_ON, empty_selection_reason, gate_verdict, none_selected_reason
 
 # --- combining shards ---------------------------------------------------------------------
 
@@ -242,13 +247,13 @@ def merge_command(
     args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
     """`merge`: the sharded run's one verdict, summary, JUnit and results file."""
-    from gate.config import discover
+    from gate.commands.wiring import write_file
     from gate.github.publish import publisher_for
-    from gate.history import append_records, records_from_results
-    from gate.pipeline import write_file
+    from gate.load.config import discover
+    from gate.records.history import append_records, records_from_results
+    from gate.records.results_file import render_results, results_dict
     from gate.report.console import render_summary
     from gate.report.junit import render_junit
-    from gate.report.results_file import render_results, results_dict
 
     publisher = publisher_for(args, environ, out)  # its flags and environment, checked first
     if args.config:

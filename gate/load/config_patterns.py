@@ -8,7 +8,7 @@ from typing import Any, TypeGuard
 
 from gate.errors import Diagnostic
 from gate.globs import SYNTAXES, PatternError, compile_filter
-from gate.schema_messages import Locator
+from gate.load.schema_messages import Locator
 
 
 def pattern_errors(data: Mapping[str, Any], locator: Locator) -> Iterator[Diagnostic]:

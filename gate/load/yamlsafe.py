@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from gate.yamlcompose import (
+from gate.load.yamlcompose import (
     MAX_ALIASES,
     MAX_DEPTH,
     MAX_NODES,

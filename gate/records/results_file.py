@@ -17,7 +17,7 @@ from gate.results import (
     Status,
     TrialResult,
 )
-from gate.selection import selection_dict
+from gate.select.selection import selection_dict
 from gate.text import clean, json_safe
 
 RUN_EVENT_TYPES = ("message", "handoff", "tool_call")  # what a shard keeps of a run
@@ -69,7 +69,7 @@ def results_dict(
     tool results included) for `rejudge`; a run over RECORDED_RUN_LIMIT characters is left out
     and `run_omitted` says why. New keys may be added within v1; removing or changing the
     meaning of one is a new schema version. A trial's status follows from its assertions and a
-    case's from its trials (gate.verdicts): `merge` refuses a file where they do not.
+    case's from its trials (gate.evaluate.verdicts): `merge` refuses a file where they do not.
     """
     counts: dict[str, int] = {s.value: gate.count(s) for s in Status}
     counts["total"] = len(gate.cases)

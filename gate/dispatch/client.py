@@ -13,10 +13,10 @@ import httpx
 from tenacity import AsyncRetrying
 
 from gate import __version__
-from gate import harness_protocol as wire
-from gate.dispatch_retry import Clock, Pending, Sleep, Transient, harness_retrying
+from gate.dispatch import protocol as wire
+from gate.dispatch.protocol import RunFault, build_request, idempotency_key
+from gate.dispatch.retry import Clock, Pending, Sleep, Transient, harness_retrying
 from gate.errors import HarnessError
-from gate.harness_protocol import RunFault, build_request, idempotency_key
 from gate.models import LoadedCase
 from gate.results import HarnessRun
 from gate.settings import TOKEN_ENV, check_http_url

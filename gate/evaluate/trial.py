@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from gate.assertions import evaluate_assertions
+from gate.evaluate.assertions import evaluate_assertions
+from gate.evaluate.verdicts import case_state, first_reason
 from gate.models import LoadedCase
 from gate.results import AssertionOutcome, HarnessRun, Status, TrialResult
-from gate.verdicts import case_state, first_reason
 
 
 def _run_status_outcome(run: HarnessRun) -> AssertionOutcome | None:

@@ -10,8 +10,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gate.errors import InputError
+from gate.evaluate.verdicts import blocks, case_state, tally_trials
 from gate.models import Case, LoadedCase, Promotion, Source
-from gate.report.results_file import load_results
+from gate.records.results_file import load_results
 from gate.results import (
     AssertionOutcome,
     CallBudget,
@@ -23,7 +24,6 @@ from gate.results import (
     TrialResult,
 )
 from gate.text import one_line
-from gate.verdicts import blocks, case_state, tally_trials
 
 # --- the results file, validated (it may have been edited, truncated or come from elsewhere) ---
 
@@ -227,7 +227,7 @@ def case_results(record: ResultsRecord, source: str = "results file") -> list[Ca
 
 def _check_statuses(result: CaseResult, threshold: int | None, where: str) -> None:
     """Re-derive each trial's state from its assertions and the case's from its trials, as the
-    run did (gate.verdicts); a recorded status that disagrees means the file was edited or is
+    run did (evaluate.verdicts); a recorded status that disagrees means the file was edited or is
     corrupt, and a verdict built on it would trust a claim instead of the evidence."""
     # Names and reasons come from the file: folded onto one clean line before they are shown.
     case_id, tampered = one_line(result.case.id, 200), "edited or corrupt results are not evidence"

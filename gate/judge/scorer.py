@@ -8,23 +8,30 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 
-from gate.calibration import Calibration, calibrate, labelled
-from gate.dispatch_retry import Sleep
+from gate.dispatch.retry import Sleep
 from gate.errors import InputError
-from gate.judge import (
+from gate.evaluate.verdicts import case_state, first_reason
+from gate.judge.cache import CacheKey, VerdictCache
+from gate.judge.calibration import Calibration, calibrate, labelled
+from gate.judge.client import (
     JudgeClient,
     JudgeSettings,
     JudgeUnavailable,
     judge_settings,
     make_http_client,
 )
-from gate.judge_cache import CacheKey, VerdictCache
-from gate.judge_prompt import JudgePrompt, UnusableAnswer, build_prompt, parse_verdict, render_run
+from gate.judge.prompt import JudgePrompt, UnusableAnswer, build_prompt, parse_verdict, render_run
+from gate.judge.votes import (
+    DEFAULT_VOTES,
+    Vote,
+    VoteTally,
+    collect_votes,
+    tally_votes,
+    vote_message,
+)
 from gate.models import JudgedAssertion, LoadedCase
 from gate.results import AssertionOutcome, CallBudget, CaseResult, Status, TrialResult
 from gate.settings import RunSettings
-from gate.verdicts import case_state, first_reason
-from gate.votes import DEFAULT_VOTES, Vote, VoteTally, collect_votes, tally_votes, vote_message
 
 
 @dataclass

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from gate.judge_prompt import render_example
+from gate.judge.prompt import render_example
+from gate.judge.votes import Vote, VoteTally
 from gate.models import JudgedAssertion
 from gate.results import Status
-from gate.votes import Vote, VoteTally
 
 THRESHOLD = 0.8
 Score = Callable[[str, str, int], Awaitable[tuple[VoteTally, list[Vote]]]]

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from gate.errors import InputError
-from gate.history import CaseHistory, HistoryRecord, by_case, parse_time, read_history
-from gate.level_edit import edit_level, write_files
+from gate.records.history import CaseHistory, HistoryRecord, by_case, parse_time, read_history
+from gate.records.level_edit import edit_level, write_files
 from gate.results import Status
 
 # Archive = `manual`: the case format has no archive level, and a manual case is kept in the repo
@@ -233,8 +233,8 @@ def lifecycle_command(
     args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
     """`lifecycle`: print the proposals; with `--write`, change the levels in the case files."""
-    from gate.config import discover
-    from gate.pipeline import load_checked
+    from gate.commands.wiring import load_checked
+    from gate.load.config import discover
 
     now: datetime = args.now or datetime.now(UTC)
     limits = Thresholds(args.demote_after_days, args.archive_after_days)

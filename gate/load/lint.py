@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gate.errors import Diagnostic, InputError
+from gate.load.yamlsafe import Location, json_path_join, nearest_location
 from gate.models import FAILURE_LABELS, SIDE_EFFECT_MODES
-from gate.yamlsafe import Location, json_path_join, nearest_location
 
 WRITE_VERBS = frozenset(
     {
@@ -112,7 +112,7 @@ def lint_case(
     """Safe-fixture problems of one case: unsafe values, unsandboxed writes, bad regexes, labels.
 
     Every string is checked (mapping keys too), wherever it sits; `locations` maps JSON paths
-    to (line, col) as `gate.yamlsafe` records them.
+    to (line, col) as `gate.load.yamlsafe` records them.
     """
     patterns = compile_allowlist(allowlist)
     problems: list[Diagnostic] = []

@@ -20,8 +20,8 @@ from gate.results import Selection
 from gate.text import clean, one_line
 
 if TYPE_CHECKING:
-    from gate.changes import Changes
     from gate.github.event import ChangeContext
+    from gate.select.changes import Changes
 
 TIERS = ("auto", "all", "fast", "nightly", "release")
 SEVERITY_ORDER = ("critical", "high", "medium", "low")

@@ -9,16 +9,16 @@ from pathlib import Path
 from typing import TextIO
 
 from gate import __version__
-from gate.config import GateConfig, load_with_config
 from gate.errors import CaseFileError, PublishError
-from gate.loader import LoadResult
+from gate.evaluate.verdicts import empty_selection_reason, gate_verdict, none_selected_reason
+from gate.load.config import GateConfig, load_with_config
+from gate.load.loader import LoadResult
+from gate.load.similarity import near_duplicates
+from gate.records.results_file import render_results
 from gate.report.evidence import evidence_files
 from gate.report.junit import render_junit
-from gate.report.results_file import render_results
 from gate.results import CaseResult, GateResult, Selection
 from gate.settings import RunSettings
-from gate.similarity import near_duplicates
-from gate.verdicts import empty_selection_reason, gate_verdict, none_selected_reason
 
 
 def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = None) -> LoadResult:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from gate.matching import describe_item, matching_keys, nearest_rank, phrase_item, text_matches
+from gate.evaluate.matching import (
+    describe_item,
+    matching_keys,
+    nearest_rank,
+    phrase_item,
+    text_matches,
+)
+from gate.evaluate.side_effects import check_side_effects
 from gate.models import (
     Assertions,
     HandoffAssertions,
@@ -16,7 +23,6 @@ from gate.models import (
     TranscriptAssertions,
 )
 from gate.results import AssertionOutcome, Event, HarnessRun, Status
-from gate.side_effect_checks import check_side_effects
 from gate.text import json_compact
 
 Outcomes = Iterator[AssertionOutcome]

@@ -248,7 +248,7 @@ def history_command(
     args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
     """`history append`: record each results file once (re-appending one is a no-op)."""
-    from gate.results_reader import read_results
+    from gate.records.results_reader import read_results
 
     loaded = [(path, records_from_results(read_results(path), path)) for path in args.inputs]
     for path, records in loaded:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import InputError, PublishError
-from gate.yamlsafe import YamlError, parse_yaml
+from gate.load.yamlsafe import YamlError, parse_yaml
 
 LEVEL_PATH = "$.promotion.level"
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")  # what YAML counts as a line break

@@ -12,16 +12,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
-from gate.config import CONFIG_NAME, GateConfig
 from gate.errors import InputError
 from gate.git import Git, GitResult, repo_root, run_git
 from gate.github.event import ChangeContext
 from gate.globs import compile_filter
-from gate.history import FAILURE_STATES, by_case, read_history
+from gate.load.config import CONFIG_NAME, GateConfig
 from gate.models import LoadedCase
-from gate.path_lists import parse_name_status, parse_path_list, repo_relative
+from gate.records.history import FAILURE_STATES, by_case, read_history
 from gate.results import Selection
-from gate.selection import TIERS, Hints, Rules, select_cases
+from gate.select.path_lists import parse_name_status, parse_path_list, repo_relative
+from gate.select.selection import TIERS, Hints, Rules, select_cases
 from gate.settings import RunSettings, positive_int
 
 # GitHub's pulls.listFiles stops at 3,000 files: a list that long may be cut, so it proves nothing.

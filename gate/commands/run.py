@@ -12,27 +12,27 @@ from pathlib import Path
 from typing import TextIO
 
 from gate import __version__
-from gate.changes import select_for_settings
-from gate.config import discover
-from gate.dispatch import Dispatcher, DispatchSettings, make_client
+from gate.commands.rejudge import judge_check_command, rejudge_command
+from gate.commands.wiring import finish_run, load_checked, now_iso, write_reports
+from gate.dispatch.client import Dispatcher, DispatchSettings, make_client
 from gate.errors import HarnessError, InputError
 from gate.github.publish import Publisher, no_publisher, publisher_for
-from gate.history import append_run_history, history_command, history_durations
-from gate.judge_scorer import open_run_judge, plan_run, spent
-from gate.lifecycle import lifecycle_command
-from gate.merge import merge_command
+from gate.judge.scorer import open_run_judge, plan_run, spent
+from gate.load.config import discover
 from gate.models import LoadedCase
-from gate.pipeline import finish_run, load_checked, now_iso, write_reports
+from gate.records.history import append_run_history, history_command, history_durations
+from gate.records.lifecycle import lifecycle_command
+from gate.records.merge import merge_command
+from gate.records.results_file import results_dict
 from gate.reference import BUGS
 from gate.reference.server import running_harness, serve
-from gate.rejudge import judge_check_command, rejudge_command
 from gate.report.console import CLEAR_LINE, live_bar, progress_line, render_summary
-from gate.report.results_file import results_dict
 from gate.results import CaseResult
 from gate.runner import Runner, unfinished
-from gate.selection import render_selection
+from gate.select.changes import select_for_settings
+from gate.select.selection import render_selection
+from gate.select.shard import shard_selection
 from gate.settings import RunSettings, case_paths, resolve
-from gate.shard import shard_selection
 
 Command = Callable[[argparse.Namespace, Mapping[str, str], TextIO, TextIO], int]
 EXAMPLES = Path("examples/cases")

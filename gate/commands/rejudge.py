@@ -11,13 +11,15 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from gate.calibration import THRESHOLD, labelled
-from gate.dispatch_retry import Sleep
+from gate.commands.wiring import finish_run, load_checked, now_iso, write_reports
+from gate.dispatch.retry import Sleep
 from gate.errors import InputError
-from gate.evaluate import evaluate_trial
-from gate.judge_scorer import Judge, open_run_judge, plan_budget, spent
+from gate.evaluate.trial import evaluate_trial
+from gate.evaluate.verdicts import FAIL_ON, tally_trials
+from gate.judge.calibration import THRESHOLD, labelled
+from gate.judge.scorer import Judge, open_run_judge, plan_budget, spent
 from gate.models import LoadedCase
-from gate.pipeline import finish_run, load_checked, now_iso, write_reports
+from gate.records.results_reader import read_results
 from gate.report.console import progress_line, render_summary
 from gate.results import (
     AssertionOutcome,
@@ -28,10 +30,8 @@ from gate.results import (
     Status,
     TrialResult,
 )
-from gate.results_reader import read_results
 from gate.settings import RunSettings, odd_int, parse_bool, resolve
 from gate.text import one_line
-from gate.verdicts import FAIL_ON, tally_trials
 
 NOT_RECORDED = "no recorded run to re-evaluate (write results with --record-runs true)"
 

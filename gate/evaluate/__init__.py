@@ -1,0 +1,1 @@
+"""Evaluate: check one trial's evidence against the case's assertions and fold verdicts."""

@@ -1,0 +1,1 @@
+"""Judge: an OpenAI-compatible LLM that scores judged assertions by majority vote."""

@@ -1,0 +1,1 @@
+"""Records: everything the gate writes and reads back (results file, history, merges)."""

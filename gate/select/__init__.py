@@ -1,0 +1,1 @@
+"""Select: which cases run, from tiers, changed files, budgets and shards."""
