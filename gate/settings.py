@@ -7,8 +7,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from gate.errors import InputError
 
 if TYPE_CHECKING:
@@ -28,16 +26,6 @@ def parse_bool(text: str) -> bool:
     if value is None:
         raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
     return value
-
-
-def check_http_url(url: str, label: str, shape: str) -> None:
-    """An http(s) URL with a host, else an InputError naming the setting (`label`)."""
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise InputError(f"{label}: invalid URL {url!r}: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InputError(f"{label}: expected {shape}, got {url!r}")
 
 
 def int_in(low: int, high: int | None = None) -> Callable[[str], int]:

@@ -12,13 +12,13 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from gate.commands.wiring import finish_run, load_checked, now_iso, write_reports
-from gate.dispatch.retry import Sleep
 from gate.errors import InputError
 from gate.evaluate.trial import evaluate_trial
 from gate.evaluate.verdicts import FAIL_ON, tally_trials
 from gate.judge.calibration import THRESHOLD, labelled
 from gate.judge.scorer import Judge, open_run_judge, plan_budget, spent
 from gate.models import LoadedCase
+from gate.net import Sleep
 from gate.records.results_reader import read_results
 from gate.report.console import progress_line, render_summary
 from gate.results import (

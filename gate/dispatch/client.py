@@ -15,11 +15,12 @@ from tenacity import AsyncRetrying
 from gate import __version__
 from gate.dispatch import protocol as wire
 from gate.dispatch.protocol import RunFault, build_request, idempotency_key
-from gate.dispatch.retry import Clock, Pending, Sleep, Transient, harness_retrying
+from gate.dispatch.retry import Pending, Transient, harness_retrying
 from gate.errors import HarnessError
 from gate.models import LoadedCase
+from gate.net import Clock, Sleep, check_http_url, read_capped, retry_after, short
 from gate.results import HarnessRun
-from gate.settings import TOKEN_ENV, check_http_url
+from gate.settings import TOKEN_ENV
 from gate.text import one_line
 
 
@@ -164,7 +165,7 @@ class Dispatcher:
         reply: _Reply = await retrying(self._attempt, "POST", url, budget, headers, content)
         if reply.status == 202:
             url = wire.poll_target(url, reply.body, reply.headers)
-            hint = wire.retry_after(reply.headers)
+            hint = retry_after(reply.headers)
             first = self._settings.poll_interval_s if hint is None else hint
             await self._budget_sleep(budget)(min(first, self._settings.retry_after_cap_s))
             reply = await self._retrying(budget, polling=True)(self._poll_once, url, budget)
@@ -174,7 +175,7 @@ class Dispatcher:
         reply = await self._attempt("GET", url, budget, self._headers(url), None, "harness poll")
         if reply.status == 202:
             budget.last_problem = "the run was still in progress"
-            raise Pending(budget.last_problem, wire.retry_after(reply.headers))
+            raise Pending(budget.last_problem, retry_after(reply.headers))
         return reply
 
     async def _attempt(
@@ -199,7 +200,7 @@ class Dispatcher:
             raise RunFault(f"harness rejected the case ({code}): {message}")
         if code in (408, 429) or code >= 500:
             budget.last_problem = f"{label} returned {code}"
-            raise Transient(budget.last_problem, wire.retry_after(reply.headers))
+            raise Transient(budget.last_problem, retry_after(reply.headers))
         if code not in (200, 202):
             message = wire.harness_message(reply.body, self._settings.token)
             raise RunFault(f"{label} returned {code}: {message}")
@@ -214,8 +215,10 @@ class Dispatcher:
         content: bytes | None = None,
     ) -> _Reply:
         budget.calls += 1
+        limit = self._settings.max_response_bytes
+        too_big = RunFault(f"harness response exceeds {limit:,} bytes")
         async with self._client.stream(method, url, headers=headers, content=content) as response:
-            body = await _read_capped(response, self._settings.max_response_bytes)
+            body = await read_capped(response, limit, lambda: too_big)
         return _Reply(response.status_code, response.headers, body)
 
     def _retrying(self, budget: _Budget, *, polling: bool = False) -> AsyncRetrying:
@@ -252,7 +255,7 @@ class Dispatcher:
         return HarnessError(f"harness rejected the credentials ({code}): {hint} {TOKEN_ENV}")
 
     def _short(self, text: str) -> str:
-        return wire.short(text, self._settings.token)
+        return short(text, self._settings.token)
 
     def _redact(self, text: str) -> str:
         # Harness text is echoed into reasons, and a harness may echo our Authorization header.
@@ -268,20 +271,6 @@ def _harness_base(url: str) -> str:
 def _origin(url: str) -> tuple[str, str, int | None]:
     parsed = httpx.URL(url)
     return parsed.scheme, parsed.host, parsed.port
-
-
-async def _read_capped(response: httpx.Response, limit: int) -> bytes:
-    # A hostile or broken harness must not be able to exhaust the runner's memory.
-    too_big = RunFault(f"harness response exceeds {limit:,} bytes")
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise too_big
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > limit:
-            raise too_big
-    return bytes(body)
 
 
 def _describe(exc: Exception) -> str:

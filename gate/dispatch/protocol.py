@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -15,11 +13,11 @@ from pydantic import ValidationError
 
 from gate.errors import HarnessError
 from gate.models import LoadedCase, Scenario
+from gate.net import short
 from gate.results import PROTOCOL, HarnessRun
 from gate.text import one_line
 
 _PROTOCOL_RE = re.compile(r"voice-regress/v(\d+)(?:\.\d+)*")
-_MESSAGE_CHARS = 300
 
 
 class RunFault(Exception):
@@ -107,13 +105,6 @@ def harness_message(body: bytes, secret: str | None = None) -> str:
     return short(data if isinstance(data, str) else json.dumps(data), secret) or "(no message)"
 
 
-def short(text: str, secret: str | None = None) -> str:
-    """`text` on one short line, `secret` masked first (so truncation cannot cut it in half)."""
-    if secret:
-        text = text.replace(secret, "***")
-    return one_line(text, None)[:_MESSAGE_CHARS]
-
-
 def poll_target(post_url: str, body: bytes, headers: Mapping[str, str]) -> str:
     """The absolute URL to poll after a 202 (`poll_url`, else a Location header)."""
     try:
@@ -129,20 +120,6 @@ def poll_target(post_url: str, body: bytes, headers: Mapping[str, str]) -> str:
         shown = one_line(target, None)[:100]
         raise RunFault(f"harness answered 202 with an unusable poll_url: {shown}")
     return resolved
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds the harness asks us to wait (delta-seconds or HTTP-date), if it asked."""
-    value = headers.get("retry-after", "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _join(base: str, target: str) -> str | None:

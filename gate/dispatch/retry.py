@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import random
-from collections.abc import Awaitable, Callable
 from typing import NoReturn
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type
-from tenacity.wait import wait_base
 
 from gate.dispatch.protocol import RunFault
-
-# Injected so tests never wait: the harness and judge clients take both.
-Sleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], float]
+from gate.net import Backoff, Sleep
 
 
 class Retryable(RunFault):
@@ -30,27 +24,6 @@ class Transient(Retryable):
 
 class Pending(Retryable):
     """A poll answered 202: the run is still going (bounded by the trial budget only)."""
-
-
-class Backoff(wait_base):
-    """Retry-After when the server sent one (capped), else capped exponential with jitter.
-
-    The Retry-After is the failed attempt's `retry_after_s`: a `Retryable`'s here, the judge's
-    transient faults carry one too.
-    """
-
-    def __init__(self, base_s: float, cap_s: float, retry_after_cap_s: float) -> None:
-        self.base_s, self.cap_s, self.retry_after_cap_s = base_s, cap_s, retry_after_cap_s
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        outcome = retry_state.outcome
-        problem = outcome.exception() if outcome is not None else None
-        asked: float | None = getattr(problem, "retry_after_s", None)
-        if asked is not None:
-            return min(asked, self.retry_after_cap_s)
-        ceiling = min(self.cap_s, self.base_s * 2.0 ** (retry_state.attempt_number - 1))
-        # "Equal jitter": spreads concurrent trials apart but never waits under half the step.
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 class TransientLimit:

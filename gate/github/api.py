@@ -20,8 +20,8 @@ from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 from gate import __version__
-from gate.dispatch.protocol import retry_after
 from gate.errors import PublishError
+from gate.net import retry_after
 from gate.text import one_line
 
 DEFAULT_API_URL = "https://api.github.com"

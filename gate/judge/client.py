@@ -13,10 +13,9 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from gate import __version__
-from gate.dispatch.protocol import retry_after, short
-from gate.dispatch.retry import Backoff, Clock, Sleep
 from gate.errors import InputError
-from gate.settings import JUDGE_KEY_ENVS, check_http_url
+from gate.net import Backoff, Clock, Sleep, check_http_url, read_capped, retry_after, short
+from gate.settings import JUDGE_KEY_ENVS
 
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 
@@ -200,7 +199,11 @@ class JudgeClient:
             async with self._client.stream(
                 "POST", self.settings.endpoint, json=payload, headers=self._headers()
             ) as response:
-                raw = await _read_capped(response)
+                raw = await read_capped(
+                    response,
+                    MAX_RESPONSE_BYTES,
+                    lambda: _Rejected(response.status_code, "judge response too large"),
+                )
         except httpx.TransportError as exc:
             raise _Transient(f"judge connection failed ({type(exc).__name__})") from None
         return self._check(response, raw)
@@ -249,13 +252,3 @@ def _content(body: Any) -> tuple[str, str]:
     message = first.get("message") if isinstance(first, dict) else None
     content = message.get("content") if isinstance(message, dict) else None
     return (content if isinstance(content, str) else "", model if isinstance(model, str) else "")
-
-
-async def _read_capped(response: httpx.Response) -> bytes:
-    # A broken or hostile proxy must not be able to exhaust the runner's memory.
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > MAX_RESPONSE_BYTES:
-            raise _Rejected(response.status_code, "judge response too large")
-    return bytes(body)

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, replace
 
-from gate.dispatch.retry import Sleep
 from gate.errors import InputError
 from gate.evaluate.verdicts import case_state, first_reason
 from gate.judge.cache import CacheKey, VerdictCache
@@ -30,6 +29,7 @@ from gate.judge.votes import (
     vote_message,
 )
 from gate.models import JudgedAssertion, LoadedCase
+from gate.net import Sleep
 from gate.results import AssertionOutcome, CallBudget, CaseResult, Status, TrialResult
 from gate.settings import RunSettings
 

@@ -1,0 +1,91 @@
+"""What all the gate's HTTP clients share: injected clocks, backoff, Retry-After, capped reads."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+
+import httpx
+from tenacity import RetryCallState
+from tenacity.wait import wait_base
+
+from gate.errors import InputError
+from gate.text import one_line
+
+# Injected so tests never wait: the harness, judge and GitHub clients take both.
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+_MESSAGE_CHARS = 300
+
+
+class Backoff(wait_base):
+    """Retry-After when the server sent one (capped), else capped exponential with jitter.
+
+    The Retry-After is the failed attempt's `retry_after_s`: the harness's `Retryable` faults and
+    the judge's transient faults carry one.
+    """
+
+    def __init__(self, base_s: float, cap_s: float, retry_after_cap_s: float) -> None:
+        self.base_s, self.cap_s, self.retry_after_cap_s = base_s, cap_s, retry_after_cap_s
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        outcome = retry_state.outcome
+        problem = outcome.exception() if outcome is not None else None
+        asked: float | None = getattr(problem, "retry_after_s", None)
+        if asked is not None:
+            return min(asked, self.retry_after_cap_s)
+        ceiling = min(self.cap_s, self.base_s * 2.0 ** (retry_state.attempt_number - 1))
+        # "Equal jitter": spreads concurrent trials apart but never waits under half the step.
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds the server asks us to wait (delta-seconds or HTTP-date), if it asked."""
+    value = headers.get("retry-after", "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def short(text: str, secret: str | None = None) -> str:
+    """`text` on one short line, `secret` masked first (so truncation cannot cut it in half)."""
+    if secret:
+        text = text.replace(secret, "***")
+    return one_line(text, None)[:_MESSAGE_CHARS]
+
+
+def check_http_url(url: str, label: str, shape: str) -> None:
+    """An http(s) URL with a host, else an InputError naming the setting (`label`)."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise InputError(f"{label}: invalid URL {url!r}: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InputError(f"{label}: expected {shape}, got {url!r}")
+
+
+async def read_capped(
+    response: httpx.Response, limit: int, too_big: Callable[[], Exception]
+) -> bytes:
+    """The body, read in chunks; past `limit` bytes (declared or read) raise `too_big()`.
+
+    A hostile or broken server must not be able to exhaust the runner's memory.
+    """
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_big()
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise too_big()
+    return bytes(body)
