@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gate.errors import InputError
+from gate.github.options import COMMENT_MODES, MAX_ANNOTATIONS, PublishOptions
+from gate.records.history import parse_time
+from gate.report.comment import KEY_PATTERN
 
 if TYPE_CHECKING:
-    from gate.github.event import ChangeContext
     from gate.load.config import GateConfig
+    from gate.select.model import ChangeContext
 
 ENV_PREFIX = "VOICE_REGRESS_"
 TOKEN_ENV = "VOICE_REGRESS_HARNESS_TOKEN"
@@ -153,7 +157,7 @@ def case_paths(
 def _converters() -> dict[str, Callable[[str], Any]]:
     """How each `RunSettings` field is read from its flag's text (env and config defaults)."""
     from gate.evaluate.verdicts import FAIL_ON
-    from gate.select.selection import TIERS
+    from gate.select.model import TIERS
     from gate.select.shard import parse_shard
 
     return {
@@ -215,3 +219,37 @@ def resolve(
         context=change_context(environ),
         **values,
     )
+
+
+def comment_key(text: str) -> str:
+    """argparse type: 1–64 of `A-Z a-z 0-9 . _ -`, starting with a letter or digit."""
+    if not KEY_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"expected 1-64 letters, digits, '.', '_' or '-' (starting with a letter or digit), "
+            f"got {text!r}"
+        )
+    return text
+
+
+annotations_limit = int_in(0, MAX_ANNOTATIONS)
+
+comment_mode = choice(COMMENT_MODES)
+
+_CONVERTERS: dict[str, Callable[[str], Any]] = {
+    "comment_mode": comment_mode,
+    "comment_key": comment_key,
+    "job_summary": parse_bool,
+    "annotations_limit": annotations_limit,
+}
+
+
+def publish_options(args: argparse.Namespace, environ: Mapping[str, str]) -> PublishOptions:
+    """Flags over `VOICE_REGRESS_COMMENT_MODE` etc. over defaults; a bad variable is exit 2."""
+    return PublishOptions(**flags_over_env(args, environ, _CONVERTERS))
+
+
+def parse_date(text: str) -> datetime:
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO-8601 date, got {text!r}") from None

@@ -11,15 +11,14 @@ import pytest
 
 from gate.errors import InputError
 from gate.git import GitResult, repo_root, run_git
-from gate.github.event import ChangeContext
 from gate.select.changes import (
     MAX_CHANGED_FILES,
-    Changes,
     changes_from,
     collect,
     from_git,
     read_changed_files,
 )
+from gate.select.model import ChangeContext, Changes
 from gate.select.path_lists import parse_name_status, parse_path_list, repo_relative
 
 ZERO = "0" * 40

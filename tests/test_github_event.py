@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from gate.github.event import ChangeContext, change_context
+from gate.github.event import change_context
+from gate.select.model import ChangeContext
 
 REPO = Path(__file__).resolve().parents[1]
 BASE, HEAD, MERGE = "b" * 40, "c" * 40, "d" * 40

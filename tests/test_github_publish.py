@@ -13,13 +13,15 @@ import pytest
 from fake_github import TOKEN, FakeGitHub, Fault
 from report_fixtures import mixed_gate, passing_gate
 
+from gate.cli.parser import add_publish_options
 from gate.errors import InputError, PublishError
 from gate.github.annotations import annotation_lines
 from gate.github.api import ApiPolicy, GitHubClient
 from gate.github.environment import github_env
-from gate.github.options import PublishOptions, add_publish_options, publish_options
+from gate.github.options import PublishOptions
 from gate.github.publish import Publisher
 from gate.report.summary import SUMMARY_LIMIT
+from gate.settings import publish_options
 
 PR_EVENT = {
     "pull_request": {

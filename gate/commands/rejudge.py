@@ -11,12 +11,12 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from gate.commands.wiring import finish_run, load_checked, now_iso, write_reports
+from gate.commands.wiring import finish_run, load_checked, now_iso, open_run_judge, write_reports
 from gate.errors import InputError
 from gate.evaluate.trial import evaluate_trial
-from gate.evaluate.verdicts import FAIL_ON, tally_trials
+from gate.evaluate.verdicts import tally_trials
 from gate.judge.calibration import THRESHOLD, labelled
-from gate.judge.scorer import Judge, open_run_judge, plan_budget, spent
+from gate.judge.scorer import Judge, plan_budget, spent
 from gate.models import LoadedCase
 from gate.net import Sleep
 from gate.records.results_reader import read_results
@@ -30,82 +30,10 @@ from gate.results import (
     Status,
     TrialResult,
 )
-from gate.settings import RunSettings, odd_int, parse_bool, resolve
+from gate.settings import RunSettings, resolve
 from gate.text import one_line
 
 NOT_RECORDED = "no recorded run to re-evaluate (write results with --record-runs true)"
-
-
-def add_judge_options(parser: argparse.ArgumentParser, *, record: bool = True) -> None:
-    """The judge's flags of `run`, `demo`, `rejudge` and `judge-check` (None: not given)."""
-    add = parser.add_argument
-    add(
-        "--judge-url",
-        metavar="URL",
-        help="OpenAI-compatible base URL of the judge, e.g. https://api.openai.com/v1",
-    )
-    add("--judge-model", metavar="MODEL", help="pinned judge model id, e.g. a dated snapshot")
-    add(
-        "--votes",
-        type=odd_int,
-        help="judge votes per judged assertion and trial (odd; "
-        "default: the assertion's votes, else 3)",
-    )
-    add("--cache-dir", metavar="DIR", help="verdict cache: an unchanged case costs no judge call")
-    add(
-        "--require-calibration",
-        type=parse_bool,
-        help="a judged assertion whose judge agrees "
-        f"with its labelled examples less often than {THRESHOLD:.2f} is error (default: false)",
-    )
-    if record:
-        add(
-            "--record-runs",
-            type=parse_bool,
-            help="keep every trial's run in the results file, for rejudge (default: true)",
-        )
-
-
-def add_judge_commands(sub: Any) -> None:
-    """The `rejudge` and `judge-check` subcommands."""
-    rejudge = sub.add_parser(
-        "rejudge",
-        help="re-evaluate the runs recorded in a results file "
-        "(changed assertions or judge); no harness calls",
-    )
-    rejudge.add_argument("results_file", metavar="RESULTS", help="results file of an earlier run")
-    rejudge.add_argument(
-        "--cases",
-        nargs="+",
-        action="extend",
-        metavar="PATH",
-        help="the case files, as they are now (repeatable)",
-    )
-    rejudge.add_argument(
-        "--calibrate",
-        dest="require_calibration",
-        action="store_const",
-        const=True,
-        help="same as --require-calibration true",
-    )
-    add_judge_options(rejudge)
-    rejudge.add_argument("--fail-on", choices=FAIL_ON, help="which failing cases block")
-    rejudge.add_argument("--fail-on-empty", type=parse_bool, help="fail when nothing ran")
-    rejudge.add_argument("--junit", metavar="FILE", help="write JUnit XML here")
-    rejudge.add_argument("--results", metavar="FILE", help="write the new results JSON here")
-    rejudge.add_argument("--evidence-dir", metavar="DIR", help="write evidence here")
-    check = sub.add_parser(
-        "judge-check",
-        help="run the judge on the labelled examples of judged assertions and report its agreement",
-    )
-    check.add_argument(
-        "--cases",
-        nargs="+",
-        action="extend",
-        metavar="PATH",
-        help="case files or directories (repeatable)",
-    )
-    add_judge_options(check, record=False)
 
 
 # --- rejudge ------------------------------------------------------------------------------

@@ -6,51 +6,43 @@ import argparse
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from gate import __version__
-from gate.commands.rejudge import judge_check_command, rejudge_command
-from gate.commands.wiring import finish_run, load_checked, now_iso, write_reports
+from gate.commands.wiring import (
+    finish_run,
+    load_checked,
+    now_iso,
+    open_run_judge,
+    plan_run,
+    publisher_for,
+    select_for_settings,
+    write_reports,
+)
 from gate.dispatch.client import Dispatcher, DispatchSettings, make_client
 from gate.errors import HarnessError, InputError
-from gate.github.publish import Publisher, no_publisher, publisher_for
-from gate.judge.scorer import open_run_judge, plan_run, spent
-from gate.load.config import discover
+from gate.github.publish import Publisher, no_publisher
+from gate.judge.scorer import spent
 from gate.models import LoadedCase
-from gate.records.history import append_run_history, history_command, history_durations
-from gate.records.lifecycle import lifecycle_command
-from gate.records.merge import merge_command
+from gate.records.history import append_run_history, history_durations
 from gate.records.results_file import results_dict
 from gate.reference import BUGS
-from gate.reference.server import running_harness, serve
-from gate.report.console import CLEAR_LINE, live_bar, progress_line, render_summary
+from gate.reference.server import running_harness
+from gate.report.console import (
+    CLEAR_LINE,
+    live_bar,
+    progress_line,
+    render_summary,
+)
 from gate.results import CaseResult
 from gate.runner import Runner, unfinished
-from gate.select.changes import select_for_settings
-from gate.select.selection import render_selection
 from gate.select.shard import shard_selection
-from gate.settings import RunSettings, case_paths, resolve
+from gate.settings import RunSettings, resolve
 
-Command = Callable[[argparse.Namespace, Mapping[str, str], TextIO, TextIO], int]
 EXAMPLES = Path("examples/cases")
-
-
-def validate_command(
-    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
-) -> int:
-    """`validate PATH…`: every problem in every file, exit 0 or 2."""
-    config = discover(args.config, environ)  # a bad gate config fails validation too
-    paths = case_paths(args.paths, environ, config)
-    if not paths:
-        raise InputError("no case paths: pass PATH… (or set VOICE_REGRESS_CASES)")
-    loaded = load_checked(paths, err, config)
-    if not loaded.files:
-        raise InputError(f"no case files (*.yaml, *.yml) found under {' '.join(paths)}")
-    print(f"{len(loaded.cases)} case(s) in {len(loaded.files)} file(s) are valid", file=out)
-    return 0
 
 
 @contextlib.contextmanager
@@ -176,36 +168,3 @@ def demo_command(
     return execute_run(
         replace(settings, harness_url=args.harness_url), out, err, publisher_for(args, environ, out)
     )
-
-
-def select_command(
-    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
-) -> int:
-    """`select`: which cases the change selects and why; no harness call."""
-    settings = resolve(args, environ, need_harness=False)
-    loaded = load_checked(settings.cases, err, settings.config)
-    selection = select_for_settings(loaded.cases, settings)
-    print(render_selection(selection, args.format), file=out)
-    return 0
-
-
-def reference_harness_command(
-    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
-) -> int:
-    """`reference-harness`: serve the bundled harness until interrupted."""
-    serve(host=args.host, port=args.port, bugs=tuple(args.bug))
-    return 0
-
-
-COMMAND_BY_NAME: dict[str, Command] = {
-    "validate": validate_command,
-    "run": run_command,
-    "demo": demo_command,
-    "reference-harness": reference_harness_command,
-    "merge": merge_command,
-    "select": select_command,
-    "history": history_command,
-    "lifecycle": lifecycle_command,
-    "rejudge": rejudge_command,
-    "judge-check": judge_check_command,
-}

@@ -2,23 +2,48 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import sys
 import time
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
 from gate import __version__
-from gate.errors import CaseFileError, PublishError
-from gate.evaluate.verdicts import empty_selection_reason, gate_verdict, none_selected_reason
+from gate.errors import CaseFileError, InputError, PublishError
+from gate.evaluate.verdicts import (
+    empty_selection_reason,
+    gate_verdict,
+    none_selected_reason,
+)
+from gate.git import Git, repo_root, run_git
+from gate.github.publish import Publisher
+from gate.judge.client import (
+    JudgeSettings,
+    judge_settings,
+)
+from gate.judge.scorer import Judge, open_judge, plan_budget, preview_line
 from gate.load.config import GateConfig, load_with_config
 from gate.load.loader import LoadResult
 from gate.load.similarity import near_duplicates
+from gate.models import LoadedCase
+from gate.net import Sleep
+from gate.records.history import FAILURE_STATES, by_case, read_history
 from gate.records.results_file import render_results
 from gate.report.evidence import evidence_files
 from gate.report.junit import render_junit
-from gate.results import CaseResult, GateResult, Selection
-from gate.settings import RunSettings
+from gate.results import (
+    CallBudget,
+    CaseResult,
+    GateResult,
+    Selection,
+)
+from gate.select.changes import collect, repo_path, selection_rules
+from gate.select.selection import Hints, select_cases
+from gate.settings import RunSettings, publish_options
 
 
 def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = None) -> LoadResult:
@@ -95,3 +120,98 @@ def finish_run(
         verdict.blocking_failures,
         abort,
     )
+
+
+RECENT_DAYS = 30  # a failure this recent ranks a case up in the fast tier
+
+
+def select_for_settings(
+    cases: Sequence[LoadedCase],
+    settings: RunSettings,
+    stdin: TextIO | None = None,
+    git: Git | None = None,
+) -> Selection:
+    """The impure edge of selection: read git (and the GitHub event, via the settings), history,
+    then the pure core decides.
+
+    Raises:
+        InputError: conflicting selection flags, an unreadable `--changed-files` or history.
+    """
+    git = git or run_git()
+    config, tier = settings.config or GateConfig(), settings.tier
+    changes, root = None, repo_root(git) or Path.cwd()
+    if tier in ("auto", "fast") or settings.changed_files or settings.base:
+        changes = collect(
+            changed_files=settings.changed_files,
+            base=settings.base,
+            head=settings.head,
+            context=settings.context,
+            git=git,
+            stdin=stdin or sys.stdin,
+            root=root,
+        )
+    case_paths = {c.id: repo_path(c.file, root) for c in cases}
+    hints = hints_from_history(settings.history, settings.concurrency)
+    return select_cases(
+        cases,
+        tier,
+        changes,
+        context=settings.context,
+        rules=selection_rules(config, root),
+        case_paths=case_paths,
+        hints=hints,
+    )
+
+
+def hints_from_history(path: str | None, concurrency: int = 1) -> Hints:
+    """Durations and recent failures (within RECENT_DAYS of the newest record: deterministic,
+    no clock) from the history file; empty hints without one."""
+    if not path:
+        return Hints(concurrency=concurrency)
+    histories = by_case(read_history(path, missing_ok=True))
+    newest = max((h.last_seen for h in histories.values()), default=None)
+    if newest is None:
+        return Hints(concurrency=concurrency)
+    since = newest - timedelta(days=RECENT_DAYS)
+    failures = {
+        case: sum(h.count(s, since) for s in FAILURE_STATES) for case, h in histories.items()
+    }
+    durations = {case: d for case, h in histories.items() if (d := h.mean_duration) is not None}
+    return Hints({c: n for c, n in failures.items() if n}, durations, concurrency)
+
+
+def publisher_for(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> Publisher:
+    """The publisher of a `run`/`demo`/`merge`: its flags and environment (checked now)."""
+    return Publisher(publish_options(args, environ), environ, out)
+
+
+def run_judge_settings(settings: RunSettings) -> JudgeSettings | None:
+    """The judge of a run's settings (None: not configured); InputError when half configured."""
+    config = judge_settings(settings.judge_url, settings.judge_model, settings.judge_api_key)
+    if config is None and settings.require_calibration:
+        raise InputError("--require-calibration needs a judge: pass --judge-url and --judge-model")
+    return config
+
+
+def open_run_judge(
+    settings: RunSettings, sleep: Sleep = asyncio.sleep
+) -> AbstractAsyncContextManager[Judge | None]:
+    """`open_judge` configured from the run's settings."""
+    return open_judge(
+        run_judge_settings(settings),
+        cache_dir=settings.cache_dir,
+        votes=settings.votes,
+        require_calibration=settings.require_calibration,
+        sleep=sleep,
+    )
+
+
+def plan_run(
+    settings: RunSettings, cases: Sequence[LoadedCase], trials: Callable[[LoadedCase], int]
+) -> tuple[CallBudget, str]:
+    """The cost preview of a run (checks the judge settings first: InputError before dispatch)."""
+    judge = run_judge_settings(settings) is not None
+    budget = plan_budget(
+        cases, trials, votes=settings.votes, judge=judge, calibrate=settings.require_calibration
+    )
+    return budget, preview_line(budget, cases, judge)

@@ -5,31 +5,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gate.select.selection import TIERS
+from gate.select.model import TIERS, ChangeContext
 
 _SHA = re.compile(r"[0-9a-fA-F]{7,64}")
-
-
-@dataclass(frozen=True)
-class ChangeContext:
-    """What the event says about the change; only `fast` (pull request, push, merge queue)
-    selects by changed files, so only it needs a base.
-
-    `reason` is one line for the selection note: where base and head came from, or why there is
-    no base (then selection fails open to the whole tier).
-    """
-
-    event: str
-    base: str | None
-    head: str | None
-    reason: str
-    tier: str  # what `--tier auto` runs for this event
-    merge_base: bool = False  # diff base...head (a pull request's own changes) or base..head
-    merge_commit: str | None = None  # a pull_request's test merge commit: a fallback diff
 
 
 def _read(path: str) -> str:

@@ -9,7 +9,6 @@ that cannot be right.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping
@@ -23,7 +22,7 @@ from gate.github.api import ApiPolicy, GitHubApiError, GitHubClient
 from gate.github.comment_sync import upsert_comment
 from gate.github.environment import github_env
 from gate.github.issues import sync_tracking_issues
-from gate.github.options import PublishOptions, publish_options
+from gate.github.options import PublishOptions
 from gate.github.pulls import find_pull
 from gate.report.case_facts import ReportLinks
 from gate.report.comment import not_passing, render_comment
@@ -261,11 +260,6 @@ class Publisher:
 
     def _print(self, line: str) -> None:
         print(line, file=self.out, flush=True)
-
-
-def publisher_for(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> Publisher:
-    """The publisher of a `run`/`demo`/`merge`: its flags and environment (checked now)."""
-    return Publisher(publish_options(args, environ), environ, out)
 
 
 def no_publisher(out: TextIO) -> Publisher:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
-from gate.errors import InputError
 from gate.evaluate.verdicts import case_state, first_reason
 from gate.judge.cache import CacheKey, VerdictCache
 from gate.judge.calibration import Calibration, calibrate, labelled
@@ -16,7 +15,6 @@ from gate.judge.client import (
     JudgeClient,
     JudgeSettings,
     JudgeUnavailable,
-    judge_settings,
     make_http_client,
 )
 from gate.judge.prompt import JudgePrompt, UnusableAnswer, build_prompt, parse_verdict, render_run
@@ -31,7 +29,6 @@ from gate.judge.votes import (
 from gate.models import JudgedAssertion, LoadedCase
 from gate.net import Sleep
 from gate.results import AssertionOutcome, CallBudget, CaseResult, Status, TrialResult
-from gate.settings import RunSettings
 
 
 @dataclass
@@ -197,38 +194,6 @@ async def open_judge(
     async with make_http_client(settings) as http:
         client = JudgeClient(settings, http, sleep=sleep)
         yield Judge(client, cache=cache, votes=votes, require_calibration=require_calibration)
-
-
-def run_judge_settings(settings: RunSettings) -> JudgeSettings | None:
-    """The judge of a run's settings (None: not configured); InputError when half configured."""
-    config = judge_settings(settings.judge_url, settings.judge_model, settings.judge_api_key)
-    if config is None and settings.require_calibration:
-        raise InputError("--require-calibration needs a judge: pass --judge-url and --judge-model")
-    return config
-
-
-def open_run_judge(
-    settings: RunSettings, sleep: Sleep = asyncio.sleep
-) -> AbstractAsyncContextManager[Judge | None]:
-    """`open_judge` configured from the run's settings."""
-    return open_judge(
-        run_judge_settings(settings),
-        cache_dir=settings.cache_dir,
-        votes=settings.votes,
-        require_calibration=settings.require_calibration,
-        sleep=sleep,
-    )
-
-
-def plan_run(
-    settings: RunSettings, cases: Sequence[LoadedCase], trials: Callable[[LoadedCase], int]
-) -> tuple[CallBudget, str]:
-    """The cost preview of a run (checks the judge settings first: InputError before dispatch)."""
-    judge = run_judge_settings(settings) is not None
-    budget = plan_budget(
-        cases, trials, votes=settings.votes, judge=judge, calibrate=settings.require_calibration
-    )
-    return budget, preview_line(budget, cases, judge)
 
 
 def plan_budget(

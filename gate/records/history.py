@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -233,26 +232,3 @@ def append_run_history(path: str, results: Mapping[str, Any], err: TextIO) -> No
 
 
 # --- the `history` command ----------------------------------------------------------------
-
-
-def add_history_parser(sub: Any) -> None:
-    """`history append RESULTS… --history FILE`."""
-    history = sub.add_parser("history", help="keep the per-case history file (JSON lines)")
-    actions = history.add_subparsers(dest="history_action", required=True, metavar="ACTION")
-    append = actions.add_parser("append", help="append the outcomes of results files")
-    append.add_argument("inputs", nargs="+", metavar="RESULTS", help="results files (--results)")
-    append.add_argument("--history", required=True, metavar="FILE", help="the history file")
-
-
-def history_command(
-    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
-) -> int:
-    """`history append`: record each results file once (re-appending one is a no-op)."""
-    from gate.records.results_reader import read_results
-
-    loaded = [(path, records_from_results(read_results(path), path)) for path in args.inputs]
-    for path, records in loaded:
-        added, known = append_records(args.history, records)
-        tail = f" ({known} already recorded)" if known else ""
-        print(f"{args.history}: appended {added} record(s) from {path}{tail}", file=out)
-    return 0

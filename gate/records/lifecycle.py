@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Literal
 
 from gate.errors import InputError
-from gate.records.history import CaseHistory, HistoryRecord, by_case, parse_time, read_history
-from gate.records.level_edit import edit_level, write_files
+from gate.records.history import CaseHistory
+from gate.records.level_edit import edit_level
 from gate.results import Status
 
 # Archive = `manual`: the case format has no archive level, and a manual case is kept in the repo
@@ -102,15 +101,15 @@ def _propose_one(
     if case.level == ARCHIVE_LEVEL:
         if last_failure and last_failure >= now - timedelta(days=limits.demote_after_days):
             return Proposal(
-                case, "resurrect", "blocking", f"archived case failed again on {_day(last_failure)}"
+                case, "resurrect", "blocking", f"archived case failed again on {day(last_failure)}"
             )
         return None
     quiet_since = last_failure or history.first_seen
     quiet = (now - quiet_since).days
     since = (
-        f"last failure {_day(last_failure)}"
+        f"last failure {day(last_failure)}"
         if last_failure
-        else f"never failed; first seen {_day(history.first_seen)}"
+        else f"never failed; first seen {day(history.first_seen)}"
     )
     steps: tuple[tuple[int, Literal["archive", "demote"], str], ...] = (
         (limits.archive_after_days, "archive", ARCHIVE_LEVEL),
@@ -131,7 +130,7 @@ def _propose_one(
     return None
 
 
-def _day(moment: datetime) -> str:
+def day(moment: datetime) -> str:
     return moment.date().isoformat()
 
 
@@ -140,7 +139,7 @@ def render_report(
 ) -> str:
     """The lifecycle report as text (print-ready, no trailing newline)."""
     lines = [
-        f"lifecycle as of {_day(now)}: demote after {limits.demote_after_days} day(s) "
+        f"lifecycle as of {day(now)}: demote after {limits.demote_after_days} day(s) "
         f"without a failure, archive (level {ARCHIVE_LEVEL}) after "
         f"{limits.archive_after_days}",
         history_note,
@@ -186,86 +185,3 @@ def planned_edits(proposals: Sequence[Proposal]) -> list[tuple[Path, bytes]]:
 
 
 # --- the `lifecycle` command --------------------------------------------------------------
-
-
-def _date(text: str) -> datetime:
-    try:
-        return parse_time(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an ISO-8601 date, got {text!r}") from None
-
-
-def add_lifecycle_parser(sub: Any) -> None:
-    """`lifecycle --history FILE [--cases PATH…] [--demote-after-days N] … [--write]`."""
-    from gate.settings import positive_int
-
-    parser = sub.add_parser(
-        "lifecycle", help="propose demoting, archiving or resurrecting cases from the history"
-    )
-    add = parser.add_argument
-    add("--history", required=True, metavar="FILE", help="the history file (JSON lines)")
-    add(
-        "--cases",
-        nargs="+",
-        action="extend",
-        metavar="PATH",
-        help="case files or directories (default: $VOICE_REGRESS_CASES, else the history alone)",
-    )
-    add(
-        "--demote-after-days",
-        type=positive_int,
-        default=90,
-        metavar="N",
-        help="propose blocking → scheduled after N days without a failure (default: 90)",
-    )
-    add(
-        "--archive-after-days",
-        type=positive_int,
-        default=180,
-        metavar="N",
-        help="propose archiving (level manual) after N days without a failure (default: 180)",
-    )
-    add("--write", action="store_true", help="apply the proposals to the case files")
-    add("--now", type=_date, metavar="DATE", help="evaluate as of this date (default: now)")
-
-
-def lifecycle_command(
-    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
-) -> int:
-    """`lifecycle`: print the proposals; with `--write`, change the levels in the case files."""
-    from gate.commands.wiring import load_checked
-    from gate.load.config import discover
-
-    now: datetime = args.now or datetime.now(UTC)
-    limits = Thresholds(args.demote_after_days, args.archive_after_days)
-    records = read_history(args.history)
-    histories = by_case(r for r in records if r.at <= now)
-    paths = args.cases or environ.get("VOICE_REGRESS_CASES", "").split()
-    if paths:
-        # The gate config's case root and allowlist: the ids `run` recorded in the history.
-        cases = load_checked(paths, err, discover(None, environ)).cases
-        refs = [CaseRef(c.id, c.case.promotion.level, c.file) for c in cases]
-    elif args.write:
-        raise InputError("--write needs --cases PATH… (the case files to edit)")
-    else:
-        refs = [CaseRef(h.case, h.level) for h in sorted(histories.values(), key=lambda h: h.case)]
-    report = propose(refs, histories, now, limits)
-    print(render_report(report, now, limits, _history_note(args.history, records, now)), file=out)
-    if args.write and report.proposals:
-        write_files(planned_edits(report.proposals))
-        print(f"\nwrote {len(report.proposals)} level change(s)", file=out)
-    return 0
-
-
-def _history_note(path: str, records: Sequence[HistoryRecord], now: datetime) -> str:
-    used = [r for r in records if r.at <= now]
-    if not used:
-        return f"history {path}: no record up to {_day(now)}"
-    later = len(records) - len(used)
-    tail = f"; {later} record(s) after that date ignored" if later else ""
-    first, last = min(r.at for r in used), max(r.at for r in used)
-    cases = len({r.case for r in used})
-    return (
-        f"history {path}: {len(used)} record(s) of {cases} case(s), "
-        f"{_day(first)} … {_day(last)}{tail}"
-    )

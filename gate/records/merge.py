@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any
 
 from gate.errors import InputError
 from gate.evaluate.verdicts import (
@@ -19,13 +18,11 @@ from gate.records.results_reader import (
     ResultsRecord,
     case_results,
     parse_record,
-    read_results,
     rebuild_selection,
     total_budget,
     wall_seconds,
 )
 from gate.results import CaseResult, GateResult, ShardInfo
-from gate.settings import choice, flags_over_env, parse_bool, positive_int
 
 # --- combining shards ---------------------------------------------------------------------
 
@@ -198,85 +195,4 @@ def _pick(stamps: Sequence[str], choose: Any) -> str:
         return str(choose(stamps))
 
 
-def records_runs(files: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether these checked results kept every trial's run (`--record-runs`), as merge should."""
-    trials = [t for data in files for c in data["cases"] for t in c["trials"]]
-    return bool(trials) and all("run" in t or "run_omitted" in t for t in trials)
-
-
 # --- the `merge` command ------------------------------------------------------------------
-
-
-def add_merge_parser(sub: Any) -> None:
-    """`merge RESULTS… [--junit F] [--results F] [--fail-on P] [--fail-on-empty B] [--shards N]`."""
-    from gate.github.options import add_publish_options
-
-    merge = sub.add_parser("merge", help="combine the results of a sharded run into one verdict")
-    merge.add_argument(
-        "inputs",
-        nargs="+",
-        metavar="RESULTS",
-        help="the results files of `run --shard I/N`, one per shard",
-    )
-    merge.add_argument("--junit", metavar="FILE", help="write the merged JUnit XML here")
-    merge.add_argument("--results", metavar="FILE", help="write the merged results JSON here")
-    merge.add_argument(
-        "--fail-on", choices=FAIL_ON, help="which failing cases block (default: as the shards ran)"
-    )
-    merge.add_argument(
-        "--fail-on-empty", type=parse_bool, help="fail when nothing ran (default: true)"
-    )
-    merge.add_argument(
-        "--shards",
-        type=positive_int,
-        metavar="N",
-        help="how many shards to expect (default: as the shards recorded)",
-    )
-    merge.add_argument(
-        "--history", metavar="FILE", help="append the merged run's outcomes to this history file"
-    )
-    merge.add_argument(
-        "--config",
-        metavar="FILE",
-        help="gate config: only checked for errors; nothing in it changes a merge",
-    )
-    add_publish_options(merge)
-
-
-def merge_command(
-    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
-) -> int:
-    """`merge`: the sharded run's one verdict, summary, JUnit and results file."""
-    from gate.commands.wiring import write_file
-    from gate.github.publish import publisher_for
-    from gate.load.config import discover
-    from gate.records.history import append_records, records_from_results
-    from gate.records.results_file import render_results, results_dict
-    from gate.report.console import render_summary
-    from gate.report.junit import render_junit
-
-    publisher = publisher_for(args, environ, out)  # its flags and environment, checked first
-    if args.config:
-        discover(args.config, environ)
-    files = [(path, read_results(path)) for path in args.inputs]
-    # Unset, fail-on is what the shards ran with; fail-on-empty defaults to true, as in `run`.
-    given = flags_over_env(args, environ, {"fail_on": choice(FAIL_ON), "fail_on_empty": parse_bool})
-    gate = merge_results(
-        files,
-        shards=args.shards,
-        fail_on=given.get("fail_on"),
-        fail_on_empty=given.get("fail_on_empty", True),
-    )
-    version = str(files[0][1].get("gate_version", ""))
-    if args.junit:
-        write_file(args.junit, render_junit(gate))
-    if args.results:
-        record = records_runs([data for _, data in files])
-        write_file(args.results, render_results(gate, version, record_runs=record))
-    if args.history:
-        append_records(args.history, records_from_results(results_dict(gate, version)))
-    print(f"merged {len(files)} shard(s): {', '.join(args.inputs)}", file=out)
-    with publisher.untrusted_output():
-        print(render_summary(gate), file=out)
-    publisher.publish(gate, junit=args.junit, results=args.results)
-    return 0 if gate.verdict == "pass" else 1

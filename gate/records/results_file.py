@@ -17,7 +17,6 @@ from gate.results import (
     Status,
     TrialResult,
 )
-from gate.select.selection import selection_dict
 from gate.text import clean, json_safe
 
 RUN_EVENT_TYPES = ("message", "handoff", "tool_call")  # what a shard keeps of a run
@@ -224,3 +223,17 @@ def _assertion(outcome: AssertionOutcome) -> dict[str, Any]:
     if outcome.votes is not None:
         data["votes"] = json_safe(outcome.votes)
     return data
+
+
+def selection_dict(selection: Selection) -> dict[str, Any]:
+    """The selection as JSON data, the shape of the results file's `selection` block."""
+    paths = selection.changed_paths
+    return {
+        "tier": clean(selection.tier, 100),
+        "selected": [clean(i) for i in selection.selected],
+        "reasons": {clean(i): clean(r) for i, r in selection.reasons.items()},
+        "deferred": [{"id": clean(i), "why": clean(why)} for i, why in selection.deferred],
+        "considered": selection.considered,
+        "changed_paths": None if paths is None else [clean(p) for p in paths],
+        "note": clean(selection.note),
+    } | ({} if selection.in_tier is None else {"in_tier": selection.in_tier})

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+from gate.records.results_file import selection_dict
 from gate.report.evidence import trial_split
-from gate.results import NOT_PASSING, CallBudget, CaseResult, GateResult, Status
+from gate.results import NOT_PASSING, CallBudget, CaseResult, GateResult, Selection, Status
 from gate.text import one_line
 
 STATE_ORDER = (Status.PASS, Status.FAIL, Status.ERROR, Status.INCONCLUSIVE, Status.SKIPPED)
@@ -171,3 +174,31 @@ def _deferred(gate: GateResult) -> list[str]:
 
 def _more(count: int) -> str:
     return f" and {count - LIST_LIMIT} more" if count > LIST_LIMIT else ""
+
+
+def render_selection(selection: Selection, fmt: str = "text") -> str:
+    """`select`'s output: every selected case with its reason, the deferred ones, the totals."""
+    if fmt == "json":
+        return json.dumps(selection_dict(selection), indent=2, sort_keys=True, ensure_ascii=False)
+    lines = [
+        f"tier {one_line(selection.tier, 40)}: {len(selection.selected)} selected, "
+        f"{len(selection.deferred)} deferred, {selection.considered} considered"
+    ]
+    if selection.note:
+        lines.append(one_line(selection.note, 2000))
+    width = max((len(i) for i in (*selection.selected, *dict(selection.deferred))), default=0)
+    width = min(width, 60)
+    lines.append(f"selected ({len(selection.selected)}):")
+    lines += [
+        f"  {one_line(i):<{width}}  {one_line(selection.reasons.get(i, ''), 500)}"
+        for i in selection.selected
+    ] or ["  (none)"]
+    if selection.deferred:
+        lines.append(f"deferred ({len(selection.deferred)}), run by the nightly tier:")
+        lines += [
+            f"  {one_line(i):<{width}}  {one_line(why, 500)}" for i, why in selection.deferred
+        ]
+    if selection.changed_paths is not None:
+        lines.append(f"changed paths looked at ({len(selection.changed_paths)}):")
+        lines += [f"  {one_line(p, 500)}" for p in selection.changed_paths] or ["  (none)"]
+    return "\n".join(lines)

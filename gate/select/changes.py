@@ -2,45 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
-import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
 from gate.errors import InputError
-from gate.git import Git, GitResult, repo_root, run_git
-from gate.github.event import ChangeContext
+from gate.git import Git, GitResult
 from gate.globs import compile_filter
 from gate.load.config import CONFIG_NAME, GateConfig
-from gate.models import LoadedCase
-from gate.records.history import FAILURE_STATES, by_case, read_history
-from gate.results import Selection
+from gate.select.model import ChangeContext, Changes
 from gate.select.path_lists import parse_name_status, parse_path_list, repo_relative
-from gate.select.selection import TIERS, Hints, Rules, select_cases
-from gate.settings import RunSettings, positive_int
+from gate.select.selection import Rules
 
 # GitHub's pulls.listFiles stops at 3,000 files: a list that long may be cut, so it proves nothing.
 MAX_CHANGED_FILES = 3000
-RECENT_DAYS = 30  # a failure this recent ranks a case up in the fast tier
 _ZERO_SHA = re.compile(r"0{7,64}")
-
-
-@dataclass(frozen=True)
-class Changes:
-    """The changed files (repo-root-relative POSIX paths, sorted) and how they were found.
-
-    `fail_open` set means the list cannot be trusted to select by (no base, a shallow clone,
-    possibly truncated): the whole tier runs and the reason is shown.
-    """
-
-    paths: tuple[str, ...]
-    source: str
-    fail_open: str | None = None
 
 
 # --- pure: whether a list can be trusted ------------------------------------------------
@@ -192,49 +170,11 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
-def select_for_settings(
-    cases: Sequence[LoadedCase],
-    settings: RunSettings,
-    stdin: TextIO | None = None,
-    git: Git | None = None,
-) -> Selection:
-    """The impure edge of selection: read git (and the GitHub event, via the settings), history,
-    then the pure core decides.
-
-    Raises:
-        InputError: conflicting selection flags, an unreadable `--changed-files` or history.
-    """
-    git = git or run_git()
-    config, tier = settings.config or GateConfig(), settings.tier
-    changes, root = None, repo_root(git) or Path.cwd()
-    if tier in ("auto", "fast") or settings.changed_files or settings.base:
-        changes = collect(
-            changed_files=settings.changed_files,
-            base=settings.base,
-            head=settings.head,
-            context=settings.context,
-            git=git,
-            stdin=stdin or sys.stdin,
-            root=root,
-        )
-    case_paths = {c.id: _relative(c.file, root) for c in cases}
-    hints = hints_from_history(settings.history, settings.concurrency)
-    return select_cases(
-        cases,
-        tier,
-        changes,
-        context=settings.context,
-        rules=selection_rules(config, root),
-        case_paths=case_paths,
-        hints=hints,
-    )
-
-
 def selection_rules(config: GateConfig, repo: Path | None = None) -> Rules:
     """The config's selection part compiled, with its own repository path (`repo` is the root)."""
     own = None
     if config.path is not None:
-        own = _relative(config.path, repo or Path.cwd())  # its change runs the whole tier
+        own = repo_path(config.path, repo or Path.cwd())  # its change runs the whole tier
     syntax = config.pattern_syntax
     return Rules(
         triggers={n: compile_filter(p, syntax) for n, p in config.triggers.items()},
@@ -247,77 +187,6 @@ def selection_rules(config: GateConfig, repo: Path | None = None) -> Rules:
     )
 
 
-def hints_from_history(path: str | None, concurrency: int = 1) -> Hints:
-    """Durations and recent failures (within RECENT_DAYS of the newest record: deterministic,
-    no clock) from the history file; empty hints without one."""
-    if not path:
-        return Hints(concurrency=concurrency)
-    histories = by_case(read_history(path, missing_ok=True))
-    newest = max((h.last_seen for h in histories.values()), default=None)
-    if newest is None:
-        return Hints(concurrency=concurrency)
-    since = newest - timedelta(days=RECENT_DAYS)
-    failures = {
-        case: sum(h.count(s, since) for s in FAILURE_STATES) for case, h in histories.items()
-    }
-    durations = {case: d for case, h in histories.items() if (d := h.mean_duration) is not None}
-    return Hints({c: n for c, n in failures.items() if n}, durations, concurrency)
-
-
-def add_selection_options(parser: argparse.ArgumentParser) -> None:
-    """`--config`, `--changed-files`, `--base`/`--base-ref`, `--head`/`--head-ref`."""
-    add = parser.add_argument
-    add(
-        "--config",
-        metavar="FILE",
-        help="gate config (default: .voice-regress.yml at the repository root)",
-    )
-    add(
-        "--changed-files",
-        metavar="FILE",
-        help="changed paths, one a line or a JSON list; - reads standard input",
-    )
-    add(
-        "--base",
-        "--base-ref",
-        dest="base",
-        metavar="SHA",
-        help="select by the files changed in git from SHA to --head",
-    )
-    add(
-        "--head",
-        "--head-ref",
-        dest="head",
-        metavar="SHA",
-        help="the commit whose changes are selected by (default: HEAD)",
-    )
-
-
-def add_select_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """`select`: which cases a change selects and why, without a harness."""
-    select = sub.add_parser("select", help="print which cases a change selects and why")
-    select.add_argument(
-        "--cases",
-        nargs="+",
-        action="extend",
-        metavar="PATH",
-        help="case files or directories (repeatable)",
-    )
-    select.add_argument("--tier", choices=TIERS, help="which tier (default: auto)")
-    select.add_argument("--format", choices=("text", "json"), default="text")
-    select.add_argument(
-        "--concurrency",
-        type=positive_int,
-        help="runs in flight, for the fast tier's minutes estimate",
-    )
-    select.add_argument(
-        "--history",
-        metavar="FILE",
-        help="history file: ranks by recent failures, estimates durations",
-    )
-    add_selection_options(select)
-
-
-def _relative(file: str, root: Path) -> str:
+def repo_path(file: str, root: Path) -> str:
     relative = os.path.relpath(os.path.abspath(file), root)
     return relative.replace(os.sep, "/")

@@ -7,7 +7,6 @@ runs and the note says why. Cases over the budget are deferred and listed, never
 
 from __future__ import annotations
 
-import json
 import posixpath
 import statistics
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,13 +16,10 @@ from typing import TYPE_CHECKING, Any
 from gate.globs import PathFilter, compile_filter
 from gate.models import LoadedCase
 from gate.results import Selection
-from gate.text import clean, one_line
 
 if TYPE_CHECKING:
-    from gate.github.event import ChangeContext
-    from gate.select.changes import Changes
+    from gate.select.model import ChangeContext, Changes
 
-TIERS = ("auto", "all", "fast", "nightly", "release")
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
 DIRECT = ("case file changed", "fixture file changed")  # the change touched the case itself
 SHOWN_PATHS = 5  # changed paths named in a note before "and N more"
@@ -283,45 +279,3 @@ def _estimates(cases: Sequence[LoadedCase], hints: Hints) -> dict[str, float]:
         return {}
     typical = statistics.median(known)
     return {c.id: hints.durations.get(c.id, typical) for c in cases}
-
-
-def selection_dict(selection: Selection) -> dict[str, Any]:
-    """The selection as JSON data, the shape of the results file's `selection` block."""
-    paths = selection.changed_paths
-    return {
-        "tier": clean(selection.tier, 100),
-        "selected": [clean(i) for i in selection.selected],
-        "reasons": {clean(i): clean(r) for i, r in selection.reasons.items()},
-        "deferred": [{"id": clean(i), "why": clean(why)} for i, why in selection.deferred],
-        "considered": selection.considered,
-        "changed_paths": None if paths is None else [clean(p) for p in paths],
-        "note": clean(selection.note),
-    } | ({} if selection.in_tier is None else {"in_tier": selection.in_tier})
-
-
-def render_selection(selection: Selection, fmt: str = "text") -> str:
-    """`select`'s output: every selected case with its reason, the deferred ones, the totals."""
-    if fmt == "json":
-        return json.dumps(selection_dict(selection), indent=2, sort_keys=True, ensure_ascii=False)
-    lines = [
-        f"tier {one_line(selection.tier, 40)}: {len(selection.selected)} selected, "
-        f"{len(selection.deferred)} deferred, {selection.considered} considered"
-    ]
-    if selection.note:
-        lines.append(one_line(selection.note, 2000))
-    width = max((len(i) for i in (*selection.selected, *dict(selection.deferred))), default=0)
-    width = min(width, 60)
-    lines.append(f"selected ({len(selection.selected)}):")
-    lines += [
-        f"  {one_line(i):<{width}}  {one_line(selection.reasons.get(i, ''), 500)}"
-        for i in selection.selected
-    ] or ["  (none)"]
-    if selection.deferred:
-        lines.append(f"deferred ({len(selection.deferred)}), run by the nightly tier:")
-        lines += [
-            f"  {one_line(i):<{width}}  {one_line(why, 500)}" for i, why in selection.deferred
-        ]
-    if selection.changed_paths is not None:
-        lines.append(f"changed paths looked at ({len(selection.changed_paths)}):")
-        lines += [f"  {one_line(p, 500)}" for p in selection.changed_paths] or ["  (none)"]
-    return "\n".join(lines)

@@ -100,20 +100,3 @@ def shard_selection(
 
 def _note(note: str, line: str) -> str:
     return "; ".join(part for part in (note, line) if part)
-
-
-def add_shard_options(parser: argparse.ArgumentParser) -> None:
-    """`--shard I/N` and `--history FILE` for `run` and `demo` (None: not given, env may apply)."""
-    parser.add_argument(
-        "--shard",
-        type=parse_shard,
-        metavar="I/N",
-        help="run only shard I of N of the selection (CI matrix); "
-        "combine the shards' results with `merge`",
-    )
-    parser.add_argument(
-        "--history",
-        metavar="FILE",
-        help="history file (JSON lines): balances shards by past durations "
-        "and gets this run's outcomes appended",
-    )

@@ -1,0 +1,84 @@
+"""Command line: parse argv, resolve settings, run a command; the only place GateError is caught."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import TextIO
+
+from gate.cli.parser import build_parser
+from gate.commands.history import history_command
+from gate.commands.lifecycle import lifecycle_command
+from gate.commands.merge import merge_command
+from gate.commands.reference import reference_harness_command
+from gate.commands.rejudge import judge_check_command, rejudge_command
+from gate.commands.run import demo_command, run_command
+from gate.commands.select import select_command
+from gate.commands.validate import validate_command
+from gate.errors import CaseFileError, GateError
+
+ISSUES_URL = "https://github.com/org/voice-regress-gate/issues"
+
+
+def _report_error(exc: GateError, err: TextIO) -> None:
+    if isinstance(exc, CaseFileError):
+        for diagnostic in exc.diagnostics:
+            print(diagnostic, file=err)
+    print(f"voice-regress-gate: error: {exc}", file=err)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run one command and return its exit code (0 pass, 1 gate failed, 2 bad input, 3 bug)."""
+    from gate.cli import COMMAND_BY_NAME
+
+    environ = os.environ if environ is None else environ
+    out, err = out or sys.stdout, err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the usage error
+        return 0 if exc.code == 0 else 2
+    try:
+        return COMMAND_BY_NAME[args.command](args, environ, out, err)
+    except GateError as exc:
+        _report_error(exc, err)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("voice-regress-gate: interrupted", file=err)
+        return 130
+    except BrokenPipeError:
+        # `… | head` closed our output: the report was not read, so this is not a pass.
+        return 1
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"voice-regress-gate: internal error ({type(exc).__name__}: {exc}). "
+            f"This is a bug in the gate; please report it at {ISSUES_URL} "
+            "with the output of --debug.",
+            file=err,
+        )
+        return 3
+
+
+Command = Callable[[argparse.Namespace, Mapping[str, str], TextIO, TextIO], int]
+
+COMMAND_BY_NAME: dict[str, Command] = {
+    "validate": validate_command,
+    "run": run_command,
+    "demo": demo_command,
+    "reference-harness": reference_harness_command,
+    "merge": merge_command,
+    "select": select_command,
+    "history": history_command,
+    "lifecycle": lifecycle_command,
+    "rejudge": rejudge_command,
+    "judge-check": judge_check_command,
+}

@@ -1,0 +1,23 @@
+"""`history`: append a results file's runs to the history file."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import TextIO
+
+from gate.records.history import append_records, records_from_results
+
+
+def history_command(
+    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
+) -> int:
+    """`history append`: record each results file once (re-appending one is a no-op)."""
+    from gate.records.results_reader import read_results
+
+    loaded = [(path, records_from_results(read_results(path), path)) for path in args.inputs]
+    for path, records in loaded:
+        added, known = append_records(args.history, records)
+        tail = f" ({known} already recorded)" if known else ""
+        print(f"{args.history}: appended {added} record(s) from {path}{tail}", file=out)
+    return 0

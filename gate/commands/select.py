@@ -1,0 +1,27 @@
+"""`select`: which cases a change selects and why, without a harness."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import TextIO
+
+from gate.commands.wiring import (
+    load_checked,
+    select_for_settings,
+)
+from gate.report.console import (
+    render_selection,
+)
+from gate.settings import resolve
+
+
+def select_command(
+    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
+) -> int:
+    """`select`: which cases the change selects and why; no harness call."""
+    settings = resolve(args, environ, need_harness=False)
+    loaded = load_checked(settings.cases, err, settings.config)
+    selection = select_for_settings(loaded.cases, settings)
+    print(render_selection(selection, args.format), file=out)
+    return 0
