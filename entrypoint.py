@@ -13,7 +13,7 @@ from typing import TextIO
 from urllib.parse import urlsplit
 
 from gate.github.workflow_commands import add_mask
-from gate.settings import SECRET_ENVS
+from gate.net import SECRET_ENVS
 
 # Action input → `run` flag. The agreed rule is `foo-bar` → `--foo-bar`; the report paths keep the
 # CLI's shorter flag names. tests/test_action_contract.py checks this table against action.yml

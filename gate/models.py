@@ -8,8 +8,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from gate.load.yamlsafe import nearest_location
-
 # The seed's failure taxonomy; a label outside it is allowed but warned about.
 FAILURE_LABELS = (
     "intent_miss",
@@ -237,3 +235,17 @@ class LoadedCase:
         """Line of the deepest located node on `json_path` (the case's first line if none)."""
         where = nearest_location(self.locations, json_path)
         return where[0] if where is not None else self.line
+
+
+Location = tuple[int, int]
+
+
+def nearest_location(locations: Mapping[str, Location], json_path: str) -> Location | None:
+    """Where the node at `json_path` is, else its nearest located parent; None if none is."""
+    path = json_path
+    while path:
+        if path in locations:
+            return locations[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return None

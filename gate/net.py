@@ -89,3 +89,10 @@ async def read_capped(
         if len(body) > limit:
             raise too_big()
     return bytes(body)
+
+
+TOKEN_ENV = "VOICE_REGRESS_HARNESS_TOKEN"
+
+JUDGE_KEY_ENVS = ("VOICE_REGRESS_JUDGE_API_KEY", "OPENAI_API_KEY")  # first one set wins
+
+SECRET_ENVS = (TOKEN_ENV, *JUDGE_KEY_ENVS)  # masked in CI logs, never printed

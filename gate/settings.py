@@ -9,18 +9,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from gate.errors import InputError
+from gate.evaluate.verdicts import FAIL_ON
+from gate.github.event import change_context
 from gate.github.options import COMMENT_MODES, MAX_ANNOTATIONS, PublishOptions
+from gate.load.config import config_defaults, discover
+from gate.net import JUDGE_KEY_ENVS, TOKEN_ENV
 from gate.records.history import parse_time
 from gate.report.comment import KEY_PATTERN
+from gate.select.model import TIERS
 
 if TYPE_CHECKING:
     from gate.load.config import GateConfig
     from gate.select.model import ChangeContext
 
 ENV_PREFIX = "VOICE_REGRESS_"
-TOKEN_ENV = "VOICE_REGRESS_HARNESS_TOKEN"
-JUDGE_KEY_ENVS = ("VOICE_REGRESS_JUDGE_API_KEY", "OPENAI_API_KEY")  # first one set wins
-SECRET_ENVS = (TOKEN_ENV, *JUDGE_KEY_ENVS)  # masked in CI logs, never printed
 BOOLEANS = {"true": True, "false": False}
 
 
@@ -156,9 +158,6 @@ def case_paths(
 
 def _converters() -> dict[str, Callable[[str], Any]]:
     """How each `RunSettings` field is read from its flag's text (env and config defaults)."""
-    from gate.evaluate.verdicts import FAIL_ON
-    from gate.select.model import TIERS
-    from gate.select.shard import parse_shard
 
     return {
         "harness_url": str,
@@ -191,8 +190,6 @@ def resolve(
 ) -> RunSettings:
     """Merge flags over environment over the gate config over defaults; bad values are input
     errors naming their flag, variable or config line."""
-    from gate.github.event import change_context
-    from gate.load.config import config_defaults, discover
 
     converters = _converters()
     values = flags_over_env(args, environ, converters)
@@ -253,3 +250,18 @@ def parse_date(text: str) -> datetime:
         return parse_time(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an ISO-8601 date, got {text!r}") from None
+
+
+_SHARD_FORMAT = "expected I/N with 1 <= I <= N, e.g. 2/4"
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`"2/4"` → `(2, 4)`; 1-based like a CI matrix index (argparse type, also for the env)."""
+    index, slash, total = text.strip().partition("/")
+    try:
+        pair = (int(index), int(total))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{_SHARD_FORMAT}, got {text!r}") from None
+    if not slash or not 1 <= pair[0] <= pair[1]:
+        raise argparse.ArgumentTypeError(f"{_SHARD_FORMAT}, got {text!r}")
+    return pair

@@ -16,7 +16,8 @@ import pytest
 
 from gate.cli import main
 from gate.results import Selection
-from gate.select.shard import parse_shard, partition, shard_selection, stable_hash
+from gate.select.shard import partition, shard_selection, stable_hash
+from gate.settings import parse_shard
 
 
 def ids(count: int, seed: int = 0) -> list[str]:

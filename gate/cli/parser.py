@@ -10,8 +10,8 @@ from gate.evaluate.verdicts import (
     FAIL_ON,
 )
 from gate.judge.calibration import THRESHOLD
+from gate.reference import BUGS
 from gate.select.model import TIERS
-from gate.select.shard import parse_shard
 from gate.settings import (
     annotations_limit,
     comment_key,
@@ -20,6 +20,7 @@ from gate.settings import (
     odd_int,
     parse_bool,
     parse_date,
+    parse_shard,
     positive_int,
     seconds,
 )
@@ -27,13 +28,6 @@ from gate.settings import (
 
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by `run` and `demo`; None means 'not given' so env/defaults can apply."""
-    from gate.cli.parser import (
-        add_judge_options,
-        add_publish_options,
-        add_selection_options,
-        add_shard_options,
-    )
-    from gate.select.model import TIERS
 
     add = parser.add_argument
     add("--tier", choices=TIERS, help="which cases run (default: auto)")
@@ -54,14 +48,6 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree: validate, run, demo, reference-harness."""
-    from gate.cli.parser import (
-        add_history_parser,
-        add_judge_commands,
-        add_lifecycle_parser,
-        add_merge_parser,
-        add_select_parser,
-    )
-    from gate.reference import BUGS
 
     parser = argparse.ArgumentParser(prog="voice-regress-gate", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -194,7 +180,6 @@ def add_history_parser(sub: Any) -> None:
 
 def add_lifecycle_parser(sub: Any) -> None:
     """`lifecycle --history FILE [--cases PATH…] [--demote-after-days N] … [--write]`."""
-    from gate.settings import positive_int
 
     parser = sub.add_parser(
         "lifecycle", help="propose demoting, archiving or resurrecting cases from the history"
@@ -228,7 +213,6 @@ def add_lifecycle_parser(sub: Any) -> None:
 
 def add_merge_parser(sub: Any) -> None:
     """`merge RESULTS… [--junit F] [--results F] [--fail-on P] [--fail-on-empty B] [--shards N]`."""
-    from gate.cli.parser import add_publish_options
 
     merge = sub.add_parser("merge", help="combine the results of a sharded run into one verdict")
     merge.add_argument(

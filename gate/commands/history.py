@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from gate.records.history import append_records, records_from_results
+from gate.records.results_reader import read_results
 
 
 def history_command(
     args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
     """`history append`: record each results file once (re-appending one is a no-op)."""
-    from gate.records.results_reader import read_results
 
     loaded = [(path, records_from_results(read_results(path), path)) for path in args.inputs]
     for path, records in loaded:

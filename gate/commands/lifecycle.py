@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
+from gate.commands.wiring import load_checked
 from gate.errors import InputError
+from gate.load.config import discover
 from gate.records.history import HistoryRecord, by_case, read_history
 from gate.records.level_edit import write_files
 from gate.records.lifecycle import CaseRef, Thresholds, day, planned_edits, propose, render_report
@@ -17,8 +19,6 @@ def lifecycle_command(
     args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
     """`lifecycle`: print the proposals; with `--write`, change the levels in the case files."""
-    from gate.commands.wiring import load_checked
-    from gate.load.config import discover
 
     now: datetime = args.now or datetime.now(UTC)
     limits = Thresholds(args.demote_after_days, args.archive_after_days)

@@ -6,13 +6,20 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from gate.commands.publishing import publisher_for
+from gate.commands.wiring import write_file
 from gate.evaluate.verdicts import (
     FAIL_ON,
 )
+from gate.load.config import discover
+from gate.records.history import append_records, records_from_results
 from gate.records.merge import merge_results
+from gate.records.results_file import render_results, results_dict
 from gate.records.results_reader import (
     read_results,
 )
+from gate.report.console import render_summary
+from gate.report.junit import render_junit
 from gate.settings import choice, flags_over_env, parse_bool
 
 
@@ -26,12 +33,6 @@ def merge_command(
     args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
     """`merge`: the sharded run's one verdict, summary, JUnit and results file."""
-    from gate.commands.wiring import publisher_for, write_file
-    from gate.load.config import discover
-    from gate.records.history import append_records, records_from_results
-    from gate.records.results_file import render_results, results_dict
-    from gate.report.console import render_summary
-    from gate.report.junit import render_junit
 
     publisher = publisher_for(args, environ, out)  # its flags and environment, checked first
     if args.config:

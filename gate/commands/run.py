@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import TextIO
 
 from gate import __version__
+from gate.commands.publishing import publisher_for
 from gate.commands.wiring import (
     finish_run,
     load_checked,
     now_iso,
     open_run_judge,
     plan_run,
-    publisher_for,
     select_for_settings,
     write_reports,
 )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +19,6 @@ from gate.evaluate.verdicts import (
     none_selected_reason,
 )
 from gate.git import Git, repo_root, run_git
-from gate.github.publish import Publisher
 from gate.judge.client import (
     JudgeSettings,
     judge_settings,
@@ -43,7 +41,7 @@ from gate.results import (
 )
 from gate.select.changes import collect, repo_path, selection_rules
 from gate.select.selection import Hints, select_cases
-from gate.settings import RunSettings, publish_options
+from gate.settings import RunSettings
 
 
 def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = None) -> LoadResult:
@@ -178,11 +176,6 @@ def hints_from_history(path: str | None, concurrency: int = 1) -> Hints:
     }
     durations = {case: d for case, h in histories.items() if (d := h.mean_duration) is not None}
     return Hints({c: n for c, n in failures.items() if n}, durations, concurrency)
-
-
-def publisher_for(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> Publisher:
-    """The publisher of a `run`/`demo`/`merge`: its flags and environment (checked now)."""
-    return Publisher(publish_options(args, environ), environ, out)
 
 
 def run_judge_settings(settings: RunSettings) -> JudgeSettings | None:

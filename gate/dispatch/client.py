@@ -18,9 +18,8 @@ from gate.dispatch.protocol import RunFault, build_request, idempotency_key
 from gate.dispatch.retry import Pending, Transient, harness_retrying
 from gate.errors import HarnessError
 from gate.models import LoadedCase
-from gate.net import Clock, Sleep, check_http_url, read_capped, retry_after, short
+from gate.net import TOKEN_ENV, Clock, Sleep, check_http_url, read_capped, retry_after, short
 from gate.results import HarnessRun
-from gate.settings import TOKEN_ENV
 from gate.text import one_line
 
 

@@ -15,9 +15,14 @@ from typing import Any
 
 from gate.github.api import GitHubApiError, GitHubClient
 from gate.github.comment_sync import same_login
-from gate.report.case_facts import ReportLinks, case_link, evidence_links, first_failure
+from gate.report.case_facts import (
+    ReportLinks,
+    case_details,
+    case_link,
+    evidence_links,
+    first_failure,
+)
 from gate.report.markdown import md_link, md_text
-from gate.report.summary import case_details
 from gate.results import NOT_PASSING, CaseResult, GateResult, Status
 from gate.text import one_line
 

@@ -24,11 +24,11 @@ from gate.github.environment import github_env
 from gate.github.issues import sync_tracking_issues
 from gate.github.options import PublishOptions
 from gate.github.pulls import find_pull
+from gate.net import SECRET_ENVS
 from gate.report.case_facts import ReportLinks
 from gate.report.comment import not_passing, render_comment
 from gate.report.summary import SUMMARY_LIMIT, render_job_summary
 from gate.results import GateResult, Status
-from gate.settings import SECRET_ENVS
 from gate.text import one_line
 
 SUMMARY_MIN_ROOM = 4096  # bytes: below this, a summary would be only a cut-off stub

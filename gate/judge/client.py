@@ -14,8 +14,16 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from gate import __version__
 from gate.errors import InputError
-from gate.net import Backoff, Clock, Sleep, check_http_url, read_capped, retry_after, short
-from gate.settings import JUDGE_KEY_ENVS
+from gate.net import (
+    JUDGE_KEY_ENVS,
+    Backoff,
+    Clock,
+    Sleep,
+    check_http_url,
+    read_capped,
+    retry_after,
+    short,
+)
 
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 

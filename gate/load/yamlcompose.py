@@ -10,13 +10,13 @@ from yaml.error import Mark
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode
 
 from gate.errors import InputError
+from gate.models import Location
 
 try:
     from yaml._yaml import CParser
 except ImportError:  # pragma: no cover - PyYAML built without libyaml: the reference does it all
     CParser = None  # type: ignore[assignment,misc]
 
-Location = tuple[int, int]
 
 # Billion-laughs protection: a handful of aliases is DRY, more is suspicious, and the expanded
 # tree is bounded so a small file can never make us build (or lint, or validate) a huge one.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +15,11 @@ from gate.load.yamlcompose import (
     MAX_DEPTH,
     MAX_NODES,
     TAG,
-    Location,
     YamlError,
     compose,
     position,
 )
+from gate.models import Location, nearest_location
 
 __all__ = [
     "MAX_ALIASES",
@@ -57,17 +56,6 @@ def json_path_join(parent: str, key: str | int) -> str:
         return f"{parent}.{key}"
     escaped = key.replace("\\", "\\\\").replace("'", "\\'")
     return f"{parent}['{escaped}']"
-
-
-def nearest_location(locations: Mapping[str, Location], json_path: str) -> Location | None:
-    """Where the node at `json_path` is, else its nearest located parent; None if none is."""
-    path = json_path
-    while path:
-        if path in locations:
-            return locations[path]
-        cut = max(path.rfind("."), path.rfind("["))
-        path = path[:cut] if cut > 0 else ""
-    return None
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlError:

@@ -6,9 +6,13 @@ import posixpath
 import urllib.parse
 from dataclasses import dataclass
 
-from gate.report.evidence import trial_split
-from gate.report.markdown import md_link, md_text
-from gate.results import AssertionOutcome, CaseResult, Status
+from gate.report.markdown import html_text, md_link, md_text
+from gate.results import (
+    AssertionOutcome,
+    CaseResult,
+    Status,
+)
+from gate.text import compact
 
 _VOTES = ("pass", "fail", "abstain")
 
@@ -109,3 +113,63 @@ def evidence_links(result: CaseResult, links: ReportLinks) -> str:
     if links.run_url:
         parts.append(md_link("evidence", links.run_url))
     return " · ".join(parts)
+
+
+def trial_split(result: CaseResult) -> str:
+    """`2/3 trials passed`, noting planned trials that early stopping made unnecessary."""
+    ran = len(result.trials)
+    planned = f" ({result.trials_planned} planned)" if ran < result.trials_planned else ""
+    return f"{result.passed_trials}/{ran} trials passed{planned}"
+
+
+ICONS = {
+    Status.FAIL: "❌",
+    Status.ERROR: "⚠️",
+    Status.INCONCLUSIVE: "❔",
+    Status.PASS: "✅",
+    Status.SKIPPED: "⏭️",
+}
+
+
+ASSERTIONS_PER_CASE = 20
+
+
+def case_details(result: CaseResult) -> list[str]:
+    """A folded block per not-passing case: every failing assertion of every bad trial."""
+    title = (
+        f"{ICONS[result.status]} {html_text(result.case.id, 200)}: "
+        f"{result.status.value}, {html_text(trial_split(result), 80)}"
+    )
+    lines = [f"<details><summary>{title}</summary>", ""]
+    lines.append(
+        f"Owner {md_text(result.case.case.owner, 100)} · severity "
+        f"{md_text(result.case.case.source.severity, 20)} · source call "
+        f"{md_text(result.case.case.source.source_call_id, 100)} · "
+        f"{md_text(result.case.file, 200)}:{result.case.line}"
+    )
+    lines.append("")
+    for trial in result.trials:
+        if trial.status is Status.PASS:
+            continue
+        lines.append(f"- trial {trial.trial}: {trial.status.value}: {md_text(trial.reason, 300)}")
+        bad = [a for a in trial.assertions if a.status is not Status.PASS]
+        lines.extend(f"  - {assertion_line(a)}" for a in bad[:ASSERTIONS_PER_CASE])
+        if len(bad) > ASSERTIONS_PER_CASE:
+            lines.append(f"  - … and {len(bad) - ASSERTIONS_PER_CASE} more")
+    return [*lines, "", "</details>"]
+
+
+def assertion_line(outcome: AssertionOutcome) -> str:
+    """`state name: message; expected …; actual …; turn n` as inert markdown."""
+    parts = [f"{outcome.status.value} {md_text(outcome.name, 100)}: {md_text(outcome.message)}"]
+    if outcome.expected is not None:
+        parts.append(f"expected {md_text(compact(outcome.expected, 300))}")
+    if outcome.actual is not None:
+        parts.append(f"actual {md_text(compact(outcome.actual, 300))}")
+    if outcome.turn is not None:
+        parts.append(f"turn {outcome.turn}")
+    for i, vote in enumerate(outcome.votes or (), start=1):
+        verdict = vote.get("verdict") if isinstance(vote, dict) else None
+        reason = vote.get("reason") if isinstance(vote, dict) else vote
+        parts.append(f"vote {i} {md_text(verdict or 'abstain', 20)}: {md_text(reason, 200)}")
+    return "; ".join(parts)

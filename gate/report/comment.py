@@ -13,13 +13,14 @@ import json
 import re
 
 from gate.report.case_facts import (
+    ICONS,
     ReportLinks,
     case_link,
     evidence_links,
     first_failure,
+    trial_split,
     trials_and_votes,
 )
-from gate.report.evidence import trial_split
 from gate.report.markdown import md_link, md_text, utf16_len
 from gate.results import NOT_PASSING, CaseResult, GateResult, Status
 
@@ -29,13 +30,6 @@ MARKER_VERSION = 1
 KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _MARKER = re.compile(rf"<!-- {MARKER_NAME} key=({KEY_PATTERN.pattern}) v=(\d+) -->")
 _DIGEST = re.compile(rf"<!-- {MARKER_NAME} digest=([0-9a-f]{{16}}) -->")
-ICONS = {
-    Status.FAIL: "❌",
-    Status.ERROR: "⚠️",
-    Status.INCONCLUSIVE: "❔",
-    Status.PASS: "✅",
-    Status.SKIPPED: "⏭️",
-}
 LIST_LIMIT = 20  # deferred cases listed before "… and N more"
 REASON_LIMIT = 5  # distinct selection reasons shown
 

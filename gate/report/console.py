@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from gate.records.results_file import selection_dict
-from gate.report.evidence import trial_split
+from gate.report.case_facts import trial_split
 from gate.results import NOT_PASSING, CallBudget, CaseResult, GateResult, Selection, Status
 from gate.text import one_line
 

@@ -79,13 +79,6 @@ def assertion_lines(outcome: AssertionOutcome, indent: str = "  ") -> list[str]:
     return lines
 
 
-def trial_split(result: CaseResult) -> str:
-    """`2/3 trials passed`, noting planned trials that early stopping made unnecessary."""
-    ran = len(result.trials)
-    planned = f" ({result.trials_planned} planned)" if ran < result.trials_planned else ""
-    return f"{result.passed_trials}/{ran} trials passed{planned}"
-
-
 def evidence_files(result: CaseResult) -> dict[str, str]:
     """Files to write for each failing, erroring or inconclusive trial that has a run.
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
-from gate.report.evidence import assertion_lines, transcript_lines, trial_split
+from gate.report.case_facts import trial_split
+from gate.report.evidence import assertion_lines, transcript_lines
 from gate.results import CaseResult, GateResult, HarnessRun, Status, TrialResult
 from gate.text import clean, one_line
 

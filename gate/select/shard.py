@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from gate.results import Selection, ShardInfo
-
-_SHARD_FORMAT = "expected I/N with 1 <= I <= N, e.g. 2/4"
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """`"2/4"` → `(2, 4)`; 1-based like a CI matrix index (argparse type, also for the env)."""
-    index, slash, total = text.strip().partition("/")
-    try:
-        pair = (int(index), int(total))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{_SHARD_FORMAT}, got {text!r}") from None
-    if not slash or not 1 <= pair[0] <= pair[1]:
-        raise argparse.ArgumentTypeError(f"{_SHARD_FORMAT}, got {text!r}")
-    return pair
 
 
 def stable_hash(case_id: str) -> int:
