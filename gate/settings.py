@@ -10,10 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from gate.errors import InputError
 from gate.evaluate.verdicts import FAIL_ON
-from gate.github.event import change_context
 from gate.github.options import COMMENT_MODES, MAX_ANNOTATIONS, PublishOptions
-from gate.load.config import config_defaults, discover
-from gate.net import JUDGE_KEY_ENVS, TOKEN_ENV
 from gate.records.history import parse_time
 from gate.report.comment import KEY_PATTERN
 from gate.select.model import TIERS
@@ -156,7 +153,7 @@ def case_paths(
     return list(given or []) or environ.get(ENV_PREFIX + "CASES", "").split() or config.case_roots()
 
 
-def _converters() -> dict[str, Callable[[str], Any]]:
+def run_converters() -> dict[str, Callable[[str], Any]]:
     """How each `RunSettings` field is read from its flag's text (env and config defaults)."""
 
     return {
@@ -183,39 +180,6 @@ def _converters() -> dict[str, Callable[[str], Any]]:
         "require_calibration": parse_bool,
         "record_runs": parse_bool,
     }
-
-
-def resolve(
-    args: argparse.Namespace, environ: Mapping[str, str], *, need_harness: bool = True
-) -> RunSettings:
-    """Merge flags over environment over the gate config over defaults; bad values are input
-    errors naming their flag, variable or config line."""
-
-    converters = _converters()
-    values = flags_over_env(args, environ, converters)
-    config = discover(getattr(args, "config", None), environ)
-    values = config_defaults(config, converters) | values
-    cases = case_paths(getattr(args, "cases", None), environ, config)
-    if not cases:
-        raise InputError(
-            "no case paths: pass --cases PATH (or set VOICE_REGRESS_CASES, or "
-            "cases: in .voice-regress.yml)"
-        )
-    if "harness_url" not in values and need_harness:
-        raise InputError("no harness: pass --harness-url URL (or builtin for the reference one)")
-    values.setdefault("harness_url", "")  # rejudge and judge-check never call a harness
-    token = environ.get(TOKEN_ENV, "").strip() or None
-    judge_key = next(
-        (environ[k].strip() for k in JUDGE_KEY_ENVS if environ.get(k, "").strip()), None
-    )
-    return RunSettings(
-        cases=cases,
-        token=token,
-        judge_api_key=judge_key,
-        config=config,
-        context=change_context(environ),
-        **values,
-    )
 
 
 def comment_key(text: str) -> str:

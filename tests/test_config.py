@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gate.cli import build_parser, main
+from gate.commands.wiring import resolve
 from gate.errors import InputError
 from gate.load.config import (
     CONFIG_NAME,
@@ -20,7 +21,6 @@ from gate.load.config import (
     load_config,
     load_with_config,
 )
-from gate.settings import resolve
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "data" / "selection"

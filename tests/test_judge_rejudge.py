@@ -9,6 +9,7 @@ from typing import Any
 from report_fixtures import FINISHED, STARTED, booking_events, make_case, make_run
 
 from gate.commands.rejudge import rejudge_cases
+from gate.commands.wiring import resolve
 from gate.judge.scorer import spent
 from gate.models import LoadedCase
 from gate.records.results_file import RECORDED_RUN_LIMIT, results_dict
@@ -21,7 +22,6 @@ from gate.results import (
     Status,
     TrialResult,
 )
-from gate.settings import resolve
 
 CASE = make_case("scheduling/reschedule")  # forbids create_new_appointment
 GOOD_EVENTS = booking_events()[:6]  # no create_new_appointment call yet

@@ -19,13 +19,12 @@ import pytest
 import yaml
 
 from gate.cli import main
-from gate.commands.wiring import hints_from_history
+from gate.commands.wiring import hints_from_history, selection_rules
 from gate.load.config import CONFIG_NAME, load_config, load_with_config
 from gate.models import LoadedCase
 from gate.records.history import HistoryRecord
 from gate.report.console import render_selection
 from gate.results import Status
-from gate.select.changes import selection_rules
 from gate.select.model import Changes
 from gate.select.selection import Hints, Rules, select_cases
 

@@ -6,11 +6,11 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from gate.commands.publishing import publisher_for
 from gate.commands.wiring import write_file
 from gate.evaluate.verdicts import (
     FAIL_ON,
 )
+from gate.github.publish import Publisher
 from gate.load.config import discover
 from gate.records.history import append_records, records_from_results
 from gate.records.merge import merge_results
@@ -20,7 +20,7 @@ from gate.records.results_reader import (
 )
 from gate.report.console import render_summary
 from gate.report.junit import render_junit
-from gate.settings import choice, flags_over_env, parse_bool
+from gate.settings import choice, flags_over_env, parse_bool, publish_options
 
 
 def records_runs(files: Sequence[Mapping[str, Any]]) -> bool:
@@ -34,7 +34,9 @@ def merge_command(
 ) -> int:
     """`merge`: the sharded run's one verdict, summary, JUnit and results file."""
 
-    publisher = publisher_for(args, environ, out)  # its flags and environment, checked first
+    publisher = Publisher(
+        publish_options(args, environ), environ, out
+    )  # its flags and environment, checked first
     if args.config:
         discover(args.config, environ)
     files = [(path, read_results(path)) for path in args.inputs]

@@ -11,7 +11,14 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from gate.commands.wiring import finish_run, load_checked, now_iso, open_run_judge, write_reports
+from gate.commands.wiring import (
+    finish_run,
+    load_checked,
+    now_iso,
+    open_run_judge,
+    resolve,
+    write_reports,
+)
 from gate.errors import InputError
 from gate.evaluate.trial import evaluate_trial
 from gate.evaluate.verdicts import tally_trials
@@ -30,7 +37,7 @@ from gate.results import (
     Status,
     TrialResult,
 )
-from gate.settings import RunSettings, resolve
+from gate.settings import RunSettings
 from gate.text import one_line
 
 NOT_RECORDED = "no recorded run to re-evaluate (write results with --record-runs true)"

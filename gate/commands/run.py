@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import TextIO
 
 from gate import __version__
-from gate.commands.publishing import publisher_for
 from gate.commands.wiring import (
     finish_run,
     load_checked,
     now_iso,
     open_run_judge,
     plan_run,
+    resolve,
     select_for_settings,
     write_reports,
 )
@@ -40,7 +40,7 @@ from gate.report.console import (
 from gate.results import CaseResult
 from gate.runner import Runner, unfinished
 from gate.select.shard import shard_selection
-from gate.settings import RunSettings, resolve
+from gate.settings import RunSettings, publish_options
 
 EXAMPLES = Path("examples/cases")
 
@@ -145,11 +145,16 @@ def execute_run(
     return 0 if gate.verdict == "pass" else 1
 
 
+def _publisher(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> Publisher:
+    """The run's publisher: its publishing flags and environment, checked before anything runs."""
+    return Publisher(publish_options(args, environ), environ, out)
+
+
 def run_command(
     args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
     """`run`: the gate."""
-    return execute_run(resolve(args, environ), out, err, publisher_for(args, environ, out))
+    return execute_run(resolve(args, environ), out, err, _publisher(args, environ, out))
 
 
 def demo_command(
@@ -166,5 +171,5 @@ def demo_command(
     args.harness_url = "builtin" + (":" + ",".join(args.bug) if args.bug else "")
     settings = resolve(args, environ)
     return execute_run(
-        replace(settings, harness_url=args.harness_url), out, err, publisher_for(args, environ, out)
+        replace(settings, harness_url=args.harness_url), out, err, _publisher(args, environ, out)
     )

@@ -8,12 +8,12 @@ from typing import TextIO
 
 from gate.commands.wiring import (
     load_checked,
+    resolve,
     select_for_settings,
 )
 from gate.report.console import (
     render_selection,
 )
-from gate.settings import resolve
 
 
 def select_command(

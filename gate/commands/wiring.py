@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,16 +20,18 @@ from gate.evaluate.verdicts import (
     none_selected_reason,
 )
 from gate.git import Git, repo_root, run_git
+from gate.github.event import change_context
+from gate.globs import compile_filter
 from gate.judge.client import (
     JudgeSettings,
     judge_settings,
 )
 from gate.judge.scorer import Judge, open_judge, plan_budget, preview_line
-from gate.load.config import GateConfig, load_with_config
+from gate.load.config import CONFIG_NAME, GateConfig, config_defaults, discover, load_with_config
 from gate.load.loader import LoadResult
 from gate.load.similarity import near_duplicates
 from gate.models import LoadedCase
-from gate.net import Sleep
+from gate.net import JUDGE_KEY_ENVS, TOKEN_ENV, Sleep
 from gate.records.history import FAILURE_STATES, by_case, read_history
 from gate.records.results_file import render_results
 from gate.report.evidence import evidence_files
@@ -39,9 +42,9 @@ from gate.results import (
     GateResult,
     Selection,
 )
-from gate.select.changes import collect, repo_path, selection_rules
-from gate.select.selection import Hints, select_cases
-from gate.settings import RunSettings
+from gate.select.changes import collect, repo_path
+from gate.select.selection import Hints, Rules, select_cases
+from gate.settings import RunSettings, case_paths, flags_over_env, run_converters
 
 
 def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = None) -> LoadResult:
@@ -208,3 +211,53 @@ def plan_run(
         cases, trials, votes=settings.votes, judge=judge, calibrate=settings.require_calibration
     )
     return budget, preview_line(budget, cases, judge)
+
+
+def selection_rules(config: GateConfig, repo: Path | None = None) -> Rules:
+    """The config's selection part compiled, with its own repository path (`repo` is the root)."""
+    own = None
+    if config.path is not None:
+        own = repo_path(config.path, repo or Path.cwd())  # its change runs the whole tier
+    syntax = config.pattern_syntax
+    return Rules(
+        triggers={n: compile_filter(p, syntax) for n, p in config.triggers.items()},
+        always_full=compile_filter(config.always_full, syntax) if config.always_full else None,
+        syntax=syntax,
+        max_cases=config.max_cases,
+        max_minutes=config.max_minutes,
+        config_name=config.path or CONFIG_NAME,
+        config_path=own,
+    )
+
+
+def resolve(
+    args: argparse.Namespace, environ: Mapping[str, str], *, need_harness: bool = True
+) -> RunSettings:
+    """Merge flags over environment over the gate config over defaults; bad values are input
+    errors naming their flag, variable or config line."""
+
+    converters = run_converters()
+    values = flags_over_env(args, environ, converters)
+    config = discover(getattr(args, "config", None), environ)
+    values = config_defaults(config, converters) | values
+    cases = case_paths(getattr(args, "cases", None), environ, config)
+    if not cases:
+        raise InputError(
+            "no case paths: pass --cases PATH (or set VOICE_REGRESS_CASES, or "
+            "cases: in .voice-regress.yml)"
+        )
+    if "harness_url" not in values and need_harness:
+        raise InputError("no harness: pass --harness-url URL (or builtin for the reference one)")
+    values.setdefault("harness_url", "")  # rejudge and judge-check never call a harness
+    token = environ.get(TOKEN_ENV, "").strip() or None
+    judge_key = next(
+        (environ[k].strip() for k in JUDGE_KEY_ENVS if environ.get(k, "").strip()), None
+    )
+    return RunSettings(
+        cases=cases,
+        token=token,
+        judge_api_key=judge_key,
+        config=config,
+        context=change_context(environ),
+        **values,
+    )

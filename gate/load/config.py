@@ -16,8 +16,8 @@ from gate.globs import PatternError, compile_filter
 from gate.load.config_patterns import pattern_errors
 from gate.load.loader import LoadResult, display_path, load_cases, packaged_validator
 from gate.load.schema_messages import Locator, SchemaReporter  # case files' error format, reused
-from gate.load.yamlsafe import Location, YamlError, parse_yaml
-from gate.models import LoadedCase
+from gate.load.yamlsafe import YamlError, parse_yaml
+from gate.models import LoadedCase, Location
 
 CONFIG_NAME = ".voice-regress.yml"
 CONFIG_ENV = "VOICE_REGRESS_CONFIG"

@@ -9,8 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from gate.errors import Diagnostic, InputError
-from gate.load.yamlsafe import Location, json_path_join
-from gate.models import FAILURE_LABELS, SIDE_EFFECT_MODES, nearest_location
+from gate.models import (
+    FAILURE_LABELS,
+    SIDE_EFFECT_MODES,
+    Location,
+    json_path_join,
+    nearest_location,
+)
 
 WRITE_VERBS = frozenset(
     {

@@ -12,7 +12,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError
 
 from gate.errors import Diagnostic
-from gate.load.yamlsafe import Location, json_path_join
+from gate.models import Location, json_path_join
 
 TYPE_NAMES = {
     "object": "mapping",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,7 @@ from gate.load.yamlcompose import (
     compose,
     position,
 )
-from gate.models import Location, nearest_location
+from gate.models import Location, json_path_join, nearest_location
 
 __all__ = [
     "MAX_ALIASES",
@@ -34,8 +33,6 @@ __all__ = [
     "parse_yaml",
 ]
 
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
 
 @dataclass(frozen=True)
 class YamlDocument:
@@ -46,16 +43,6 @@ class YamlDocument:
     locations: dict[str, Location]
     # where the value node itself starts (differs from `locations` for `key: value`)
     values: dict[str, Location]
-
-
-def json_path_join(parent: str, key: str | int) -> str:
-    """The JSON path of `key` under `parent`; keys that are not identifiers are quoted."""
-    if isinstance(key, int):
-        return f"{parent}[{key}]"
-    if _PLAIN_KEY.match(key):
-        return f"{parent}.{key}"
-    escaped = key.replace("\\", "\\\\").replace("'", "\\'")
-    return f"{parent}['{escaped}']"
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlError:

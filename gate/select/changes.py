@@ -10,11 +10,8 @@ from typing import TextIO
 
 from gate.errors import InputError
 from gate.git import Git, GitResult
-from gate.globs import compile_filter
-from gate.load.config import CONFIG_NAME, GateConfig
 from gate.select.model import ChangeContext, Changes
 from gate.select.path_lists import parse_name_status, parse_path_list, repo_relative
-from gate.select.selection import Rules
 
 # GitHub's pulls.listFiles stops at 3,000 files: a list that long may be cut, so it proves nothing.
 MAX_CHANGED_FILES = 3000
@@ -168,23 +165,6 @@ def _short(rev: str) -> str:
 
 def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
-
-
-def selection_rules(config: GateConfig, repo: Path | None = None) -> Rules:
-    """The config's selection part compiled, with its own repository path (`repo` is the root)."""
-    own = None
-    if config.path is not None:
-        own = repo_path(config.path, repo or Path.cwd())  # its change runs the whole tier
-    syntax = config.pattern_syntax
-    return Rules(
-        triggers={n: compile_filter(p, syntax) for n, p in config.triggers.items()},
-        always_full=compile_filter(config.always_full, syntax) if config.always_full else None,
-        syntax=syntax,
-        max_cases=config.max_cases,
-        max_minutes=config.max_minutes,
-        config_name=config.path or CONFIG_NAME,
-        config_path=own,
-    )
 
 
 def repo_path(file: str, root: Path) -> str:
