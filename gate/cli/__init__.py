@@ -36,8 +36,6 @@ def main(
     err: TextIO | None = None,
 ) -> int:
     """Run one command and return its exit code (0 pass, 1 gate failed, 2 bad input, 3 bug)."""
-    from gate.cli import COMMAND_BY_NAME
-
     environ = os.environ if environ is None else environ
     out, err = out or sys.stdout, err or sys.stderr
     parser = build_parser()
