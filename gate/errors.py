@@ -1,14 +1,25 @@
 """The gate's one exception tree; only `gate.cli` catches it and turns it into an exit code.
 
-    GateError                      exit_code
-     ├── InputError                2   bad case files, config or flags: nothing was dispatched
-     │    └── CaseFileError        2   carries every Diagnostic of the run, not just the first
-     ├── HarnessError              1   the harness cannot be used at all (401/403, wrong protocol)
-     ├── JudgeError                1   the judge cannot be used at all (bad URL, no key)
-     └── PublishError              1   writing a report or talking to GitHub failed
+    GateError                          exit_code
+     ├── InputError                    2   bad case files, config or flags: nothing was dispatched
+     │    ├── CaseFileError            2   carries every Diagnostic of the run, not just the first
+     │    │    └── ConfigError         2   (load.config) the gate config's diagnostics
+     │    └── YamlError                2   (load.yamlcompose) a YAML text the safe reader refuses
+     ├── HarnessError                  1   the harness cannot be used at all (401/403, protocol)
+     └── PublishError                  1   writing a report or talking to GitHub failed
+          └── GitHubApiError           1   (github.api) the REST API refused or stayed down
 
 A failure of one case (timeout, 503 after retries, bad JSON) is never raised: it becomes that
-case's `error` state, so one bad run cannot hide the others.
+case's `error` state, so one bad run cannot hide the others. These exceptions therefore never
+leave the stage that raises them:
+
+    RunFault (dispatch.protocol)       one trial has no evidence → that trial's `error`
+     └── Retryable, Transient, Pending (dispatch.retry): what tenacity retries
+    JudgeUnavailable (judge.client)    one vote could not be had → an error vote
+    UnusableAnswer (judge.prompt)      one vote's answer is unusable → an abstention
+    PatternError (globs)               a bad glob → a Diagnostic of the config or case
+    RequestRejected (reference.app)    the reference harness's own 4xx answer
+    _TooDeep, _Retryable, _Transient, _Rejected: private, caught in the module that raises them
 """
 
 from __future__ import annotations
@@ -56,10 +67,6 @@ class CaseFileError(InputError):
 
 class HarnessError(GateError):
     """The harness cannot be used at all (credentials refused, wrong protocol major)."""
-
-
-class JudgeError(GateError):
-    """The judge cannot be used at all."""
 
 
 class PublishError(GateError):

@@ -27,14 +27,14 @@ class Dispatched(Protocol):
     def duration_s(self) -> float: ...
 
 
-class Dispatcher(Protocol):
+class TrialSource(Protocol):
     """Anything that can run one trial of a case against a harness."""
 
     async def run(self, case: LoadedCase, trial: int) -> Dispatched: ...
 
 
 class TrialJudge(Protocol):
-    """Scores a trial's judged assertions (gate.judge_scorer.Judge)."""
+    """Scores a trial's judged assertions (gate.judge.scorer.Judge)."""
 
     async def complete(self, case: LoadedCase, trial: TrialResult) -> TrialResult: ...
 
@@ -52,7 +52,7 @@ class Runner:
     run_ids: dict[str, tuple[str, int]] = field(default_factory=dict)  # run_id → (case, trial)
 
     async def run_all(
-        self, cases: Sequence[LoadedCase], dispatcher: Dispatcher
+        self, cases: Sequence[LoadedCase], dispatcher: TrialSource
     ) -> list[CaseResult]:
         """Every case ends in exactly one state, in the order given."""
         slots = asyncio.Semaphore(max(1, self.concurrency))
@@ -67,7 +67,7 @@ class Runner:
         return max(self.trials or case.case.trials or 1, case.case.pass_threshold or 1)
 
     async def _run_case(
-        self, case: LoadedCase, dispatcher: Dispatcher, slots: asyncio.Semaphore
+        self, case: LoadedCase, dispatcher: TrialSource, slots: asyncio.Semaphore
     ) -> None:
         planned, done = self.planned_trials(case), list[TrialResult]()
         threshold = case.case.pass_threshold

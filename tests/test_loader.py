@@ -10,7 +10,7 @@ import pytest
 
 from gate.errors import CaseFileError, InputError
 from gate.load import yamlcompose
-from gate.load.loader import discover, load_cases
+from gate.load.loader import case_files, load_cases
 from gate.load.yamlsafe import YamlError, load_yaml, parse_yaml
 
 CASES = Path(__file__).parent / "data" / "cases"
@@ -119,7 +119,7 @@ def test_missing_path_is_a_diagnostic_and_other_paths_still_load(tmp_path: Path)
     assert [d.message for d in result.errors] == ["no such file or directory"]
     assert [c.id for c in result.cases] == ["minimal"]
     with pytest.raises(CaseFileError):
-        discover([tmp_path / "nope"])
+        case_files([tmp_path / "nope"])
 
 
 def test_discovery_is_recursive_sorted_and_skips_hidden(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_discovery_is_recursive_sorted_and_skips_hidden(tmp_path: Path) -> None:
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text(minimal, "utf-8")
     (tmp_path / "dir.yaml").mkdir()  # a directory with a case-like name is not a case
-    found = discover([tmp_path, tmp_path / "b.yaml"])
+    found = case_files([tmp_path, tmp_path / "b.yaml"])
     assert [f.relative_to(tmp_path).as_posix() for f, _ in found] == [
         "a/b.yaml",
         "a/z.yml",

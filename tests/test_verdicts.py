@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gate.evaluate.verdicts import case_state, gate_verdict, tally_trials
+from gate.evaluate.verdicts import gate_verdict, tally_trials, trial_state
 from gate.models import Case, LoadedCase
 from gate.results import AssertionOutcome, CaseResult, Status, TrialResult
 
@@ -30,7 +30,7 @@ def outcome(status: Status) -> AssertionOutcome:
     ],
 )
 def test_case_state_precedence(states: list[Status], expected: Status) -> None:
-    assert case_state([outcome(s) for s in states]) is expected
+    assert trial_state([outcome(s) for s in states]) is expected
 
 
 def trials(*states: Status) -> list[TrialResult]:

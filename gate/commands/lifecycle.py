@@ -9,7 +9,7 @@ from typing import TextIO
 
 from gate.commands.wiring import load_checked
 from gate.errors import InputError
-from gate.load.config import discover
+from gate.load.config import discover_config
 from gate.records.history import HistoryRecord, by_case, read_history
 from gate.records.level_edit import write_files
 from gate.records.lifecycle import CaseRef, Thresholds, day, planned_edits, propose, render_report
@@ -27,7 +27,7 @@ def lifecycle_command(
     paths = args.cases or environ.get("VOICE_REGRESS_CASES", "").split()
     if paths:
         # The gate config's case root and allowlist: the ids `run` recorded in the history.
-        cases = load_checked(paths, err, discover(None, environ)).cases
+        cases = load_checked(paths, err, discover_config(None, environ)).cases
         refs = [CaseRef(c.id, c.case.promotion.level, c.file) for c in cases]
     elif args.write:
         raise InputError("--write needs --cases PATH… (the case files to edit)")

@@ -11,7 +11,7 @@ from gate.evaluate.verdicts import (
     FAIL_ON,
 )
 from gate.github.publish import Publisher
-from gate.load.config import discover
+from gate.load.config import discover_config
 from gate.records.history import append_records, records_from_results
 from gate.records.merge import merge_results
 from gate.records.results_file import render_results, results_dict
@@ -38,7 +38,7 @@ def merge_command(
         publish_options(args, environ), environ, out
     )  # its flags and environment, checked first
     if args.config:
-        discover(args.config, environ)
+        discover_config(args.config, environ)
     files = [(path, read_results(path)) for path in args.inputs]
     # Unset, fail-on is what the shards ran with; fail-on-empty defaults to true, as in `run`.
     given = flags_over_env(args, environ, {"fail_on": choice(FAIL_ON), "fail_on_empty": parse_bool})

@@ -10,7 +10,7 @@ from gate.commands.wiring import (
     load_checked,
 )
 from gate.errors import InputError
-from gate.load.config import discover
+from gate.load.config import discover_config
 from gate.settings import case_paths
 
 
@@ -18,7 +18,7 @@ def validate_command(
     args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
     """`validate PATH…`: every problem in every file, exit 0 or 2."""
-    config = discover(args.config, environ)  # a bad gate config fails validation too
+    config = discover_config(args.config, environ)  # a bad gate config fails validation too
     paths = case_paths(args.paths, environ, config)
     if not paths:
         raise InputError("no case paths: pass PATH… (or set VOICE_REGRESS_CASES)")

@@ -27,7 +27,13 @@ from gate.judge.client import (
     judge_settings,
 )
 from gate.judge.scorer import Judge, open_judge, plan_budget, preview_line
-from gate.load.config import CONFIG_NAME, GateConfig, config_defaults, discover, load_with_config
+from gate.load.config import (
+    CONFIG_NAME,
+    GateConfig,
+    config_defaults,
+    discover_config,
+    load_with_config,
+)
 from gate.load.loader import LoadResult
 from gate.load.similarity import near_duplicates
 from gate.models import LoadedCase
@@ -238,7 +244,7 @@ def resolve(
 
     converters = run_converters()
     values = flags_over_env(args, environ, converters)
-    config = discover(getattr(args, "config", None), environ)
+    config = discover_config(getattr(args, "config", None), environ)
     values = config_defaults(config, converters) | values
     cases = case_paths(getattr(args, "cases", None), environ, config)
     if not cases:

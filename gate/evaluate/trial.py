@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gate.evaluate.assertions import evaluate_assertions
-from gate.evaluate.verdicts import case_state, first_reason
+from gate.evaluate.verdicts import first_reason, trial_state
 from gate.models import LoadedCase
 from gate.results import AssertionOutcome, HarnessRun, Status, TrialResult
 
@@ -43,7 +43,7 @@ def evaluate_trial(
         outcomes.append(status_outcome)
     if status_outcome is None or status_outcome.status is Status.FAIL:
         outcomes += evaluate_assertions(case.case.assertions, run)
-    state = case_state(outcomes)
+    state = trial_state(outcomes)
     return TrialResult(
         trial, state, first_reason(outcomes, state), duration_s, tuple(outcomes), run, calls
     )

@@ -19,7 +19,7 @@ FAIL_ON = ("blocking", "any", "never")
 EVIDENCE_STATES = (Status.PASS, Status.FAIL, Status.ERROR, Status.INCONCLUSIVE)
 
 
-def case_state(outcomes: Sequence[AssertionOutcome]) -> Status:
+def trial_state(outcomes: Sequence[AssertionOutcome]) -> Status:
     """One trial: fail > error > inconclusive > pass (needs one pass) > skipped."""
     states = {o.status for o in outcomes}
     for state in (Status.FAIL, Status.ERROR, Status.INCONCLUSIVE, Status.PASS):

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
-from gate.evaluate.verdicts import case_state, first_reason
+from gate.evaluate.verdicts import first_reason, trial_state
 from gate.judge.cache import CacheKey, VerdictCache
 from gate.judge.calibration import Calibration, calibrate, labelled
 from gate.judge.client import (
@@ -171,7 +171,7 @@ async def judge_trial(judge: Judge, case: LoadedCase, trial: TrialResult) -> Tri
             outcomes[position] = replace(outcomes[position], message=why)
         else:
             outcomes[position] = await judge.judge_assertion(index, specs[index], transcript)
-    state = case_state(outcomes)
+    state = trial_state(outcomes)
     return replace(
         trial, status=state, reason=first_reason(outcomes, state), assertions=tuple(outcomes)
     )

@@ -160,7 +160,7 @@ def _build(
 # --- the config meets the cases --------------------------------------------------------
 
 
-def discover(
+def discover_config(
     explicit: str | None, environ: Mapping[str, str], repo: Path | None = None
 ) -> GateConfig:
     """Find (flag, environment, `.voice-regress.yml` at the repository root) and load.

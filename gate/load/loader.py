@@ -63,7 +63,7 @@ def display_path(path: Path) -> str:
         return absolute.as_posix()
 
 
-def discover(paths: Sequence[str | Path]) -> list[tuple[Path, Path]]:
+def case_files(paths: Sequence[str | Path]) -> list[tuple[Path, Path]]:
     """(case file, the directory argument it was found under) for every path, sorted.
 
     Directories are searched recursively for *.yaml/*.yml (hidden ones skipped); a file argument

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gate.errors import InputError
-from gate.evaluate.verdicts import blocks, case_state, tally_trials
+from gate.evaluate.verdicts import blocks, tally_trials, trial_state
 from gate.models import Case, LoadedCase, Promotion, Source
 from gate.records.results_file import load_results
 from gate.results import (
@@ -233,7 +233,7 @@ def _check_statuses(result: CaseResult, threshold: int | None, where: str) -> No
     case_id, tampered = one_line(result.case.id, 200), "edited or corrupt results are not evidence"
     for n, trial in enumerate(result.trials):
         # No outcome at all (a dispatch failure written without one) is no evidence: `error`.
-        derived = case_state(trial.assertions) if trial.assertions else Status.ERROR
+        derived = trial_state(trial.assertions) if trial.assertions else Status.ERROR
         if trial.status is not derived:
             raise InputError(
                 f"{where}.trials[{n}]: case {case_id!r} trial {trial.trial} is "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 
 import pytest
@@ -109,3 +110,15 @@ def _has_doc(node: ast.AST) -> bool:
 def test_no_import_inside_a_function() -> None:
     inner = {module_name(p): inner_imports(p) for p in GATE.rglob("*.py")}
     assert {m: found for m, found in inner.items() if found} == {}
+
+
+def test_every_exception_class_is_drawn_in_the_error_tree() -> None:
+    tree_text = ast.get_docstring(ast.parse((GATE / "errors.py").read_text("utf-8"))) or ""
+    defined = set()
+    for module in sorted(set(EDGES) - {"gate.__main__"}):  # importing __main__ runs the CLI
+        for value in vars(importlib.import_module(module)).values():
+            if isinstance(value, type) and issubclass(value, BaseException):
+                if value.__module__.startswith("gate"):
+                    defined.add(value.__name__)
+    assert "GateError" in defined
+    assert sorted(name for name in defined if name not in tree_text) == []
