@@ -1,13 +1,26 @@
-"""Fixtures shared by the GitHub tests: a loopback fake GitHub API and a client talking to it."""
+"""Shared pytest wiring: the `--update-golden` option, and the fake GitHub API fixtures."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from fake_github import TOKEN, FakeGitHub, serve_fake_github
+from support import golden
+from support.fake_github import TOKEN, FakeGitHub, serve_fake_github
 
 from gate.github.api import ApiPolicy, GitHubClient
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite golden files (tests/golden, tests/data/cases/invalid) instead of comparing",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    golden.UPDATE = bool(config.getoption("--update-golden"))
 
 
 @pytest.fixture

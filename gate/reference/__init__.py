@@ -33,8 +33,8 @@ gate retries the 503 with the same Idempotency-Key and gets the one stored run.
     bad-handoff-summary  handoff/human-request-keeps-context        handoff.summary_must_include
     flaky                none: all pass after the gate's retry
 
-`tests/test_reference_harness.py` evaluates every case against every bug and keeps this table
-honest.
+`tests/reference/test_reference_harness.py` evaluates every case against every bug and keeps
+this table honest.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI hook for tests/test_container.py: install rootful podman, runc and debootstrap from Debian's
+# CI hook for tests/acceptance/test_container.py: install rootful podman, runc and debootstrap from Debian's
 # packages, then build (or find cached) the registry-free base image. Exits non-zero where that
 # cannot work (not root, no apt-get): .ci/run then goes on and the container test skips, saying why.
 set -euo pipefail

@@ -1,0 +1,201 @@
+"""Near-duplicate warnings: what counts as one, the message, and a filter that misses nothing."""
+
+from __future__ import annotations
+
+import io
+import random
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import gate.load.similarity as similarity
+from gate.cli import main
+from gate.load.similarity import Fingerprint, fingerprint, near_duplicate_pairs, near_duplicates
+from gate.models import Case, LoadedCase
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples" / "cases"
+
+TURNS = ["I need to move Tuesday's appointment to Wednesday afternoon.", "After two, please."]
+TOOLS = {
+    "tools": {
+        "forbidden_tools": ["create_new_appointment"],
+        "required_order": ["list_appointments", "update_appointment"],
+    }
+}
+
+
+def case(
+    case_id: str,
+    *,
+    label: str = "wrong_tool",
+    turns: list[Any] | None = None,
+    assertions: dict[str, Any] | None = None,
+    fixture_id: str = "a",
+) -> LoadedCase:
+    data = {
+        "version": 1,
+        "id": case_id,
+        "suite": "s",
+        "owner": "o",
+        "source": {
+            "type": "production_call",
+            "source_call_id": f"call_{case_id}",
+            "failure_label": label,
+            "severity": "high",
+            "sanitized": True,
+        },
+        "agent_ref": {"agent_slug": "x"},
+        "fixture": {"caller_id": f"caller_fixture_{fixture_id}", "side_effect_mode": "sandbox"},
+        "scenario": {"turns": TURNS if turns is None else turns},
+        "assertions": TOOLS if assertions is None else assertions,
+        "promotion": {"level": "blocking", "run_on": ["prompt_change"]},
+    }
+    return LoadedCase(
+        case_id, f"cases/{case_id}.yaml", Case.model_validate(data), line=3, locations={"$": (3, 1)}
+    )
+
+
+def messages(*cases: LoadedCase) -> list[str]:
+    return [str(d) for d in near_duplicates(cases)]
+
+
+def test_same_scenario_from_another_call_is_a_near_duplicate() -> None:
+    assert messages(case("scheduling/x"), case("scheduling/y", fixture_id="b")) == [
+        "cases/scheduling/y.yaml:3:1: $: warning: near-duplicate of scheduling/x "
+        "(same failure_label wrong_tool, similarity 1.00)"
+    ]
+
+
+def test_one_word_changed_is_still_a_near_duplicate() -> None:
+    reworded = [TURNS[0].replace("I need to", "I want to"), TURNS[1]]
+    (warning,) = messages(case("scheduling/x"), case("scheduling/y", turns=reworded))
+    assert (
+        "near-duplicate of scheduling/x (same failure_label wrong_tool, similarity 0.9" in warning
+    )
+    # Order in a list assertion and case/punctuation in turns do not matter.
+    shuffled = {
+        "tools": {
+            "forbidden_tools": ["create_new_appointment"],
+            "required_order": ["update_appointment", "list_appointments"],
+        }
+    }
+    loud = [t.upper().replace(".", "!") for t in TURNS]
+    assert len(messages(case("a"), case("b", assertions=shuffled, turns=loud))) == 1
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        case("y", label="safety_policy"),  # another failure type
+        case("y", turns=["Cancel my subscription, I never signed up for it."]),  # another scenario
+        case(
+            "y", assertions={"side_effects": {"calendar": {"max_writes": 1}}}
+        ),  # checked otherwise
+        case("y", turns=[]),  # no turns at all
+    ],
+)
+def test_different_cases_are_not_duplicates(other: LoadedCase) -> None:
+    assert messages(case("x"), other) == []
+
+
+def test_synonymous_labels_share_a_bucket_and_the_message_says_so() -> None:
+    (warning,) = messages(case("x", label="wrong_tool"), case("y", label="tool_selection"))
+    assert "same failure_label tool_selection ≈ wrong_tool" in warning
+
+
+def test_each_case_names_its_closest_earlier_case_once() -> None:
+    reworded = [TURNS[0].replace("afternoon", "evening"), TURNS[1]]
+    found = messages(case("a"), case("b", turns=reworded), case("c"))
+    # c equals a (1.00) and is close to b: the closest earlier one is named, once.
+    assert found == [
+        "cases/b.yaml:3:1: $: warning: near-duplicate of a (same failure_label wrong_tool, "
+        "similarity 0.96)",
+        "cases/c.yaml:3:1: $: warning: near-duplicate of a (same failure_label wrong_tool, "
+        "similarity 1.00)",
+    ]
+
+
+def brute_force(prints: list[Fingerprint], threshold: float) -> dict[int, tuple[int, float]]:
+    best: dict[int, tuple[int, float]] = {}
+    for i in range(len(prints)):
+        for j in range(i):
+            score = similarity.similarity(prints[i], prints[j])
+            if score >= threshold - 1e-9 and score > best.get(i, (-1, -1.0))[1]:
+                best[i] = (j, score)
+    return best
+
+
+@pytest.mark.parametrize("threshold", [0.9, 0.8, 0.7])
+def test_the_prefix_filter_misses_nothing_brute_force_finds(threshold: float) -> None:
+    rng = random.Random(threshold)
+    vocabulary = [f"w{i}" for i in range(12)]
+    leaves = [f".tools.forbidden_tools[]={i}#1" for i in range(4)]
+    for _ in range(30):
+        base = [rng.choice(vocabulary) for _ in range(rng.randrange(0, 12))]
+        prints = []
+        for _ in range(25):  # mutations of one base, so that many pairs are near the threshold
+            words = [w if rng.random() > 0.15 else rng.choice(vocabulary) for w in base]
+            if rng.random() < 0.3:
+                words.append(rng.choice(vocabulary))
+            facts = frozenset(rng.sample(leaves, rng.randrange(1, 3)))
+            prints.append(Fingerprint(tuple(words), facts))
+        assert near_duplicate_pairs(prints, threshold) == brute_force(prints, threshold)
+
+
+def test_thousands_of_cases_compare_few_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(1)
+    vocabulary = [f"word{i}" for i in range(3000)]
+    prints = [
+        Fingerprint(
+            tuple(rng.choice(vocabulary) for _ in range(rng.randrange(8, 30))),
+            frozenset({".tools.forbidden_tools[]=create_new_appointment#1"}),
+        )
+        for _ in range(2000)
+    ]
+    calls = 0
+    real = similarity.similarity
+
+    def counted(a: Fingerprint, b: Fingerprint) -> float:
+        nonlocal calls
+        calls += 1
+        return real(a, b)
+
+    monkeypatch.setattr(similarity, "similarity", counted)
+    assert near_duplicate_pairs(prints) == {}
+    assert calls < 2000  # instead of the 1,999,000 pairs of one bucket
+
+
+def test_fingerprint_leaves_out_ids_fixtures_and_evidence_policy() -> None:
+    with_evidence = {**TOOLS, "evidence": {"retain_transcript": True}}
+    assert fingerprint(case("x")) == fingerprint(
+        case("y", fixture_id="other", assertions=with_evidence)
+    )
+
+
+def test_validate_and_run_print_the_warning(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    shutil.copytree(EXAMPLES, cases)
+    original = cases / "scheduling" / "change-uses-update.yaml"
+    copy = cases / "scheduling" / "zz-change-uses-update.yaml"
+    copy.write_text(
+        original.read_text("utf-8").replace("caller_fixture_318", "caller_fixture_319"), "utf-8"
+    )
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["validate", str(cases)], {}, out, err) == 0
+    warning = (
+        f"{copy}:4:1: $: warning: near-duplicate of scheduling/change-uses-update "
+        "(same failure_label tool_selection, similarity 1.00)"
+    )
+    assert err.getvalue().splitlines() == [warning]
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["run", "--harness-url", "builtin", "--cases", str(cases)], {}, out, err)
+    assert code == 0 and warning in err.getvalue().splitlines()
+
+
+def test_the_bundled_examples_have_no_near_duplicates() -> None:
+    err = io.StringIO()
+    assert main(["validate", str(EXAMPLES)], {}, io.StringIO(), err) == 0
+    assert "near-duplicate" not in err.getvalue()
