@@ -11,6 +11,7 @@ the peak memory of the whole pipeline (tracemalloc slows Python down, so it is n
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import random
 import sys
@@ -61,12 +62,17 @@ def write_cases(folder: Path, count: int, seed: int = 0) -> None:
 
 def _evaluate(cases: list[LoadedCase]) -> tuple[list[CaseResult], float]:
     """Evaluate one trial per case; returns the results and the agent's own time (excluded)."""
+    return asyncio.run(_evaluate_all(cases))
+
+
+async def _evaluate_all(cases: list[LoadedCase]) -> tuple[list[CaseResult], float]:
     results, agent_s = [], 0.0
     for case in cases:
         started = time.perf_counter()
         body = json.dumps(run_agent(build_request(case, 1, 120.0))).encode()
         agent_s += time.perf_counter() - started
-        trial = evaluate_trial(case, 1, parse_run(body), None, calls=1, duration_s=0.1)
+        run = parse_run(body)
+        trial = await evaluate_trial(case, 1, run, None, calls=1, duration_s=0.1, judge=None)
         tally = tally_trials([trial], 1, None)
         results.append(CaseResult(case, tally.status, tally.reason, (trial,), 1))
     return results, agent_s

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from gate.errors import HarnessError
-from gate.evaluate.trial import evaluate_trial
+from gate.evaluate.trial import TrialJudge, evaluate_trial
 from gate.evaluate.verdicts import tally_trials
 from gate.models import LoadedCase
 from gate.results import CaseResult, HarnessRun, Status, TrialResult
@@ -28,15 +28,11 @@ class Dispatched(Protocol):
 
 
 class TrialSource(Protocol):
-    """Anything that can run one trial of a case against a harness."""
+    """Anything that can run one trial of a case against a harness (gate.dispatch.client)."""
+
+    async def check_health(self) -> None: ...
 
     async def run(self, case: LoadedCase, trial: int) -> Dispatched: ...
-
-
-class TrialJudge(Protocol):
-    """Scores a trial's judged assertions (gate.judge.scorer.Judge)."""
-
-    async def complete(self, case: LoadedCase, trial: TrialResult) -> TrialResult: ...
 
 
 @dataclass
@@ -46,15 +42,22 @@ class Runner:
     concurrency: int = 8
     trials: int | None = None  # --trials overrides every case's own `trials`
     on_done: Callable[[CaseResult], None] = lambda _result: None
-    finished: dict[str, CaseResult] = field(default_factory=dict)
-    abort_reason: str | None = None
     judge: TrialJudge | None = None  # scores judged assertions; None: they stay skipped
+    # Shared with the caller, so an interrupt that ends the event loop loses nothing finished.
+    finished: dict[str, CaseResult] = field(default_factory=dict)
+    abort_reason: str | None = None  # set once: 401/403 or a wrong protocol stops every case
     run_ids: dict[str, tuple[str, int]] = field(default_factory=dict)  # run_id → (case, trial)
 
     async def run_all(
         self, cases: Sequence[LoadedCase], dispatcher: TrialSource
     ) -> list[CaseResult]:
-        """Every case ends in exactly one state, in the order given."""
+        """Every case ends in exactly one state, in the order given. A harness that refuses us
+        at the health check (HarnessError) runs nothing: every case is `error`, the run aborted."""
+        try:
+            await dispatcher.check_health()
+        except HarnessError as exc:
+            self.abort_reason = str(exc)
+            return unfinished(cases, self.finished, self.trials, f"not run: {exc}")
         slots = asyncio.Semaphore(max(1, self.concurrency))
         await asyncio.gather(*(self._run_case(case, dispatcher, slots) for case in cases))
         return [self.finished[c.id] for c in cases]
@@ -63,8 +66,7 @@ class Runner:
         return self.abort_reason is not None
 
     def planned_trials(self, case: LoadedCase) -> int:
-        """--trials, else the case's trials; never fewer than its pass_threshold."""
-        return max(self.trials or case.case.trials or 1, case.case.pass_threshold or 1)
+        return planned_trials(case, self.trials)
 
     async def _run_case(
         self, case: LoadedCase, dispatcher: TrialSource, slots: asyncio.Semaphore
@@ -82,10 +84,16 @@ class Runner:
                     self.abort_reason = str(exc)
                     break
             run, error = self._own_run(case, len(done) + 1, out)
-            trial = evaluate_trial(
-                case, len(done) + 1, run, error, calls=out.calls, duration_s=out.duration_s
+            trial = await evaluate_trial(
+                case,
+                len(done) + 1,
+                run,
+                error,
+                calls=out.calls,
+                duration_s=out.duration_s,
+                judge=self.judge,
             )
-            done.append(await self.judge.complete(case, trial) if self.judge else trial)
+            done.append(trial)
             if tally_trials(done, planned, threshold).decided:
                 break
         self._finish(case, done, planned)
@@ -118,9 +126,19 @@ class Runner:
         self.on_done(result)
 
 
-def unfinished(cases: Sequence[LoadedCase], runner: Runner, why: str) -> list[CaseResult]:
+def planned_trials(case: LoadedCase, override: int | None) -> int:
+    """--trials (`override`), else the case's trials; never fewer than its pass_threshold."""
+    return max(override or case.case.trials or 1, case.case.pass_threshold or 1)
+
+
+def unfinished(
+    cases: Sequence[LoadedCase],
+    finished: Mapping[str, CaseResult],
+    trials: int | None,
+    why: str,
+) -> list[CaseResult]:
     """All cases' results after an interrupt: finished ones as they are, the rest `error`."""
     return [
-        runner.finished.get(c.id) or CaseResult(c, Status.ERROR, why, (), runner.planned_trials(c))
+        finished.get(c.id) or CaseResult(c, Status.ERROR, why, (), planned_trials(c, trials))
         for c in cases
     ]

@@ -66,8 +66,9 @@ async def _rejudge_trial(
         except ValidationError as exc:
             problem = f"the recorded run is not a valid RunResult ({exc.error_count()} problem(s))"
         else:
-            trial = evaluate_trial(case, number, run, None, calls=calls, duration_s=duration)
-            return await judge.complete(case, trial) if judge is not None else trial
+            return await evaluate_trial(
+                case, number, run, None, calls=calls, duration_s=duration, judge=judge
+            )
     elif isinstance(record.get("run_omitted"), str):
         problem = f"the run was too large to record ({one_line(record['run_omitted'], 200)})"
     elif record.get("status") == Status.ERROR.value and record.get("reason"):
@@ -154,7 +155,7 @@ async def rejudge_cases(
             return result
 
         results = list(await asyncio.gather(*(one(c, e) for c, e in pairs)))
-        used = spent(replace(budget, harness_runs_max=0), [], judge)
+        used = spent(replace(budget, harness_runs_max=0), [], judge.usage if judge else None)
     return results, selection, used
 
 

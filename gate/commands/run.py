@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -23,9 +23,9 @@ from gate.commands.wiring import (
     write_reports,
 )
 from gate.dispatch.client import Dispatcher, DispatchSettings, make_client
-from gate.errors import HarnessError, InputError
+from gate.errors import InputError
 from gate.github.publish import Publisher, no_publisher
-from gate.judge.scorer import spent
+from gate.judge.scorer import JudgeUsage, spent
 from gate.models import LoadedCase
 from gate.records.history import append_run_history, history_durations
 from gate.records.results_file import results_dict
@@ -38,7 +38,7 @@ from gate.report.console import (
     render_summary,
 )
 from gate.results import CaseResult
-from gate.runner import Runner, unfinished
+from gate.runner import Runner, planned_trials, unfinished
 from gate.select.shard import shard_selection
 from gate.settings import RunSettings, publish_options
 
@@ -59,8 +59,21 @@ def _harness(url: str) -> Iterator[str]:
         yield base_url
 
 
+@dataclass
+class _Dispatched:
+    """What dispatch leaves behind, kept outside the event loop so an interrupt loses nothing."""
+
+    finished: dict[str, CaseResult] = field(default_factory=dict)
+    abort_reason: str | None = None
+    usage: JudgeUsage | None = None
+
+
 async def _dispatch(
-    settings: RunSettings, url: str, cases: list[LoadedCase], runner: Runner
+    settings: RunSettings,
+    url: str,
+    cases: list[LoadedCase],
+    on_done: Callable[[CaseResult], None],
+    state: _Dispatched,
 ) -> list[CaseResult]:
     config = DispatchSettings(
         harness_url=url, token=settings.token, timeout_s=settings.timeout, retries=settings.retries
@@ -69,14 +82,13 @@ async def _dispatch(
         make_client(config, concurrency=settings.concurrency) as client,
         open_run_judge(settings) as judge,
     ):
-        runner.judge = judge
-        dispatcher = Dispatcher(config, client)
-        try:
-            await dispatcher.check_health()
-        except HarnessError as exc:
-            runner.abort_reason = str(exc)
-            return unfinished(cases, runner, f"not run: {exc}")
-        return await runner.run_all(cases, dispatcher)
+        state.usage = judge.usage if judge else None
+        runner = Runner(
+            settings.concurrency, settings.trials, on_done, judge=judge, finished=state.finished
+        )
+        results = await runner.run_all(cases, Dispatcher(config, client))
+        state.abort_reason = runner.abort_reason
+        return results
 
 
 class _Progress:
@@ -117,9 +129,10 @@ def execute_run(
         sources=" ".join(settings.cases),
     )
     cases = [c for c in loaded.cases if c.id in set(selection.selected)]
-    progress = _Progress(out, len(cases))
-    runner = Runner(concurrency=settings.concurrency, trials=settings.trials, on_done=progress)
-    budget, preview = plan_run(settings, cases, runner.planned_trials)  # judge flags checked
+    progress, state = _Progress(out, len(cases)), _Dispatched()
+    budget, preview = plan_run(  # judge flags checked before anything is dispatched
+        settings, cases, lambda case: planned_trials(case, settings.trials)
+    )
     print(preview, file=out, flush=True)
     interrupted = False
     try:
@@ -127,13 +140,15 @@ def execute_run(
             publisher.log_group(f"voice-regress-gate: {len(cases)} case(s)"),
             _harness(settings.harness_url) as url,
         ):
-            results = asyncio.run(_dispatch(settings, url, cases, runner)) if cases else []
+            results = asyncio.run(_dispatch(settings, url, cases, progress, state)) if cases else []
     except KeyboardInterrupt:
         interrupted = True
-        results = unfinished(cases, runner, "interrupted before it finished")
+        results = unfinished(
+            cases, state.finished, settings.trials, "interrupted before it finished"
+        )
     progress.close()
-    gate = finish_run(settings, loaded, selection, results, runner.abort_reason, started)
-    gate = replace(gate, budget=spent(budget, results, runner.judge))
+    gate = finish_run(settings, loaded, selection, results, state.abort_reason, started)
+    gate = replace(gate, budget=spent(budget, results, state.usage))
     write_reports(gate, settings)
     if settings.history:
         append_run_history(settings.history, results_dict(gate, __version__), err)

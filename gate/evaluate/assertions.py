@@ -299,14 +299,9 @@ def check_handoff(spec: HandoffAssertions, run: HarnessRun) -> Outcomes:
             )
 
 
-def check_judged_without_judge(count: int) -> Outcomes:
-    """Judged assertions before a judge is configured: explicit skips, never passes."""
-    for i in range(count):
-        yield AssertionOutcome(f"judged[{i}]", Status.SKIPPED, "no judge configured")
-
-
 def evaluate_assertions(spec: Assertions, run: HarnessRun) -> list[AssertionOutcome]:
-    """Every deterministic check of a case against one run, in the order of the case format."""
+    """Every deterministic check of a case against one run, in the order of the case format
+    (judged assertions are the trial evaluator's, gate.evaluate.trial)."""
     allowed = (spec.handoff.allowed_to or []) if spec.handoff else []
     families: list[tuple[Any, Callable[[Any], Outcomes]]] = [
         (spec.outcome, lambda s: check_outcome(s, run, allowed)),
@@ -316,6 +311,4 @@ def evaluate_assertions(spec: Assertions, run: HarnessRun) -> list[AssertionOutc
         (spec.latency, lambda s: check_latency(s, run)),
         (spec.handoff, lambda s: check_handoff(s, run)),
     ]
-    outcomes = [o for s, check in families if s for o in check(s)]
-    outcomes += check_judged_without_judge(len(spec.judged or []))
-    return outcomes
+    return [o for s, check in families if s for o in check(s)]

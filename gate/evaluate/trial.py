@@ -1,10 +1,13 @@
-"""Turn one dispatched run (or its failure) into a TrialResult: run status, then assertions."""
+"""Turn one dispatched run (or its failure) into a TrialResult: run status, assertions, judge."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from gate.evaluate.assertions import evaluate_assertions
 from gate.evaluate.verdicts import first_reason, trial_state
-from gate.models import LoadedCase
+from gate.models import JudgedAssertion, LoadedCase
 from gate.results import AssertionOutcome, HarnessRun, Status, TrialResult
 
 
@@ -21,7 +24,35 @@ def _run_status_outcome(run: HarnessRun) -> AssertionOutcome | None:
     return None
 
 
-def evaluate_trial(
+class TrialJudge(Protocol):
+    """Scores judged assertions over one run's evidence (gate.judge.scorer.Judge)."""
+
+    async def judge_run(
+        self, specs: Sequence[JudgedAssertion], run: HarnessRun
+    ) -> list[AssertionOutcome]: ...
+
+
+async def judged_outcomes(
+    specs: Sequence[JudgedAssertion],
+    run: HarnessRun,
+    deterministic: Sequence[AssertionOutcome],
+    judge: TrialJudge | None,
+) -> list[AssertionOutcome]:
+    """One outcome per judged assertion: the judge's, else an explicit skip (never a pass).
+
+    A trial that already failed on a deterministic assertion is not judged: its state cannot
+    change, and votes cost money.
+    """
+    failed = next((o for o in deterministic if o.status is Status.FAIL), None)
+    if specs and judge is not None and failed is None:
+        return await judge.judge_run(specs, run)
+    why = "no judge configured"
+    if judge is not None and failed is not None:
+        why = f"not judged: the trial already failed on {failed.name}"
+    return [AssertionOutcome(f"judged[{i}]", Status.SKIPPED, why) for i in range(len(specs))]
+
+
+async def evaluate_trial(
     case: LoadedCase,
     trial: int,
     run: HarnessRun | None,
@@ -29,8 +60,10 @@ def evaluate_trial(
     *,
     calls: int,
     duration_s: float,
+    judge: TrialJudge | None,
 ) -> TrialResult:
-    """Evaluate a run; a missing run is `error` with the dispatch reason, never `pass`."""
+    """Evaluate a run, judged assertions included; a missing run is `error` with the dispatch
+    reason, never `pass`. The trial's state is computed once, from every outcome."""
     if run is None:
         reason = error or "the harness returned no run"
         outcome = AssertionOutcome("dispatch", Status.ERROR, reason)
@@ -42,7 +75,9 @@ def evaluate_trial(
     if status_outcome is not None:
         outcomes.append(status_outcome)
     if status_outcome is None or status_outcome.status is Status.FAIL:
-        outcomes += evaluate_assertions(case.case.assertions, run)
+        spec = case.case.assertions
+        outcomes += evaluate_assertions(spec, run)
+        outcomes += await judged_outcomes(spec.judged or [], run, outcomes, judge)
     state = trial_state(outcomes)
     return TrialResult(
         trial, state, first_reason(outcomes, state), duration_s, tuple(outcomes), run, calls

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
-from gate.evaluate.verdicts import first_reason, trial_state
 from gate.judge.cache import CacheKey, VerdictCache
 from gate.judge.calibration import Calibration, calibrate, labelled
 from gate.judge.client import (
@@ -28,7 +27,7 @@ from gate.judge.votes import (
 )
 from gate.models import JudgedAssertion, LoadedCase
 from gate.net import Sleep
-from gate.results import AssertionOutcome, CallBudget, CaseResult, Status, TrialResult
+from gate.results import AssertionOutcome, CallBudget, CaseResult, HarnessRun, Status
 
 
 @dataclass
@@ -141,40 +140,17 @@ class Judge:
             votes=tuple(v.as_dict() for v in votes),
         )
 
-    async def complete(self, case: LoadedCase, trial: TrialResult) -> TrialResult:
-        """The trial with its judged assertions scored instead of `skipped: no judge configured`."""
-        return await judge_trial(self, case, trial)
+    async def judge_run(
+        self, specs: Sequence[JudgedAssertion], run: HarnessRun
+    ) -> list[AssertionOutcome]:
+        """Every judged assertion of a trial, over its run's rendered transcript."""
+        transcript = render_run(run)
+        return [await self.judge_assertion(i, spec, transcript) for i, spec in enumerate(specs)]
 
 
 def planned_votes(spec: JudgedAssertion, override: int | None) -> int:
     """Votes asked per trial: `--votes` (`override`), else the assertion's `votes`, else 3."""
     return override or spec.votes or DEFAULT_VOTES
-
-
-def _unjudged(outcome: AssertionOutcome, index: int) -> bool:
-    return outcome.name == f"judged[{index}]" and outcome.status is Status.SKIPPED
-
-
-async def judge_trial(judge: Judge, case: LoadedCase, trial: TrialResult) -> TrialResult:
-    """Replace the trial's unjudged outcomes by the judge's; a trial that already failed on a
-    deterministic assertion is not judged (its state cannot change, and votes cost money)."""
-    specs = case.case.assertions.judged or []
-    outcomes = list(trial.assertions)
-    pending = [(n, i) for n, o in enumerate(outcomes) for i in range(len(specs)) if _unjudged(o, i)]
-    if trial.run is None or not pending:
-        return trial  # no evidence to judge (the run failed before assertions were evaluated)
-    failed = next((o for o in outcomes if o.status is Status.FAIL), None)
-    transcript = render_run(trial.run)
-    for position, index in pending:
-        if failed is not None:
-            why = f"not judged: the trial already failed on {failed.name}"
-            outcomes[position] = replace(outcomes[position], message=why)
-        else:
-            outcomes[position] = await judge.judge_assertion(index, specs[index], transcript)
-    state = trial_state(outcomes)
-    return replace(
-        trial, status=state, reason=first_reason(outcomes, state), assertions=tuple(outcomes)
-    )
 
 
 @asynccontextmanager
@@ -233,9 +209,11 @@ def preview_line(budget: CallBudget, cases: Sequence[LoadedCase], judge: bool) -
     return line
 
 
-def spent(budget: CallBudget, results: Sequence[CaseResult], judge: object) -> CallBudget:
-    """The plan with what the run actually spent filled in (`judge`: the run's Judge, if any)."""
-    usage = judge.usage if isinstance(judge, Judge) else JudgeUsage()
+def spent(
+    budget: CallBudget, results: Sequence[CaseResult], usage: JudgeUsage | None
+) -> CallBudget:
+    """The plan with what the run actually spent filled in (`usage`: the run's judge's, if any)."""
+    usage = usage or JudgeUsage()
     return replace(
         budget,
         harness_runs=sum(len(r.trials) for r in results),

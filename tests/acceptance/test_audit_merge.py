@@ -212,6 +212,9 @@ class _PassesThenRefuses:
     def __init__(self, refuse_at: int) -> None:
         self.calls, self.refuse_at = 0, refuse_at
 
+    async def check_health(self) -> None:
+        pass
+
     async def run(self, case: LoadedCase, trial: int) -> _Out:
         self.calls += 1
         if self.calls >= self.refuse_at:
@@ -223,7 +226,7 @@ def test_interrupted_and_aborted_cases_merge_as_error() -> None:
     done, cut, never = (make_case("done"), make_case("cut", trials=3), make_case("never"))
     runner = Runner(concurrency=1)
     asyncio.run(runner.run_all([done, cut], _PassesThenRefuses(refuse_at=3)))
-    cases = tuple(unfinished([done, cut, never], runner, "interrupted before it finished"))
+    cases = tuple(unfinished([done, cut, never], runner.finished, None, "interrupted"))
     assert [(c.status, len(c.trials)) for c in cases] == [
         (Status.PASS, 1),
         (Status.ERROR, 1),

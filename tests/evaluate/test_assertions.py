@@ -3,11 +3,13 @@ turn, and turns missing evidence into `error`, never `pass`."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from gate.evaluate.assertions import evaluate_assertions
+from gate.evaluate.trial import judged_outcomes
 from gate.models import Assertions
 from gate.results import AssertionOutcome, HarnessRun, Status
 
@@ -293,5 +295,10 @@ def test_latency_p95_nearest_rank_and_missing_data_is_error() -> None:
 
 
 def test_judged_without_judge_is_skipped_not_passed() -> None:
-    out = only({"judged": [{"criterion": "confirms the policy"}]})
-    assert out.status is Status.SKIPPED and out.message == "no judge configured"
+    spec = Assertions.model_validate({"judged": [{"criterion": "confirms the policy"}] * 2})
+    assert evaluate_assertions(spec, run_of()) == []  # judged ones are the trial evaluator's
+    outcomes = asyncio.run(judged_outcomes(spec.judged or [], run_of(), [], None))
+    assert [(o.name, o.status, o.message) for o in outcomes] == [
+        ("judged[0]", Status.SKIPPED, "no judge configured"),
+        ("judged[1]", Status.SKIPPED, "no judge configured"),
+    ]

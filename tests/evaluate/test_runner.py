@@ -58,6 +58,9 @@ class ScriptedDispatcher:
         self.script, self.calls = script, list[tuple[str, int]]()
         self.in_flight = self.peak = 0
 
+    async def check_health(self) -> None:
+        pass
+
     async def run(self, case: LoadedCase, trial: int) -> Out:
         self.calls.append((case.id, trial))
         self.in_flight += 1
@@ -115,7 +118,8 @@ def test_credentials_refused_aborts_and_every_case_still_has_a_state() -> None:
 def test_agent_error_fails_and_timeout_errors() -> None:
     case = loaded("a")
     agent = HarnessRun.model_validate({**GOOD, "status": "agent_error", "error": "crash"})
-    trial = evaluate_trial(case, 1, agent, None, calls=1, duration_s=0)
+    trial = asyncio.run(evaluate_trial(case, 1, agent, None, calls=1, duration_s=0, judge=None))
     assert trial.status is Status.FAIL and trial.reason == "run.status: the agent errored: crash"
     timeout = HarnessRun.model_validate({**GOOD, "status": "timeout", "events": []})
-    assert evaluate_trial(case, 1, timeout, None, calls=1, duration_s=0).status is Status.ERROR
+    timed_out = evaluate_trial(case, 1, timeout, None, calls=1, duration_s=0, judge=None)
+    assert asyncio.run(timed_out).status is Status.ERROR

@@ -177,12 +177,17 @@ def test_errors_are_not_cached(tmp_path: Path) -> None:
 
 
 def trial_of(case_assertions: dict[str, Any], run: HarnessRun = RUN) -> Any:
+    """The trial without a judge, and how to evaluate it again with one."""
     case = make_case("c/judged", assertions=case_assertions)
-    return case, evaluate_trial(case, 1, run, None, calls=1, duration_s=0.1)
+
+    def with_a(judge: Judge | None) -> Any:
+        return evaluate_trial(case, 1, run, None, calls=1, duration_s=0.1, judge=judge)
+
+    return asyncio.run(with_a(None)), with_a
 
 
 def test_trial_is_rescored_with_the_judged_outcome() -> None:
-    case, trial = trial_of(
+    trial, evaluate = trial_of(
         {
             "outcome": {"task_completed": True},
             "judged": [{"criterion": CRITERION}, {"criterion": "Polite."}],
@@ -190,7 +195,7 @@ def test_trial_is_rescored_with_the_judged_outcome() -> None:
     )
     assert trial.status is Status.PASS and trial.assertions[-1].message == "no judge configured"
     with serve([says("fail"), says("fail"), says("pass"), says("pass")]) as server:
-        rescored, _ = with_judge(server, lambda j: j.complete(case, trial))
+        rescored, _ = with_judge(server, evaluate)
     assert [a.name for a in rescored.assertions] == [
         "outcome.task_completed",
         "judged[0]",
@@ -202,9 +207,11 @@ def test_trial_is_rescored_with_the_judged_outcome() -> None:
 
 
 def test_a_trial_that_already_failed_is_not_judged() -> None:
-    case, trial = trial_of({"outcome": {"task_completed": False}, "judged": [{"criterion": "x"}]})
+    trial, evaluate = trial_of(
+        {"outcome": {"task_completed": False}, "judged": [{"criterion": "x"}]}
+    )
     with serve(then=says("pass")) as server:
-        rescored, _ = with_judge(server, lambda j: j.complete(case, trial))
+        rescored, _ = with_judge(server, evaluate)
     assert server.calls == 0 and rescored.status is Status.FAIL
     assert rescored.assertions[-1].status is Status.SKIPPED
     assert rescored.assertions[-1].message == (
@@ -216,9 +223,9 @@ def test_a_run_without_evidence_is_not_judged() -> None:
     broken = HarnessRun.model_validate(
         {"protocol": PROTOCOL, "status": "harness_error", "events": [], "error": "sandbox down"}
     )
-    case, trial = trial_of({"judged": [{"criterion": "x"}]}, broken)
+    trial, evaluate = trial_of({"judged": [{"criterion": "x"}]}, broken)
     with serve(then=says("pass")) as server:
-        rescored, _ = with_judge(server, lambda j: j.complete(case, trial))
+        rescored, _ = with_judge(server, evaluate)
     assert server.calls == 0 and rescored == trial and rescored.status is Status.ERROR
 
 
