@@ -28,8 +28,9 @@ from gate.evaluate.verdicts import gate_verdict, tally_trials
 from gate.load.loader import load_cases
 from gate.load.similarity import near_duplicates
 from gate.models import LoadedCase
-from gate.records.results_file import render_results, results_dict
-from gate.records.results_reader import results_from_dict
+from gate.records.record import load_record
+from gate.records.results_file import render_results
+from gate.records.results_reader import results_from_record
 from gate.reference.agent import run_agent
 from gate.report.console import render_summary
 from gate.report.junit import render_junit
@@ -116,9 +117,8 @@ def pipeline(folder: Path, timings: dict[str, float]) -> None:
     timed("render JUnit", lambda: render_junit(gate))
     text = timed("render results", lambda: render_results(gate, "bench"))
     timed("render summary", lambda: render_summary(gate))
-    timed("merge: rebuild", lambda: results_from_dict(json.loads(text)))
+    timed("merge: rebuild", lambda: results_from_record(load_record(text)))
     timings["(results file bytes)"] = len(text.encode())
-    timings["(dict)"] = len(results_dict(gate, "bench")["cases"])
 
 
 def measure(count: int) -> None:
@@ -132,7 +132,7 @@ def measure(count: int) -> None:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     size = timings.pop("(results file bytes)")
-    timings.pop("(dict)")
+
     total = sum(timings.values())
     print(
         f"\n{count} cases: gate overhead {total:.2f} s = {total / count * 1000:.2f} ms/case; "

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from gate.records.history import append_records, records_from_results
-from gate.records.results_reader import read_results
+from gate.records.record import read_record
 
 
 def history_command(
@@ -15,7 +15,7 @@ def history_command(
 ) -> int:
     """`history append`: record each results file once (re-appending one is a no-op)."""
 
-    loaded = [(path, records_from_results(read_results(path), path)) for path in args.inputs]
+    loaded = [(path, records_from_results(read_record(path), path)) for path in args.inputs]
     for path, records in loaded:
         added, known = append_records(args.history, records)
         tail = f" ({known} already recorded)" if known else ""

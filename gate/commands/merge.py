@@ -4,42 +4,36 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
-from typing import Any, TextIO
+from typing import TextIO
 
 from gate.commands.wiring import write_file
-from gate.evaluate.verdicts import (
-    FAIL_ON,
-)
+from gate.evaluate.verdicts import FAIL_ON
 from gate.github.publish import Publisher
 from gate.load.config import discover_config
 from gate.records.history import append_records, records_from_results
 from gate.records.merge import merge_results
-from gate.records.results_file import render_results, results_dict
-from gate.records.results_reader import (
-    read_results,
-)
+from gate.records.record import ResultsRecord, read_record
+from gate.records.results_file import render_results, results_record
 from gate.report.console import render_summary
 from gate.report.junit import render_junit
 from gate.settings import choice, flags_over_env, parse_bool, publish_options
 
 
-def records_runs(files: Sequence[Mapping[str, Any]]) -> bool:
-    """Whether these checked results kept every trial's run (`--record-runs`), as merge should."""
-    trials = [t for data in files for c in data["cases"] for t in c["trials"]]
-    return bool(trials) and all("run" in t or "run_omitted" in t for t in trials)
+def records_runs(files: Sequence[ResultsRecord]) -> bool:
+    """Whether these results kept every trial's run (`--record-runs`), as merge should."""
+    trials = [t for record in files for c in record.cases for t in c.trials]
+    return bool(trials) and all(t.run is not None or t.run_omitted is not None for t in trials)
 
 
 def merge_command(
     args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
     """`merge`: the sharded run's one verdict, summary, JUnit and results file."""
-
-    publisher = Publisher(
-        publish_options(args, environ), environ, out
-    )  # its flags and environment, checked first
+    # Its flags and environment, checked first.
+    publisher = Publisher(publish_options(args, environ), environ, out)
     if args.config:
         discover_config(args.config, environ)
-    files = [(path, read_results(path)) for path in args.inputs]
+    files = [(path, read_record(path)) for path in args.inputs]
     # Unset, fail-on is what the shards ran with; fail-on-empty defaults to true, as in `run`.
     given = flags_over_env(args, environ, {"fail_on": choice(FAIL_ON), "fail_on_empty": parse_bool})
     gate = merge_results(
@@ -48,14 +42,14 @@ def merge_command(
         fail_on=given.get("fail_on"),
         fail_on_empty=given.get("fail_on_empty", True),
     )
-    version = str(files[0][1].get("gate_version", ""))
+    version = files[0][1].gate_version
     if args.junit:
         write_file(args.junit, render_junit(gate))
     if args.results:
         record = records_runs([data for _, data in files])
         write_file(args.results, render_results(gate, version, record_runs=record))
     if args.history:
-        append_records(args.history, records_from_results(results_dict(gate, version)))
+        append_records(args.history, records_from_results(results_record(gate, version)))
     print(f"merged {len(files)} shard(s): {', '.join(args.inputs)}", file=out)
     with publisher.untrusted_output():
         print(render_summary(gate), file=out)

@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, TextIO
+from typing import TextIO
 
 from pydantic import ValidationError
 
@@ -26,7 +26,7 @@ from gate.judge.calibration import THRESHOLD, labelled
 from gate.judge.scorer import Judge, plan_budget, spent
 from gate.models import LoadedCase
 from gate.net import Sleep
-from gate.records.results_reader import read_results
+from gate.records.record import CaseRecord, ResultsRecord, TrialRecord, read_record
 from gate.report.console import progress_line, render_summary
 from gate.results import (
     AssertionOutcome,
@@ -46,45 +46,42 @@ NOT_RECORDED = "no recorded run to re-evaluate (write results with --record-runs
 # --- rejudge ------------------------------------------------------------------------------
 
 
-def _number(value: Any, default: float = 0) -> float:
-    return (
-        float(value)
-        if isinstance(value, int | float) and not isinstance(value, bool)
-        else (default)
-    )
-
-
-async def _rejudge_trial(
-    case: LoadedCase, record: Mapping[str, Any], judge: Judge | None
-) -> TrialResult:
-    number = int(_number(record.get("trial"), 1))
-    calls, duration = int(_number(record.get("harness_calls"))), _number(record.get("duration_s"))
-    raw, problem = record.get("run"), NOT_RECORDED
-    if isinstance(raw, dict):
+async def _rejudge_trial(case: LoadedCase, record: TrialRecord, judge: Judge | None) -> TrialResult:
+    problem = NOT_RECORDED
+    if record.run is not None:
         try:
-            run = HarnessRun.model_validate(raw)
+            run = HarnessRun.model_validate(record.run)
         except ValidationError as exc:
             problem = f"the recorded run is not a valid RunResult ({exc.error_count()} problem(s))"
         else:
             return await evaluate_trial(
-                case, number, run, None, calls=calls, duration_s=duration, judge=judge
+                case,
+                record.trial,
+                run,
+                None,
+                calls=record.harness_calls,
+                duration_s=record.duration_s,
+                judge=judge,
             )
-    elif isinstance(record.get("run_omitted"), str):
-        problem = f"the run was too large to record ({one_line(record['run_omitted'], 200)})"
-    elif record.get("status") == Status.ERROR.value and record.get("reason"):
-        problem += f"; it was: {one_line(record['reason'], 300)}"
+    elif record.run_omitted is not None:
+        problem = f"the run was too large to record ({one_line(record.run_omitted, 200)})"
+    elif record.status is Status.ERROR and record.reason:
+        problem += f"; it was: {one_line(record.reason, 300)}"
     outcome = AssertionOutcome("rejudge", Status.ERROR, problem)
     return TrialResult(
-        number, Status.ERROR, f"rejudge: {problem}", duration, (outcome,), None, calls
+        record.trial,
+        Status.ERROR,
+        f"rejudge: {problem}",
+        record.duration_s,
+        (outcome,),
+        None,
+        record.harness_calls,
     )
 
 
-async def _rejudge_case(
-    case: LoadedCase, record: Mapping[str, Any], judge: Judge | None
-) -> CaseResult:
-    trials = [t for t in record.get("trials") or [] if isinstance(t, dict)]
-    planned = max(int(_number(record.get("trials_planned"), 1)), 1)
-    done = tuple([await _rejudge_trial(case, t, judge) for t in trials])
+async def _rejudge_case(case: LoadedCase, record: CaseRecord, judge: Judge | None) -> CaseResult:
+    planned = record.trials_planned
+    done = tuple([await _rejudge_trial(case, t, judge) for t in record.trials])
     tally = tally_trials(done, planned, case.case.pass_threshold)
     if not done or not tally.decided:
         # e.g. 2 of 3 trials ran and passed before; now one fails and the third never ran.
@@ -97,18 +94,14 @@ async def _rejudge_case(
 
 
 def _pair(
-    recorded: Mapping[str, Any], cases: Sequence[LoadedCase], source: str
-) -> tuple[list[tuple[LoadedCase, Mapping[str, Any]]], Selection]:
+    recorded: ResultsRecord, cases: Sequence[LoadedCase], source: str
+) -> tuple[list[tuple[LoadedCase, CaseRecord]], Selection]:
     by_id = {c.id: c for c in cases}
-    entries = [e for e in recorded.get("cases", []) if isinstance(e, dict)]
-    pairs: list[tuple[LoadedCase, Mapping[str, Any]]] = [
-        (by_id[e["id"]], e) for e in entries if e.get("id") in by_id
-    ]
-    recorded_ids = {e.get("id") for e in entries}
+    entries = recorded.cases
+    pairs = [(by_id[e.id], e) for e in entries if e.id in by_id]
+    recorded_ids = {e.id for e in entries}
     deferred = [
-        (str(e.get("id")), "in the results file, but not in --cases")
-        for e in entries
-        if e.get("id") not in by_id
+        (e.id, "in the results file, but not in --cases") for e in entries if e.id not in by_id
     ]
     deferred += [(c.id, f"not in {source}") for c in cases if c.id not in recorded_ids]
     note = (
@@ -128,7 +121,7 @@ def _pair(
 
 
 async def rejudge_cases(
-    recorded: Mapping[str, Any],
+    recorded: ResultsRecord,
     cases: Sequence[LoadedCase],
     settings: RunSettings,
     *,
@@ -139,7 +132,7 @@ async def rejudge_cases(
     """Every recorded case re-evaluated (deterministic and judged assertions) on its recorded
     runs; a trial without a recorded run is `error`, never a pass."""
     pairs, selection = _pair(recorded, cases, source)
-    counts = {c.id: len(e.get("trials") or []) for c, e in pairs}
+    counts = {c.id: len(e.trials) for c, e in pairs}
     async with open_run_judge(settings, sleep=sleep) as judge:
         budget = plan_budget(
             [c for c, _ in pairs],
@@ -149,7 +142,7 @@ async def rejudge_cases(
             calibrate=settings.require_calibration,
         )
 
-        async def one(case: LoadedCase, entry: Mapping[str, Any]) -> CaseResult:
+        async def one(case: LoadedCase, entry: CaseRecord) -> CaseResult:
             result = await _rejudge_case(case, entry, judge)
             on_done(result)
             return result
@@ -166,11 +159,9 @@ def rejudge_command(
     started = (now_iso(), time.monotonic())
     settings = resolve(args, environ, need_harness=False)
     loaded = load_checked(settings.cases, err, settings.config)  # the same ids as `run` gave
-    recorded = read_results(args.results_file)
+    recorded = read_record(args.results_file)
     known = {c.id for c in loaded.cases}
-    total = sum(
-        1 for e in recorded.get("cases", []) if isinstance(e, dict) and e.get("id") in known
-    )
+    total = sum(1 for e in recorded.cases if e.id in known)
     if not total:
         # Re-evaluating nothing must not pass: the paths or the results file are wrong.
         raise InputError(

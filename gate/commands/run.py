@@ -28,7 +28,7 @@ from gate.github.publish import Publisher, no_publisher
 from gate.judge.scorer import JudgeUsage, spent
 from gate.models import LoadedCase
 from gate.records.history import append_run_history, history_durations
-from gate.records.results_file import results_dict
+from gate.records.results_file import results_record
 from gate.reference import BUGS
 from gate.reference.server import running_harness
 from gate.report.console import (
@@ -151,7 +151,7 @@ def execute_run(
     gate = replace(gate, budget=spent(budget, results, state.usage))
     write_reports(gate, settings)
     if settings.history:
-        append_run_history(settings.history, results_dict(gate, __version__), err)
+        append_run_history(settings.history, results_record(gate, __version__), err)
     with publisher.untrusted_output():
         print(render_summary(gate), file=out)
     if interrupted:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from gate.errors import InputError, PublishError
+from gate.records.record import CaseRecord, ResultsRecord
 from gate.results import Status
 
 SCHEMA = "voice-regress-history/v1"
@@ -93,37 +94,29 @@ def parse_time(text: str) -> datetime:
 
 
 def records_from_results(
-    results: Mapping[str, Any], source: str = "results file"
+    results: ResultsRecord, source: str = "results file"
 ) -> list[HistoryRecord]:
-    """The history lines of one results file (already checked by `load_results`)."""
+    """The history lines of one (checked) results file."""
     try:
-        at = parse_time(str(results.get("finished_at") or results.get("started_at")))
+        at = parse_time(results.finished_at or results.started_at)
     except ValueError:
         raise InputError(f"{source}: no valid finished_at time to date its outcomes") from None
-    shard = results["selection"].get("shard") or {}
-    run = str(results.get("started_at", ""))
-    if shard:
-        run += f" shard {shard.get('index')}/{shard.get('total')}"
-    try:
-        return [
-            _from_case(case, at, run, str(results.get("gate_version", "")))
-            for case in results["cases"]
-        ]
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
-        raise InputError(f"{source}: a case is not a results record ({exc!r})") from None
+    shard = results.selection.shard
+    run = results.started_at + (f" shard {shard.index}/{shard.total}" if shard else "")
+    return [_from_case(case, at, run, results.gate_version) for case in results.cases]
 
 
-def _from_case(case: Mapping[str, Any], at: datetime, run: str, version: str) -> HistoryRecord:
-    seconds = [float(t.get("duration_s") or 0.0) for t in case.get("trials", [])]
+def _from_case(case: CaseRecord, at: datetime, run: str, version: str) -> HistoryRecord:
+    seconds = [t.duration_s for t in case.trials]
     return HistoryRecord(
-        case=str(case["id"]),
+        case=case.id,
         at=at,
-        status=Status(case["status"]),
+        status=case.status,
         duration_s=round(sum(d for d in seconds if math.isfinite(d)), 3),
-        level=str(case.get("level", "")),
+        level=case.level,
         run=run,
-        failure_label=str(case.get("failure_label", "")),
-        file=str(case.get("file", "")),
+        failure_label=case.failure_label,
+        file=case.file,
         gate_version=version,
     )
 
@@ -213,15 +206,15 @@ def history_durations(path: str | None) -> dict[str, float] | None:
     return {case: d for case, h in histories.items() if (d := h.mean_duration) is not None}
 
 
-def append_run_history(path: str, results: Mapping[str, Any], err: TextIO) -> None:
+def append_run_history(path: str, results: ResultsRecord, err: TextIO) -> None:
     """After `run --history FILE`: append the run, unless it is one shard of a sharded run.
 
     Shards only read the history: they must all cut the selection from the same durations, and a
     shard appending before another starts would change the other's cut. `merge --history FILE`
     appends the whole run instead.
     """
-    shard = results["selection"].get("shard") or {}
-    if shard.get("total", 1) > 1:
+    shard = results.selection.shard
+    if shard is not None and shard.total > 1:
         print(
             f"history: {path} was read to balance the shards, not appended to; "
             "`merge --history FILE` appends the whole run",

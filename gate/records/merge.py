@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -14,10 +14,9 @@ from gate.evaluate.verdicts import (
     gate_verdict,
     none_selected_reason,
 )
+from gate.records.record import ResultsRecord
 from gate.records.results_reader import (
-    ResultsRecord,
     case_results,
-    parse_record,
     rebuild_selection,
     total_budget,
     wall_seconds,
@@ -30,7 +29,7 @@ _Shards = list[tuple[str, ResultsRecord]]
 
 
 def merge_results(
-    files: Sequence[tuple[str, Mapping[str, Any]]],
+    files: Sequence[tuple[str, ResultsRecord]],
     *,
     shards: int | None = None,
     fail_on: str | None = None,
@@ -38,11 +37,11 @@ def merge_results(
 ) -> GateResult:
     """One GateResult for the whole run from its shards' results, as if it had run unsharded.
 
-    `files` is (name for messages, loaded results data). Raises `InputError` when a shard is
+    `files` is (name for messages, its results record). Raises `InputError` when a shard is
     missing or given twice, a case is in two shards or in none, or the shards disagree on what
     was run (gate version, tier, selection, shard total): a lost shard is never a pass.
     """
-    records: _Shards = [(src, parse_record(data, src)) for src, data in files]
+    records: _Shards = list(files)
     first = _check_shards(records, shards)
     for what, get in _AGREED:
         _same(records, what, get)

@@ -1,18 +1,22 @@
-"""Read a results file back: check its shape and rebuild the GateResult it was written from."""
+"""Rebuild the GateResult a results file was written from, each recorded state re-derived."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
-from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from gate.errors import InputError
 from gate.evaluate.verdicts import blocks, tally_trials, trial_state
 from gate.models import Case, LoadedCase, Promotion, Source
-from gate.records.results_file import load_results
+from gate.records.record import (
+    BudgetRecord,
+    CaseRecord,
+    ResultsRecord,
+    SelectionRecord,
+    TrialRecord,
+)
 from gate.results import (
     AssertionOutcome,
     CallBudget,
@@ -25,120 +29,10 @@ from gate.results import (
 )
 from gate.text import one_line
 
-# --- the results file, validated (it may have been edited, truncated or come from elsewhere) ---
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)  # newer v1 files may add keys
-
-
-class _Assertion(_Record):
-    name: str
-    status: Status
-    message: str
-    expected: Any = None
-    actual: Any = None
-    turn: int | None = None
-    warning: str | None = None
-    votes: list[dict[str, Any]] | None = None
-
-
-class _Trial(_Record):
-    trial: int
-    run_id: str | None = None
-    trace_id: str | None = None
-    status: Status
-    reason: str
-    duration_s: float = 0.0
-    harness_calls: int = 0
-    assertions: list[_Assertion] = []
-    run: dict[str, Any] | None = None  # a shard's runs (the harness's RunResult, or part of it)
-    run_omitted: str | None = None  # too large to record
-
-
-class _Case(_Record):
-    id: str
-    file: str
-    line: int
-    suite: str
-    owner: str
-    severity: Literal["low", "medium", "high", "critical"]
-    failure_label: str
-    source_call_id: str
-    level: Literal["blocking", "scheduled", "manual"]
-    status: Status
-    reason: str
-    trials_planned: int = Field(1, ge=1)
-    pass_threshold: int | None = Field(None, ge=1)  # absent: a strict majority of the trials
-    trials: list[_Trial] = []
-
-
-class _Shard(_Record):
-    index: int
-    total: int
-    run_selected: list[str]
-    run_note: str = ""
-    files_found: int
-    sources: str = ""
-
-
-class _Deferred(_Record):
-    id: str
-    why: str
-
-
-class _Selection(_Record):
-    tier: str
-    reasons: dict[str, str] = {}
-    selected: list[str]
-    deferred: list[_Deferred] = []
-    considered: int = 0
-    changed_paths: list[str] | None = None
-    note: str = ""
-    shard: _Shard | None = None
-    in_tier: int | None = None
-
-
-class _Budget(_Record):
-    harness_runs_max: int = 0
-    judge_calls_max: int = 0
-    harness_runs: int = 0
-    judge_calls: int = 0
-    judge_cached: int = 0
-
-
-class ResultsRecord(_Record):
-    """A `voice-regress-results/v1` file as typed data (see gate/report/results_file.py)."""
-
-    gate_version: str = ""
-    started_at: str
-    finished_at: str
-    verdict: Literal["pass", "fail"]
-    verdict_reason: str = ""
-    fail_on: str = "blocking"
-    selection: _Selection
-    cases: list[_Case]
-    abort_reason: str | None = None
-    budget: _Budget | None = None
-
-
-def parse_record(data: Mapping[str, Any], source: str = "results file") -> ResultsRecord:
-    """Validate a loaded results file; a problem is one `InputError` naming the JSON path."""
-    try:
-        return ResultsRecord.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
-        raise InputError(
-            f"{source}: {path}: {first['msg']} "
-            f"({exc.error_count()} problem(s) in this results file)"
-        ) from None
-
-
 # --- rebuilding the gate's objects, so the existing renderers draw the same reports ----------
 
 
-def _loaded_case(case: _Case) -> LoadedCase:
+def _loaded_case(case: CaseRecord) -> LoadedCase:
     # model_construct, not validation: a results file holds only what reports show (no fixture,
     # agent_ref or assertions), and inventing the rest would be a lie. Unset fields stay unset,
     # so code that reads one fails loudly instead of reading a made-up value.
@@ -160,7 +54,7 @@ def _loaded_case(case: _Case) -> LoadedCase:
     return LoadedCase(id=case.id, file=case.file, case=model, line=case.line)
 
 
-def _harness_run(trial: _Trial, where: str) -> HarnessRun | None:
+def _harness_run(trial: TrialRecord, where: str) -> HarnessRun | None:
     if trial.run is not None:
         try:
             return HarnessRun.model_validate(
@@ -179,7 +73,7 @@ def _harness_run(trial: _Trial, where: str) -> HarnessRun | None:
     )
 
 
-def _trial(trial: _Trial, where: str) -> TrialResult:
+def _trial(trial: TrialRecord, where: str) -> TrialResult:
     outcomes = tuple(
         AssertionOutcome(
             a.name,
@@ -257,7 +151,7 @@ def _check_statuses(result: CaseResult, threshold: int | None, where: str) -> No
 
 
 def rebuild_selection(
-    sel: _Selection, selected: Sequence[str], note: str, reasons: Mapping[str, str]
+    sel: SelectionRecord, selected: Sequence[str], note: str, reasons: Mapping[str, str]
 ) -> Selection:
     """The Selection of a results file, narrowed to `selected` (a shard's, or the whole run's)."""
     return Selection(
@@ -272,9 +166,8 @@ def rebuild_selection(
     )
 
 
-def results_from_dict(data: Mapping[str, Any], source: str = "results file") -> GateResult:
+def results_from_record(record: ResultsRecord, source: str = "results file") -> GateResult:
     """A results file as the GateResult it was written from (what the reports need of it)."""
-    record = parse_record(data, source)
     cases = tuple(case_results(record, source))
     blocking = tuple(c.case.id for c in cases if blocks(c, record.fail_on))
     return GateResult(
@@ -302,7 +195,7 @@ def total_budget(records: Sequence[ResultsRecord]) -> CallBudget | None:
     budgets = [r.budget for r in records if r.budget is not None]
     if not budgets:
         return None
-    return CallBudget(*(sum(getattr(b, f) for b in budgets) for f in _Budget.model_fields))
+    return CallBudget(**{f: sum(getattr(b, f) for b in budgets) for f in BudgetRecord.model_fields})
 
 
 def wall_seconds(starts: Sequence[str], ends: Sequence[str]) -> float:
@@ -313,14 +206,3 @@ def wall_seconds(starts: Sequence[str], ends: Sequence[str]) -> float:
         return max((last - first).total_seconds(), 0.0)
     except (ValueError, TypeError):  # unparsable or naive/aware mix: the wall time is unknown
         return 0.0
-
-
-def read_results(path: str) -> dict[str, Any]:
-    """Read and check a results file; `InputError` names `path` when it cannot be used."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such results file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the results file ({exc})") from None
-    return load_results(text, path)

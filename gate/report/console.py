@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from gate.records.results_file import selection_dict
+from gate.records.results_file import selection_record
 from gate.report.case_facts import trial_split
 from gate.results import NOT_PASSING, CallBudget, CaseResult, GateResult, Selection, Status
 from gate.text import one_line
@@ -179,7 +179,8 @@ def _more(count: int) -> str:
 def render_selection(selection: Selection, fmt: str = "text") -> str:
     """`select`'s output: every selected case with its reason, the deferred ones, the totals."""
     if fmt == "json":
-        return json.dumps(selection_dict(selection), indent=2, sort_keys=True, ensure_ascii=False)
+        data = selection_record(selection).model_dump(mode="json", exclude_unset=True)
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
     lines = [
         f"tier {one_line(selection.tier, 40)}: {len(selection.selected)} selected, "
         f"{len(selection.deferred)} deferred, {selection.considered} considered"

@@ -18,7 +18,7 @@ from support.report_fixtures import FINISHED, GATE_VERSION, STARTED, make_case, 
 from gate.errors import HarnessError
 from gate.models import LoadedCase
 from gate.records.merge import merge_results
-from gate.records.results_file import results_dict
+from gate.records.results_file import results_record
 from gate.results import GateResult, HarnessRun, ShardInfo, Status
 from gate.runner import Runner, unfinished
 
@@ -243,7 +243,6 @@ def test_interrupted_and_aborted_cases_merge_as_error() -> None:
         FINISHED,
         abort_reason=runner.abort_reason,
     )
-    data = json.loads(json.dumps(results_dict(gate_result, GATE_VERSION)))
-    merged = merge_results([("interrupted.json", data)])
+    merged = merge_results([("interrupted.json", results_record(gate_result, GATE_VERSION))])
     assert [c.status for c in merged.cases] == [c.status for c in cases]
     assert merged.verdict == "fail"

@@ -6,13 +6,21 @@ import argparse
 import asyncio
 from typing import Any
 
-from support.report_fixtures import FINISHED, STARTED, booking_events, make_case, make_run
+from support.report_fixtures import (
+    FINISHED,
+    STARTED,
+    booking_events,
+    make_case,
+    make_run,
+    results_data,
+)
 
 from gate.commands.rejudge import rejudge_cases
 from gate.commands.wiring import resolve
 from gate.judge.scorer import spent
 from gate.models import LoadedCase
-from gate.records.results_file import RECORDED_RUN_LIMIT, results_dict
+from gate.records.record import parse_record
+from gate.records.results_file import RECORDED_RUN_LIMIT
 from gate.results import (
     AssertionOutcome,
     CallBudget,
@@ -40,7 +48,7 @@ def recorded(
     gate = GateResult(
         "pass", "", (result,), Selection("all", (case.id,)), "blocking", STARTED, FINISHED
     )
-    return results_dict(gate, "0.0.0-test", record_runs=record)
+    return results_data(gate, "0.0.0-test", record_runs=record)
 
 
 def rejudge(
@@ -48,7 +56,7 @@ def rejudge(
 ) -> tuple[list[CaseResult], Selection, CallBudget]:
     args = argparse.Namespace(cases=["cases/"])
     settings = resolve(args, {}, need_harness=False)
-    return asyncio.run(rejudge_cases(data, cases, settings, source="old.json"))
+    return asyncio.run(rejudge_cases(parse_record(data), cases, settings, source="old.json"))
 
 
 def test_recorded_runs_are_re_evaluated_against_the_current_case() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.report_fixtures import GATE_VERSION, GATES
+from support.report_fixtures import GATE_VERSION, GATES, results_data
 
 from gate.cli import main
 from gate.errors import InputError
@@ -22,7 +22,7 @@ from gate.records.history import (
     read_history,
     records_from_results,
 )
-from gate.records.results_file import results_dict
+from gate.records.record import parse_record
 from gate.results import Status
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,12 +41,12 @@ def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def mixed_results() -> dict[str, Any]:
-    return json.loads(json.dumps(results_dict(GATES["mixed"](), GATE_VERSION)))
+    return results_data(GATES["mixed"](), GATE_VERSION)
 
 
 def test_records_from_a_results_file() -> None:
     data = mixed_results()
-    records = records_from_results(data)
+    records = records_from_results(parse_record(data))
     assert [r.case for r in records] == [c["id"] for c in data["cases"]]
     assert [r.status.value for r in records] == [c["status"] for c in data["cases"]]
     first = records[0]
@@ -58,7 +58,7 @@ def test_records_from_a_results_file() -> None:
 
 def test_append_is_json_lines_and_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "history.jsonl"
-    records = records_from_results(mixed_results())
+    records = records_from_results(parse_record(mixed_results()))
     assert append_records(path, records) == (len(records), 0)
     assert append_records(path, records) == (0, len(records))  # a CI retry appends nothing
     lines = path.read_text("utf-8").splitlines()

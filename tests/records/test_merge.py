@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.report_fixtures import GATE_VERSION, GATES
+from support.report_fixtures import GATE_VERSION, GATES, results_data
 
 from gate.cli import main
 from gate.errors import InputError
 from gate.records.merge import merge_results
-from gate.records.results_file import results_dict
-from gate.records.results_reader import results_from_dict
+from gate.records.record import parse_record
+from gate.records.results_file import render_results, results_record
+from gate.records.results_reader import results_from_record
 from gate.report.console import render_summary
 from gate.report.junit import render_junit
 from gate.results import ShardInfo
@@ -343,17 +344,17 @@ def sharded(name: str) -> Any:
 
 
 @pytest.mark.parametrize("name", sorted(GATES))
-def test_results_from_dict_rebuilds_what_the_reports_show(name: str) -> None:
+def test_results_from_record_rebuilds_what_the_reports_show(name: str) -> None:
     gate, shard = sharded(name)
-    rebuilt = results_from_dict(json.loads(json.dumps(results_dict(shard, GATE_VERSION))))
+    rebuilt = results_from_record(results_record(shard, GATE_VERSION))
     assert render_junit(rebuilt) == render_junit(gate)
     assert summary_of(render_summary(rebuilt)) == summary_of(render_summary(gate))
-    assert results_dict(rebuilt, GATE_VERSION) == results_dict(gate, GATE_VERSION)
+    assert render_results(rebuilt, GATE_VERSION) == render_results(gate, GATE_VERSION)
 
 
 def test_merge_results_is_a_pure_function_of_the_data() -> None:
     gate, shard = sharded("mixed")
-    data = json.loads(json.dumps(results_dict(shard, GATE_VERSION)))
+    data = parse_record(results_data(shard, GATE_VERSION))
     merged = merge_results([("one.json", data)], fail_on_empty=True)
     assert [c.status for c in merged.cases] == [c.status for c in gate.cases]
     assert (merged.verdict, merged.verdict_reason) == (gate.verdict, gate.verdict_reason)

@@ -10,12 +10,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from pathlib import Path
 
+import jsonschema
 import pytest
-from support.report_fixtures import GATE_VERSION, GATES, assert_golden, fail_case
+from support.golden import assert_golden_file
+from support.report_fixtures import GATE_VERSION, GATES, assert_golden, fail_case, results_data
 
+import gate
 from gate.errors import InputError
-from gate.records.results_file import SCHEMA, load_results, render_results, results_dict
+from gate.records.record import SCHEMA, load_record, results_json_schema
+from gate.records.results_file import render_results, results_record
+from gate.records.results_reader import results_from_record
 from gate.results import AssertionOutcome, Status, TrialResult
 
 CASE_KEYS = {
@@ -53,11 +59,13 @@ def test_results_golden(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(GATES))
 def test_round_trip(name: str) -> None:
     gate = GATES[name]()
-    assert load_results(render_results(gate, GATE_VERSION)) == results_dict(gate, GATE_VERSION)
+    text = render_results(gate, GATE_VERSION)
+    assert load_record(text) == results_record(gate, GATE_VERSION)
+    assert render_results(results_from_record(load_record(text)), GATE_VERSION) == text
 
 
 def test_shape() -> None:
-    data = results_dict(GATES["mixed"](), GATE_VERSION)
+    data = results_data(GATES["mixed"](), GATE_VERSION)
     assert data["schema"] == SCHEMA
     assert data["counts"] == {
         "pass": 2,
@@ -116,6 +124,25 @@ def test_odd_values_become_json() -> None:
 )
 def test_load_results_rejects(text: str, match: str) -> None:
     with pytest.raises(InputError, match=match) as info:
-        load_results(text, source="shard-1.json")
+        load_record(text, source="shard-1.json")
     assert str(info.value).startswith("shard-1.json: ")
     assert info.value.exit_code == 2
+
+
+SHIPPED_SCHEMA = Path(gate.__file__).parent / "schemas" / "results.schema.json"
+
+
+def test_the_shipped_results_schema_is_the_generated_one() -> None:
+    generated = json.dumps(results_json_schema(), indent=2, sort_keys=True) + "\n"
+    assert_golden_file(SHIPPED_SCHEMA, generated)  # `--update-golden` regenerates it
+
+
+@pytest.mark.parametrize("name", sorted(GATES))
+def test_every_results_file_validates_against_the_shipped_schema(name: str) -> None:
+    schema = json.loads(SHIPPED_SCHEMA.read_text("utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    data = json.loads(render_results(GATES[name](), GATE_VERSION, record_runs=True))
+    jsonschema.Draft202012Validator(schema).validate(data)
+    data["verdict"] = "passed"  # negative control: the schema can refuse
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(data)

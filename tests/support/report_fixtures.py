@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from support.golden import assert_golden_file
 
 from gate.models import Case, LoadedCase
+from gate.records.results_file import render_results
 from gate.report.case_facts import ReportLinks
 from gate.results import (
     PROTOCOL,
@@ -390,3 +392,9 @@ def many_failures(count: int, text_len: int = 250) -> GateResult:
     ]
     ids = tuple(c.case.id for c in cases if c.status is Status.FAIL)
     return replace(gate, cases=tuple(cases), blocking_failures=ids)
+
+
+def results_data(gate: GateResult, version: str, *, record_runs: bool = False) -> dict[str, Any]:
+    """The results file of `gate` as plain JSON data, as a reader (or an editor) gets it."""
+    data: dict[str, Any] = json.loads(render_results(gate, version, record_runs=record_runs))
+    return data
