@@ -12,6 +12,7 @@ from tenacity import RetryCallState
 from tenacity.wait import wait_base
 
 from gate.errors import InputError
+from gate.redact import redact_url
 from gate.text import one_line
 
 # Injected so tests never wait: the harness, judge and GitHub clients take both.
@@ -68,9 +69,9 @@ def check_http_url(url: str, label: str, shape: str) -> None:
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        raise InputError(f"{label}: invalid URL {url!r}: {exc}") from None
+        raise InputError(f"{label}: invalid URL {redact_url(url)!r}: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InputError(f"{label}: expected {shape}, got {url!r}")
+        raise InputError(f"{label}: expected {shape}, got {redact_url(url)!r}")
 
 
 async def read_capped(
@@ -96,3 +97,5 @@ TOKEN_ENV = "VOICE_REGRESS_HARNESS_TOKEN"
 JUDGE_KEY_ENVS = ("VOICE_REGRESS_JUDGE_API_KEY", "OPENAI_API_KEY")  # first one set wins
 
 SECRET_ENVS = (TOKEN_ENV, *JUDGE_KEY_ENVS)  # masked in CI logs, never printed
+# URLs that may carry credentials (userinfo, query): those are masked too.
+URL_ENVS = ("VOICE_REGRESS_HARNESS_URL", "VOICE_REGRESS_JUDGE_URL")

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from gate.redact import mask
+
 DEFAULT_LIMIT = 4000
 ONE_LINE_LIMIT = 200
 
@@ -37,7 +39,9 @@ _MAX_DEPTH = 32
 
 
 def truncate(text: str, limit: int | None) -> str:
-    """Cut `text` to `limit` characters, saying visibly how much was dropped."""
+    """Cut `text` to `limit` characters, saying visibly how much was dropped. Secrets are
+    masked first (gate.redact), so a cut can never keep the first half of one."""
+    text = mask(text)
     if limit is None or len(text) <= limit:
         return text
     return f"{text[:limit]}… [truncated {len(text) - limit} chars]"

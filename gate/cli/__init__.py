@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import TextIO
+from typing import TextIO, cast
 
 from gate.cli.parser import build_parser
 from gate.commands.history import history_command
@@ -18,6 +19,9 @@ from gate.commands.run import demo_command, run_command
 from gate.commands.select import select_command
 from gate.commands.validate import validate_command
 from gate.errors import CaseFileError, GateError
+from gate.github.environment import github_secrets
+from gate.net import SECRET_ENVS, URL_ENVS
+from gate.redact import MaskedStream, Redactor, active, url_secrets
 
 ISSUES_URL = "https://github.com/org/voice-regress-gate/issues"
 
@@ -37,10 +41,30 @@ def main(
 ) -> int:
     """Run one command and return its exit code (0 pass, 1 gate failed, 2 bad input, 3 bug)."""
     environ = os.environ if environ is None else environ
-    out, err = out or sys.stdout, err or sys.stderr
+    argv = sys.argv[1:] if argv is None else list(argv)
+    with active(_redactor(argv, environ)):
+        # Every text this command prints passes the run's one redaction point.
+        out = cast(TextIO, MaskedStream(out or sys.stdout))
+        err = cast(TextIO, MaskedStream(err or sys.stderr))
+        return _main(argv, environ, out, err)
+
+
+def _redactor(argv: Sequence[str], environ: Mapping[str, str]) -> Redactor:
+    """The secrets of this command: credentials in the environment and in any URL given."""
+    urls = [a for a in argv if "://" in a] + [environ.get(n, "") for n in URL_ENVS]
+    return Redactor.of(
+        [environ.get(name) for name in SECRET_ENVS]
+        + github_secrets(environ)
+        + [secret for url in urls for secret in url_secrets(url.partition("=")[2] or url)]
+    )
+
+
+def _main(argv: Sequence[str], environ: Mapping[str, str], out: TextIO, err: TextIO) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        # argparse prints usage errors, --help and --version itself: through our streams too.
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed the usage error
         return 0 if exc.code == 0 else 2
     try:

@@ -40,6 +40,7 @@ from gate.models import LoadedCase
 from gate.net import JUDGE_KEY_ENVS, TOKEN_ENV, Sleep
 from gate.records.history import FAILURE_STATES, by_case, read_history
 from gate.records.results_file import render_results
+from gate.redact import mask
 from gate.report.evidence import evidence_files
 from gate.report.junit import render_junit
 from gate.results import (
@@ -71,7 +72,7 @@ def write_file(path: str, text: str) -> None:
     try:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        target.write_text(mask(text), encoding="utf-8")
     except OSError as exc:
         raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from None
 

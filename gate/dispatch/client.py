@@ -19,6 +19,7 @@ from gate.dispatch.retry import Pending, Transient, harness_retrying
 from gate.errors import HarnessError
 from gate.models import LoadedCase
 from gate.net import TOKEN_ENV, Clock, Sleep, check_http_url, read_capped, retry_after, short
+from gate.redact import redact_url
 from gate.results import HarnessRun
 from gate.text import one_line
 
@@ -103,7 +104,7 @@ class Dispatcher:
             async with asyncio.timeout(min(10.0, self._settings.timeout_s)):
                 reply = await self._send("GET", url, _Budget(0.0), self._headers(url))
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            message = f"cannot reach harness at {self._base}: {_describe(exc)}"
+            message = f"cannot reach harness at {redact_url(self._base)}: {_describe(exc)}"
             raise HarnessError(self._redact(message)) from exc
         except (httpx.TransportError, RunFault, TimeoutError):
             return  # health is optional: the runs will report their own faults

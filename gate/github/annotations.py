@@ -7,12 +7,12 @@ shows at most 10 of each kind per step and hides the others without a word).
 
 from __future__ import annotations
 
+from gate.github.options import DEFAULT_LIMIT
 from gate.github.workflow_commands import annotation
 from gate.report.case_facts import first_failing_outcome, first_failure, relative_path
 from gate.results import NOT_PASSING, CaseResult, GateResult, Status
 from gate.text import clean, one_line
 
-DEFAULT_LIMIT = 10
 KINDS = ("error", "warning", "notice")
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gate.github.api import GitHubApiError, GitHubClient
+from gate.github.api import GitHubApiError, GitHubClient, same_login
 from gate.report.comment import parse_digest, parse_marker
 
 
@@ -58,11 +58,6 @@ def find_ours(client: GitHubClient, repo: str, number: int, key: str, author: st
     found = [Comment.from_api(item) for item in client.paginate(path)]
     ours = [c for c in found if parse_marker(c.body) == key and same_login(c.author, author)]
     return sorted(ours, key=lambda c: c.id)
-
-
-def same_login(a: str, b: str) -> bool:
-    """GitHub logins are case-insensitive."""
-    return a.casefold() == b.casefold()
 
 
 def upsert_comment(

@@ -88,3 +88,8 @@ def _interval(text: str | None) -> float:
     if not 0 <= value <= 60:  # also refuses NaN and infinity, which would park the job
         raise InputError(f"{WRITE_INTERVAL_ENV}: expected 0 to 60 seconds, got {text!r}")
     return value
+
+
+def github_secrets(environ: Mapping[str, str]) -> list[str]:
+    """The GitHub credentials of this run (GITHUB_TOKEN), for the one redaction point."""
+    return [environ.get("GITHUB_TOKEN", "")]

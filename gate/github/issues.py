@@ -13,8 +13,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from gate.github.api import GitHubApiError, GitHubClient
-from gate.github.comment_sync import same_login
+from gate.github.api import GitHubApiError, GitHubClient, same_login
 from gate.report.case_facts import (
     ReportLinks,
     case_details,

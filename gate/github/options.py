@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gate.github.annotations import DEFAULT_LIMIT
-
 COMMENT_MODES = ("always", "failures", "changes", "off")
+DEFAULT_LIMIT = 10  # annotations per kind, the runner's own display limit
 MAX_ANNOTATIONS = 50  # the per-request maximum of the checks API; the runner shows 10 per kind
 
 

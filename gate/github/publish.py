@@ -25,6 +25,7 @@ from gate.github.issues import sync_tracking_issues
 from gate.github.options import PublishOptions
 from gate.github.pulls import find_pull
 from gate.net import SECRET_ENVS
+from gate.redact import mask
 from gate.report.case_facts import ReportLinks
 from gate.report.comment import not_passing, render_comment
 from gate.report.summary import SUMMARY_LIMIT, render_job_summary
@@ -240,7 +241,7 @@ class Publisher:
                 self._warn("the job summary is full (1 MiB per step); ours is left out")
                 return
             with open(path, "a", encoding="utf-8") as file:
-                file.write(render_job_summary(gate, links, room))
+                file.write(mask(render_job_summary(gate, links, room)))
         except OSError as exc:
             self._warn(f"cannot write the job summary {path}: {exc.strerror or exc}")
 
@@ -249,7 +250,7 @@ class Publisher:
         text = "".join(wc.file_command_entry(k, v, wc.new_delimiter()) for k, v in values.items())
         try:
             with open(path, "a", encoding="utf-8") as file:
-                file.write(text)
+                file.write(mask(text))
         except OSError as exc:
             raise PublishError(
                 f"cannot write the step outputs to GITHUB_OUTPUT={path}: {exc.strerror or exc}"

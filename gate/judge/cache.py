@@ -12,6 +12,7 @@ from typing import Any
 
 from gate.judge.prompt import PROMPT_VERSION
 from gate.judge.votes import Vote
+from gate.redact import mask
 
 SCHEMA = "voice-regress-judge-cache/v1"
 
@@ -103,7 +104,7 @@ def _atomic_write(path: Path, text: str) -> None:
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            handle.write(mask(text))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

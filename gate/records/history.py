@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from gate.errors import InputError, PublishError
 from gate.records.record import CaseRecord, ResultsRecord
+from gate.redact import mask
 from gate.results import Status
 
 SCHEMA = "voice-regress-history/v1"
@@ -175,7 +176,7 @@ def append_records(path: str | Path, records: Sequence[HistoryRecord]) -> tuple[
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             with open(path, "a", encoding="utf-8") as handle:
                 # one write: concurrent appenders interleave whole batches, not half lines
-                handle.write("".join(r.to_json() + "\n" for r in new))
+                handle.write(mask("".join(r.to_json() + "\n" for r in new)))
         except OSError as exc:
             raise PublishError(f"cannot append to {path}: {exc.strerror or exc}") from None
     return len(new), len(records) - len(new)

@@ -309,12 +309,10 @@ def test_unwritable_outputs_fail_a_passing_gate_with_a_message(runner: Runner) -
     assert "error: cannot write the step outputs to GITHUB_OUTPUT=" in err
 
 
-def test_bad_publishing_flags_are_input_errors(
-    runner: Runner, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_publishing_flags_are_input_errors(runner: Runner) -> None:
     env = runner.env("push", {})
-    code, _, _ = runner.run("builtin", env, "--comment-mode", "sometimes")
-    assert code == 2 and "argument --comment-mode: expected one of" in capsys.readouterr().err
+    code, _, err = runner.run("builtin", env, "--comment-mode", "sometimes")
+    assert code == 2 and "argument --comment-mode: expected one of" in err
     code, _, err = runner.run("builtin", {**env, "VOICE_REGRESS_COMMENT_KEY": "a b"})
     assert code == 2 and "VOICE_REGRESS_COMMENT_KEY" in err
     assert runner.fake.requests == []

@@ -23,6 +23,7 @@ LAYERS: list[set[str]] = [
     {"dispatch", "evaluate", "reference", "select", "load"},
     {"net", "results", "git", "globs"},
     {"models", "text", "errors"},
+    {"redact"},
 ]
 MAX_FLOORS = 10
 EDGES = graph()
