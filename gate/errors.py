@@ -20,6 +20,8 @@ leave the stage that raises them:
     PatternError (globs)               a bad glob → a Diagnostic of the config or case
     RequestRejected (reference.app)    the reference harness's own 4xx answer
     _TooDeep, _Retryable, _Transient, _Rejected: private, caught in the module that raises them
+
+Terminated (a KeyboardInterrupt) is SIGTERM: reports of what finished are written, exit 143.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ class Diagnostic:
     def __str__(self) -> str:
         prefix = "" if self.severity == "error" else f"{self.severity}: "
         return f"{self.path}:{self.line}:{self.col}: {self.json_path}: {prefix}{self.message}"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what a CI runner sends on cancel): handled like Ctrl-C, exit code 143."""
 
 
 class GateError(Exception):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TextIO, cast
 
 from gate.cli.parser import build_parser
@@ -18,7 +20,7 @@ from gate.commands.rejudge import judge_check_command, rejudge_command
 from gate.commands.run import demo_command, run_command
 from gate.commands.select import select_command
 from gate.commands.validate import validate_command
-from gate.errors import CaseFileError, GateError
+from gate.errors import CaseFileError, GateError, Terminated
 from gate.github.environment import github_secrets
 from gate.net import SECRET_ENVS, URL_ENVS
 from gate.redact import MaskedStream, Redactor, active, url_secrets
@@ -46,7 +48,26 @@ def main(
         # Every text this command prints passes the run's one redaction point.
         out = cast(TextIO, MaskedStream(out or sys.stdout))
         err = cast(TextIO, MaskedStream(err or sys.stderr))
-        return _main(argv, environ, out, err)
+        with _sigterm_interrupts():
+            return _main(argv, environ, out, err)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM raises Terminated (a KeyboardInterrupt), so a cancelled CI job writes the reports
+    of what finished, exactly as Ctrl-C does. Only the main thread can own a signal."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _redactor(argv: Sequence[str], environ: Mapping[str, str]) -> Redactor:
@@ -72,6 +93,9 @@ def _main(argv: Sequence[str], environ: Mapping[str, str], out: TextIO, err: Tex
     except GateError as exc:
         _report_error(exc, err)
         return exc.exit_code
+    except Terminated:
+        print("voice-regress-gate: terminated (SIGTERM)", file=err)
+        return 143
     except KeyboardInterrupt:
         print("voice-regress-gate: interrupted", file=err)
         return 130

@@ -13,6 +13,7 @@ from typing import TextIO
 
 from gate import __version__
 from gate.commands.wiring import (
+    clear_stale_reports,
     finish_run,
     load_checked,
     now_iso,
@@ -23,7 +24,7 @@ from gate.commands.wiring import (
     write_reports,
 )
 from gate.dispatch.client import Dispatcher, DispatchSettings, make_client
-from gate.errors import InputError
+from gate.errors import InputError, Terminated
 from gate.github.publish import Publisher, no_publisher
 from gate.judge.scorer import JudgeUsage, spent
 from gate.models import LoadedCase
@@ -116,6 +117,7 @@ def execute_run(
     """select → dispatch → evaluate → report (→ publish); returns the gate's exit code."""
     publisher = publisher or no_publisher(out)
     started = (now_iso(), time.monotonic())
+    clear_stale_reports(settings.junit, settings.results)
     loaded = load_checked(settings.cases, err, settings.config)
     selection = select_for_settings(loaded.cases, settings)
     # A case outside this shard is simply not selected by it. An unsharded run is shard 1/1, so
@@ -134,18 +136,17 @@ def execute_run(
         settings, cases, lambda case: planned_trials(case, settings.trials)
     )
     print(preview, file=out, flush=True)
-    interrupted = False
+    interrupted: KeyboardInterrupt | None = None
     try:
         with (
             publisher.log_group(f"voice-regress-gate: {len(cases)} case(s)"),
             _harness(settings.harness_url) as url,
         ):
             results = asyncio.run(_dispatch(settings, url, cases, progress, state)) if cases else []
-    except KeyboardInterrupt:
-        interrupted = True
-        results = unfinished(
-            cases, state.finished, settings.trials, "interrupted before it finished"
-        )
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated): write what finished
+        interrupted = exc
+        why = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        results = unfinished(cases, state.finished, settings.trials, f"{why} before it finished")
     progress.close()
     gate = finish_run(settings, loaded, selection, results, state.abort_reason, started)
     gate = replace(gate, budget=spent(budget, results, state.usage))
@@ -154,8 +155,8 @@ def execute_run(
         append_run_history(settings.history, results_record(gate, __version__), err)
     with publisher.untrusted_output():
         print(render_summary(gate), file=out)
-    if interrupted:
-        raise KeyboardInterrupt
+    if interrupted is not None:
+        raise interrupted
     publisher.publish(gate, junit=settings.junit, results=settings.results)
     return 0 if gate.verdict == "pass" else 1
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import os
+import stat
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -68,13 +72,61 @@ def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = 
 
 
 def write_file(path: str, text: str) -> None:
-    """Write a report file, creating its folder; failure is a PublishError (exit 1)."""
+    """Write a report file, creating its folder; failure is a PublishError (exit 1).
+
+    A new or regular file is replaced atomically: a reader (or a cancelled job) sees the old
+    report or the new one, never half of one. Anything else the path names (/dev/null, a FIFO,
+    a symlink) is written through, in place: replacing it would replace the device or link.
+    """
     try:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(mask(text), encoding="utf-8")
+        if _is_regular_or_absent(target):
+            _replace_atomically(target, mask(text))
+        else:
+            target.write_text(mask(text), encoding="utf-8")
     except OSError as exc:
         raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _is_regular_or_absent(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except FileNotFoundError:
+        return True
+
+
+def _replace_atomically(target: Path, text: str) -> None:
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        os.fchmod(handle, 0o666 & ~_umask())  # what a plain write would give, not 0600
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+@functools.cache
+def _umask() -> int:
+    # Read once (setting it is the only way to read it): later steps read these reports.
+    mask_bits = os.umask(0o022)
+    os.umask(mask_bits)
+    return mask_bits
+
+
+def clear_stale_reports(*paths: str | None) -> None:
+    """Remove the report files a run is about to write: a run that stops early (bad input, a
+    crash, a cancel) must not leave an earlier run's green report looking like its own."""
+    for path in filter(None, paths):
+        # Only a regular file is a report: never a device (/dev/null), a FIFO or a link.
+        if not _is_regular_or_absent(Path(path)):
+            continue
+        try:
+            Path(path).unlink(missing_ok=True)
+        except OSError as exc:
+            raise PublishError(f"cannot remove the old {path}: {exc.strerror or exc}") from None
 
 
 def write_reports(gate: GateResult, settings: RunSettings) -> None:

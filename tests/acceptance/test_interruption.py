@@ -1,0 +1,139 @@
+"""Cancelled runs: SIGTERM (a CI cancel) and Ctrl-C write valid reports of what finished, mark
+the rest, and never leave an earlier run's reports behind; every report is written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+
+from gate.cli import main
+from gate.commands.wiring import clear_stale_reports, write_file
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples" / "cases"
+
+
+class _Slow(BaseHTTPRequestHandler):
+    """The reference harness's answers are not needed: health, then runs that never finish."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._send({"protocol": "voice-regress/v1"})
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        time.sleep(30)  # the run is cancelled long before this ends
+
+    def _send(self, data: Any) -> None:
+        payload = json.dumps(data).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
+        pass
+
+
+@pytest.fixture
+def slow_harness() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+def test_sigterm_mid_run_writes_valid_partial_reports(tmp_path: Path, slow_harness: str) -> None:
+    results, junit = tmp_path / "results.json", tmp_path / "junit.xml"
+    results.write_text('{"stale": "a green report of an earlier run"}')
+    argv = [sys.executable, "-m", "gate", "run", "--harness-url", slow_harness]
+    argv += ["--cases", str(EXAMPLES), "--tier", "all", "--timeout", "60"]
+    argv += ["--results", str(results), "--junit", str(junit)]
+    gate = subprocess.Popen(
+        argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert gate.stdout is not None
+    first = gate.stdout.readline()  # the plan: dispatch is under way
+    assert first.startswith("Plan:"), first
+    time.sleep(0.5)
+    gate.send_signal(signal.SIGTERM)
+    out, err = gate.communicate(timeout=30)
+    assert gate.returncode == 143, err
+    assert "terminated (SIGTERM)" in err
+    data = json.loads(results.read_text("utf-8"))
+    assert data["verdict"] == "fail" and data["cases"]
+    assert {c["status"] for c in data["cases"]} == {"error"}
+    assert all(c["reason"] == "terminated before it finished" for c in data["cases"])
+    suite = ElementTree.parse(junit).getroot()
+    assert int(suite.get("errors") or suite[0].get("errors") or 0) == len(data["cases"])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
+
+
+def test_a_run_that_stops_on_bad_input_leaves_no_stale_report(tmp_path: Path) -> None:
+    results, junit = tmp_path / "results.json", tmp_path / "junit.xml"
+    for report in (results, junit):
+        report.write_text("an earlier run's report")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\n")
+    argv = ["run", "--harness-url", "builtin", "--cases", str(bad)]
+    code = main([*argv, "--results", str(results), "--junit", str(junit)], {})
+    assert code == 2
+    assert not results.exists() and not junit.exists()
+
+
+def test_reports_are_replaced_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "deep" / "report.xml"
+    write_file(str(target), "first")
+    mode = target.stat().st_mode & 0o777
+    assert mode == 0o666 & ~_umask() and target.read_text() == "first"
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(Exception, match="No space left"):
+        write_file(str(target), "second")
+    assert target.read_text() == "first"  # the old report stays whole, no temp file is left
+    assert [p.name for p in target.parent.iterdir()] == ["report.xml"]
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def test_special_files_are_written_through_never_replaced(tmp_path: Path) -> None:
+    # A report sent to a FIFO or through a symlink keeps the FIFO and the link: as root,
+    # replacing /dev/null would replace the device for every process on the machine.
+    fifo, link, real = tmp_path / "fifo", tmp_path / "link.json", tmp_path / "real.json"
+    os.mkfifo(fifo)
+    real.write_text("old")
+    link.symlink_to(real)
+    reader = threading.Thread(target=lambda: fifo.read_text())
+    reader.start()
+    write_file(str(fifo), "through the pipe")
+    reader.join(timeout=5)
+    write_file(str(link), "new")
+    clear_stale_reports(str(fifo), str(link))
+    assert fifo.exists() and not fifo.is_file() and link.is_symlink()
+    assert real.read_text() == "new"
