@@ -145,6 +145,9 @@ TOOL = {
     "name": "create_new_appointment",
     "arguments": {},
 }
+RESULT = {"type": "tool_result", "turn": 0, "call_id": "c1", "status": "ok", "output": {}}
+# One distinct run per request (GET /health takes the first): identical ones would be replays.
+FAILED_RUNS = [run_result(TOOL, RESULT, trace_complete=True, run_id=f"r{i}") for i in range(4)]
 SAID = {"type": "message", "role": "agent", "turn": 0, "text": "Done."}
 
 
@@ -155,7 +158,7 @@ SAID = {"type": "message", "role": "agent", "turn": 0, "text": "Done."}
         (FORBID, "trials: 3\n", None, (), "pass"),  # stopped early: 2 passes of 3
         (FORBID, "trials: 3\npass_threshold: 1\n", None, ("--trials", "5"), "pass"),
         ("judged: [{criterion: stays polite}]", "", None, ("--fail-on-empty", "false"), "skipped"),
-        (FORBID, "trials: 3\n", {"body": run_result(TOOL, trace_complete=True)}, (), "fail"),
+        (FORBID, "trials: 3\n", {"body": FAILED_RUNS}, (), "fail"),
         (FORBID, "", {"body": run_result(SAID, status="timeout")}, (), "error"),
         (FORBID, "", {"body": run_result(SAID, status="agent_error")}, (), "fail"),
         (FORBID, "trials: 3\n", {"body": {"error": "no"}, "status": 401}, (), "error"),  # 0 trials

@@ -162,13 +162,15 @@ class Dispatcher:
         headers.update({"Content-Type": "application/json", "Idempotency-Key": key})
         retrying = self._retrying(budget)
         reply: _Reply = await retrying(self._attempt, "POST", url, budget, headers, content)
-        if reply.status == 202:
-            url = wire.poll_target(url, reply.body, reply.headers)
-            hint = wire.retry_after(reply.headers)
-            first = self._settings.poll_interval_s if hint is None else hint
-            await self._budget_sleep(budget)(min(first, self._settings.retry_after_cap_s))
-            reply = await self._retrying(budget, polling=True)(self._poll_once, url, budget)
-        return wire.parse_run(reply.body)
+        if reply.status != 202:
+            return wire.parse_run(reply.body)
+        url = wire.poll_target(url, reply.body, reply.headers)
+        announced = wire.accepted_run_id(reply.body)
+        hint = wire.retry_after(reply.headers)
+        first = self._settings.poll_interval_s if hint is None else hint
+        await self._budget_sleep(budget)(min(first, self._settings.retry_after_cap_s))
+        reply = await self._retrying(budget, polling=True)(self._poll_once, url, budget)
+        return wire.check_polled(wire.parse_run(reply.body), announced)
 
     async def _poll_once(self, url: str, budget: _Budget) -> _Reply:
         reply = await self._attempt("GET", url, budget, self._headers(url), None, "harness poll")
