@@ -16,6 +16,7 @@ CALL = {"type": "tool_call", "turn": 0, "t_ms": 100, "call_id": "c1", "name": "l
 RESULT = {"type": "tool_result", "turn": 0, "t_ms": 150, "call_id": "c1", "status": "ok"}
 AGENT = {"type": "message", "role": "agent", "turn": 0, "t_ms": 900, "text": "Moved it."}
 CALLER = {"type": "message", "role": "caller", "turn": 0, "t_ms": 0, "text": "Move it."}
+WRITES = {"source": "sandbox_observed", "writes": []}
 
 
 def _complete(*events: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -111,6 +112,43 @@ def test_a_poll_that_returns_another_run_is_error(tmp_path: Path) -> None:
     _assert_error(result, "the 202 announced run_id 'r_1', the poll returned run_id")
     own = _run_with_202(tmp_path, "r_1", _complete(CALLER, CALL, RESULT, AGENT))
     assert own.code == 0 and own.case()["trials"][0]["run_id"] == "r_1"
+
+
+# --- absence proven by nothing -----------------------------------------------------------------
+
+ABSENCES = """
+outcome: {no_unplanned_handoff: true}
+tools: {forbidden_tools: [create_new_appointment], max_calls: {update_appointment: 1}}
+side_effects: {calendar: {max_writes: 1, forbidden_ops: [create], duplicate_events_allowed: false}}
+handoff: {allowed_to: [human_scheduler]}
+"""
+
+
+def test_a_run_in_which_the_agent_never_acted_proves_no_absence(tmp_path: Path) -> None:
+    # Hole found: a harness that never reached the agent (only the caller's line, an empty but
+    # "complete" trace and an empty sandbox) passed "no forbidden tool" and "at most N writes".
+    write_case(tmp_path / "cases", ABSENCES)
+    result = run_against(tmp_path, _complete(CALLER, side_effects=WRITES))
+    _assert_error(result, "the agent never spoke and called no tool")
+    statuses = [a["status"] for a in result.case()["trials"][0]["assertions"]]
+    assert statuses == ["error"] * 7, statuses
+
+
+def test_the_same_checks_pass_once_the_agent_acted(tmp_path: Path) -> None:
+    write_case(tmp_path / "cases", ABSENCES)
+    result = run_against(tmp_path, _complete(CALLER, AGENT, side_effects=WRITES))
+    assert result.code == 0 and result.case()["status"] == "pass", result.out
+
+
+def test_an_agent_error_run_proves_no_absence_and_still_fails(tmp_path: Path) -> None:
+    write_case(tmp_path / "cases", f"{FORBID}\ntranscript: {{must_not_include: [account]}}")
+    run = _complete(CALLER, AGENT, status="agent_error", error="crashed")
+    result = run_against(tmp_path, run)
+    assert result.code == 1 and result.case()["status"] == "fail"
+    checks = {a["name"]: a for a in result.case()["trials"][0]["assertions"]}
+    assert checks["tools.forbidden_tools"]["status"] == "error"
+    assert checks["transcript.must_not_include[0]"]["status"] == "error"
+    assert "the run ended agent_error" in checks["tools.forbidden_tools"]["message"]
 
 
 # --- replays without a run id ------------------------------------------------------------------
