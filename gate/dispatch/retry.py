@@ -39,34 +39,44 @@ class Backoff(wait_base):
     transient faults carry one too.
     """
 
-    def __init__(self, base_s: float, cap_s: float, retry_after_cap_s: float) -> None:
+    def __init__(
+        self, base_s: float, cap_s: float, retry_after_cap_s: float, floor_s: float = 0.0
+    ) -> None:
         self.base_s, self.cap_s, self.retry_after_cap_s = base_s, cap_s, retry_after_cap_s
+        self.floor_s = floor_s
 
     def __call__(self, retry_state: RetryCallState) -> float:
         outcome = retry_state.outcome
         problem = outcome.exception() if outcome is not None else None
         asked: float | None = getattr(problem, "retry_after_s", None)
         if asked is not None:
-            return min(asked, self.retry_after_cap_s)
+            # The floor wins over a `Retry-After: 0`: the server may slow us, not speed us up.
+            return max(self.floor_s, min(asked, self.retry_after_cap_s))
         ceiling = min(self.cap_s, self.base_s * 2.0 ** (retry_state.attempt_number - 1))
         # "Equal jitter": spreads concurrent trials apart but never waits under half the step.
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
+        return max(self.floor_s, ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
 class TransientLimit:
-    """Tenacity stop: give up after `retries` retried transient failures (202s don't count)."""
+    """Tenacity stop: give up after `retries` retried transient failures, or after
+    `max_pending` polls that answered 202 (counted apart: a long run is not a fault)."""
 
-    def __init__(self, retries: int) -> None:
+    def __init__(self, retries: int, max_pending: int | None = None) -> None:
         self.retries, self.failures = retries, 0
+        self.max_pending, self.pending = max_pending, 0
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         outcome = retry_state.outcome
-        if outcome is not None and isinstance(outcome.exception(), Transient):
-            self.failures += 1
-        return self.failures > self.retries
+        problem = outcome.exception() if outcome is not None else None
+        self.failures += isinstance(problem, Transient)
+        self.pending += isinstance(problem, Pending)
+        too_long = self.max_pending is not None and self.pending >= self.max_pending
+        return self.failures > self.retries or too_long
 
     def give_up(self, retry_state: RetryCallState) -> NoReturn:
         problem = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(problem, Pending):
+            raise RunFault(f"the run was still in progress after {self.pending} polls")
         raise RunFault(f"{problem or 'harness failed'} after {self.failures} attempts")
 
 
@@ -78,11 +88,13 @@ def harness_retrying(
     sleep: Sleep,
     *,
     polling: bool,
+    floor_s: float = 0.0,
+    max_pending: int | None = None,
 ) -> AsyncRetrying:
-    """Retry transient faults `retries` times (and, when `polling`, 202s until the trial budget
-    runs out), waiting `Backoff` in between."""
-    stop = TransientLimit(retries)
-    wait = Backoff(base_s, max(cap_s, base_s), retry_after_cap_s)
+    """Retry transient faults `retries` times (and, when `polling`, 202s up to `max_pending`
+    polls within the trial budget), waiting `Backoff` (never under `floor_s`) in between."""
+    stop = TransientLimit(retries, max_pending if polling else None)
+    wait = Backoff(base_s, max(cap_s, base_s), retry_after_cap_s, floor_s)
     # Polling also retries 202 (Pending); only the trial budget bounds how long a run runs.
     retry_on = Retryable if polling else Transient
     return AsyncRetrying(
