@@ -12,8 +12,10 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from gate.commands.wiring import finish_run, load_checked, now_iso, write_reports
+from gate.dispatch.consistency import inconsistency
 from gate.dispatch.retry import Sleep
 from gate.errors import InputError
+from gate.evaluate.replays import ReplayLedger
 from gate.evaluate.trial import evaluate_trial
 from gate.evaluate.verdicts import FAIL_ON, tally_trials
 from gate.judge.calibration import THRESHOLD, labelled
@@ -119,8 +121,15 @@ def _number(value: Any, default: float = 0) -> float:
     )
 
 
+def _admit(case: LoadedCase, number: int, run: HarnessRun, ledger: ReplayLedger) -> str | None:
+    """Why a recorded run is no evidence of this trial (the runner's rules), or None."""
+    scenario = case.case.scenario
+    max_turns = scenario.max_turns if scenario else None
+    return inconsistency(run, case.id, number, max_turns) or ledger.claim((case.id, number), run)
+
+
 async def _rejudge_trial(
-    case: LoadedCase, record: Mapping[str, Any], judge: Judge | None
+    case: LoadedCase, record: Mapping[str, Any], judge: Judge | None, ledger: ReplayLedger
 ) -> TrialResult:
     number = int(_number(record.get("trial"), 1))
     calls, duration = int(_number(record.get("harness_calls"))), _number(record.get("duration_s"))
@@ -131,8 +140,12 @@ async def _rejudge_trial(
         except ValidationError as exc:
             problem = f"the recorded run is not a valid RunResult ({exc.error_count()} problem(s))"
         else:
-            trial = evaluate_trial(case, number, run, None, calls=calls, duration_s=duration)
-            return await judge.complete(case, trial) if judge is not None else trial
+            # A results file is input like any other: its runs pass the runner's checks again.
+            refused = _admit(case, number, run, ledger)
+            if refused is None:
+                trial = evaluate_trial(case, number, run, None, calls=calls, duration_s=duration)
+                return await judge.complete(case, trial) if judge is not None else trial
+            problem = refused
     elif isinstance(record.get("run_omitted"), str):
         problem = f"the run was too large to record ({one_line(record['run_omitted'], 200)})"
     elif record.get("status") == Status.ERROR.value and record.get("reason"):
@@ -144,11 +157,11 @@ async def _rejudge_trial(
 
 
 async def _rejudge_case(
-    case: LoadedCase, record: Mapping[str, Any], judge: Judge | None
+    case: LoadedCase, record: Mapping[str, Any], judge: Judge | None, ledger: ReplayLedger
 ) -> CaseResult:
     trials = [t for t in record.get("trials") or [] if isinstance(t, dict)]
     planned = max(int(_number(record.get("trials_planned"), 1)), 1)
-    done = tuple([await _rejudge_trial(case, t, judge) for t in trials])
+    done = tuple([await _rejudge_trial(case, t, judge, ledger) for t in trials])
     tally = tally_trials(done, planned, case.case.pass_threshold)
     if not done or not tally.decided:
         # e.g. 2 of 3 trials ran and passed before; now one fails and the third never ran.
@@ -213,8 +226,10 @@ async def rejudge_cases(
             calibrate=settings.require_calibration,
         )
 
+        ledger = ReplayLedger()  # one run is evidence for one trial, recorded or not
+
         async def one(case: LoadedCase, entry: Mapping[str, Any]) -> CaseResult:
-            result = await _rejudge_case(case, entry, judge)
+            result = await _rejudge_case(case, entry, judge, ledger)
             on_done(result)
             return result
 
