@@ -21,7 +21,8 @@ def run_digest(run: HarnessRun) -> str:
 
 @dataclass
 class ReplayLedger:
-    """Every run of one gate invocation, by run id and by content digest."""
+    """The runs already presented as evidence (one invocation, or earlier shards), by run id
+    and by content digest."""
 
     by_id: dict[str, Trial] = field(default_factory=dict)
     by_digest: dict[str, tuple[Trial, str | None]] = field(default_factory=dict)
@@ -41,9 +42,10 @@ class ReplayLedger:
                 f"the harness returned run_id {run.run_id!r} again, first for "
                 f"{first[0]} trial {first[1]}: a replayed result is no evidence"
             )
+        # A run without events (timeout, harness_error) tells nothing, so it replays nothing.
         prior = self.by_digest.get(run_digest(run)) if run.events else None
         if prior is None or prior[0] == trial:
-            return None  # a run that tells nothing (timeout, harness_error) claims no evidence
+            return None
         # Identical evidence is only believable as two runs when the harness says so with two
         # distinct run ids (a deterministic sandbox may well replay itself exactly).
         if prior[1] and run.run_id and prior[1] != run.run_id:
