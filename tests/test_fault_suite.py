@@ -74,3 +74,33 @@ def test_the_table_names_every_figure(report: SuiteReport) -> None:
     table = render_table(report)
     for heading in ("cases", "retries", "outcomes", "false pass", "lost", "faults: 25"):
         assert heading in table
+
+
+@pytest.mark.parametrize(
+    ("fault", "detector"),
+    [
+        ("foreign-run-id", "the 202 announced run_id"),
+        ("foreign-case", "inconsistent RunResult: it names case"),
+        ("foreign-trial", "inconsistent RunResult: it names trial"),
+        ("duplicate-call-id", "repeats call_id"),
+        ("orphan-result", "answers call_id 'ghost', which no earlier call has"),
+        ("missing-result", "has no tool_result"),
+        ("disordered", "comes after"),
+        ("negative-turn", "(turns count from 0)"),
+        ("turn-beyond-max", "beyond the case's max_turns 4"),
+        ("silent", "the agent never spoke and called no tool"),
+        ("replay-trial", "same events and side effects as for"),
+        ("replay-run-id", "again, first for"),
+        ("replay-case", "same events and side effects as for"),
+        ("202-loop", "timed out"),
+        ("stall", "timed out"),
+    ],
+)
+def test_each_fault_is_caught_by_the_rule_meant_for_it(
+    report: SuiteReport, fault: str, detector: str
+) -> None:
+    # The right detector, not just any error: a replay hidden behind an inconsistent echo would
+    # leave the content digest untested.
+    # The clean agent's cases: there no genuine failure can decide the case first.
+    reasons = [r for case_id, r in report.reasons.items() if case_id.endswith(f"-{fault}-ok")]
+    assert reasons and all(detector in r for r in reasons), (fault, reasons)

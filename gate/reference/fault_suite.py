@@ -149,6 +149,7 @@ class SuiteReport:
     keys_per_run: Counter[int]  # how many runs saw 1, 2, … Idempotency-Keys
     shared_keys: int  # keys sent for more than one (case, trial)
     slowest_trial_s: float
+    reasons: dict[str, str]  # each case's one-line reason, by case id
 
     def total(self, name: str) -> int:
         return sum(int(getattr(row, name)) for row in self.rows.values())
@@ -227,6 +228,7 @@ def tally(
         keys_per_run=Counter(len(keys) for keys in harness.keys.values()),
         shared_keys=sum(1 for n in seen.values() if n > 1),
         slowest_trial_s=max((float(t.get("duration_s") or 0) for t in trials), default=0.0),
+        reasons={c["id"]: str(c.get("reason", "")) for c in cases},
     )
 
 

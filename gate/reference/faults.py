@@ -195,17 +195,16 @@ class FaultHarness:
         if fault == "replay-case":
             if self.replay_source not in self._first:
                 raise RuntimeError("the replay source was never served")
-            # Byte for byte what the source case got, without the run_id that would give it away.
-            result = copy.deepcopy(self._first[self.replay_source])
-            result.pop("run_id")
-            return result
+            # Byte for byte what the source case got, without the ids that would give it away:
+            # only the content digest can catch it.
+            return _anonymous(self._first[self.replay_source])
         result = run_agent(request, (BUG,) if bug else ())
         with self._lock:
             first = self._first.setdefault(str(request["case_id"]), copy.deepcopy(result))
         if fault in REPLAYED_TRIALS and request.get("trial", 1) > 1:
-            result = copy.deepcopy(first)
-            if fault == "replay-trial":
-                result.pop("run_id")
+            # replay-run-id keeps trial 1's run_id (caught by it); replay-trial hides every id.
+            result = _anonymous(first) if fault == "replay-trial" else copy.deepcopy(first)
+            result.pop("trial", None)  # trial 1's echo would give it away before the digest
         if fault in MUTATIONS:
             MUTATIONS[fault](result, request)
         return result
@@ -233,6 +232,13 @@ class FaultHarness:
         if fault == "foreign-run-id":
             return _json(200, {**run.result, "run_id": f"{run_id}-other"})
         return _json(200, run.result)
+
+
+def _anonymous(result: Json) -> Json:
+    """A copy of `result` without the run id and the echoes that would tell it apart."""
+    return {
+        k: v for k, v in copy.deepcopy(result).items() if k not in ("run_id", "case_id", "trial")
+    }
 
 
 def _failing_post(fault: str, attempt: int, stall_s: float) -> Answer | None:
