@@ -135,7 +135,7 @@ class FaultHarness:
 
     Counters: `posts[(case, trial)]` POST attempts, `keys[(case, trial)]` the Idempotency-Keys
     seen, `polls[case]` poll requests. `replay_source` is the case whose result `replay-case`
-    cases get (without its run_id), once the source has been answered.
+    cases get (without its ids), once the source has been answered.
     """
 
     def __init__(self, replay_source: str, stall_s: float = 60.0) -> None:
