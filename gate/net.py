@@ -29,18 +29,22 @@ class Backoff(wait_base):
     the judge's transient faults carry one.
     """
 
-    def __init__(self, base_s: float, cap_s: float, retry_after_cap_s: float) -> None:
+    def __init__(
+        self, base_s: float, cap_s: float, retry_after_cap_s: float, floor_s: float = 0.0
+    ) -> None:
         self.base_s, self.cap_s, self.retry_after_cap_s = base_s, cap_s, retry_after_cap_s
+        self.floor_s = floor_s
 
     def __call__(self, retry_state: RetryCallState) -> float:
         outcome = retry_state.outcome
         problem = outcome.exception() if outcome is not None else None
         asked: float | None = getattr(problem, "retry_after_s", None)
         if asked is not None:
-            return min(asked, self.retry_after_cap_s)
+            # The floor wins over a `Retry-After: 0`: the server may slow us, not speed us up.
+            return max(self.floor_s, min(asked, self.retry_after_cap_s))
         ceiling = min(self.cap_s, self.base_s * 2.0 ** (retry_state.attempt_number - 1))
         # "Equal jitter": spreads concurrent trials apart but never waits under half the step.
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
+        return max(self.floor_s, ceiling / 2 + random.uniform(0, ceiling / 2))
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

@@ -109,6 +109,9 @@ class HarnessRun(_Lenient):
     status: Literal["completed", "agent_error", "timeout", "harness_error"]
     events: list[Event]
     run_id: str | None = None
+    # Echoes of the request, optional; when present they must name this case and trial.
+    case_id: str | None = None
+    trial: int | None = None
     error: str | None = None
     trace_id: str | None = None
     trace_complete: bool | None = None

@@ -7,7 +7,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from gate.dispatch.consistency import inconsistency
 from gate.errors import HarnessError
+from gate.evaluate.replays import ReplayLedger
 from gate.evaluate.trial import TrialJudge, evaluate_trial
 from gate.evaluate.verdicts import tally_trials
 from gate.models import LoadedCase
@@ -46,7 +48,7 @@ class Runner:
     # Shared with the caller, so an interrupt that ends the event loop loses nothing finished.
     finished: dict[str, CaseResult] = field(default_factory=dict)
     abort_reason: str | None = None  # set once: 401/403 or a wrong protocol stops every case
-    run_ids: dict[str, tuple[str, int]] = field(default_factory=dict)  # run_id → (case, trial)
+    ledger: ReplayLedger = field(default_factory=ReplayLedger)  # every run, by id and content
 
     async def run_all(
         self, cases: Sequence[LoadedCase], dispatcher: TrialSource
@@ -101,18 +103,17 @@ class Runner:
     def _own_run(
         self, case: LoadedCase, number: int, out: Dispatched
     ) -> tuple[HarnessRun | None, str | None]:
-        """The run, unless the harness already returned its run_id for another case or trial:
-        a replayed or cached result (say, a proxy that ignores the body) is no evidence."""
+        """The run, if it is consistent evidence of this trial and no other trial's: a replayed
+        or cached result (say, a proxy that ignores the body) is no evidence."""
         run = out.run
-        if run is None or not run.run_id:
+        if run is None:
             return run, out.error
-        first = self.run_ids.setdefault(run.run_id, (case.id, number))
-        if first == (case.id, number):
-            return run, out.error
-        return None, (
-            f"the harness returned run_id {run.run_id!r} again, first for "
-            f"{first[0]} trial {first[1]}: a replayed result is no evidence"
+        scenario = case.case.scenario
+        max_turns = scenario.max_turns if scenario else None
+        problem = inconsistency(run, case.id, number, max_turns) or self.ledger.claim(
+            (case.id, number), run
         )
+        return (run, out.error) if problem is None else (None, problem)
 
     def _finish(self, case: LoadedCase, done: list[TrialResult], planned: int) -> None:
         tally = tally_trials(done, planned, case.case.pass_threshold)

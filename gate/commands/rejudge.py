@@ -19,7 +19,9 @@ from gate.commands.wiring import (
     resolve,
     write_reports,
 )
+from gate.dispatch.consistency import inconsistency
 from gate.errors import InputError
+from gate.evaluate.replays import ReplayLedger
 from gate.evaluate.trial import evaluate_trial
 from gate.evaluate.verdicts import tally_trials
 from gate.judge.calibration import THRESHOLD, labelled
@@ -46,7 +48,16 @@ NOT_RECORDED = "no recorded run to re-evaluate (write results with --record-runs
 # --- rejudge ------------------------------------------------------------------------------
 
 
-async def _rejudge_trial(case: LoadedCase, record: TrialRecord, judge: Judge | None) -> TrialResult:
+def _admit(case: LoadedCase, number: int, run: HarnessRun, ledger: ReplayLedger) -> str | None:
+    """Why a recorded run is no evidence of this trial (the runner's rules), or None."""
+    scenario = case.case.scenario
+    max_turns = scenario.max_turns if scenario else None
+    return inconsistency(run, case.id, number, max_turns) or ledger.claim((case.id, number), run)
+
+
+async def _rejudge_trial(
+    case: LoadedCase, record: TrialRecord, judge: Judge | None, ledger: ReplayLedger
+) -> TrialResult:
     problem = NOT_RECORDED
     if record.run is not None:
         try:
@@ -54,15 +65,19 @@ async def _rejudge_trial(case: LoadedCase, record: TrialRecord, judge: Judge | N
         except ValidationError as exc:
             problem = f"the recorded run is not a valid RunResult ({exc.error_count()} problem(s))"
         else:
-            return await evaluate_trial(
-                case,
-                record.trial,
-                run,
-                None,
-                calls=record.harness_calls,
-                duration_s=record.duration_s,
-                judge=judge,
-            )
+            # A results file is input like any other: its runs pass the runner's checks again.
+            refused = _admit(case, record.trial, run, ledger)
+            if refused is None:
+                return await evaluate_trial(
+                    case,
+                    record.trial,
+                    run,
+                    None,
+                    calls=record.harness_calls,
+                    duration_s=record.duration_s,
+                    judge=judge,
+                )
+            problem = refused
     elif record.run_omitted is not None:
         problem = f"the run was too large to record ({one_line(record.run_omitted, 200)})"
     elif record.status is Status.ERROR and record.reason:
@@ -79,9 +94,11 @@ async def _rejudge_trial(case: LoadedCase, record: TrialRecord, judge: Judge | N
     )
 
 
-async def _rejudge_case(case: LoadedCase, record: CaseRecord, judge: Judge | None) -> CaseResult:
+async def _rejudge_case(
+    case: LoadedCase, record: CaseRecord, judge: Judge | None, ledger: ReplayLedger
+) -> CaseResult:
     planned = record.trials_planned
-    done = tuple([await _rejudge_trial(case, t, judge) for t in record.trials])
+    done = tuple([await _rejudge_trial(case, t, judge, ledger) for t in record.trials])
     tally = tally_trials(done, planned, case.case.pass_threshold)
     if not done or not tally.decided:
         # e.g. 2 of 3 trials ran and passed before; now one fails and the third never ran.
@@ -142,8 +159,10 @@ async def rejudge_cases(
             calibrate=settings.require_calibration,
         )
 
+        ledger = ReplayLedger()  # one run is evidence for one trial, recorded or not
+
         async def one(case: LoadedCase, entry: CaseRecord) -> CaseResult:
-            result = await _rejudge_case(case, entry, judge)
+            result = await _rejudge_case(case, entry, judge, ledger)
             on_done(result)
             return result
 

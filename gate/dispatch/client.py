@@ -35,9 +35,17 @@ class DispatchSettings:
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 8.0
     poll_interval_s: float = 1.0
+    # Floor under every poll wait, Retry-After included: `Retry-After: 0` cannot make us spin.
+    min_poll_interval_s: float = 0.25
+    max_polls: int = 240  # polls per run; with the floor, 240 polls take at least a minute
     invocation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     user_agent: str = f"voice-regress-gate/{__version__}"
     max_response_bytes: int = 20 * 1024 * 1024
+
+    @property
+    def poll_floor_s(self) -> float:
+        """The shortest wait between two polls (never 0, whatever the settings say)."""
+        return max(self.min_poll_interval_s, 0.01)
 
     @property
     def retry_after_cap_s(self) -> float:
@@ -163,13 +171,19 @@ class Dispatcher:
         headers.update({"Content-Type": "application/json", "Idempotency-Key": key})
         retrying = self._retrying(budget)
         reply: _Reply = await retrying(self._attempt, "POST", url, budget, headers, content)
-        if reply.status == 202:
-            url = wire.poll_target(url, reply.body, reply.headers)
-            hint = retry_after(reply.headers)
-            first = self._settings.poll_interval_s if hint is None else hint
-            await self._budget_sleep(budget)(min(first, self._settings.retry_after_cap_s))
-            reply = await self._retrying(budget, polling=True)(self._poll_once, url, budget)
-        return wire.parse_run(reply.body)
+        if reply.status != 202:
+            return wire.parse_run(reply.body)
+        url = wire.poll_target(url, reply.body, reply.headers)
+        announced = wire.accepted_run_id(reply.body)
+        await self._budget_sleep(budget)(self._first_poll_wait(retry_after(reply.headers)))
+        reply = await self._retrying(budget, polling=True)(self._poll_once, url, budget)
+        return wire.check_polled(wire.parse_run(reply.body), announced)
+
+    def _first_poll_wait(self, hint: float | None) -> float:
+        s = self._settings
+        # The harness may ask for a longer wait, never for a shorter one than the gate's floor.
+        wanted = s.poll_interval_s if hint is None else hint
+        return min(max(wanted, s.poll_floor_s), max(s.retry_after_cap_s, s.poll_floor_s))
 
     async def _poll_once(self, url: str, budget: _Budget) -> _Reply:
         reply = await self._attempt("GET", url, budget, self._headers(url), None, "harness poll")
@@ -224,7 +238,7 @@ class Dispatcher:
     def _retrying(self, budget: _Budget, *, polling: bool = False) -> AsyncRetrying:
         s = self._settings
         # A floor under the poll interval: even a 0 setting must not hammer the harness.
-        base = max(s.poll_interval_s, 0.05) if polling else s.backoff_base_s
+        base = max(s.poll_interval_s, s.poll_floor_s) if polling else s.backoff_base_s
         return harness_retrying(
             s.retries,
             base,
@@ -232,6 +246,8 @@ class Dispatcher:
             s.retry_after_cap_s,
             self._budget_sleep(budget),
             polling=polling,
+            floor_s=s.poll_floor_s if polling else 0.0,
+            max_pending=s.max_polls,
         )
 
     def _budget_sleep(self, budget: _Budget) -> Sleep:

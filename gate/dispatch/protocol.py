@@ -122,6 +122,30 @@ def poll_target(post_url: str, body: bytes, headers: Mapping[str, str]) -> str:
     return resolved
 
 
+def accepted_run_id(body: bytes) -> str | None:
+    """The `run_id` a 202 announced, if it named one."""
+    try:
+        run_id = json_object(body).get("run_id")
+    except RunFault:
+        return None
+    return run_id if isinstance(run_id, str) and run_id else None
+
+
+def check_polled(run: HarnessRun, announced: str | None) -> HarnessRun:
+    """The polled run, unless it is another run than the 202 announced (a stale poll URL or a
+    proxy's cache); a result without a run_id is the announced run's."""
+    if announced is None:
+        return run
+    if run.run_id is None:
+        return run.model_copy(update={"run_id": announced})
+    if run.run_id != announced:
+        raise RunFault(
+            f"inconsistent RunResult: the 202 announced run_id {short(announced)!r}, "
+            f"the poll returned run_id {short(run.run_id)!r}"
+        )
+    return run
+
+
 def _join(base: str, target: str) -> str | None:
     try:
         resolved = httpx.URL(base).join(target)

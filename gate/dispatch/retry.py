@@ -27,19 +27,25 @@ class Pending(Retryable):
 
 
 class TransientLimit:
-    """Tenacity stop: give up after `retries` retried transient failures (202s don't count)."""
+    """Tenacity stop: give up after `retries` retried transient failures, or after
+    `max_pending` polls that answered 202 (counted apart: a long run is not a fault)."""
 
-    def __init__(self, retries: int) -> None:
+    def __init__(self, retries: int, max_pending: int | None = None) -> None:
         self.retries, self.failures = retries, 0
+        self.max_pending, self.pending = max_pending, 0
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         outcome = retry_state.outcome
-        if outcome is not None and isinstance(outcome.exception(), Transient):
-            self.failures += 1
-        return self.failures > self.retries
+        problem = outcome.exception() if outcome is not None else None
+        self.failures += isinstance(problem, Transient)
+        self.pending += isinstance(problem, Pending)
+        too_long = self.max_pending is not None and self.pending >= self.max_pending
+        return self.failures > self.retries or too_long
 
     def give_up(self, retry_state: RetryCallState) -> NoReturn:
         problem = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(problem, Pending):
+            raise RunFault(f"the run was still in progress after {self.pending} polls")
         raise RunFault(f"{problem or 'harness failed'} after {self.failures} attempts")
 
 
@@ -51,11 +57,13 @@ def harness_retrying(
     sleep: Sleep,
     *,
     polling: bool,
+    floor_s: float = 0.0,
+    max_pending: int | None = None,
 ) -> AsyncRetrying:
-    """Retry transient faults `retries` times (and, when `polling`, 202s until the trial budget
-    runs out), waiting `Backoff` in between."""
-    stop = TransientLimit(retries)
-    wait = Backoff(base_s, max(cap_s, base_s), retry_after_cap_s)
+    """Retry transient faults `retries` times (and, when `polling`, 202s up to `max_pending`
+    polls within the trial budget), waiting `Backoff` (never under `floor_s`) in between."""
+    stop = TransientLimit(retries, max_pending if polling else None)
+    wait = Backoff(base_s, max(cap_s, base_s), retry_after_cap_s, floor_s)
     # Polling also retries 202 (Pending); only the trial budget bounds how long a run runs.
     retry_on = Retryable if polling else Transient
     return AsyncRetrying(

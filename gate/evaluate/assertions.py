@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from gate.evaluate.absence import NO_TRACE, absence_gap
 from gate.evaluate.matching import (
     describe_item,
     matching_keys,
@@ -26,7 +27,6 @@ from gate.results import AssertionOutcome, Event, HarnessRun, Status
 from gate.text import json_compact
 
 Outcomes = Iterator[AssertionOutcome]
-NO_TRACE = "trace_complete is false, so the absence of a call proves nothing"
 
 
 def _ok(name: str, message: str, **kw: Any) -> AssertionOutcome:
@@ -75,8 +75,8 @@ def check_outcome(spec: OutcomeAssertions, run: HarnessRun, allowed: list[str]) 
             h = unplanned[0]
             msg = f"unplanned handoff to {h.to!r} at turn {h.turn} (allowed: {allowed or 'none'})"
             yield _fail(name, msg, expected=allowed, actual=h.to, turn=h.turn)
-        elif not run.trace_is_complete:
-            yield _error(name, f"{len(handoffs)} handoff(s) in the trace, but {NO_TRACE}")
+        elif gap := absence_gap(run):
+            yield _error(name, f"{len(handoffs)} handoff(s) in the trace, but {gap}")
         else:
             yield _ok(name, f"{len(handoffs)} handoff(s), none unplanned")
 
@@ -134,8 +134,8 @@ def _forbidden(tools: list[str], run: HarnessRun) -> AssertionOutcome:
             actual=_sequence(run),
             turn=c.turn,
         )
-    if not run.trace_is_complete:
-        return _error(name, f"none of {tools} in the trace, but {NO_TRACE}")
+    if gap := absence_gap(run):
+        return _error(name, f"none of {tools} in the trace, but {gap}")
     return _ok(name, f"none of {len(tools)} forbidden tools was called")
 
 
@@ -147,8 +147,8 @@ def _max_calls(tool: str, limit: int, run: HarnessRun) -> AssertionOutcome:
         times = "once" if len(calls) == 1 else f"{len(calls)} times"
         msg = f"{tool} was called {times} (max {limit}); call {limit + 1} at {_call_ref(extra)}"
         return _fail(name, msg, expected=limit, actual=len(calls), turn=extra.turn)
-    if not run.trace_is_complete:
-        return _error(name, f"{tool} called {len(calls)} times in the trace, but {NO_TRACE}")
+    if gap := absence_gap(run):
+        return _error(name, f"{tool} called {len(calls)} times in the trace, but {gap}")
     return _ok(
         name, f"{tool} called {len(calls)} times (max {limit})", expected=limit, actual=len(calls)
     )
@@ -170,7 +170,10 @@ def _utterance(e: Event) -> str:
     return f"turn {e.turn}: {(e.text or '')[:160]!r}"
 
 
-def _includes(name: str, items: list[TextItem], said: list[Event], want: bool) -> Outcomes:
+def _includes(
+    name: str, items: list[TextItem], said: list[Event], want: bool, gap: str | None = None
+) -> Outcomes:
+    """`gap`: why the run cannot prove a phrase was never said (see absence_gap)."""
     for i, item in enumerate(items):
         hit = next((e for e in said if text_matches(item, e.text or "")), None)
         label = f"{name}[{i}]"
@@ -186,6 +189,8 @@ def _includes(name: str, items: list[TextItem], said: list[Event], want: bool) -
                 actual=hit.text,
                 turn=hit.turn,
             )
+        elif gap:
+            yield _error(label, f"{describe_item(item)} not in the transcript, but {gap}")
         else:
             yield _ok(label, f"never said {describe_item(item)}")
 
@@ -223,7 +228,9 @@ def check_transcript(spec: TranscriptAssertions, run: HarnessRun) -> Outcomes:
         yield _error("transcript", "the run has no agent utterances to check")
         return
     yield from _includes("transcript.must_include", spec.must_include or [], said, want=True)
-    yield from _includes("transcript.must_not_include", spec.must_not_include or [], said, False)
+    forbidden = spec.must_not_include or []
+    gap = absence_gap(run, trace=False)
+    yield from _includes("transcript.must_not_include", forbidden, said, False, gap)
     yield from _within_turns(spec.within_turns or {}, said)
 
 
@@ -261,10 +268,10 @@ def check_handoff(spec: HandoffAssertions, run: HarnessRun) -> Outcomes:
                 actual=bad.to,
                 turn=bad.turn,
             )
-        elif not run.trace_is_complete:
+        elif gap := absence_gap(run):
             # A handoff is usually a tool call (transfer_to_human): an incomplete trace may miss it.
             yield _error(
-                "handoff.allowed_to", f"{len(handoffs)} handoff(s) in the trace, but {NO_TRACE}"
+                "handoff.allowed_to", f"{len(handoffs)} handoff(s) in the trace, but {gap}"
             )
         else:
             yield _ok("handoff.allowed_to", f"{len(handoffs)} handoff(s), all allowed")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from gate.evaluate.absence import absence_gap
 from gate.models import SystemSideEffects
 from gate.results import AssertionOutcome, HarnessRun, SideEffects, Status, Write
 
@@ -19,16 +20,25 @@ def _describe(writes: list[Write]) -> str:
 
 
 def _outcome(
-    name: str, failed: str | None, ok: str, weak: bool, expected: Any = None, actual: Any = None
+    name: str,
+    failed: str | None,
+    ok: str,
+    weak: bool,
+    expected: Any = None,
+    actual: Any = None,
+    gap: str | None = None,
 ) -> AssertionOutcome:
+    """FAIL on `failed`; else ERROR when the run cannot prove an absence (`gap`); else PASS."""
     if failed:
         return AssertionOutcome(name, Status.FAIL, failed, expected=expected, actual=actual)
+    if gap:
+        return AssertionOutcome(name, Status.ERROR, f"{ok} observed, but {gap}", expected, actual)
     warning = WEAK if weak else None
     return AssertionOutcome(name, Status.PASS, ok, expected, actual, warning=warning)
 
 
 def _entity_checks(
-    system: str, spec: SystemSideEffects, writes: list[Write], weak: bool
+    system: str, spec: SystemSideEffects, writes: list[Write], weak: bool, gap: str | None
 ) -> Iterator[AssertionOutcome]:
     """The seed form: `<name>_id`, `expected_status`, `duplicate_events_allowed`."""
     entities = list(spec.entity_ids.values())
@@ -64,11 +74,11 @@ def _entity_checks(
         elif repeated:
             failed = f"{system} entity {repeated[0]} written more than once: {_describe(writes)}"
         ok = f"no duplicate {system} events"
-        yield _outcome(name, failed, ok, weak, actual=_describe(writes))
+        yield _outcome(name, failed, ok, weak, actual=_describe(writes), gap=gap)
 
 
 def _limit_checks(
-    system: str, spec: SystemSideEffects, writes: list[Write], weak: bool
+    system: str, spec: SystemSideEffects, writes: list[Write], weak: bool, gap: str | None
 ) -> Iterator[AssertionOutcome]:
     """The generic keys: `forbidden_ops`, `max_writes`."""
     if spec.forbidden_ops:
@@ -82,6 +92,7 @@ def _limit_checks(
             weak,
             expected=spec.forbidden_ops,
             actual=_describe(writes),
+            gap=gap,
         )
     if spec.max_writes is not None:
         name = f"side_effects.{system}.max_writes"
@@ -96,6 +107,7 @@ def _limit_checks(
             weak,
             expected=spec.max_writes,
             actual=len(writes),
+            gap=gap,
         )
 
 
@@ -122,7 +134,9 @@ def check_side_effects(
             yield AssertionOutcome(f"side_effects.{system}", Status.ERROR, str(problem))
         return
     weak = run.side_effects.source != "sandbox_observed"
+    # The write record vouches for itself (source); the run still has to have reached the agent.
+    gap = absence_gap(run, trace=False)
     for system, checks in spec.items():
         writes = [w for w in run.side_effects.writes if w.system == system]
-        yield from _entity_checks(system, checks, writes, weak)
-        yield from _limit_checks(system, checks, writes, weak)
+        yield from _entity_checks(system, checks, writes, weak, gap)
+        yield from _limit_checks(system, checks, writes, weak, gap)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from gate.errors import InputError
+from gate.evaluate.replays import without_replays
 from gate.evaluate.verdicts import (
     FAIL_ON,
     empty_selection_reason,
@@ -184,7 +185,10 @@ def _cases_in_order(records: _Shards, order: Sequence[str]) -> list[CaseResult]:
             else f"case(s) the run did not select: {', '.join(extra[:5])}"
         )
         raise InputError(f"the shards' results do not add up to the run: {what}")
-    return [by_id[i] for i in order]
+    # Shards are separate invocations: only here can one run offered to two shards be seen.
+    shards = [[by_id[i] for i in order if where[i] == src] for src, _ in records]
+    checked = {c.case.id: c for c in without_replays(shards)}
+    return [checked[i] for i in order]
 
 
 def _pick(stamps: Sequence[str], choose: Any) -> str:

@@ -13,6 +13,7 @@ from support.audit_support import Gate, run_against, run_result, write_case
 
 FORBID = "tools: {forbidden_tools: [create_new_appointment]}"
 TOOL = {"type": "tool_call", "turn": 0, "call_id": "c1", "name": "lookup_identity", "arguments": {}}
+RESULT = {"type": "tool_result", "turn": 0, "call_id": "c1", "status": "ok", "output": {}}
 AGENT = {"type": "message", "role": "agent", "turn": 0, "text": "Your appointment is moved."}
 
 
@@ -155,7 +156,7 @@ def test_one_run_id_returned_for_two_cases_is_evidence_for_one_only(tmp_path: Pa
     # with the same recorded run made every case pass on one run's evidence.
     for name in ("a", "b"):
         write_case(tmp_path / "cases", FORBID, name=name)
-    run = run_result(TOOL, trace_complete=True, run_id="r_cached")
+    run = run_result(TOOL, RESULT, trace_complete=True, run_id="r_cached")
     result = run_against(tmp_path, run, "--concurrency", "1")
     assert result.code == 1
     states = sorted(result.case(i)["status"] for i in ("a", "b"))
@@ -166,7 +167,7 @@ def test_one_run_id_returned_for_two_cases_is_evidence_for_one_only(tmp_path: Pa
 
 def test_one_run_id_for_every_trial_of_a_case_is_not_three_passes(tmp_path: Path) -> None:
     write_case(tmp_path / "cases", FORBID, extra="trials: 3\npass_threshold: 3\n")
-    result = run_against(tmp_path, run_result(TOOL, trace_complete=True, run_id="r_same"))
+    result = run_against(tmp_path, run_result(TOOL, RESULT, trace_complete=True, run_id="r_same"))
     assert result.code == 1
     assert [t["status"] for t in result.case()["trials"]] == ["pass", "error"]
 

@@ -145,6 +145,9 @@ TOOL = {
     "name": "create_new_appointment",
     "arguments": {},
 }
+RESULT = {"type": "tool_result", "turn": 0, "call_id": "c1", "status": "ok", "output": {}}
+# One distinct run per request (GET /health takes the first): identical ones would be replays.
+FAILED_RUNS = [run_result(TOOL, RESULT, trace_complete=True, run_id=f"r{i}") for i in range(4)]
 SAID = {"type": "message", "role": "agent", "turn": 0, "text": "Done."}
 
 
@@ -155,7 +158,7 @@ SAID = {"type": "message", "role": "agent", "turn": 0, "text": "Done."}
         (FORBID, "trials: 3\n", None, (), "pass"),  # stopped early: 2 passes of 3
         (FORBID, "trials: 3\npass_threshold: 1\n", None, ("--trials", "5"), "pass"),
         ("judged: [{criterion: stays polite}]", "", None, ("--fail-on-empty", "false"), "skipped"),
-        (FORBID, "trials: 3\n", {"body": run_result(TOOL, trace_complete=True)}, (), "fail"),
+        (FORBID, "trials: 3\n", {"body": FAILED_RUNS}, (), "fail"),
         (FORBID, "", {"body": run_result(SAID, status="timeout")}, (), "error"),
         (FORBID, "", {"body": run_result(SAID, status="agent_error")}, (), "fail"),
         (FORBID, "trials: 3\n", {"body": {"error": "no"}, "status": 401}, (), "error"),  # 0 trials
@@ -246,3 +249,27 @@ def test_interrupted_and_aborted_cases_merge_as_error() -> None:
     merged = merge_results([("interrupted.json", results_record(gate_result, GATE_VERSION))])
     assert [c.status for c in merged.cases] == [c.status for c in cases]
     assert merged.verdict == "fail"
+
+
+def test_one_run_replayed_in_two_shards_is_evidence_for_one_trial_only(tmp_path: Path) -> None:
+    # Hole found: each shard is its own gate invocation, so a caching proxy answering both
+    # shards with one recorded run made both cases pass, and merge combined the two passes.
+    for name in ("a", "b"):
+        write_case(
+            tmp_path / "cases", "tools: {forbidden_tools: [create_new_appointment]}", name=name
+        )
+    run = run_result(SAID, trace_complete=True, run_id="r_cached")
+    files = []
+    for index in (1, 2):
+        folder = tmp_path / f"shard{index}"
+        folder.mkdir()
+        ran = run_against(folder, run, "--shard", f"{index}/2", cases=tmp_path / "cases")
+        assert ran.code == 0 and ran.results is not None and len(ran.results["cases"]) == 1
+        files.append(str(folder / "results.json"))
+    (tmp_path / "merged").mkdir()
+    merged = gate(tmp_path / "merged", "merge", *files)
+    assert merged.code == 1 and merged.results is not None, merged.out + merged.err
+    states = {c["id"]: c["status"] for c in merged.results["cases"]}
+    assert sorted(states.values()) == ["error", "pass"], states
+    errored = next(c for c in merged.results["cases"] if c["status"] == "error")
+    assert "run_id 'r_cached' again" in errored["reason"]

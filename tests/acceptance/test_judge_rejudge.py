@@ -128,3 +128,20 @@ def test_recorded_runs_round_trip_the_whole_run() -> None:
 def test_spent_counts_trials_run() -> None:
     results = [CaseResult(CASE, Status.PASS, "", (trial(1, GOOD_EVENTS), trial(2, None)), 3)]
     assert spent(CallBudget(5, 9), results, None) == CallBudget(5, 9, harness_runs=2)
+
+
+def test_a_recorded_run_that_is_not_consistent_evidence_is_error() -> None:
+    # Hole found: rejudge re-evaluated a (hand-edited) recorded run of another case as a pass.
+    foreign = make_run("r1", GOOD_EVENTS, trace_complete=True, case_id="other/case")
+    data = recorded(TrialResult(1, Status.PASS, "recorded", 1.0, (), foreign, 1))
+    [result], _, _ = rejudge(data, [CASE])
+    assert result.status is Status.ERROR
+    assert "inconsistent RunResult: it names case 'other/case'" in result.trials[0].reason
+
+
+def test_one_recorded_run_for_two_trials_is_evidence_for_one_only() -> None:
+    data = recorded(trial(1, GOOD_EVENTS), trial(1, GOOD_EVENTS), planned=2)
+    data["cases"][0]["trials"][1]["trial"] = 2
+    [result], _, _ = rejudge(data, [CASE])
+    assert [t.status for t in result.trials] == [Status.PASS, Status.ERROR]
+    assert "run_id 'r1' again" in result.trials[1].reason

@@ -490,6 +490,31 @@ def test_poll_survives_transient_faults_and_gives_up_on_too_many() -> None:
     assert outcome.error == "harness poll returned 502 after 4 attempts"
 
 
+def test_retry_after_0_on_polls_cannot_beat_the_poll_floor() -> None:
+    # Hole found: `Retry-After: 0` on every 202 made the gate poll back-to-back, thousands of
+    # polls per case within the trial budget.
+    harness, time = Harness(accepted(**{"Retry-After": "0"}), forever=accepted(None)), FakeTime()
+    harness.forever = httpx.Response(202, json={"run_id": "r_1"}, headers={"Retry-After": "0"})
+    outcome = dispatch(harness, time=time, timeout_s=10_000, max_polls=50)
+    assert outcome.run is None and outcome.calls == 51  # the POST, then 50 polls
+    assert min(time.sleeps) >= 0.25 and len(time.sleeps) == 50
+    assert outcome.error == "the run was still in progress after 50 polls"
+
+
+def test_a_longer_retry_after_on_a_poll_is_honoured_and_a_shorter_one_floored() -> None:
+    slow = httpx.Response(202, json={"run_id": "r_1"}, headers={"Retry-After": "5"})
+    harness, time = Harness(accepted(**{"Retry-After": "0"}), slow, ok()), FakeTime()
+    assert dispatch(harness, time=time).run is not None
+    assert time.sleeps == [0.25, 5.0]
+
+
+def test_the_poll_floor_holds_even_when_configured_to_zero() -> None:
+    zero = httpx.Response(202, json={"run_id": "r_1"}, headers={"Retry-After": "0"})
+    harness, time = Harness(accepted(), zero, zero, ok()), FakeTime()
+    dispatch(harness, time=time, poll_interval_s=0, min_poll_interval_s=0)
+    assert len(time.sleeps) == 3 and min(time.sleeps) >= 0.01
+
+
 def test_202_without_a_poll_url_is_an_error() -> None:
     outcome = dispatch(Harness(accepted(None)))
     assert outcome.error == "harness answered 202 without a poll_url" and outcome.calls == 1

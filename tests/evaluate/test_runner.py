@@ -72,7 +72,9 @@ class ScriptedDispatcher:
             raise answer
         if answer is None:
             return Out(None, "harness returned 503 after 4 attempts", calls=4)
-        return Out(HarnessRun.model_validate(answer))
+        # A distinct run_id per trial, as a real harness sets: identical evidence without one
+        # is a replay (tests of replays script their own run_id).
+        return Out(HarnessRun.model_validate({"run_id": f"r_{case.id}_{trial}", **answer}))
 
 
 def run(cases: list[LoadedCase], script: dict[str, list[Any]], **kw: Any) -> tuple[Any, ...]:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import yaml
 
+from gate.dispatch.consistency import inconsistency
 from gate.dispatch.protocol import build_request
 from gate.evaluate.assertions import evaluate_assertions
 from gate.models import Case, LoadedCase
@@ -121,6 +122,17 @@ def test_events_are_linked_ordered_and_latencies_in_range() -> None:
     assert [t["turn"] for t in result["turns"]] == [0, 1]
     assert all(600 <= t["latency_ms"] < 900 for t in result["turns"])
     assert _call(result, "update_appointment")["new_start_time"] == "2026-06-03T10:00:00-05:00"
+
+
+@pytest.mark.parametrize("bug", ["", *BUGS])
+def test_every_example_run_is_a_consistent_run_result_with_and_without_bugs(bug: str) -> None:
+    # The reference harness is the protocol's executable example: it must meet its own rules.
+    for case_id, case in EXAMPLES.items():
+        for trial in (1, 2):
+            raw = run_agent(build_request(case, trial, 120), (bug,) if bug else ())
+            run = HarnessRun.model_validate(raw)
+            max_turns = case.case.scenario.max_turns if case.case.scenario else None
+            assert inconsistency(run, case_id, trial, max_turns) is None, (case_id, bug)
 
 
 @pytest.mark.parametrize(

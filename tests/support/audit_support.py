@@ -77,8 +77,12 @@ def run_against(
     tmp_path: Path, body: Any, *flags: str, cases: Path | None = None, **reply: Any
 ) -> Gate:
     """`run` over `cases` (default tmp/cases) against a loopback harness that answers every
-    request, GET /health included, with `body` (a RunResult dict, or raw bytes/str)."""
-    with serve(then=Reply(reply.pop("status", 200), body, **reply)) as harness:
+    request, GET /health included, with `body` (a RunResult dict, or raw bytes/str); a list of
+    bodies answers one request each (the last one then answers the rest)."""
+    code = reply.pop("status", 200)
+    bodies = body if isinstance(body, list) else [body]
+    script = [Reply(code, each, **reply) for each in bodies]
+    with serve(*script[:-1], then=script[-1]) as harness:
         return gate(
             tmp_path,
             "run",
