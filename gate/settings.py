@@ -101,6 +101,7 @@ class RunSettings:
     base: str | None = None  # --base SHA: select by `git diff base...head`
     head: str | None = None  # --head SHA (default HEAD)
     context: ChangeContext | None = None  # the GitHub event's change; None outside Actions
+    resume: str | None = None  # --resume RESULTS: keep the cases a partial run decided
 
 
 def from_env(name: str, environ: Mapping[str, str], convert: Callable[[str], Any]) -> Any:
@@ -179,6 +180,7 @@ def run_converters() -> dict[str, Callable[[str], Any]]:
         "cache_dir": str,
         "require_calibration": parse_bool,
         "record_runs": parse_bool,
+        "resume": str,
     }
 
 

@@ -40,6 +40,11 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     add("--junit", metavar="FILE", help="write JUnit XML here")
     add("--results", metavar="FILE", help="write the results JSON here")
     add("--evidence-dir", metavar="DIR", help="write evidence of failing runs here")
+    add(
+        "--resume",
+        metavar="RESULTS",
+        help="keep the cases this partial results file decided; run only the rest",
+    )
     add_shard_options(parser)
     add_selection_options(parser)
     add_judge_options(parser)

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from gate.commands.wiring import write_file
+from gate.commands.reports import write_file
 from gate.evaluate.verdicts import FAIL_ON
 from gate.github.publish import Publisher
 from gate.load.config import discover_config

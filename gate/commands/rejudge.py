@@ -11,14 +11,8 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from gate.commands.wiring import (
-    finish_run,
-    load_checked,
-    now_iso,
-    open_run_judge,
-    resolve,
-    write_reports,
-)
+from gate.commands.reports import write_reports
+from gate.commands.wiring import finish_run, load_checked, now_iso, open_run_judge, resolve
 from gate.dispatch.consistency import inconsistency
 from gate.errors import InputError
 from gate.evaluate.replays import ReplayLedger

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TextIO
 
 from gate import __version__
+from gate.commands.reports import clear_stale_reports, finished_cases, in_order, write_reports
 from gate.commands.wiring import (
-    clear_stale_reports,
     finish_run,
     load_checked,
     now_iso,
@@ -21,12 +21,12 @@ from gate.commands.wiring import (
     plan_run,
     resolve,
     select_for_settings,
-    write_reports,
 )
 from gate.dispatch.client import Dispatcher, DispatchSettings, make_client
 from gate.errors import InputError, Terminated
 from gate.github.publish import Publisher, no_publisher
 from gate.judge.scorer import JudgeUsage, spent
+from gate.load.loader import LoadResult
 from gate.models import LoadedCase
 from gate.records.history import append_run_history, history_durations
 from gate.records.results_file import results_record
@@ -38,7 +38,7 @@ from gate.report.console import (
     progress_line,
     render_summary,
 )
-from gate.results import CaseResult
+from gate.results import CaseResult, Selection
 from gate.runner import Runner, planned_trials, unfinished
 from gate.select.shard import shard_selection
 from gate.settings import RunSettings, publish_options
@@ -117,20 +117,15 @@ def execute_run(
     """select → dispatch → evaluate → report (→ publish); returns the gate's exit code."""
     publisher = publisher or no_publisher(out)
     started = (now_iso(), time.monotonic())
+    carried = finished_cases(settings.resume) if settings.resume else {}  # read before clearing
     clear_stale_reports(settings.junit, settings.results)
     loaded = load_checked(settings.cases, err, settings.config)
-    selection = select_for_settings(loaded.cases, settings)
-    # A case outside this shard is simply not selected by it. An unsharded run is shard 1/1, so
-    # `merge` (and the fork-safe publish pattern) can take its results file as a complete run.
-    durations = history_durations(settings.history) if settings.shard else None
-    selection = shard_selection(
-        selection,
-        settings.shard or (1, 1),
-        durations,
-        files_found=len(loaded.files),
-        sources=" ".join(settings.cases),
-    )
-    cases = [c for c in loaded.cases if c.id in set(selection.selected)]
+    selection = _selection(settings, loaded)
+    selected = set(selection.selected)
+    if carried:
+        carried = {i: r for i, r in carried.items() if i in selected}
+        print(f"resume: {len(carried)} finished case(s) kept from {settings.resume}", file=out)
+    cases = [c for c in loaded.cases if c.id in selected and c.id not in carried]
     progress, state = _Progress(out, len(cases)), _Dispatched()
     budget, preview = plan_run(  # judge flags checked before anything is dispatched
         settings, cases, lambda case: planned_trials(case, settings.trials)
@@ -148,6 +143,7 @@ def execute_run(
         why = "terminated" if isinstance(exc, Terminated) else "interrupted"
         results = unfinished(cases, state.finished, settings.trials, f"{why} before it finished")
     progress.close()
+    results = in_order(selection.selected, [*carried.values(), *results])
     gate = finish_run(settings, loaded, selection, results, state.abort_reason, started)
     gate = replace(gate, budget=spent(budget, results, state.usage))
     write_reports(gate, settings)
@@ -159,6 +155,20 @@ def execute_run(
         raise interrupted
     publisher.publish(gate, junit=settings.junit, results=settings.results)
     return 0 if gate.verdict == "pass" else 1
+
+
+def _selection(settings: RunSettings, loaded: LoadResult) -> Selection:
+    selection = select_for_settings(loaded.cases, settings)
+    # A case outside this shard is simply not selected by it. An unsharded run is shard 1/1, so
+    # `merge` (and the fork-safe publish pattern) can take its results file as a complete run.
+    durations = history_durations(settings.history) if settings.shard else None
+    return shard_selection(
+        selection,
+        settings.shard or (1, 1),
+        durations,
+        files_found=len(loaded.files),
+        sources=" ".join(settings.cases),
+    )
 
 
 def _publisher(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> Publisher:

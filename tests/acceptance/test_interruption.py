@@ -3,6 +3,7 @@ the rest, and never leave an earlier run's reports behind; every report is writt
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ from xml.etree import ElementTree
 import pytest
 
 from gate.cli import main
-from gate.commands.wiring import clear_stale_reports, write_file
+from gate.commands.reports import clear_stale_reports, write_file
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "cases"
@@ -137,3 +138,36 @@ def test_special_files_are_written_through_never_replaced(tmp_path: Path) -> Non
     clear_stale_reports(str(fifo), str(link))
     assert fifo.exists() and not fifo.is_file() and link.is_symlink()
     assert real.read_text() == "new"
+
+
+def test_resume_runs_only_what_a_partial_run_did_not_decide(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    argv = ["run", "--harness-url", "builtin", "--cases", str(EXAMPLES), "--tier", "all"]
+    assert main([*argv, "--results", str(results)], {}, io.StringIO(), io.StringIO()) == 0
+    data = json.loads(results.read_text("utf-8"))
+    # As a cancel leaves it: the last two cases were never run.
+    for case in data["cases"][-2:]:
+        case.update(status="error", reason="terminated before it finished", trials=[])
+    results.write_text(json.dumps(data))
+    out = io.StringIO()
+    resumed = [*argv, "--resume", str(results), "--results", str(results)]
+    assert main(resumed, {}, out, io.StringIO()) == 0
+    total = len(data["cases"])
+    assert f"resume: {total - 2} finished case(s) kept" in out.getvalue()
+    assert "[2/2]" in out.getvalue() and "[3/2]" not in out.getvalue()  # only two ran
+    again = json.loads(results.read_text("utf-8"))
+    assert [c["id"] for c in again["cases"]] == [c["id"] for c in data["cases"]]
+    assert {c["status"] for c in again["cases"]} == {"pass"}
+
+
+def test_resume_refuses_an_edited_results_file(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    argv = ["run", "--harness-url", "builtin:duplicate-booking", "--cases", str(EXAMPLES)]
+    main([*argv, "--tier", "all", "--results", str(results)], {}, io.StringIO(), io.StringIO())
+    data = json.loads(results.read_text("utf-8"))
+    failing = next(c for c in data["cases"] if c["status"] == "fail")
+    failing["status"] = "pass"  # a claim its trials do not back
+    results.write_text(json.dumps(data))
+    err = io.StringIO()
+    assert main([*argv, "--resume", str(results)], {}, io.StringIO(), err) == 2
+    assert "edited or corrupt results are not evidence" in err.getvalue()

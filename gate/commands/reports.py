@@ -1,0 +1,119 @@
+"""What a run writes: atomic report files, stale ones cleared first, a partial run resumed."""
+
+from __future__ import annotations
+
+import functools
+import os
+import stat
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from gate import __version__
+from gate.errors import PublishError
+from gate.evaluate.verdicts import (
+    tally_trials,
+)
+from gate.records.record import read_record
+from gate.records.results_file import render_results
+from gate.records.results_reader import case_results
+from gate.redact import mask
+from gate.report.evidence import evidence_files
+from gate.report.junit import render_junit
+from gate.results import (
+    CaseResult,
+    GateResult,
+)
+from gate.settings import RunSettings
+
+
+def write_file(path: str, text: str) -> None:
+    """Write a report file, creating its folder; failure is a PublishError (exit 1).
+
+    A new or regular file is replaced atomically: a reader (or a cancelled job) sees the old
+    report or the new one, never half of one. Anything else the path names (/dev/null, a FIFO,
+    a symlink) is written through, in place: replacing it would replace the device or link.
+    """
+    try:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if _is_regular_or_absent(target):
+            _replace_atomically(target, mask(text))
+        else:
+            target.write_text(mask(text), encoding="utf-8")
+    except OSError as exc:
+        raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _is_regular_or_absent(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except FileNotFoundError:
+        return True
+
+
+def _replace_atomically(target: Path, text: str) -> None:
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        os.fchmod(handle, 0o666 & ~_umask())  # what a plain write would give, not 0600
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+@functools.cache
+def _umask() -> int:
+    # Read once (setting it is the only way to read it): later steps read these reports.
+    mask_bits = os.umask(0o022)
+    os.umask(mask_bits)
+    return mask_bits
+
+
+def clear_stale_reports(*paths: str | None) -> None:
+    """Remove the report files a run is about to write: a run that stops early (bad input, a
+    crash, a cancel) must not leave an earlier run's green report looking like its own."""
+    for path in filter(None, paths):
+        # Only a regular file is a report: never a device (/dev/null), a FIFO or a link.
+        if not _is_regular_or_absent(Path(path)):
+            continue
+        try:
+            Path(path).unlink(missing_ok=True)
+        except OSError as exc:
+            raise PublishError(f"cannot remove the old {path}: {exc.strerror or exc}") from None
+
+
+def write_reports(gate: GateResult, settings: RunSettings) -> None:
+    """JUnit, results file and evidence, wherever the settings say."""
+    if settings.junit:
+        write_file(settings.junit, render_junit(gate))
+    if settings.results:
+        write_file(
+            settings.results, render_results(gate, __version__, record_runs=settings.record_runs)
+        )
+    if settings.evidence_dir:
+        # Every case: a passing case may still have a failing trial worth keeping.
+        for result in gate.cases:
+            for relative, text in evidence_files(result).items():
+                write_file(str(Path(settings.evidence_dir) / relative), text)
+
+
+def finished_cases(path: str) -> dict[str, CaseResult]:
+    """`--resume RESULTS`: the cases a partial results file already decided, by id. A case
+    its trials do not decide (interrupted, not run, stopped by an abort) runs again; each kept
+    one has passed the same status checks as `merge` (an edited file is refused)."""
+    record = read_record(path)
+    kept = {}
+    for result in case_results(record, path):
+        tally = tally_trials(result.trials, result.trials_planned, result.case.case.pass_threshold)
+        if tally.decided:
+            kept[result.case.id] = result
+    return kept
+
+
+def in_order(ids: Sequence[str], results: Sequence[CaseResult]) -> list[CaseResult]:
+    """`results` in the order of `ids` (the selection's), each id once."""
+    by_id = {r.case.id: r for r in results}
+    return [by_id[i] for i in ids if i in by_id]
