@@ -6,7 +6,6 @@ import io
 import json
 import socket
 import struct
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -16,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
 
+from gate.reference import loopback
 from gate.reference.faults import FAULTS, REPLAYED_TRIALS, TRANSIENT, FaultHarness, parse_case_id
 
 CASE = """\
@@ -110,16 +110,8 @@ def serving(harness: FaultHarness) -> Iterator[str]:
     """Serve `harness` on 127.0.0.1:<ephemeral> in a thread; yields its base URL."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.harness = harness
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        yield f"http://{host!s}:{port}"
-    finally:
-        harness.stopping.set()
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with loopback.serving(server, on_stop=harness.stopping.set) as url:
+        yield url
 
 
 @dataclass

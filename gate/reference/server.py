@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import socket
 import sys
-import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import cast
 
 from gate.reference.app import ReferenceHarness
+from gate.reference.loopback import base_url, serving
 
 MAX_BODY_BYTES = 1 << 20  # a run request is a few KiB; refuse to buffer anything huge
 
@@ -32,10 +32,7 @@ class _Server(ThreadingHTTPServer):
 
     @property
     def base_url(self) -> str:
-        host, port = self.server_address[:2]
-        name = host.decode() if isinstance(host, bytes) else host
-        shown = f"[{name}]" if self.address_family == socket.AF_INET6 else name
-        return f"http://{shown}:{port}"
+        return base_url(self)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -119,16 +116,5 @@ def running_harness(
     Pass `harness` to inspect its counters afterwards (then `bugs`/`token` are ignored).
     """
     server = make_server("127.0.0.1", 0, bugs, token, harness)
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},
-        name="reference-harness",
-        daemon=True,
-    )
-    thread.start()
-    try:
-        yield server.base_url
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(server, poll_interval=0.05) as url:
+        yield url

@@ -21,6 +21,7 @@ import pytest
 
 from gate.cli import main
 from gate.commands.reports import clear_stale_reports, write_file
+from gate.reference.loopback import serving
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "cases"
@@ -53,14 +54,8 @@ class _Slow(BaseHTTPRequestHandler):
 def slow_harness() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with serving(server) as url:
+        yield url
 
 
 def test_sigterm_mid_run_writes_valid_partial_reports(tmp_path: Path, slow_harness: str) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from support.fake_github import TOKEN, FakeGitHub, Fault, serve_fake_github
 from support.judge_server import Answer, serve, verdict_json
 
 from gate.cli import main
+from gate.reference.loopback import serving
 from gate.results import PROTOCOL
 
 HARNESS_TOKEN = "HTOK-7f3a9c2e5b1d40aa"
@@ -111,14 +111,8 @@ class _Reflecting(BaseHTTPRequestHandler):
 @pytest.fixture
 def harness() -> Iterator[int]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Reflecting)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
-    thread.start()
-    try:
+    with serving(server):
         yield int(server.server_address[1])
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
 
 
 def _reflecting_judge(request: dict[str, Any]) -> Answer:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from gate.reference.loopback import serving
+
 TOKEN = "ghs_fake_token_for_tests"
 BOT = "github-actions[bot]"
 BODY_LIMIT = 65_536
@@ -282,16 +284,8 @@ def serve_fake_github(fake: FakeGitHub | None = None) -> Iterator[FakeGitHub]:
     fake = fake or FakeGitHub()
     server = _Server(("127.0.0.1", 0), _Handler)
     server.fake = fake
-    host, port = server.server_address[:2]
-    fake.url = f"http://{host!s}:{port}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
-    thread.start()
-    try:
+    with serving(server) as fake.url:
         yield fake
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
 
 
 def parse_outputs(text: str) -> dict[str, str]:

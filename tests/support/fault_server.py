@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
+from gate.reference.loopback import serving
+
 Fault = Literal["reset", "truncate"]
 
 
@@ -130,17 +132,8 @@ def serve(*script: Reply, then: Reply | None = None) -> Iterator[FaultServer]:
     fault_server = FaultServer(list(script), then)
     server = _Server(("127.0.0.1", 0), _Handler)
     server.fault_server = fault_server
-    host, port = server.server_address[:2]
-    fault_server.url = f"http://{host!s}:{port}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
-    thread.start()
-    try:
+    with serving(server, on_stop=fault_server.stopping.set) as fault_server.url:
         yield fault_server
-    finally:
-        fault_server.stopping.set()
-        server.shutdown()
-        thread.join()
-        server.server_close()
 
 
 def closed_port_url() -> str:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from gate.reference.loopback import serving
+
 MODEL = "scripted-judge-2026-01-01"
 # How a naive model finds the data block: the first opening marker, then the FIRST thing that
 # looks like an end of data, whoever wrote it. Only neutralization keeps hostile text inside.
@@ -261,13 +263,6 @@ def serve(script: list[Step] | None = None, then: Step | None = None) -> Iterato
     judge = JudgeServer(script or [], then)
     server = _Server(("127.0.0.1", 0), _Handler)
     server.judge = judge
-    judge.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with serving(server, poll_interval=0.05, on_stop=judge.stopping.set) as url:
+        judge.url = f"{url}/v1"
         yield judge
-    finally:
-        judge.stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
