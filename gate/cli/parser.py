@@ -51,10 +51,27 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     add_publish_options(parser)
 
 
+_EPILOG = """\
+The settings of run and demo can also come from the environment: VOICE_REGRESS_<FLAG>
+(upper case, - as _), e.g. VOICE_REGRESS_HARNESS_URL, VOICE_REGRESS_CASES. Secrets come
+only from the environment: VOICE_REGRESS_HARNESS_TOKEN, VOICE_REGRESS_JUDGE_API_KEY (or
+OPENAI_API_KEY), GITHUB_TOKEN. Flags win over the environment, which wins over the config.
+
+exit codes: 0 passed, 1 the gate failed, 2 bad input, 3 a bug in the gate, 130 interrupted,
+143 terminated (SIGTERM)
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree: validate, run, demo, reference-harness."""
 
-    parser = argparse.ArgumentParser(prog="voice-regress-gate", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="voice-regress-gate",
+        description="The CI gate that turns failed voice-agent calls into regression cases "
+        "and blocks the merge that brings a failure back.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

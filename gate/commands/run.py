@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import difflib
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -28,6 +29,7 @@ from gate.github.publish import Publisher, no_publisher
 from gate.judge.scorer import JudgeUsage, spent
 from gate.load.loader import LoadResult
 from gate.models import LoadedCase
+from gate.net import check_http_url
 from gate.records.history import append_run_history, history_durations
 from gate.records.results_file import results_record
 from gate.reference import BUGS
@@ -46,17 +48,30 @@ from gate.settings import RunSettings, publish_options
 EXAMPLES = Path("examples/cases")
 
 
+def builtin_bugs(url: str) -> tuple[str, ...] | None:
+    """The planted bugs of `builtin[:BUG,…]`, or None for a real URL (checked here too, so a
+    typo is an input error before anything is loaded or planned, not after)."""
+    if url != "builtin" and not url.startswith("builtin:"):
+        check_http_url(url, "--harness-url", "http(s)://host[:port][/path] or builtin[:BUG,…]")
+        return None
+    bugs = tuple(b for b in url.partition(":")[2].split(",") if b)
+    for bug in bugs:
+        if bug not in BUGS:
+            near = difflib.get_close_matches(bug, BUGS, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            known = ", ".join(BUGS)
+            raise InputError(f"--harness-url: unknown bug {bug!r}; {hint}(known: {known})")
+    return bugs
+
+
 @contextlib.contextmanager
 def _harness(url: str) -> Iterator[str]:
     """A real URL, or `builtin[:BUG,…]`: the reference harness served on loopback for this run."""
-    if url != "builtin" and not url.startswith("builtin:"):
+    bugs = builtin_bugs(url)
+    if bugs is None:
         yield url.rstrip("/")
         return
-    bugs = [b for b in url.partition(":")[2].split(",") if b]
-    unknown = [b for b in bugs if b not in BUGS]
-    if unknown:
-        raise InputError(f"--harness-url: unknown bug {unknown[0]!r} (known: {', '.join(BUGS)})")
-    with running_harness(bugs=tuple(bugs)) as base_url:
+    with running_harness(bugs=bugs) as base_url:
         yield base_url
 
 
@@ -117,6 +132,7 @@ def execute_run(
     """select → dispatch → evaluate → report (→ publish); returns the gate's exit code."""
     publisher = publisher or no_publisher(out)
     started = (now_iso(), time.monotonic())
+    builtin_bugs(settings.harness_url)  # a bad URL or bug name stops the run before it starts
     carried = finished_cases(settings.resume) if settings.resume else {}  # read before clearing
     clear_stale_reports(settings.junit, settings.results)
     loaded = load_checked(settings.cases, err, settings.config)

@@ -1,0 +1,40 @@
+"""What a new user trips over first: typos caught before the plan, a busy port, the help."""
+
+from __future__ import annotations
+
+import io
+import socket
+
+from gate.cli import main
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), {}, out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_a_misspelt_bug_is_refused_with_a_suggestion_before_the_plan() -> None:
+    code, out, err = _run("run", "--harness-url", "builtin:slwo", "--cases", "examples/cases")
+    assert code == 2 and "Plan:" not in out
+    assert "unknown bug 'slwo'; did you mean 'slow'?" in err
+
+
+def test_a_harness_url_that_is_no_url_is_refused_before_the_plan() -> None:
+    code, out, err = _run("run", "--harness-url", "htp:/harness", "--cases", "examples/cases")
+    assert code == 2 and "Plan:" not in out and "--harness-url: expected" in err
+
+
+def test_a_busy_port_is_an_input_error_with_a_hint() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, err = _run("reference-harness", "--port", str(port))
+    assert code == 2 and "is in use: pass --port N" in err and "bug in the gate" not in err
+
+
+def test_the_top_level_help_names_the_environment_and_the_exit_codes() -> None:
+    code, out, _ = _run("--help")
+    assert code == 0 and "VOICE_REGRESS_HARNESS_TOKEN" in out and "143 terminated" in out
+    assert "argparse tree" not in out  # no internal docstring
