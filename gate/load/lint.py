@@ -11,6 +11,7 @@ from typing import Any
 from gate.errors import Diagnostic, InputError
 from gate.load.yamlsafe import Location, json_path_join, nearest_location
 from gate.models import FAILURE_LABELS, SIDE_EFFECT_MODES
+from gate.patterns import TextTooLong, regex_problem, search
 
 WRITE_VERBS = frozenset(
     {
@@ -78,25 +79,22 @@ class Finding:
     safe: bool = False  # a known fixture value: reported nowhere, but still claims its span
 
 
-def compile_allowlist(patterns: Sequence[str]) -> list[re.Pattern[str]]:
-    """Compile the gate config's extra allowlist regexes.
+def check_allowlist(patterns: Sequence[str]) -> None:
+    """Check the gate config's extra allowlist regexes (RE2, see `gate.patterns`).
 
     Raises:
-        InputError: a pattern is not a valid regular expression.
+        InputError: a pattern RE2 cannot use.
     """
-    compiled = []
     for pattern in patterns:
-        try:
-            compiled.append(re.compile(pattern))
-        except re.error as exc:
-            raise InputError(f"invalid fixture allowlist pattern {pattern!r}: {exc}") from None
-    return compiled
+        problem = regex_problem(pattern)
+        if problem is not None:
+            raise InputError(f"pii_allowlist: {problem}")
 
 
 def scan_text(text: str, allowlist: Sequence[str] = ()) -> list[str]:
     """Masked descriptions of every unsafe value in `text` that no allowlist rule covers."""
-    patterns = compile_allowlist(allowlist)
-    return [f.message for f in _findings(text) if not _allowed(text, f, patterns)]
+    check_allowlist(allowlist)
+    return [f.message for f in _findings(text) if not _allowed(text, f, allowlist)]
 
 
 # Said once per finding so the fix is obvious where the error is read (CI log, editor).
@@ -114,13 +112,13 @@ def lint_case(
     Every string is checked (mapping keys too), wherever it sits; `locations` maps JSON paths
     to (line, col) as `gate.load.yamlsafe` records them.
     """
-    patterns = compile_allowlist(allowlist)
+    check_allowlist(allowlist)
     problems: list[Diagnostic] = []
     for json_path, where, text in _strings(data, "$", locations.get("$", (1, 1)), locations):
         problems += [
             Diagnostic(path, *where, json_path, finding.message + UNSAFE_HINT)
             for finding in _findings(text)
-            if not _allowed(text, finding, patterns)
+            if not _allowed(text, finding, allowlist)
         ]
     if isinstance(data, Mapping):
         for json_path, message, severity in _case_rules(data):
@@ -161,7 +159,7 @@ def _findings(text: str) -> list[Finding]:
     return [f for f in [*cards, *others] if not f.safe]
 
 
-def _allowed(text: str, finding: Finding, patterns: Sequence[re.Pattern[str]]) -> bool:
+def _allowed(text: str, finding: Finding, allowlist: Sequence[str]) -> bool:
     left, right = finding.start, finding.end
     while left > 0 and not text[left - 1].isspace():
         left -= 1
@@ -170,7 +168,14 @@ def _allowed(text: str, finding: Finding, patterns: Sequence[re.Pattern[str]]) -
     token, value = text[left:right], text[finding.start : finding.end]
     if any(marker in token.lower() for marker in FIXTURE_MARKERS):
         return True
-    return any(p.search(value) or p.search(token) for p in patterns)
+    return any(_search(p, value) or _search(p, token) for p in allowlist)
+
+
+def _search(pattern: str, text: str) -> bool:
+    try:
+        return search(pattern, text)
+    except TextTooLong:
+        return False  # not shown to be allowed: the finding stays an error
 
 
 def _cards(text: str) -> Iterator[Finding]:
@@ -318,7 +323,6 @@ def _regexes(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
 
 
 def _compiles(pattern: str, path: str) -> Iterator[tuple[str, str, str]]:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        yield path, f"invalid regex /{pattern}/: {exc}", "error"
+    problem = regex_problem(pattern)
+    if problem is not None:
+        yield path, problem, "error"

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError as PydanticValidationError
 
 from gate.errors import CaseFileError, Diagnostic
-from gate.load.lint import compile_allowlist, lint_case
+from gate.load.lint import check_allowlist, lint_case
 from gate.load.schema_messages import Locator, SchemaReporter, kind
 from gate.load.yamlsafe import YamlDocument, YamlError, parse_yaml
 from gate.models import Case, LoadedCase
@@ -139,7 +139,7 @@ def load_cases(
     Raises:
         InputError: an `allowlist` pattern is not a valid regular expression.
     """
-    compile_allowlist(allowlist)  # a bad config pattern is one error, not one per file
+    check_allowlist(allowlist)  # a bad config pattern is one error, not one per file
     files, diagnostics = _discover(paths)
     roots = [Path(root)] if root is not None else []
     cases: list[LoadedCase] = []
