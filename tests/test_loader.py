@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -289,3 +290,30 @@ def test_special_files_are_refused_not_read(tmp_path: Path) -> None:
     result = load_cases([tmp_path])
     messages = sorted(d.message for d in result.errors)
     assert messages == ["not a regular file", "not a regular file"]
+
+
+def test_a_checker_that_crashes_on_one_file_hides_no_other_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gate.load import loader
+
+    minimal = (VALID / "minimal.yaml").read_text("utf-8")
+    (tmp_path / "a_crash.yaml").write_text(minimal.replace("scheduling-eng", "crash-me"), "utf-8")
+    (tmp_path / "b_bad.yaml").write_text(minimal.replace("level: scheduled", "level: x"), "utf-8")
+    (tmp_path / "c_ok.yaml").write_text(minimal, "utf-8")
+    real = loader.lint_case
+
+    def crashing(data: Any, *args: Any) -> Any:
+        if data.get("owner") == "crash-me":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(data, *args)
+
+    monkeypatch.setattr(loader, "lint_case", crashing)
+    result = load_cases([tmp_path])
+    shown = [str(d) for d in result.errors]
+    assert shown[0].endswith(
+        "a_crash.yaml:1:1: $: the gate could not check this file (RecursionError): this is a "
+        "bug in the gate, please report it; the file is refused until then"
+    )
+    assert "b_bad.yaml:19:10: $.promotion.level: 'x' is not one of" in shown[1]
+    assert len(shown) == 2 and [c.file.rsplit("/")[-1] for c in result.cases] == ["c_ok.yaml"]

@@ -146,13 +146,26 @@ def load_cases(
     first_by_id: dict[str, LoadedCase] = {}
     for file, file_root in files:
         checker = _FileChecker(file, default_case_id(file, *roots, file_root), allowlist)
-        loaded, problems = checker.check()
+        loaded, problems = _isolated(checker)
         if loaded is not None:
             problems += _duplicate(loaded, first_by_id)
             if not any(p.severity == "error" for p in problems):
                 cases.append(loaded)
         diagnostics += problems
     return LoadResult(cases, diagnostics, [display_path(f) for f, _ in files])
+
+
+def _isolated(checker: _FileChecker) -> tuple[LoadedCase | None, list[Diagnostic]]:
+    """`checker.check()`, with a crash of any check confined to its file: every other file is
+    still checked and reported, and this one is refused (exit 2), never passed over."""
+    try:
+        return checker.check()
+    except Exception as exc:  # any bug, by design: the file is refused, never skipped
+        message = (
+            f"the gate could not check this file ({type(exc).__name__}): this is a bug in the "
+            "gate, please report it; the file is refused until then"
+        )
+        return None, [Diagnostic(checker.shown, 1, 1, "$", message)]
 
 
 def _duplicate(case: LoadedCase, first_by_id: dict[str, LoadedCase]) -> list[Diagnostic]:
