@@ -11,7 +11,7 @@ from typing import TextIO
 from gate import __version__
 from gate.errors import CaseFileError, GateError
 from gate.evaluate.verdicts import FAIL_ON
-from gate.settings import int_in, parse_bool, positive_int, seconds
+from gate.settings import concurrency_count, parse_bool, retry_count, seconds, trial_count
 
 ISSUES_URL = "https://github.com/org/voice-regress-gate/issues"
 
@@ -26,10 +26,10 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
     add = parser.add_argument
     add("--tier", choices=TIERS, help="which cases run (default: auto)")
-    add("--concurrency", type=positive_int, help="harness runs in flight at once (default: 8)")
+    add("--concurrency", type=concurrency_count, help="harness runs in flight at once (default: 8)")
     add("--timeout", type=seconds, help="seconds one run may take, polling included (default 120)")
-    add("--retries", type=int_in(0), help="retries of a transient harness fault (default: 3)")
-    add("--trials", type=positive_int, help="run every case N times (default: the case's trials)")
+    add("--retries", type=retry_count, help="retries of a transient harness fault (default: 3)")
+    add("--trials", type=trial_count, help="run every case N times (default: the case's trials)")
     add("--fail-on", choices=FAIL_ON, help="which failing cases block (default: blocking)")
     add("--fail-on-empty", type=parse_bool, help="fail when nothing ran (default: true)")
     add("--junit", metavar="FILE", help="write JUnit XML here")

@@ -239,7 +239,7 @@ def _scalar(node: ScalarNode, path: str) -> Any:
         if tag == TAG + "int":
             return _int(value)
         if tag == TAG + "float":
-            return _float(value)
+            return _finite(_float(value), value, node, path)
     except ValueError:
         raise YamlError(
             f"invalid {tag.replace(TAG, '!!')} value {value[:40]!r}",
@@ -247,6 +247,19 @@ def _scalar(node: ScalarNode, path: str) -> Any:
             path,
         ) from None
     raise _unsupported(node, path)
+
+
+def _finite(number: float, value: str, node: ScalarNode, path: str) -> float:
+    # `.nan`, `.inf` and `1e99999` are no JSON number, and as a limit (`max_turn_ms: .inf`) they
+    # would disable the check: refused wherever they are written, case file or config alike.
+    if not math.isfinite(number):
+        raise YamlError(
+            f"{value[:40]} is not a finite number (NaN and infinity are not JSON numbers "
+            "and cannot be a limit)",
+            *position(node.start_mark),
+            path,
+        )
+    return number
 
 
 def _null(value: str) -> None:
