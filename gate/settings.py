@@ -202,18 +202,32 @@ def _converters() -> dict[str, Callable[[str], Any]]:
     }
 
 
+def checked_config(
+    explicit: str | None, environ: Mapping[str, str]
+) -> tuple[GateConfig, dict[str, Any]]:
+    """The gate config (found as `gate.load.config.discover` does) and its `defaults:` as run
+    settings, each checked as its flag would be: the one check `validate` and `run` share, so
+    `validate --config` refuses whatever `run --config` would.
+
+    Raises:
+        InputError: a named config is missing; ConfigError: the config is invalid.
+    """
+    from gate.load.config import config_defaults, discover
+
+    config = discover(explicit, environ)
+    return config, config_defaults(config, _converters())
+
+
 def resolve(
     args: argparse.Namespace, environ: Mapping[str, str], *, need_harness: bool = True
 ) -> RunSettings:
     """Merge flags over environment over the gate config over defaults; bad values are input
     errors naming their flag, variable or config line."""
     from gate.github.event import change_context
-    from gate.load.config import config_defaults, discover
 
-    converters = _converters()
-    values = flags_over_env(args, environ, converters)
-    config = discover(getattr(args, "config", None), environ)
-    values = config_defaults(config, converters) | values
+    values = flags_over_env(args, environ, _converters())
+    config, defaults = checked_config(getattr(args, "config", None), environ)
+    values = defaults | values
     cases = case_paths(getattr(args, "cases", None), environ, config)
     if not cases:
         raise InputError(

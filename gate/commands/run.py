@@ -18,7 +18,6 @@ from gate.dispatch.client import Dispatcher, DispatchSettings, make_client
 from gate.errors import HarnessError, InputError
 from gate.github.publish import Publisher, no_publisher, publisher_for
 from gate.judge.scorer import open_run_judge, plan_run, spent
-from gate.load.config import discover
 from gate.models import LoadedCase
 from gate.records.history import append_run_history, history_command, history_durations
 from gate.records.lifecycle import lifecycle_command
@@ -32,7 +31,7 @@ from gate.runner import Runner, unfinished
 from gate.select.changes import select_for_settings
 from gate.select.selection import render_selection
 from gate.select.shard import shard_selection
-from gate.settings import RunSettings, case_paths, resolve
+from gate.settings import RunSettings, case_paths, checked_config, resolve
 
 Command = Callable[[argparse.Namespace, Mapping[str, str], TextIO, TextIO], int]
 EXAMPLES = Path("examples/cases")
@@ -42,7 +41,7 @@ def validate_command(
     args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
     """`validate PATH…`: every problem in every file, exit 0 or 2."""
-    config = discover(args.config, environ)  # a bad gate config fails validation too
+    config, _ = checked_config(args.config, environ)  # what `run` refuses fails validation too
     paths = case_paths(args.paths, environ, config)
     if not paths:
         raise InputError("no case paths: pass PATH… (or set VOICE_REGRESS_CASES)")
