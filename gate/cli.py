@@ -12,6 +12,7 @@ from gate import __version__
 from gate.errors import CaseFileError, GateError
 from gate.evaluate.verdicts import FAIL_ON
 from gate.settings import concurrency_count, parse_bool, retry_count, seconds, trial_count
+from gate.text import log_line
 
 ISSUES_URL = "https://github.com/org/voice-regress-gate/issues"
 
@@ -91,7 +92,7 @@ def _report_error(exc: GateError, err: TextIO) -> None:
     if isinstance(exc, CaseFileError):
         for diagnostic in exc.diagnostics:
             print(diagnostic, file=err)
-    print(f"voice-regress-gate: error: {exc}", file=err)
+    print(log_line(f"voice-regress-gate: error: {exc}"), file=err)  # may name a file
 
 
 def main(
@@ -125,9 +126,11 @@ def main(
         if args.debug:
             raise
         print(
-            f"voice-regress-gate: internal error ({type(exc).__name__}: {exc}). "
-            f"This is a bug in the gate; please report it at {ISSUES_URL} "
-            "with the output of --debug.",
+            log_line(
+                f"voice-regress-gate: internal error ({type(exc).__name__}: {exc}). "
+                f"This is a bug in the gate; please report it at {ISSUES_URL} "
+                "with the output of --debug."
+            ),
             file=err,
         )
         return 3

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gate.text import log_line
+
 
 @dataclass(frozen=True)
 class Diagnostic:
@@ -29,8 +31,11 @@ class Diagnostic:
     severity: str = "error"  # "error" blocks the run; "warning" is reported only
 
     def __str__(self) -> str:
+        # file names, keys in the JSON path and quoted values are untrusted text
         prefix = "" if self.severity == "error" else f"{self.severity}: "
-        return f"{self.path}:{self.line}:{self.col}: {self.json_path}: {prefix}{self.message}"
+        return log_line(
+            f"{self.path}:{self.line}:{self.col}: {self.json_path}: {prefix}{self.message}"
+        )
 
 
 class GateError(Exception):

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from gate.errors import InputError, PublishError
 from gate.results import Status
+from gate.text import log_line
 
 SCHEMA = "voice-regress-history/v1"
 FAILURE_STATES = (Status.FAIL, Status.INCONCLUSIVE)  # the agent (may have) done the wrong thing
@@ -254,5 +255,5 @@ def history_command(
     for path, records in loaded:
         added, known = append_records(args.history, records)
         tail = f" ({known} already recorded)" if known else ""
-        print(f"{args.history}: appended {added} record(s) from {path}{tail}", file=out)
+        print(log_line(f"{args.history}: appended {added} record(s) from {path}{tail}"), file=out)
     return 0

@@ -26,6 +26,7 @@ from gate.records.results_reader import (
 )
 from gate.results import CaseResult, GateResult, ShardInfo
 from gate.settings import choice, flags_over_env, parse_bool, positive_int
+from gate.text import log_line
 
 # --- combining shards ---------------------------------------------------------------------
 
@@ -275,7 +276,7 @@ def merge_command(
         write_file(args.results, render_results(gate, version, record_runs=record))
     if args.history:
         append_records(args.history, records_from_results(results_dict(gate, version)))
-    print(f"merged {len(files)} shard(s): {', '.join(args.inputs)}", file=out)
+    print(log_line(f"merged {len(files)} shard(s): {', '.join(args.inputs)}"), file=out)
     with publisher.untrusted_output():
         print(render_summary(gate), file=out)
     publisher.publish(gate, junit=args.junit, results=args.results)
