@@ -267,6 +267,10 @@ def test_merge_keys_written_out_keys_win() -> None:
         ("a: 1\n---\n", "more than one YAML document", 2),
         ("", "empty file", 1),
         ("a: 'open\n", "while scanning a quoted scalar", 1),
+        ("a:\n\tb: 1\n", "use spaces, not tabs, to indent", 2),
+        ("a: .inf\n", r"\.inf is not a finite number", 1),
+        ("a: [1, -.Inf]\n", r"-\.Inf is not a finite number", 1),
+        ("a:\n  b: 1e400\n", "1e400 is not a finite number", 2),
     ],
 )
 def test_yaml_errors(text: str, message: str, line: int) -> None:

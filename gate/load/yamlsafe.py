@@ -80,6 +80,8 @@ def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlError:
     if context and exc.context_mark is not None and exc.context_mark is not mark:
         context = f"{context} on line {exc.context_mark.line + 1}"
     suffix = f" ({context})" if context else ""
+    if "'\\t'" in problem:  # PyYAML's repr of a tab: editors insert them unseen
+        suffix += "; use spaces, not tabs, to indent and separate YAML"
     return YamlError(f"invalid YAML: {problem}{suffix}", *position(mark))
 
 
