@@ -126,6 +126,27 @@ def _reason(exc: Exception) -> str:
     return f"{text} ({hint})" if hint else text
 
 
+def compile_translated(pattern: str) -> Any:
+    """RE2-compile a regex the gate built from user text (a glob's translation), `.` matching
+    newlines too; no user-regex bounds, as the glob's own length bounds it.
+
+    Raises:
+        RegexError: RE2 refuses it (too large a program, say).
+    """
+    options = _options()
+    options.dot_nl = True
+    try:
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        raise RegexError(_reason(exc)) from None
+
+
+def fullmatch(compiled: Any, text: str) -> bool:
+    """Whether an RE2 regex of `compile_translated` matches all of `text` (a path: any length,
+    as matching is linear; a lone surrogate from an undecodable file name matches as U+FFFD)."""
+    return compiled.fullmatch(_SURROGATES.sub("\ufffd", text)) is not None
+
+
 def search(pattern: str, text: str) -> bool:
     """Whether `pattern` matches anywhere in the whole of `text`.
 
