@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from gate.errors import Diagnostic, InputError
+from gate.load.pii import Finding, ibans, national_phones, street_addresses, uk_drama
 from gate.load.yamlsafe import Location, json_path_join, nearest_location
 from gate.models import FAILURE_LABELS, SIDE_EFFECT_MODES
 from gate.patterns import TextTooLong, regex_problem, search
@@ -66,17 +66,7 @@ _COMPACT_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01
 _E164 = re.compile(r"(?<![\w+])\+[2-9](?:[ .-]?\d){7,14}(?![\w])")
 # starts only where a local part can start: no quadratic rescans of long words without an @
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-_SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One sensitive-looking value in a string; `message` masks it, never spells it out."""
-
-    start: int
-    end: int
-    message: str
-    safe: bool = False  # a known fixture value: reported nowhere, but still claims its span
+_SSN = re.compile(r"(?<![\w-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-])")  # 123-45-6789, 123 45 6789
 
 
 def check_allowlist(patterns: Sequence[str]) -> None:
@@ -149,14 +139,21 @@ def _strings(
 
 
 def _findings(text: str) -> list[Finding]:
-    cards = list(_cards(text))
-    # a card number also looks like a phone number or SSN; report it once, as a card
-    others = [
-        f
-        for f in [*_phones(text), *_emails(text), *_ssns(text)]
-        if not any(c.start < f.end and f.start < c.end for c in cards)
-    ]
-    return [f for f in [*cards, *others] if not f.safe]
+    # an IBAN holds card-like digits, a card number looks like a phone number or SSN, a national
+    # number holds a NANP-like tail: each span is reported once, by the first detector claiming it
+    kept: list[Finding] = []
+    for finding in [
+        *ibans(text),
+        *_cards(text),
+        *_phones(text),
+        *_emails(text),
+        *_ssns(text),
+        *national_phones(text),
+        *street_addresses(text),
+    ]:
+        if not any(k.start < finding.end and finding.start < k.end for k in kept):
+            kept.append(finding)
+    return [f for f in kept if not f.safe]
 
 
 def _allowed(text: str, finding: Finding, allowlist: Sequence[str]) -> bool:
@@ -166,7 +163,7 @@ def _allowed(text: str, finding: Finding, allowlist: Sequence[str]) -> bool:
     while right < len(text) and not text[right].isspace():
         right += 1
     token, value = text[left:right], text[finding.start : finding.end]
-    if any(marker in token.lower() for marker in FIXTURE_MARKERS):
+    if finding.markers_apply and any(marker in token.lower() for marker in FIXTURE_MARKERS):
         return True
     return any(_search(p, value) or _search(p, token) for p in allowlist)
 
@@ -213,7 +210,8 @@ def _phones(text: str) -> Iterator[Finding]:
         yield Finding(match.start(), match.end(), f"phone number {area}-***-**{line[-2:]}", safe)
     for match in _E164.finditer(text):
         digits = re.sub(r"\D", "", match.group())
-        yield Finding(match.start(), match.end(), f"phone number +{digits[:2]}***{digits[-2:]}")
+        shown = f"phone number +{digits[:2]}***{digits[-2:]}"
+        yield Finding(match.start(), match.end(), shown, safe=uk_drama(digits))
 
 
 def _emails(text: str) -> Iterator[Finding]:
@@ -223,12 +221,13 @@ def _emails(text: str) -> Iterator[Finding]:
             domain == d or domain.endswith("." + d) for d in SAFE_EMAIL_DOMAINS
         )
         shown = f"{match.group()[0]}***@{domain}"
-        yield Finding(match.start(), match.end(), f"e-mail address {shown}", safe)
+        # only a reserved domain makes an address safe: `test` in a real one proves nothing
+        yield Finding(match.start(), match.end(), f"e-mail address {shown}", safe, False)
 
 
 def _ssns(text: str) -> Iterator[Finding]:
     for match in _SSN.finditer(text):
-        area, group, serial = match.groups()
+        area, _, group, serial = match.groups()
         # never issued, so already a safe fixture value
         impossible = area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000"
         yield Finding(match.start(), match.end(), f"SSN-like id ***-**-**{serial[-2:]}", impossible)
