@@ -190,3 +190,23 @@ def test_the_config_refuses_a_python_only_allowlist_pattern(
     err = capsys.readouterr().err
     assert ":2:17: $.pii_allowlist[0]: invalid regex /^(?!real)acct_[0-9]+$/: " in err
     assert "invalid perl operator: (?!" in err
+
+
+def test_an_argument_named_regex_is_still_compared_as_a_value() -> None:
+    spec = {"tools": {"arguments": {"send": {"regex": "^ok$"}}}}
+    assert _statuses(spec, _run("hi", arguments={"regex": "^ok$"})) == [Status.PASS]
+
+
+def test_a_non_string_regex_is_checked_as_the_text_it_is_matched_as(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (VALID / "minimal.yaml").read_text("utf-8")
+    text = text.replace(
+        "assertions:\n",
+        "assertions:\n  tools:\n    arguments:\n      t:\n        a: {regex: {'a{,3}': 1}}\n",
+    )
+    (tmp_path / "case.yaml").write_text(text, "utf-8")
+    assert main(["validate", str(tmp_path / "case.yaml")]) == 2
+    assert "$.assertions.tools.arguments.t.a.regex: invalid regex /{'a{,3}': 1}/: {,3} is" in (
+        capsys.readouterr().err
+    )

@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from gate.evaluate.matching import (
+    arguments_match,
     describe_item,
     first_match,
     matching_keys,
     nearest_rank,
     phrase_item,
-    value_matches,
 )
 from gate.evaluate.side_effects import check_side_effects
 from gate.models import (
@@ -106,7 +106,7 @@ def _arguments(tool: str, expected: dict[str, Any], run: HarnessRun) -> Assertio
     skipped: TextTooLong | None = None
     for call in calls:
         try:
-            matched = value_matches(expected, call.arguments)
+            matched = arguments_match(expected, call.arguments)
         except TextTooLong as exc:  # this call proves nothing either way
             skipped, matched = exc, False
         if matched:

@@ -87,9 +87,7 @@ def value_matches(expected: Any, actual: Any) -> bool:
     if isinstance(expected, Mapping) and set(expected) == {"regex"}:
         return isinstance(actual, str) and search(str(expected["regex"]), actual)
     if isinstance(expected, Mapping):
-        return isinstance(actual, Mapping) and _all_match(
-            (value, actual[key]) if key in actual else None for key, value in expected.items()
-        )
+        return arguments_match(expected, actual)
     if isinstance(expected, list):
         return (
             isinstance(actual, list)
@@ -103,6 +101,17 @@ def value_matches(expected: Any, actual: Any) -> bool:
         # 1 == True in Python; in a tool argument they are different values.
         return type(expected) is type(actual) and expected == actual
     return bool(expected == actual)
+
+
+def arguments_match(expected: Mapping[str, Any], actual: Any) -> bool:
+    """Every expected key is in `actual` with a matching value (a key named `regex` included).
+
+    Raises:
+        TextTooLong: as `value_matches`, when nothing else decided the match.
+    """
+    return isinstance(actual, Mapping) and _all_match(
+        (value, actual[key]) if key in actual else None for key, value in expected.items()
+    )
 
 
 def _all_match(pairs: Iterable[tuple[Any, Any] | None]) -> bool:

@@ -308,9 +308,8 @@ def _is_write(name: str) -> bool:
 def _regexes(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
     """Every `{regex: …}` item and `/…/` within_turns key must compile (matchers rely on it)."""
     if isinstance(value, Mapping):
-        pattern = value.get("regex")
-        if len(value) == 1 and isinstance(pattern, str):
-            yield from _compiles(pattern, json_path_join(path, "regex"))
+        if len(value) == 1 and "regex" in value:  # matched as `str(value)`, whatever its type
+            yield from _compiles(str(value["regex"]), json_path_join(path, "regex"))
         for key, item in value.items():
             child = json_path_join(path, str(key))
             if path.endswith(".within_turns") and len(key) > 2 and key[0] == key[-1] == "/":
