@@ -3,6 +3,7 @@ time; a text too long to search ends the assertion `error`, never `pass`."""
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 from typing import Any
@@ -210,3 +211,16 @@ def test_a_non_string_regex_is_checked_as_the_text_it_is_matched_as(
     assert "$.assertions.tools.arguments.t.a.regex: invalid regex /{'a{,3}': 1}/: {,3} is" in (
         capsys.readouterr().err
     )
+
+
+def test_a_huge_transcript_is_checked_in_bounded_time() -> None:
+    # 10 utterances at the limit (1 M characters) against patterns chosen to be slow for RE2:
+    # their DFA thrashes, so RE2 falls back to its NFA; still linear, still seconds at most
+    noise = random.Random(9)
+    said = ["".join(noise.choices("ab", k=MAX_MATCH_CHARS)) for _ in range(10)]
+    items = [{"regex": "[ab]*a[ab]{200}c"}, {"regex": "(a|b)*(a+|b+)+$"}, "never said phrase"]
+    spec = {"transcript": {"must_not_include": items, "within_turns": {"/(x+x+)+y/": 10}}}
+    started = time.monotonic()
+    outcomes = _statuses(spec, _run(*said))
+    assert outcomes == [Status.PASS, Status.FAIL, Status.PASS, Status.FAIL]
+    assert time.monotonic() - started < 10  # about 1 s
