@@ -17,3 +17,4 @@ MAX_MINUTES = 360  # fast_tier.max_minutes: a GitHub-hosted job's six-hour limit
 MAX_CONCURRENCY = 256  # harness runs in flight: `defaults.concurrency`, --concurrency
 MAX_RETRIES = 20  # --retries of one transient harness fault
 MAX_TIMEOUT_S = 3_600  # --timeout of one run, polling included
+MAX_DAYS = 36_500  # lifecycle --demote-after-days / --archive-after-days: a century

@@ -148,3 +148,18 @@ def test_the_largest_allowed_values_still_validate(tmp_path: Path) -> None:
         "  judged: [{criterion: c, votes: 15}]\n"
     )
     assert main(["validate", str(_case(tmp_path, extra))]) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["select", "--concurrency", "100000"], "expected 1 to 256"),
+        (["lifecycle", "--history", "h", "--demote-after-days", "10" * 10], "expected 1 to 36500"),
+        (["lifecycle", "--history", "h", "--archive-after-days", "36501"], "expected 1 to 36500"),
+    ],
+)
+def test_other_commands_bound_their_counts_too(
+    capsys: pytest.CaptureFixture[str], argv: list[str], fragment: str
+) -> None:
+    assert main(argv) == 2
+    assert fragment in capsys.readouterr().err

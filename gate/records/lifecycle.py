@@ -197,7 +197,10 @@ def _date(text: str) -> datetime:
 
 def add_lifecycle_parser(sub: Any) -> None:
     """`lifecycle --history FILE [--cases PATH…] [--demote-after-days N] … [--write]`."""
-    from gate.settings import positive_int
+    from gate.limits import MAX_DAYS
+    from gate.settings import int_in
+
+    days = int_in(1, MAX_DAYS)  # beyond it a date overflows
 
     parser = sub.add_parser(
         "lifecycle", help="propose demoting, archiving or resurrecting cases from the history"
@@ -213,14 +216,14 @@ def add_lifecycle_parser(sub: Any) -> None:
     )
     add(
         "--demote-after-days",
-        type=positive_int,
+        type=days,
         default=90,
         metavar="N",
         help="propose blocking → scheduled after N days without a failure (default: 90)",
     )
     add(
         "--archive-after-days",
-        type=positive_int,
+        type=days,
         default=180,
         metavar="N",
         help="propose archiving (level manual) after N days without a failure (default: 180)",

@@ -22,7 +22,7 @@ from gate.records.history import FAILURE_STATES, by_case, read_history
 from gate.results import Selection
 from gate.select.path_lists import parse_name_status, parse_path_list, repo_relative
 from gate.select.selection import TIERS, Hints, Rules, select_cases
-from gate.settings import RunSettings, positive_int
+from gate.settings import RunSettings, concurrency_count
 
 # GitHub's pulls.listFiles stops at 3,000 files: a list that long may be cut, so it proves nothing.
 MAX_CHANGED_FILES = 3000
@@ -307,7 +307,7 @@ def add_select_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     select.add_argument("--format", choices=("text", "json"), default="text")
     select.add_argument(
         "--concurrency",
-        type=positive_int,
+        type=concurrency_count,
         help="runs in flight, for the fast tier's minutes estimate",
     )
     select.add_argument(
