@@ -170,3 +170,12 @@ def test_the_whole_corpus_at_once_in_a_process_with_a_deadline() -> None:
     lines = done.stderr.splitlines()
     for name, fragment in EXPECTED.items():
         _assert_located(lines, name, fragment)
+
+
+def test_run_refuses_every_static_file_as_validate_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(HOSTILE)
+    for name, fragment in EXPECTED.items():
+        err = io.StringIO()
+        argv = ["run", "--cases", name, "--harness-url", "http://127.0.0.1:9"]  # never reached
+        assert main(argv, environ={}, out=io.StringIO(), err=err) == 2, name
+        _assert_located(err.getvalue().splitlines(), name, fragment)
