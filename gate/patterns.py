@@ -13,8 +13,9 @@ from gate.text import one_line
 # A case file is untrusted input and Python's `re` backtracks (`(a+)+$` never ends) and has no
 # timeout, so every user regex goes through RE2: matching time is linear in the text, and the
 # constructs that need backtracking (backreferences, lookaround) are refused when compiling.
-# Matching costs at most ~5 ns per character per program instruction (measured worst case: a
-# pattern whose DFA thrashes), so these three bounds cap one search at about 2.5 s.
+# Matching time grows with text length times live program instructions (worst when the DFA
+# thrashes and RE2 falls back to its NFA): these bounds cap one search at a few seconds (1.5 to
+# 3.5 s measured for ~5,000 instructions over 100,000 characters); ordinary ones take ms.
 MAX_PATTERN_CHARS = 1_000
 MAX_PROGRAM_SIZE = 5_000  # RE2 instructions: `.{0,200}` is ~1,800, `(?i)refund|cancel` ~20
 MAX_MATCH_CHARS = 100_000  # one utterance, summary or argument; longer ones end `error`
