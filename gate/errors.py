@@ -18,6 +18,8 @@ leave the stage that raises them:
     JudgeUnavailable (judge.client)    one vote could not be had → an error vote
     UnusableAnswer (judge.prompt)      one vote's answer is unusable → an abstention
     PatternError (globs)               a bad glob → a Diagnostic of the config or case
+    RegexError (patterns)              a regex RE2 refuses → a Diagnostic at validate time
+    TextTooLong (patterns)             a text past the search limit → that assertion's `error`
     RequestRejected (reference.app)    the reference harness's own 4xx answer
     _TooDeep, _Retryable, _Transient, _Rejected: private, caught in the module that raises them
 
@@ -42,6 +44,8 @@ class Diagnostic:
     severity: str = "error"  # "error" blocks the run; "warning" is reported only
 
     def __str__(self) -> str:
+        # Raw: file names, JSON-path keys and quoted values are untrusted text, so whoever
+        # prints a Diagnostic passes it through gate.text.log_line (the CLI does).
         prefix = "" if self.severity == "error" else f"{self.severity}: "
         return f"{self.path}:{self.line}:{self.col}: {self.json_path}: {prefix}{self.message}"
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import pathspec
 
+from gate.patterns import RegexError, compile_translated, fullmatch
+
 SYNTAXES = ("github", "gitignore")
 _ALNUM = re.compile(r"[A-Za-z0-9]")
 
@@ -158,8 +160,12 @@ def _compile_one(pattern: str, syntax: str) -> _Rule:
     if not body:
         raise PatternError(f"invalid pattern {pattern!r}: empty")
     if syntax == "github":
-        regex = re.compile(github_regex(body), re.DOTALL)
-        return _Rule(pattern, negated, lambda path: regex.fullmatch(path) is not None)
+        # RE2: a Python regex of `**a**a**…` backtracks for hours on a long path
+        try:
+            regex = compile_translated(github_regex(body))
+        except RegexError as exc:
+            raise PatternError(f"invalid pattern {pattern!r}: {exc}") from None
+        return _Rule(pattern, negated, lambda path: fullmatch(regex, path))
     try:
         # gitignore reads `!` itself; one spec per pattern so the deciding one can be named
         spec = pathspec.GitIgnoreSpec.from_lines([body])

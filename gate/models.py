@@ -9,6 +9,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from gate.limits import (
+    MAX_COUNT,
+    MAX_MS,
+    MAX_RETAIN_DAYS,
+    MAX_TRIALS,
+    MAX_TURNS,
+    MAX_VOTES,
+)
+
 # The seed's failure taxonomy; a label outside it is allowed but warned about.
 FAILURE_LABELS = (
     "intent_miss",
@@ -47,7 +56,7 @@ class Source(_Strict):
 
 class Turn(_Strict):
     text: str
-    after_ms: Annotated[int, Field(ge=0)] | None = None
+    after_ms: Annotated[int, Field(ge=0, le=MAX_MS)] | None = None
     dtmf: str | None = None
     interrupt: bool | None = None
 
@@ -56,7 +65,7 @@ class Scenario(_Strict):
     starting_turn: str | None = None
     turns: list[str | Turn] | None = None
     must_reproduce: list[str] | None = None
-    max_turns: Annotated[int, Field(ge=1)] | None = None
+    max_turns: Annotated[int, Field(ge=1, le=MAX_TURNS)] | None = None
     state: dict[str, Any] | None = None
 
     def caller_turns(self) -> list[Turn]:
@@ -82,7 +91,7 @@ class ToolAssertions(_Strict):
     required_order: list[str] | None = None
     arguments: dict[str, dict[str, Any]] | None = None
     forbidden_tools: list[str] | None = None
-    max_calls: dict[str, Annotated[int, Field(ge=0)]] | None = None
+    max_calls: dict[str, Annotated[int, Field(ge=0, le=MAX_COUNT)]] | None = None
 
 
 class SystemSideEffects(BaseModel):
@@ -93,7 +102,7 @@ class SystemSideEffects(BaseModel):
     expected_status: str | None = None
     duplicate_events_allowed: bool | None = None
     forbidden_ops: list[Literal["create", "update", "delete", "notify"]] | None = None
-    max_writes: Annotated[int, Field(ge=0)] | None = None
+    max_writes: Annotated[int, Field(ge=0, le=MAX_COUNT)] | None = None
 
     @model_validator(mode="after")
     def _extra_keys_are_ids(self) -> SystemSideEffects:
@@ -112,12 +121,12 @@ class TranscriptAssertions(_Strict):
     must_include: list[TextItem] | None = None
     must_not_include: list[TextItem] | None = None
     # key: a phrase (folded substring) or `/regex/`; value: the agent turn it must appear by
-    within_turns: dict[str, Annotated[int, Field(ge=1)]] | None = None
+    within_turns: dict[str, Annotated[int, Field(ge=1, le=MAX_TURNS)]] | None = None
 
 
 class LatencyAssertions(_Strict):
-    p95_turn_ms: Annotated[float, Field(gt=0)] | None = None
-    max_turn_ms: Annotated[float, Field(gt=0)] | None = None
+    p95_turn_ms: Annotated[float, Field(gt=0, le=MAX_MS, allow_inf_nan=False)] | None = None
+    max_turn_ms: Annotated[float, Field(gt=0, le=MAX_MS, allow_inf_nan=False)] | None = None
 
 
 class HandoffAssertions(_Strict):
@@ -133,7 +142,7 @@ class JudgedExamples(_Strict):
 
 class JudgedAssertion(_Strict):
     criterion: Annotated[str, Field(min_length=1)]
-    votes: Annotated[int, Field(ge=1)] | None = None
+    votes: Annotated[int, Field(ge=1, le=MAX_VOTES)] | None = None
     examples: JudgedExamples | None = None
 
     @field_validator("votes")
@@ -149,7 +158,7 @@ class EvidencePolicy(_Strict):
     retain_transcript: bool | None = None
     retain_audio: bool | None = None
     retain_tool_trace: bool | None = None
-    retain_days: Annotated[int, Field(ge=0)] | None = None
+    retain_days: Annotated[int, Field(ge=0, le=MAX_RETAIN_DAYS)] | None = None
 
 
 CHECK_FAMILIES = (
@@ -205,8 +214,8 @@ class Case(_Strict):
     assertions: Assertions
     promotion: Promotion
     paths: list[str] | None = None
-    trials: Annotated[int, Field(ge=1)] | None = None
-    pass_threshold: Annotated[int, Field(ge=1)] | None = None
+    trials: Annotated[int, Field(ge=1, le=MAX_TRIALS)] | None = None
+    pass_threshold: Annotated[int, Field(ge=1, le=MAX_TRIALS)] | None = None
 
     @field_validator("pass_threshold")
     @classmethod

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from gate.models import LoadedCase
+if TYPE_CHECKING:  # an annotation of CaseResult only: results stay below the case model
+    from gate.models import LoadedCase
+
 
 PROTOCOL = "voice-regress/v1"
 

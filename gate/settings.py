@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from gate.errors import InputError
 from gate.evaluate.verdicts import FAIL_ON
 from gate.github.options import COMMENT_MODES, MAX_ANNOTATIONS, PublishOptions
+from gate.limits import MAX_CONCURRENCY, MAX_RETRIES, MAX_TIMEOUT_S, MAX_TRIALS, MAX_VOTES
 from gate.records.history import parse_time
 from gate.report.comment import KEY_PATTERN
 from gate.select.model import TIERS
@@ -48,6 +49,10 @@ def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
 
 
 positive_int = int_in(1)
+# Flags, `VOICE_REGRESS_*` and the config's `defaults:` share these (see gate/limits.py).
+concurrency_count = int_in(1, MAX_CONCURRENCY)
+retry_count = int_in(0, MAX_RETRIES)
+trial_count = int_in(1, MAX_TRIALS)
 
 
 def seconds(text: str) -> float:
@@ -55,14 +60,17 @@ def seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected seconds > 0, got {value}")
+    # `inf` and `nan` parse as floats: neither is a timeout (nan > 0 is false, so test it first)
+    if not 0 < value <= MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds > 0 and at most {MAX_TIMEOUT_S} (the limit), got {text.strip()}"
+        )
     return value
 
 
 def odd_int(text: str) -> int:
     # Judge votes: a majority of an even number can tie.
-    value = positive_int(text)
+    value = int_in(1, MAX_VOTES)(text)
     if value % 2 == 0:
         raise argparse.ArgumentTypeError(
             f"expected an odd number (a tie cannot be broken), got {value}"
@@ -160,10 +168,10 @@ def run_converters() -> dict[str, Callable[[str], Any]]:
     return {
         "harness_url": str,
         "tier": choice(TIERS),
-        "concurrency": positive_int,
+        "concurrency": concurrency_count,
         "timeout": seconds,
-        "retries": int_in(0),
-        "trials": positive_int,
+        "retries": retry_count,
+        "trials": trial_count,
         "fail_on": choice(FAIL_ON),
         "fail_on_empty": parse_bool,
         "junit": str,

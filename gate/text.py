@@ -67,6 +67,14 @@ def one_line(text: object, limit: int | None = ONE_LINE_LIMIT) -> str:
     return truncate(_WHITESPACE.sub(" ", clean(text, limit=None)).strip(), limit)
 
 
+def log_line(text: object) -> str:
+    """`one_line` (no length limit) for a line printed to a CI log that carries untrusted text,
+    such as a file name: it stays on its line, so it cannot start a `::error …` workflow command
+    of its own, and `##[`, which the runner reads as a legacy command anywhere in a line, is
+    broken up visibly (`# #[`)."""
+    return one_line(text, limit=None).replace("##[", "# #[")
+
+
 def json_safe(value: Any, limit: int | None = DEFAULT_LIMIT, _depth: int = 0) -> Any:
     """A JSON-serialisable copy of `value` with every string cleaned; odd types become strings."""
     if value is None or isinstance(value, bool | int):

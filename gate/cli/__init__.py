@@ -24,6 +24,7 @@ from gate.errors import CaseFileError, GateError, Terminated
 from gate.github.environment import github_secrets
 from gate.net import SECRET_ENVS, URL_ENVS
 from gate.redact import MaskedStream, Redactor, active, url_secrets
+from gate.text import log_line
 
 ISSUES_URL = "https://github.com/org/voice-regress-gate/issues"
 
@@ -31,8 +32,8 @@ ISSUES_URL = "https://github.com/org/voice-regress-gate/issues"
 def _report_error(exc: GateError, err: TextIO) -> None:
     if isinstance(exc, CaseFileError):
         for diagnostic in exc.diagnostics:
-            print(diagnostic, file=err)
-    print(f"voice-regress-gate: error: {exc}", file=err)
+            print(log_line(str(diagnostic)), file=err)  # names files: untrusted text
+    print(log_line(f"voice-regress-gate: error: {exc}"), file=err)  # may name a file
 
 
 def main(
@@ -106,9 +107,11 @@ def _main(argv: Sequence[str], environ: Mapping[str, str], out: TextIO, err: Tex
         if args.debug:
             raise
         print(
-            f"voice-regress-gate: internal error ({type(exc).__name__}: {exc}). "
-            f"This is a bug in the gate; please report it at {ISSUES_URL} "
-            "with the output of --debug.",
+            log_line(
+                f"voice-regress-gate: internal error ({type(exc).__name__}: {exc}). "
+                f"This is a bug in the gate; please report it at {ISSUES_URL} "
+                "with the output of --debug."
+            ),
             file=err,
         )
         return 3

@@ -10,19 +10,23 @@ from gate.evaluate.verdicts import (
     FAIL_ON,
 )
 from gate.judge.calibration import THRESHOLD
+from gate.limits import MAX_DAYS
 from gate.reference import BUGS
 from gate.select.model import TIERS
 from gate.settings import (
     annotations_limit,
     comment_key,
     comment_mode,
+    concurrency_count,
     int_in,
     odd_int,
     parse_bool,
     parse_date,
     parse_shard,
     positive_int,
+    retry_count,
     seconds,
+    trial_count,
 )
 
 
@@ -31,10 +35,10 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
     add = parser.add_argument
     add("--tier", choices=TIERS, help="which cases run (default: auto)")
-    add("--concurrency", type=positive_int, help="harness runs in flight at once (default: 8)")
+    add("--concurrency", type=concurrency_count, help="harness runs in flight at once (default: 8)")
     add("--timeout", type=seconds, help="seconds one run may take, polling included (default 120)")
-    add("--retries", type=int_in(0), help="retries of a transient harness fault (default: 3)")
-    add("--trials", type=positive_int, help="run every case N times (default: the case's trials)")
+    add("--retries", type=retry_count, help="retries of a transient harness fault (default: 3)")
+    add("--trials", type=trial_count, help="run every case N times (default: the case's trials)")
     add("--fail-on", choices=FAIL_ON, help="which failing cases block (default: blocking)")
     add("--fail-on-empty", type=parse_bool, help="fail when nothing ran (default: true)")
     add("--junit", metavar="FILE", help="write JUnit XML here")
@@ -151,7 +155,7 @@ def add_select_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     select.add_argument("--format", choices=("text", "json"), default="text")
     select.add_argument(
         "--concurrency",
-        type=positive_int,
+        type=concurrency_count,
         help="runs in flight, for the fast tier's minutes estimate",
     )
     select.add_argument(
@@ -200,6 +204,9 @@ def add_history_parser(sub: Any) -> None:
     append.add_argument("--history", required=True, metavar="FILE", help="the history file")
 
 
+_DAYS = int_in(1, MAX_DAYS)  # beyond it a date overflows
+
+
 def add_lifecycle_parser(sub: Any) -> None:
     """`lifecycle --history FILE [--cases PATH…] [--demote-after-days N] … [--write]`."""
 
@@ -217,14 +224,14 @@ def add_lifecycle_parser(sub: Any) -> None:
     )
     add(
         "--demote-after-days",
-        type=positive_int,
+        type=_DAYS,
         default=90,
         metavar="N",
         help="propose blocking → scheduled after N days without a failure (default: 90)",
     )
     add(
         "--archive-after-days",
-        type=positive_int,
+        type=_DAYS,
         default=180,
         metavar="N",
         help="propose archiving (level manual) after N days without a failure (default: 180)",

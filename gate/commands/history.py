@@ -8,6 +8,7 @@ from typing import TextIO
 
 from gate.records.history import append_records, records_from_results
 from gate.records.record import read_record
+from gate.text import log_line
 
 
 def history_command(
@@ -19,5 +20,5 @@ def history_command(
     for path, records in loaded:
         added, known = append_records(args.history, records)
         tail = f" ({known} already recorded)" if known else ""
-        print(f"{args.history}: appended {added} record(s) from {path}{tail}", file=out)
+        print(log_line(f"{args.history}: appended {added} record(s) from {path}{tail}"), file=out)
     return 0

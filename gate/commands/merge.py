@@ -17,6 +17,7 @@ from gate.records.results_file import render_results, results_record
 from gate.report.console import render_summary
 from gate.report.junit import render_junit
 from gate.settings import choice, flags_over_env, parse_bool, publish_options
+from gate.text import log_line
 
 
 def records_runs(files: Sequence[ResultsRecord]) -> bool:
@@ -50,7 +51,7 @@ def merge_command(
         write_file(args.results, render_results(gate, version, record_runs=record))
     if args.history:
         append_records(args.history, records_from_results(results_record(gate, version)))
-    print(f"merged {len(files)} shard(s): {', '.join(args.inputs)}", file=out)
+    print(log_line(f"merged {len(files)} shard(s): {', '.join(args.inputs)}"), file=out)
     with publisher.untrusted_output():
         print(render_summary(gate), file=out)
     publisher.publish(gate, junit=args.junit, results=args.results)

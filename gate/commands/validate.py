@@ -6,11 +6,8 @@ import argparse
 from collections.abc import Mapping
 from typing import TextIO
 
-from gate.commands.wiring import (
-    load_checked,
-)
+from gate.commands.wiring import checked_config, load_checked
 from gate.errors import InputError
-from gate.load.config import discover_config
 from gate.settings import case_paths
 
 
@@ -18,7 +15,7 @@ def validate_command(
     args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
     """`validate PATH…`: every problem in every file, exit 0 or 2."""
-    config = discover_config(args.config, environ)  # a bad gate config fails validation too
+    config, _ = checked_config(args.config, environ)  # what `run` refuses fails validation too
     paths = case_paths(args.paths, environ, config)
     if not paths:
         raise InputError("no case paths: pass PATH… (or set VOICE_REGRESS_CASES)")

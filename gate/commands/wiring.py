@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from gate.errors import CaseFileError, InputError
 from gate.evaluate.verdicts import (
@@ -47,6 +47,7 @@ from gate.results import (
 from gate.select.changes import collect, repo_path
 from gate.select.selection import Hints, Rules, select_cases
 from gate.settings import RunSettings, case_paths, flags_over_env, run_converters
+from gate.text import log_line
 
 
 def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = None) -> LoadResult:
@@ -54,9 +55,9 @@ def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = 
     loaded = load_with_config(paths, config)
     for diagnostic in loaded.diagnostics:
         if diagnostic.severity != "error":
-            print(diagnostic, file=err)
+            print(log_line(str(diagnostic)), file=err)  # names files: untrusted text
     for diagnostic in near_duplicates(loaded.cases):  # warnings only: a human decides
-        print(diagnostic, file=err)
+        print(log_line(str(diagnostic)), file=err)
     if loaded.errors:
         raise CaseFileError(loaded.errors)
     return loaded
@@ -207,16 +208,28 @@ def selection_rules(config: GateConfig, repo: Path | None = None) -> Rules:
     )
 
 
+def checked_config(
+    explicit: str | None, environ: Mapping[str, str]
+) -> tuple[GateConfig, dict[str, Any]]:
+    """The gate config and its `defaults:` as run settings, each checked as its flag would be:
+    the one check `validate` and `run` share, so `validate --config` refuses whatever `run
+    --config` would.
+
+    Raises:
+        InputError: a named config is missing; ConfigError: the config is invalid.
+    """
+    config = discover_config(explicit, environ)
+    return config, config_defaults(config, run_converters())
+
+
 def resolve(
     args: argparse.Namespace, environ: Mapping[str, str], *, need_harness: bool = True
 ) -> RunSettings:
     """Merge flags over environment over the gate config over defaults; bad values are input
     errors naming their flag, variable or config line."""
-
-    converters = run_converters()
-    values = flags_over_env(args, environ, converters)
-    config = discover_config(getattr(args, "config", None), environ)
-    values = config_defaults(config, converters) | values
+    values = flags_over_env(args, environ, run_converters())
+    config, defaults = checked_config(getattr(args, "config", None), environ)
+    values = defaults | values
     cases = case_paths(getattr(args, "cases", None), environ, config)
     if not cases:
         raise InputError(

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from gate.evaluate.absence import NO_TRACE, absence_gap
 from gate.evaluate.matching import (
+    arguments_match,
     describe_item,
+    first_match,
     matching_keys,
     nearest_rank,
     phrase_item,
-    text_matches,
 )
-from gate.evaluate.side_effects import check_side_effects
 from gate.models import (
-    Assertions,
     HandoffAssertions,
     LatencyAssertions,
     OutcomeAssertions,
@@ -23,6 +22,7 @@ from gate.models import (
     ToolAssertions,
     TranscriptAssertions,
 )
+from gate.patterns import TextTooLong
 from gate.results import AssertionOutcome, Event, HarnessRun, Status
 from gate.text import json_compact
 
@@ -101,8 +101,13 @@ def _required_order(order: list[str], run: HarnessRun) -> AssertionOutcome:
 def _arguments(tool: str, expected: dict[str, Any], run: HarnessRun) -> AssertionOutcome:
     name = f"tools.arguments.{tool}"
     calls = [c for c in run.tool_calls if c.name == tool]
+    skipped: TextTooLong | None = None
     for call in calls:
-        if matching_keys(expected, call.arguments) == len(expected):
+        try:
+            matched = arguments_match(expected, call.arguments)
+        except TextTooLong as exc:  # this call proves nothing either way
+            skipped, matched = exc, False
+        if matched:
             return _ok(
                 name,
                 f"{tool} called with the expected arguments at {_call_ref(call)}",
@@ -110,6 +115,8 @@ def _arguments(tool: str, expected: dict[str, Any], run: HarnessRun) -> Assertio
                 actual=call.arguments,
                 turn=call.turn,
             )
+    if skipped is not None:
+        return _error(name, f"no {tool} call matched, and one could not be checked: {skipped}")
     if not calls:
         status = Status.FAIL if run.trace_is_complete else Status.ERROR
         tail = "" if run.trace_is_complete else f"; {NO_TRACE}"
@@ -170,13 +177,23 @@ def _utterance(e: Event) -> str:
     return f"turn {e.turn}: {(e.text or '')[:160]!r}"
 
 
+def _first_said(item: TextItem, said: list[Event]) -> Event | None:
+    """The first utterance `item` matches (see `first_match`; may raise TextTooLong)."""
+    index = first_match(item, [e.text or "" for e in said])
+    return None if index is None else said[index]
+
+
 def _includes(
     name: str, items: list[TextItem], said: list[Event], want: bool, gap: str | None = None
 ) -> Outcomes:
     """`gap`: why the run cannot prove a phrase was never said (see absence_gap)."""
     for i, item in enumerate(items):
-        hit = next((e for e in said if text_matches(item, e.text or "")), None)
         label = f"{name}[{i}]"
+        try:
+            hit = _first_said(item, said)
+        except TextTooLong as exc:
+            yield _error(label, f"{describe_item(item)} not found, but {exc}")
+            continue
         if want and hit is None:
             yield _fail(label, f"the agent never said {describe_item(item)}", expected=str(item))
         elif want and hit is not None:
@@ -199,20 +216,20 @@ def _within_turns(phrases: dict[str, int], said: list[Event]) -> Outcomes:
     for key, limit in phrases.items():
         name, item = f"transcript.within_turns[{key!r}]", phrase_item(key)
         # Turn numbers are the harness's 0-based conversation turns: "by turn 3" means turns 0-2.
-        hit = next(
-            (
-                e
-                for n, e in enumerate(said)
-                if text_matches(item, e.text or "")
-                and (e.turn if e.turn is not None else n) < limit
-            ),
-            None,
-        )
+        early = [e for n, e in enumerate(said) if (e.turn if e.turn is not None else n) < limit]
+        try:
+            hit = _first_said(item, early)
+        except TextTooLong as exc:
+            yield _error(name, f"{describe_item(item)} not found within {limit} turns, but {exc}")
+            continue
         if hit is not None:
             yield _ok(name, f"said {describe_item(item)} at turn {hit.turn}", turn=hit.turn)
             continue
-        late = next((e for e in said if text_matches(item, e.text or "")), None)
-        when = f"only at turn {late.turn}" if late else "never"
+        try:
+            late = _first_said(item, said)
+            when = f"only at turn {late.turn}" if late else "never"
+        except TextTooLong:  # the failure stands; only its "said later" detail is unknown
+            late, when = None, "not in time (a later utterance was too long to search)"
         yield _fail(
             name,
             f"expected {describe_item(item)} within {limit} turns; said {when}",
@@ -294,7 +311,12 @@ def check_handoff(spec: HandoffAssertions, run: HarnessRun) -> Outcomes:
         yield _ok("handoff.expected_to", f"handed off to {target.to} at turn {target.turn}")
     for i, item in enumerate(spec.summary_must_include or []):
         name = f"handoff.summary_must_include[{i}]"
-        if text_matches(item, target.summary or ""):
+        try:
+            found = first_match(item, [target.summary or ""]) is not None
+        except TextTooLong as exc:
+            yield _error(name, f"{describe_item(item)} not found, but {exc}", turn=target.turn)
+            continue
+        if found:
             yield _ok(name, f"handoff summary mentions {describe_item(item)}")
         else:
             yield _fail(
@@ -304,18 +326,3 @@ def check_handoff(spec: HandoffAssertions, run: HarnessRun) -> Outcomes:
                 actual=target.summary,
                 turn=target.turn,
             )
-
-
-def evaluate_assertions(spec: Assertions, run: HarnessRun) -> list[AssertionOutcome]:
-    """Every deterministic check of a case against one run, in the order of the case format
-    (judged assertions are the trial evaluator's, gate.evaluate.trial)."""
-    allowed = (spec.handoff.allowed_to or []) if spec.handoff else []
-    families: list[tuple[Any, Callable[[Any], Outcomes]]] = [
-        (spec.outcome, lambda s: check_outcome(s, run, allowed)),
-        (spec.tools, lambda s: check_tools(s, run)),
-        (spec.side_effects, lambda s: check_side_effects(s, run)),
-        (spec.transcript, lambda s: check_transcript(s, run)),
-        (spec.latency, lambda s: check_latency(s, run)),
-        (spec.handoff, lambda s: check_handoff(s, run)),
-    ]
-    return [o for s, check in families if s for o in check(s)]

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from gate.models import RegexItem
+from gate.patterns import TextTooLong, search
 
-# A hostile transcript must not make a regex run for minutes: only this much of one utterance is
-# searched (Python's re has no timeout).
-MAX_SEARCH_CHARS = 20_000
 _ISO_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
@@ -21,18 +18,34 @@ def fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-@lru_cache(maxsize=512)
-def compile_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a case's regex once (the loader has already checked that it compiles)."""
-    return re.compile(pattern)
-
-
 def text_matches(item: str | RegexItem, text: str) -> bool:
-    """A phrase matches as a folded substring; `{regex: …}` by `re.search`."""
-    text = text[:MAX_SEARCH_CHARS]
+    """A phrase matches as a folded substring; `{regex: …}` by an RE2 search of the whole text.
+
+    Raises:
+        TextTooLong: a regex item and a text too long to search (`gate.patterns`).
+    """
     if isinstance(item, RegexItem):
-        return compile_regex(item.regex).search(text) is not None
+        return search(item.regex, text)
     return fold(item) in fold(text)
+
+
+def first_match(item: str | RegexItem, texts: Sequence[str]) -> int | None:
+    """The index of the first of `texts` that `item` matches, None when none does.
+
+    Raises:
+        TextTooLong: none matched, but a text too long to search was among them, so its
+            absence is not proven (a match found elsewhere still counts).
+    """
+    skipped: TextTooLong | None = None
+    for index, text in enumerate(texts):
+        try:
+            if text_matches(item, text):
+                return index
+        except TextTooLong as exc:
+            skipped = skipped or exc
+    if skipped is not None:
+        raise skipped
+    return None
 
 
 def describe_item(item: str | RegexItem) -> str:
@@ -65,19 +78,21 @@ def _instants_equal(expected: Any, actual: Any) -> bool | None:
 
 
 def value_matches(expected: Any, actual: Any) -> bool:
-    """Subset match: dicts recursively, `{regex}` by search, timestamps as instants, else ==."""
+    """Subset match: dicts recursively, `{regex}` by search, timestamps as instants, else ==.
+
+    Raises:
+        TextTooLong: a `{regex}` met a string too long to search (and nothing before it
+            already decided the match).
+    """
     if isinstance(expected, Mapping) and set(expected) == {"regex"}:
-        pattern = expected["regex"]
-        return isinstance(actual, str) and compile_regex(str(pattern)).search(actual) is not None
+        return isinstance(actual, str) and search(str(expected["regex"]), actual)
     if isinstance(expected, Mapping):
-        return isinstance(actual, Mapping) and all(
-            key in actual and value_matches(value, actual[key]) for key, value in expected.items()
-        )
+        return arguments_match(expected, actual)
     if isinstance(expected, list):
         return (
             isinstance(actual, list)
             and len(actual) == len(expected)
-            and all(value_matches(e, a) for e, a in zip(expected, actual, strict=True))
+            and _all_match(zip(expected, actual, strict=True))
         )
     same_instant = _instants_equal(expected, actual)
     if same_instant is not None:
@@ -88,11 +103,44 @@ def value_matches(expected: Any, actual: Any) -> bool:
     return bool(expected == actual)
 
 
+def arguments_match(expected: Mapping[str, Any], actual: Any) -> bool:
+    """Every expected key is in `actual` with a matching value (a key named `regex` included).
+
+    Raises:
+        TextTooLong: as `value_matches`, when nothing else decided the match.
+    """
+    return isinstance(actual, Mapping) and _all_match(
+        (value, actual[key]) if key in actual else None for key, value in expected.items()
+    )
+
+
+def _all_match(pairs: Iterable[tuple[Any, Any] | None]) -> bool:
+    """Every (expected, actual) pair matches (None: a missing key); one pair that does not
+    decides False even when another could not be searched (TextTooLong only when undecided)."""
+    skipped: TextTooLong | None = None
+    for pair in pairs:
+        try:
+            if pair is None or not value_matches(*pair):
+                return False
+        except TextTooLong as exc:
+            skipped = skipped or exc
+    if skipped is not None:
+        raise skipped
+    return True
+
+
 def matching_keys(expected: Mapping[str, Any], actual: Any) -> int:
     """How many expected keys an actual argument object matches (to pick the closest call)."""
     if not isinstance(actual, Mapping):
         return -1
-    return sum(1 for k, v in expected.items() if k in actual and value_matches(v, actual[k]))
+    return sum(1 for k, v in expected.items() if k in actual and _proven(v, actual[k]))
+
+
+def _proven(expected: Any, actual: Any) -> bool:
+    try:
+        return value_matches(expected, actual)
+    except TextTooLong:
+        return False  # only ranks the closest call of a failure: an unsearched key is no match
 
 
 def nearest_rank(values: list[float], percentile: float) -> float:

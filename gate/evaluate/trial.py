@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from gate.evaluate.assertions import evaluate_assertions
+from gate.evaluate.checks import evaluate_assertions
 from gate.evaluate.verdicts import first_reason, trial_state
 from gate.models import JudgedAssertion, LoadedCase
 from gate.results import AssertionOutcome, HarnessRun, Status, TrialResult

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeGuard
 
 from gate.errors import Diagnostic
 from gate.globs import SYNTAXES, PatternError, compile_filter
 from gate.load.schema_messages import Locator
+from gate.patterns import regex_problem
 
 
 def pattern_errors(data: Mapping[str, Any], locator: Locator) -> Iterator[Diagnostic]:
@@ -30,12 +30,9 @@ def pattern_errors(data: Mapping[str, Any], locator: Locator) -> Iterator[Diagno
             yield from _pattern_errors(parts, patterns, syntax, locator)
     allowlist = data.get("pii_allowlist")
     for index, regex in enumerate(allowlist if _strings(allowlist) else []):
-        try:
-            re.compile(regex)
-        except re.error as exc:
-            yield locator.at(
-                ["$", "pii_allowlist", index], f"invalid regular expression: {exc}", value=True
-            )
+        problem = regex_problem(regex)
+        if problem is not None:
+            yield locator.at(["$", "pii_allowlist", index], problem, value=True)
 
 
 def _strings(value: object) -> TypeGuard[list[str]]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from gate.errors import Diagnostic, InputError
+from gate.load.pii import Finding, ibans, national_phones, street_addresses, uk_drama
 from gate.models import (
     FAILURE_LABELS,
     SIDE_EFFECT_MODES,
@@ -16,6 +16,7 @@ from gate.models import (
     json_path_join,
     nearest_location,
 )
+from gate.patterns import TextTooLong, regex_problem, search
 
 WRITE_VERBS = frozenset(
     {
@@ -70,38 +71,25 @@ _COMPACT_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01
 _E164 = re.compile(r"(?<![\w+])\+[2-9](?:[ .-]?\d){7,14}(?![\w])")
 # starts only where a local part can start: no quadratic rescans of long words without an @
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-_SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
+_SSN = re.compile(r"(?<![\w-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-])")  # 123-45-6789, 123 45 6789
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One sensitive-looking value in a string; `message` masks it, never spells it out."""
-
-    start: int
-    end: int
-    message: str
-    safe: bool = False  # a known fixture value: reported nowhere, but still claims its span
-
-
-def compile_allowlist(patterns: Sequence[str]) -> list[re.Pattern[str]]:
-    """Compile the gate config's extra allowlist regexes.
+def check_allowlist(patterns: Sequence[str]) -> None:
+    """Check the gate config's extra allowlist regexes (RE2, see `gate.patterns`).
 
     Raises:
-        InputError: a pattern is not a valid regular expression.
+        InputError: a pattern RE2 cannot use.
     """
-    compiled = []
     for pattern in patterns:
-        try:
-            compiled.append(re.compile(pattern))
-        except re.error as exc:
-            raise InputError(f"invalid fixture allowlist pattern {pattern!r}: {exc}") from None
-    return compiled
+        problem = regex_problem(pattern)
+        if problem is not None:
+            raise InputError(f"pii_allowlist: {problem}")
 
 
 def scan_text(text: str, allowlist: Sequence[str] = ()) -> list[str]:
     """Masked descriptions of every unsafe value in `text` that no allowlist rule covers."""
-    patterns = compile_allowlist(allowlist)
-    return [f.message for f in _findings(text) if not _allowed(text, f, patterns)]
+    check_allowlist(allowlist)
+    return [f.message for f in _findings(text) if not _allowed(text, f, allowlist)]
 
 
 # Said once per finding so the fix is obvious where the error is read (CI log, editor).
@@ -119,13 +107,13 @@ def lint_case(
     Every string is checked (mapping keys too), wherever it sits; `locations` maps JSON paths
     to (line, col) as `gate.load.yamlsafe` records them.
     """
-    patterns = compile_allowlist(allowlist)
+    check_allowlist(allowlist)
     problems: list[Diagnostic] = []
     for json_path, where, text in _strings(data, "$", locations.get("$", (1, 1)), locations):
         problems += [
             Diagnostic(path, *where, json_path, finding.message + UNSAFE_HINT)
             for finding in _findings(text)
-            if not _allowed(text, finding, patterns)
+            if not _allowed(text, finding, allowlist)
         ]
     if isinstance(data, Mapping):
         for json_path, message, severity in _case_rules(data):
@@ -156,26 +144,40 @@ def _strings(
 
 
 def _findings(text: str) -> list[Finding]:
-    cards = list(_cards(text))
-    # a card number also looks like a phone number or SSN; report it once, as a card
-    others = [
-        f
-        for f in [*_phones(text), *_emails(text), *_ssns(text)]
-        if not any(c.start < f.end and f.start < c.end for c in cards)
-    ]
-    return [f for f in [*cards, *others] if not f.safe]
+    # an IBAN holds card-like digits, a card number looks like a phone number or SSN, a national
+    # number holds a NANP-like tail: each span is reported once, by the first detector claiming it
+    kept: list[Finding] = []
+    for finding in [
+        *ibans(text),
+        *_cards(text),
+        *_phones(text),
+        *_emails(text),
+        *_ssns(text),
+        *national_phones(text),
+        *street_addresses(text),
+    ]:
+        if not any(k.start < finding.end and finding.start < k.end for k in kept):
+            kept.append(finding)
+    return [f for f in kept if not f.safe]
 
 
-def _allowed(text: str, finding: Finding, patterns: Sequence[re.Pattern[str]]) -> bool:
+def _allowed(text: str, finding: Finding, allowlist: Sequence[str]) -> bool:
     left, right = finding.start, finding.end
     while left > 0 and not text[left - 1].isspace():
         left -= 1
     while right < len(text) and not text[right].isspace():
         right += 1
     token, value = text[left:right], text[finding.start : finding.end]
-    if any(marker in token.lower() for marker in FIXTURE_MARKERS):
+    if finding.markers_apply and any(marker in token.lower() for marker in FIXTURE_MARKERS):
         return True
-    return any(p.search(value) or p.search(token) for p in patterns)
+    return any(_search(p, value) or _search(p, token) for p in allowlist)
+
+
+def _search(pattern: str, text: str) -> bool:
+    try:
+        return search(pattern, text)
+    except TextTooLong:
+        return False  # not shown to be allowed: the finding stays an error
 
 
 def _cards(text: str) -> Iterator[Finding]:
@@ -213,7 +215,8 @@ def _phones(text: str) -> Iterator[Finding]:
         yield Finding(match.start(), match.end(), f"phone number {area}-***-**{line[-2:]}", safe)
     for match in _E164.finditer(text):
         digits = re.sub(r"\D", "", match.group())
-        yield Finding(match.start(), match.end(), f"phone number +{digits[:2]}***{digits[-2:]}")
+        shown = f"phone number +{digits[:2]}***{digits[-2:]}"
+        yield Finding(match.start(), match.end(), shown, safe=uk_drama(digits))
 
 
 def _emails(text: str) -> Iterator[Finding]:
@@ -223,12 +226,13 @@ def _emails(text: str) -> Iterator[Finding]:
             domain == d or domain.endswith("." + d) for d in SAFE_EMAIL_DOMAINS
         )
         shown = f"{match.group()[0]}***@{domain}"
-        yield Finding(match.start(), match.end(), f"e-mail address {shown}", safe)
+        # only a reserved domain makes an address safe: `test` in a real one proves nothing
+        yield Finding(match.start(), match.end(), f"e-mail address {shown}", safe, False)
 
 
 def _ssns(text: str) -> Iterator[Finding]:
     for match in _SSN.finditer(text):
-        area, group, serial = match.groups()
+        area, _, group, serial = match.groups()
         # never issued, so already a safe fixture value
         impossible = area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000"
         yield Finding(match.start(), match.end(), f"SSN-like id ***-**-**{serial[-2:]}", impossible)
@@ -309,9 +313,8 @@ def _is_write(name: str) -> bool:
 def _regexes(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
     """Every `{regex: …}` item and `/…/` within_turns key must compile (matchers rely on it)."""
     if isinstance(value, Mapping):
-        pattern = value.get("regex")
-        if len(value) == 1 and isinstance(pattern, str):
-            yield from _compiles(pattern, json_path_join(path, "regex"))
+        if len(value) == 1 and "regex" in value:  # matched as `str(value)`, whatever its type
+            yield from _compiles(str(value["regex"]), json_path_join(path, "regex"))
         for key, item in value.items():
             child = json_path_join(path, str(key))
             if path.endswith(".within_turns") and len(key) > 2 and key[0] == key[-1] == "/":
@@ -323,7 +326,6 @@ def _regexes(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
 
 
 def _compiles(pattern: str, path: str) -> Iterator[tuple[str, str, str]]:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        yield path, f"invalid regex /{pattern}/: {exc}", "error"
+    problem = regex_problem(pattern)
+    if problem is not None:
+        yield path, problem, "error"

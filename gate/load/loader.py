@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError as PydanticValidationError
 
 from gate.errors import CaseFileError, Diagnostic
-from gate.load.lint import compile_allowlist, lint_case
+from gate.load.lint import check_allowlist, lint_case
 from gate.load.schema_messages import Locator, SchemaReporter, kind
 from gate.load.yamlsafe import YamlDocument, YamlError, parse_yaml
 from gate.models import Case, LoadedCase
@@ -139,20 +139,33 @@ def load_cases(
     Raises:
         InputError: an `allowlist` pattern is not a valid regular expression.
     """
-    compile_allowlist(allowlist)  # a bad config pattern is one error, not one per file
+    check_allowlist(allowlist)  # a bad config pattern is one error, not one per file
     files, diagnostics = _discover(paths)
     roots = [Path(root)] if root is not None else []
     cases: list[LoadedCase] = []
     first_by_id: dict[str, LoadedCase] = {}
     for file, file_root in files:
         checker = _FileChecker(file, default_case_id(file, *roots, file_root), allowlist)
-        loaded, problems = checker.check()
+        loaded, problems = _isolated(checker)
         if loaded is not None:
             problems += _duplicate(loaded, first_by_id)
             if not any(p.severity == "error" for p in problems):
                 cases.append(loaded)
         diagnostics += problems
     return LoadResult(cases, diagnostics, [display_path(f) for f, _ in files])
+
+
+def _isolated(checker: _FileChecker) -> tuple[LoadedCase | None, list[Diagnostic]]:
+    """`checker.check()`, with a crash of any check confined to its file: every other file is
+    still checked and reported, and this one is refused (exit 2), never passed over."""
+    try:
+        return checker.check()
+    except Exception as exc:  # any bug, by design: the file is refused, never skipped
+        message = (
+            f"the gate could not check this file ({type(exc).__name__}): this is a bug in the "
+            "gate, please report it; the file is refused until then"
+        )
+        return None, [Diagnostic(checker.shown, 1, 1, "$", message)]
 
 
 def _duplicate(case: LoadedCase, first_by_id: dict[str, LoadedCase]) -> list[Diagnostic]:

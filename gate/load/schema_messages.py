@@ -159,6 +159,8 @@ def message(error: ValidationError) -> str:
         return f"must be >= {expected}, got {show(value)}"
     if rule == "exclusiveMinimum":
         return f"must be > {expected}, got {show(value)}"
+    if rule == "maximum":
+        return f"must be <= {expected} (the limit), got {show(value)}"
     return error.message
 
 

@@ -55,6 +55,8 @@ def _syntax_error(exc: yaml.MarkedYAMLError) -> YamlError:
     if context and exc.context_mark is not None and exc.context_mark is not mark:
         context = f"{context} on line {exc.context_mark.line + 1}"
     suffix = f" ({context})" if context else ""
+    if "'\\t'" in problem:  # PyYAML's repr of a tab: editors insert them unseen
+        suffix += "; use spaces, not tabs, to indent and separate YAML"
     return YamlError(f"invalid YAML: {problem}{suffix}", *position(mark))
 
 
@@ -214,7 +216,7 @@ def _scalar(node: ScalarNode, path: str) -> Any:
         if tag == TAG + "int":
             return _int(value)
         if tag == TAG + "float":
-            return _float(value)
+            return _finite(_float(value), value, node, path)
     except ValueError:
         raise YamlError(
             f"invalid {tag.replace(TAG, '!!')} value {value[:40]!r}",
@@ -222,6 +224,19 @@ def _scalar(node: ScalarNode, path: str) -> Any:
             path,
         ) from None
     raise _unsupported(node, path)
+
+
+def _finite(number: float, value: str, node: ScalarNode, path: str) -> float:
+    # `.nan`, `.inf` and `1e99999` are no JSON number, and as a limit (`max_turn_ms: .inf`) they
+    # would disable the check: refused wherever they are written, case file or config alike.
+    if not math.isfinite(number):
+        raise YamlError(
+            f"{value[:40]} is not a finite number (NaN and infinity are not JSON numbers "
+            "and cannot be a limit)",
+            *position(node.start_mark),
+            path,
+        )
+    return number
 
 
 def _null(value: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gate.evaluate.assertions import evaluate_assertions
+from gate.evaluate.checks import evaluate_assertions
 from gate.evaluate.trial import judged_outcomes
 from gate.models import Assertions
 from gate.results import AssertionOutcome, HarnessRun, Status

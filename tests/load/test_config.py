@@ -105,8 +105,8 @@ def test_every_problem_is_reported_at_its_line_with_did_you_mean(
         "9: empty brackets '[]'",
         ".voice-regress.yml:10:24: $.fast_tier.max_cases: must be >= 1, got 0",
         ".voice-regress.yml:10:40: $.fast_tier.max_minutes: expected number, got string '10'",
-        ".voice-regress.yml:11:17: $.pii_allowlist[0]: invalid regular expression: missing ), "
-        "unterminated subpattern at position 0",
+        ".voice-regress.yml:11:17: $.pii_allowlist[0]: invalid regex /(unclosed/: "
+        "missing ): (unclosed",
         ".voice-regress.yml:12:12: $.defaults.concurency: unknown key 'concurency' "
         "(did you mean 'concurrency'?)",
     ]

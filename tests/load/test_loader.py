@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.golden import assert_golden_file
@@ -185,7 +186,7 @@ def test_allowlist_from_config(tmp_path: Path) -> None:
     (tmp_path / "case.yaml").write_text(text, "utf-8")
     assert load_cases([tmp_path]).errors
     assert not load_cases([tmp_path], allowlist=[r"^1-800-275-2273$"]).errors
-    with pytest.raises(InputError, match="invalid fixture allowlist pattern"):
+    with pytest.raises(InputError, match=r"pii_allowlist: invalid regex /\(/"):
         load_cases([tmp_path], allowlist=["("])
 
 
@@ -264,6 +265,10 @@ def test_merge_keys_written_out_keys_win() -> None:
         ("a: 1\n---\n", "more than one YAML document", 2),
         ("", "empty file", 1),
         ("a: 'open\n", "while scanning a quoted scalar", 1),
+        ("a:\n\tb: 1\n", "use spaces, not tabs, to indent", 2),
+        ("a: .inf\n", r"\.inf is not a finite number", 1),
+        ("a: [1, -.Inf]\n", r"-\.Inf is not a finite number", 1),
+        ("a:\n  b: 1e400\n", "1e400 is not a finite number", 2),
     ],
 )
 def test_yaml_errors(text: str, message: str, line: int) -> None:
@@ -287,3 +292,30 @@ def test_special_files_are_refused_not_read(tmp_path: Path) -> None:
     result = load_cases([tmp_path])
     messages = sorted(d.message for d in result.errors)
     assert messages == ["not a regular file", "not a regular file"]
+
+
+def test_a_checker_that_crashes_on_one_file_hides_no_other_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gate.load import loader
+
+    minimal = (VALID / "minimal.yaml").read_text("utf-8")
+    (tmp_path / "a_crash.yaml").write_text(minimal.replace("scheduling-eng", "crash-me"), "utf-8")
+    (tmp_path / "b_bad.yaml").write_text(minimal.replace("level: scheduled", "level: x"), "utf-8")
+    (tmp_path / "c_ok.yaml").write_text(minimal, "utf-8")
+    real = loader.lint_case
+
+    def crashing(data: Any, *args: Any) -> Any:
+        if data.get("owner") == "crash-me":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(data, *args)
+
+    monkeypatch.setattr(loader, "lint_case", crashing)
+    result = load_cases([tmp_path])
+    shown = [str(d) for d in result.errors]
+    assert shown[0].endswith(
+        "a_crash.yaml:1:1: $: the gate could not check this file (RecursionError): this is a "
+        "bug in the gate, please report it; the file is refused until then"
+    )
+    assert "b_bad.yaml:19:10: $.promotion.level: 'x' is not one of" in shown[1]
+    assert len(shown) == 2 and [c.file.rsplit("/")[-1] for c in result.cases] == ["c_ok.yaml"]

@@ -64,6 +64,7 @@ _SCALARS = {str: "string", int: "integer", bool: "boolean", float: "number"}
 _CONSTRAINTS = {
     annotated_types.Ge: ("minimum", "ge"),
     annotated_types.Gt: ("exclusiveMinimum", "gt"),
+    annotated_types.Le: ("maximum", "le"),
 }
 
 

@@ -14,7 +14,7 @@ import yaml
 
 from gate.dispatch.consistency import inconsistency
 from gate.dispatch.protocol import build_request
-from gate.evaluate.assertions import evaluate_assertions
+from gate.evaluate.checks import evaluate_assertions
 from gate.models import Case, LoadedCase
 from gate.reference import BUG_DESCRIPTIONS, BUGS, ReferenceHarness, run_agent, running_harness
 from gate.reference.sandbox import parse_preference

@@ -4,6 +4,7 @@ sheet, and the gitignore dialect through pathspec."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -200,3 +201,18 @@ def test_gitignore_names_the_deciding_pattern() -> None:
 def test_gitignore_pattern_that_matches_nothing_is_an_error() -> None:
     with pytest.raises(PatternError, match="matches nothing in gitignore syntax"):
         compile_filter(["# a comment"], "gitignore")
+
+
+@pytest.mark.parametrize("syntax", ["github", "gitignore"])
+def test_a_backtracking_glob_on_a_long_path_is_linear(syntax: str) -> None:
+    hostile = compile_filter(["**a**a**a**a**a**a**a**a**b", "*a*a*a*a*a*a*a*a*a*b"], syntax)
+    started = time.monotonic()
+    for length in (60, 4_000):
+        assert hostile.match("a" * length) is None
+        assert hostile.match("/".join(["a" * 30] * 100) + "c") is None
+    assert time.monotonic() - started < 2.0  # Python's re took 45 s for the 60-char path
+
+
+def test_an_undecodable_file_name_still_matches() -> None:
+    # git and os.fsdecode hand such names over with lone surrogates, which RE2 cannot encode
+    assert compile_filter(["src/**/*.py"]).match("src/x/\udcffy.py") == "src/**/*.py"

@@ -39,16 +39,28 @@ def inner_imports(path: Path) -> list[tuple[int, str]]:
     return found
 
 
-def graph() -> dict[str, set[str]]:
-    """Each gate module -> the gate modules it imports at module level (TYPE_CHECKING included)."""
+def _type_only(tree: ast.AST) -> set[int]:
+    """The nodes under `if TYPE_CHECKING:` (imports for annotations that never run)."""
+    return {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+        for inner in ast.walk(node)
+    }
+
+
+def graph(*, runtime: bool = False) -> dict[str, set[str]]:
+    """Each gate module -> the gate modules it imports at module level; with `runtime`, without
+    the imports under TYPE_CHECKING (those only name types for annotations)."""
     files = {module_name(p): p for p in GATE.rglob("*.py")}
     modules = set(files)
     edges: dict[str, set[str]] = {}
     for name, path in files.items():
         tree = ast.parse(path.read_text("utf-8"))
+        skipped = _type_only(tree) if runtime else set()
         targets: set[str] = set()
         for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or id(node) in skipped:
                 continue
             for imported in _imported(node):
                 target = _resolve(imported, modules)
