@@ -96,8 +96,21 @@ def _discover(paths: Sequence[str | Path]) -> tuple[list[tuple[Path, Path]], lis
             problems.append(_diagnostic(path, reason))
             pairs = []
         for file, file_root in pairs:
+            escape = _link_escape(file, file_root)
+            if escape is not None:
+                problems.append(_diagnostic(file, escape))
+                continue
             found.setdefault(os.path.realpath(file), (file, file_root))
     return list(found.values()), problems
+
+
+def _link_escape(file: Path, root: Path) -> str | None:
+    """Why a case file that is (or lies behind) a symlink out of its cases folder is refused:
+    reading it would print someone else's file (a token, a key) in validation messages."""
+    real, real_root = Path(os.path.realpath(file)), Path(os.path.realpath(root))
+    if real.is_relative_to(real_root) or not real.is_file():
+        return None  # inside, or a device/FIFO: refused later as "not a regular file"
+    return "a symlink that leads out of the cases folder: refused, not read"
 
 
 def _walk(directory: Path, problems: list[Diagnostic]) -> list[Path]:

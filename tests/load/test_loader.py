@@ -319,3 +319,20 @@ def test_a_checker_that_crashes_on_one_file_hides_no_other_file(
     )
     assert "b_bad.yaml:19:10: $.promotion.level: 'x' is not one of" in shown[1]
     assert len(shown) == 2 and [c.file.rsplit("/")[-1] for c in result.cases] == ["c_ok.yaml"]
+
+
+def test_a_case_file_linked_out_of_the_cases_folder_is_refused_unread(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("token: SENTINEL-LINKED-SECRET\n")
+    cases = tmp_path / "cases"
+    (cases / "inner").mkdir(parents=True)
+    (cases / "stolen.yaml").symlink_to(secret)
+    (cases / "elsewhere").symlink_to(tmp_path, target_is_directory=True)  # a folder link too
+    inside = cases / "inner" / "real.yaml"
+    inside.write_text("version: 1\n")
+    (cases / "alias.yaml").symlink_to(inside)  # a link that stays inside is a case file
+    result = load_cases([cases])
+    text = "\n".join(map(str, result.diagnostics))
+    assert "SENTINEL-LINKED-SECRET" not in text
+    assert "stolen.yaml:1:1: $: a symlink that leads out of the cases folder" in text
+    assert text.count("missing required key 'owner'") == 1  # the inner file, loaded once
