@@ -121,6 +121,20 @@ def render_run(run: HarnessRun) -> str:
     return _bounded(lines)
 
 
+def transcript_cut(run: HarnessRun) -> str | None:
+    """Why the judge would see only part of the conversation (a line or the whole transcript
+    past its window), or None. A verdict on part of the evidence is no verdict: the judged
+    assertion ends `error`, as a deterministic check past its limit does."""
+    spoken = [e for e in run.events if e.type in ("message", "handoff")]
+    longest = max((len(e.text or e.summary or "") for e in spoken), default=0)
+    if longest > MAX_LINE_CHARS - 100:  # the role and turn prefix share the line's window
+        return f"an utterance of {longest:,} characters is longer than the judge's window"
+    size = len("\n".join(line for line in map(_event_line, run.events) if line is not None))
+    if size > MAX_TRANSCRIPT_CHARS:
+        return f"the transcript ({size:,} characters) is longer than the judge's window"
+    return None
+
+
 def render_example(text: str) -> str:
     """A labelled calibration example (free text, one event a line), neutralized the same way."""
     return _bounded([neutralize(line) for line in text.splitlines() if line.strip()])

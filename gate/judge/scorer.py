@@ -16,7 +16,16 @@ from gate.judge.client import (
     JudgeUnavailable,
     make_http_client,
 )
-from gate.judge.prompt import JudgePrompt, UnusableAnswer, build_prompt, parse_verdict, render_run
+from gate.judge.prompt import (
+    MAX_LINE_CHARS,
+    MAX_TRANSCRIPT_CHARS,
+    JudgePrompt,
+    UnusableAnswer,
+    build_prompt,
+    parse_verdict,
+    render_run,
+    transcript_cut,
+)
 from gate.judge.votes import (
     DEFAULT_VOTES,
     Vote,
@@ -143,7 +152,16 @@ class Judge:
     async def judge_run(
         self, specs: Sequence[JudgedAssertion], run: HarnessRun
     ) -> list[AssertionOutcome]:
-        """Every judged assertion of a trial, over its run's rendered transcript."""
+        """Every judged assertion of a trial, over its run's rendered transcript (all of it, or
+        `error`: the judge never rules on part of the evidence)."""
+        cut = transcript_cut(run)
+        if cut is not None:
+            window = f"{MAX_TRANSCRIPT_CHARS:,} characters, {MAX_LINE_CHARS:,} a line"
+            why = f"not judged: {cut} ({window})"
+            return [
+                AssertionOutcome(f"judged[{i}]", Status.ERROR, why, expected=spec.criterion)
+                for i, spec in enumerate(specs)
+            ]
         transcript = render_run(run)
         return [await self.judge_assertion(i, spec, transcript) for i, spec in enumerate(specs)]
 

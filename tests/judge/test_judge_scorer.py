@@ -19,7 +19,7 @@ from support.judge_server import (
     transcript_of,
     user_text,
 )
-from support.report_fixtures import make_case
+from support.report_fixtures import make_case, make_run
 
 from gate.evaluate.trial import evaluate_trial
 from gate.judge.client import JudgeSettings
@@ -343,3 +343,23 @@ def test_a_server_without_json_mode_is_asked_again_without_it() -> None:
     assert outcome.status is Status.FAIL
     assert ["response_format" in r.body for r in server.requests] == [True, False, False]
     assert all(r.body["temperature"] == 0 for r in server.requests)
+
+
+@pytest.mark.parametrize(
+    ("utterance", "turns"),
+    [("x" * 5_000, 1), ("a short line. " * 100, 60)],
+    ids=["one long utterance", "a long transcript"],
+)
+def test_a_transcript_the_judge_cannot_see_whole_is_error_not_judged(
+    utterance: str, turns: int
+) -> None:
+    events = [
+        {"type": "message", "role": "agent", "turn": t, "t_ms": t, "text": utterance}
+        for t in range(turns)
+    ]
+    run = make_run("r-long", events, trace_complete=True)
+    _, evaluate = trial_of({"judged": [{"criterion": CRITERION}]}, run)
+    with serve(then=says("pass")) as server:
+        judged_trial, _ = with_judge(server, evaluate)
+    assert server.calls == 0 and judged_trial.status is Status.ERROR
+    assert "longer than the judge's window" in judged_trial.assertions[-1].message
