@@ -35,7 +35,7 @@ from gate.text import one_line
 SUMMARY_MIN_ROOM = 4096  # bytes: below this, a summary would be only a cut-off stub
 FORK_HELP = (
     "Publish from a separate workflow triggered by workflow_run, which gets a token "
-    "that can write; see 'Fork pull requests' in the voice-regress-gate README."
+    "that can write; see 'Fork pull requests' in the voice-regress-gate docs/github.md."
 )
 ClientFactory = Callable[[str, str | None, ApiPolicy], GitHubClient]
 

@@ -1,4 +1,4 @@
-"""action.yml, entrypoint.py, the CLI's parser and the README agree on every input and output."""
+"""action.yml, entrypoint.py, the CLI's parser and docs/action.md agree on every input/output."""
 
 from __future__ import annotations
 
@@ -170,8 +170,8 @@ def test_boolean_inputs_are_boolean_flags(name: str, capsys: pytest.CaptureFixtu
 
 
 def _readme_table(heading: str) -> dict[str, str]:
-    """`| `name` | default | … |` rows of the table under `heading` in README.md."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """`| `name` | default | … |` rows of the table under `heading` in docs/action.md."""
+    text = (ROOT / "docs" / "action.md").read_text(encoding="utf-8")
     start = text.index(heading)
     rows: dict[str, str] = {}
     for line in text[start:].splitlines()[1:]:
@@ -193,7 +193,7 @@ def _readme_default(cell: str) -> str:
 
 
 def test_readme_lists_every_input_with_its_default() -> None:
-    rows = _readme_table("#### Inputs")
+    rows = _readme_table("## Inputs")
     inputs = action()["inputs"]
     assert list(rows) == list(inputs)
     for name, cell in rows.items():
@@ -201,7 +201,7 @@ def test_readme_lists_every_input_with_its_default() -> None:
 
 
 def test_readme_lists_every_output() -> None:
-    assert list(_readme_table("#### Outputs")) == list(action()["outputs"])
+    assert list(_readme_table("## Outputs")) == list(action()["outputs"])
 
 
 def test_the_dockerfile_follows_githubs_rules_for_docker_actions() -> None:
