@@ -82,9 +82,13 @@ def test_actionlint_with_shellcheck(workflow: Path) -> None:
     )
 
 
-def test_the_readmes_quick_start_workflow_passes_actionlint(tmp_path: Path) -> None:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Use it in GitHub") :]
+@pytest.mark.parametrize(
+    ("page", "heading"),
+    [("README.md", "## Gate your repo in 10 minutes"), ("docs/github.md", "# Use it in GitHub")],
+)
+def test_the_docs_workflows_pass_actionlint(page: str, heading: str, tmp_path: Path) -> None:
+    text = (ROOT / page).read_text(encoding="utf-8")
+    section = text[text.index(heading) :]
     block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     assert block.startswith("name: ") and "org/voice-regress-gate@" in block
     workflow = tmp_path / "quick-start.yml"
