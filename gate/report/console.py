@@ -13,6 +13,7 @@ STATE_ORDER = (Status.PASS, Status.FAIL, Status.ERROR, Status.INCONCLUSIVE, Stat
 # Pad to the longest state so the case ids line up in a CI log.
 STATUS_WIDTH = max(len(s.value) for s in STATE_ORDER)
 REASON_LIMIT = 300
+NOT_RUN_SHOWN = 20  # case ids listed when a stopped run never started them
 LIST_LIMIT = 20  # deferred cases / changed paths listed before "… and N more"
 INDENT = "      "
 
@@ -53,6 +54,11 @@ def render_summary(gate: GateResult) -> str:
     if not gate.cases:
         blocks.append(_empty(gate))
     bad = [c for c in gate.cases if c.status in NOT_PASSING]
+    unrun = [c for c in bad if gate.abort_reason and not c.trials]
+    if unrun:
+        # One reason for all: the run stopped before these cases started (401, unreachable…).
+        bad = [c for c in bad if c not in unrun]
+        blocks.append(_not_run(gate, unrun))
     if bad:
         blocked = sum(1 for c in bad if c.case.id in gate.blocking_failures)
         title = f"Not passing: {len(bad)} ({blocked} block the merge)"
@@ -75,6 +81,15 @@ def render_summary(gate: GateResult) -> str:
     )
     blocks.append([verdict_line(gate)])
     return "\n\n".join("\n".join(block) for block in blocks if block)
+
+
+def _not_run(gate: GateResult, unrun: list[CaseResult]) -> list[str]:
+    ids = [one_line(c.case.id) for c in unrun]
+    shown = ", ".join(ids[:NOT_RUN_SHOWN]) + (
+        f" and {len(ids) - NOT_RUN_SHOWN} more" if len(ids) > NOT_RUN_SHOWN else ""
+    )
+    reason = one_line(gate.abort_reason, REASON_LIMIT)
+    return [f"Not run: {len(unrun)} case(s), the run stopped: {reason}", f"  {shown}"]
 
 
 def _budget_lines(budget: CallBudget | None) -> list[str]:

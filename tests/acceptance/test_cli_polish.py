@@ -38,3 +38,13 @@ def test_the_top_level_help_names_the_environment_and_the_exit_codes() -> None:
     code, out, _ = _run("--help")
     assert code == 0 and "VOICE_REGRESS_HARNESS_TOKEN" in out and "143 terminated" in out
     assert "argparse tree" not in out  # no internal docstring
+
+
+def test_a_stopped_run_says_once_why() -> None:
+    code, out, _ = _run(
+        "run", "--harness-url", "http://127.0.0.1:9", "--cases", "examples/cases", "--tier", "all"
+    )
+    assert code == 1
+    summary = out[out.index("Not run:") :]
+    assert summary.count("cannot reach harness") == 2  # the not-run block, and the verdict line
+    assert "does not block" not in out and "[blocking" not in out
