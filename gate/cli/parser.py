@@ -82,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="validate case files; exit 0 or 2")
     validate.add_argument("paths", nargs="*", metavar="PATH", help="case files or directories")
+    validate.add_argument(
+        "--cases",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="PATH",
+        help="case files or directories, as `run --cases` takes them (repeatable)",
+    )
     validate.add_argument("--config", metavar="FILE", help="gate config to validate and use")
 
     run = sub.add_parser("run", help="select → dispatch → evaluate → report")

@@ -16,7 +16,7 @@ def validate_command(
 ) -> int:
     """`validate PATH…`: every problem in every file, exit 0 or 2."""
     config, _ = checked_config(args.config, environ)  # what `run` refuses fails validation too
-    paths = case_paths(args.paths, environ, config)
+    paths = case_paths([*args.paths, *args.cases], environ, config)
     if not paths:
         raise InputError("no case paths: pass PATH… (or set VOICE_REGRESS_CASES)")
     loaded = load_checked(paths, err, config)

@@ -48,3 +48,8 @@ def test_a_stopped_run_says_once_why() -> None:
     summary = out[out.index("Not run:") :]
     assert summary.count("cannot reach harness") == 2  # the not-run block, and the verdict line
     assert "does not block" not in out and "[blocking" not in out
+
+
+def test_validate_takes_cases_like_run() -> None:
+    code, out, _ = _run("validate", "--cases", "examples/cases/judged")
+    assert code == 0 and "case(s) in 2 file(s) are valid" in out
