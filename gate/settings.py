@@ -101,6 +101,8 @@ class RunSettings:
     base: str | None = None  # --base SHA: select by `git diff base...head`
     head: str | None = None  # --head SHA (default HEAD)
     context: ChangeContext | None = None  # the GitHub event's change; None outside Actions
+    baseline: str | None = None  # --baseline RESULTS: the base branch's last results file
+    readiness: str | None = None  # --readiness PATH: write the readiness JSON here
 
 
 def from_env(name: str, environ: Mapping[str, str], convert: Callable[[str], Any]) -> Any:
@@ -179,6 +181,8 @@ def run_converters() -> dict[str, Callable[[str], Any]]:
         "cache_dir": str,
         "require_calibration": parse_bool,
         "record_runs": parse_bool,
+        "baseline": str,
+        "readiness": str,
     }
 
 

@@ -35,11 +35,27 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     add("--timeout", type=seconds, help="seconds one run may take, polling included (default 120)")
     add("--retries", type=int_in(0), help="retries of a transient harness fault (default: 3)")
     add("--trials", type=positive_int, help="run every case N times (default: the case's trials)")
-    add("--fail-on", choices=FAIL_ON, help="which failing cases block (default: blocking)")
+    add(
+        "--fail-on",
+        choices=FAIL_ON,
+        help="which failing cases block; new: only blocking cases the baseline does not show "
+        "failing already (default: blocking)",
+    )
     add("--fail-on-empty", type=parse_bool, help="fail when nothing ran (default: true)")
     add("--junit", metavar="FILE", help="write JUnit XML here")
     add("--results", metavar="FILE", help="write the results JSON here")
     add("--evidence-dir", metavar="DIR", help="write evidence of failing runs here")
+    add(
+        "--baseline",
+        metavar="RESULTS",
+        help="the base branch's last results file: label each case new, pre-existing, fixed, "
+        "flaky-on-base, unchanged or added (needed by --fail-on new)",
+    )
+    add(
+        "--readiness",
+        metavar="PATH",
+        help="write the release readiness report (JSON) here; the release tier always checks it",
+    )
     add_shard_options(parser)
     add_selection_options(parser)
     add_judge_options(parser)
@@ -241,7 +257,7 @@ def add_merge_parser(sub: Any) -> None:
     merge.add_argument(
         "--config",
         metavar="FILE",
-        help="gate config: only checked for errors; nothing in it changes a merge",
+        help="gate config: checked for errors; only its readiness thresholds change a merge",
     )
     add_publish_options(merge)
 

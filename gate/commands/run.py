@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from gate import __version__
+from gate.commands.gating import warn_baseline
 from gate.commands.wiring import (
     clear_stale_reports,
     finish_run,
@@ -150,6 +151,7 @@ def execute_run(
     progress.close()
     gate = finish_run(settings, loaded, selection, results, state.abort_reason, started)
     gate = replace(gate, budget=spent(budget, results, state.usage))
+    warn_baseline(gate, err)
     write_reports(gate, settings)
     if settings.history:
         append_run_history(settings.history, results_record(gate, __version__), err)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from gate import __version__
+from gate.commands.gating import release_verdict, run_baseline, run_readiness
 from gate.errors import CaseFileError, InputError, PublishError
 from gate.evaluate.verdicts import (
     empty_selection_reason,
@@ -43,7 +44,7 @@ from gate.load.similarity import near_duplicates
 from gate.models import LoadedCase
 from gate.net import JUDGE_KEY_ENVS, TOKEN_ENV, Sleep
 from gate.records.history import FAILURE_STATES, by_case, read_history
-from gate.records.results_file import render_results
+from gate.records.results_file import readiness_json, render_results
 from gate.redact import mask
 from gate.report.evidence import evidence_files
 from gate.report.junit import render_junit
@@ -137,6 +138,8 @@ def write_reports(gate: GateResult, settings: RunSettings) -> None:
         write_file(
             settings.results, render_results(gate, __version__, record_runs=settings.record_runs)
         )
+    if settings.readiness and gate.readiness:
+        write_file(settings.readiness, readiness_json(gate.readiness))
     if settings.evidence_dir:
         # Every case: a passing case may still have a failing trial worth keeping.
         for result in gate.cases:
@@ -157,29 +160,40 @@ def finish_run(
     abort: str | None,
     started: tuple[str, float],
 ) -> GateResult:
-    """The GateResult of a run: its verdict under the settings' fail-on rules."""
+    """The GateResult of a run: its verdict under the settings' fail-on rules, the baseline's
+    labels and (release tier) readiness."""
+    baseline, fail_on = run_baseline(settings.baseline, settings.fail_on, results)
     verdict = gate_verdict(
         results,
-        fail_on=settings.fail_on,
+        fail_on=fail_on,
         fail_on_empty=settings.fail_on_empty,
         files_found=len(loaded.files),
         sources=" ".join(settings.cases),
         abort_reason=abort,
         none_selected=none_selected_reason(selection),
         empty_selection=empty_selection_reason(selection),
+        labels=baseline.labels if baseline else None,
     )
-    return GateResult(
+    gate = GateResult(
         verdict.verdict,
         verdict.reason,
         tuple(results),
         selection,
-        settings.fail_on,
+        fail_on,
         started[0],
         now_iso(),
         round(time.monotonic() - started[1], 3),
         verdict.blocking_failures,
         abort,
+        baseline=baseline,
+        readiness=run_readiness(
+            bool(settings.readiness),
+            settings.config.readiness if settings.config else {},
+            selection,
+            results,
+        ),
     )
+    return release_verdict(gate)
 
 
 RECENT_DAYS = 30  # a failure this recent ranks a case up in the fast tier

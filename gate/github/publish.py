@@ -115,6 +115,8 @@ class Publisher:
         comment_url = ""
         if self.env.actions:
             links = self._links()
+            if gate.baseline and gate.baseline.warning:
+                self._warn(gate.baseline.warning)  # the fallback must show on the run page
             for line in annotation_lines(
                 gate, self.options.annotations_limit, self.env.workspace, self.cwd
             ):

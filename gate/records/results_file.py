@@ -8,9 +8,12 @@ from typing import Any
 
 from gate.records.record import (
     AssertionRecord,
+    BaselineRecord,
     BudgetRecord,
     CaseRecord,
     DeferredRecord,
+    ReadinessRecord,
+    ReadinessRowRecord,
     ResultsRecord,
     SelectionRecord,
     ShardRecord,
@@ -19,9 +22,12 @@ from gate.records.record import (
 )
 from gate.results import (
     AssertionOutcome,
+    BaselineReport,
     CaseResult,
     GateResult,
     HarnessRun,
+    Readiness,
+    ReadinessRow,
     Selection,
     ShardInfo,
     Status,
@@ -50,6 +56,13 @@ def results_record(
         optional["abort_reason"] = clean(gate.abort_reason)
     if gate.budget:
         optional["budget"] = BudgetRecord(**vars(gate.budget))
+    if gate.baseline:
+        optional["baseline"] = BaselineRecord(
+            source=clean(gate.baseline.source),
+            warning=None if gate.baseline.warning is None else clean(gate.baseline.warning),
+        )
+    if gate.readiness:
+        optional["readiness"] = readiness_record(gate.readiness)
     runs = gate.selection.shard is not None
     return ResultsRecord(
         gate_version=clean(gate_version, 100),
@@ -61,7 +74,7 @@ def results_record(
         harness_calls=gate.harness_calls,
         counts=counts,
         selection=_selection(gate.selection),
-        cases=[_case(c, runs=runs, record=record_runs) for c in gate.cases],
+        cases=[_case(c, gate.baseline, runs=runs, record=record_runs) for c in gate.cases],
         **optional,
     )
 
@@ -86,9 +99,18 @@ def _shard(shard: ShardInfo) -> ShardRecord:
     )
 
 
-def _case(result: CaseResult, runs: bool = False, record: bool = False) -> CaseRecord:
+def _case(
+    result: CaseResult, baseline: BaselineReport | None, runs: bool = False, record: bool = False
+) -> CaseRecord:
     loaded, case = result.case, result.case.case
-    optional = {"pass_threshold": case.pass_threshold} if case.pass_threshold else {}
+    optional: dict[str, Any] = (
+        {"pass_threshold": case.pass_threshold} if case.pass_threshold else {}
+    )
+    if baseline and loaded.id in baseline.labels:
+        optional["baseline"] = baseline.labels[loaded.id]
+        changes = baseline.changes.get(loaded.id)
+        if changes:
+            optional["baseline_changes"] = [clean(c) for c in changes]
     return CaseRecord(
         id=clean(loaded.id),
         file=clean(loaded.file),
@@ -165,6 +187,35 @@ def _assertion(outcome: AssertionOutcome) -> AssertionRecord:
         warning=None if outcome.warning is None else clean(outcome.warning),
         **optional,
     )
+
+
+def _readiness_rows(rows: tuple[ReadinessRow, ...]) -> list[ReadinessRowRecord]:
+    return [
+        ReadinessRowRecord(
+            name=r.name,
+            value=json_safe(r.value),
+            threshold=r.threshold,
+            ok=r.ok,
+            detail=clean(r.detail),
+        )
+        for r in rows
+    ]
+
+
+def readiness_record(readiness: Readiness) -> ReadinessRecord:
+    """The readiness block of the results file, and the whole `--readiness` JSON."""
+    return ReadinessRecord(
+        go=readiness.go,
+        rows=_readiness_rows(readiness.rows),
+        by_suite={clean(k): _readiness_rows(v) for k, v in readiness.by_suite.items()},
+        by_owner={clean(k): _readiness_rows(v) for k, v in readiness.by_owner.items()},
+    )
+
+
+def readiness_json(readiness: Readiness) -> str:
+    """The `--readiness` file: `{"go": …, "rows": [{name, value, threshold, ok, detail}], …}`."""
+    data = readiness_record(readiness).model_dump(mode="json")
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def selection_record(selection: Selection, shard: ShardInfo | None = None) -> SelectionRecord:

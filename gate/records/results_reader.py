@@ -13,16 +13,21 @@ from gate.models import Case, LoadedCase, Promotion, Source
 from gate.records.record import (
     BudgetRecord,
     CaseRecord,
+    ReadinessRecord,
+    ReadinessRowRecord,
     ResultsRecord,
     SelectionRecord,
     TrialRecord,
 )
 from gate.results import (
     AssertionOutcome,
+    BaselineReport,
     CallBudget,
     CaseResult,
     GateResult,
     HarnessRun,
+    Readiness,
+    ReadinessRow,
     Selection,
     Status,
     TrialResult,
@@ -169,7 +174,9 @@ def rebuild_selection(
 def results_from_record(record: ResultsRecord, source: str = "results file") -> GateResult:
     """A results file as the GateResult it was written from (what the reports need of it)."""
     cases = tuple(case_results(record, source))
-    blocking = tuple(c.case.id for c in cases if blocks(c, record.fail_on))
+    baseline = baseline_from_record(record)
+    labels = baseline.labels if baseline else {}
+    blocking = tuple(c.case.id for c in cases if blocks(c, record.fail_on, labels.get(c.case.id)))
     return GateResult(
         record.verdict,
         record.verdict_reason,
@@ -187,6 +194,36 @@ def results_from_record(record: ResultsRecord, source: str = "results file") -> 
         blocking,
         record.abort_reason,
         total_budget([record]),
+        baseline,
+        readiness_from_record(record.readiness),
+    )
+
+
+def baseline_from_record(record: ResultsRecord) -> BaselineReport | None:
+    """The labels and changes a results file recorded against its baseline."""
+    if record.baseline is None:
+        return None
+    return BaselineReport(
+        record.baseline.source,
+        {c.id: c.baseline for c in record.cases if c.baseline is not None},
+        {c.id: tuple(c.baseline_changes) for c in record.cases if c.baseline_changes},
+        record.baseline.warning,
+    )
+
+
+def _rows(rows: Sequence[ReadinessRowRecord]) -> tuple[ReadinessRow, ...]:
+    return tuple(ReadinessRow(r.name, r.value, r.threshold, r.ok, r.detail) for r in rows)
+
+
+def readiness_from_record(record: ReadinessRecord | None) -> Readiness | None:
+    """The readiness a results file recorded (reports are drawn from it again, not recomputed)."""
+    if record is None:
+        return None
+    return Readiness(
+        record.go,
+        _rows(record.rows),
+        {k: _rows(v) for k, v in record.by_suite.items()},
+        {k: _rows(v) for k, v in record.by_owner.items()},
     )
 
 

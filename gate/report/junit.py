@@ -8,7 +8,7 @@ from junit_xml import TestCase, TestSuite, to_xml_report_string
 
 from gate.report.case_facts import trial_split
 from gate.report.evidence import assertion_lines, transcript_lines
-from gate.results import CaseResult, GateResult, HarnessRun, Status, TrialResult
+from gate.results import BaselineReport, CaseResult, GateResult, HarnessRun, Status, TrialResult
 from gate.text import clean, one_line
 
 EMPTY_SUITE = "voice-regress-gate"
@@ -26,7 +26,7 @@ def render_junit(gate: GateResult) -> str:
     """The JUnit XML document; every untrusted string goes through `text.clean` first."""
     suites: dict[str, list[TestCase]] = {}
     for result in gate.cases:
-        suites.setdefault(result.case.case.suite, []).append(_testcase(result))
+        suites.setdefault(result.case.case.suite, []).append(_testcase(result, gate.baseline))
     properties = {"tier": gate.selection.tier, "fail_on": gate.fail_on, "verdict": gate.verdict}
     junit_suites = [
         TestSuite(
@@ -54,7 +54,7 @@ def case_properties(result: CaseResult) -> dict[str, str]:
     return {key: one_line(values[key], 200) for key in CASE_PROPERTIES}
 
 
-def _testcase(result: CaseResult) -> Any:
+def _testcase(result: CaseResult, baseline: BaselineReport | None = None) -> Any:
     duration = round(sum(t.duration_s for t in result.trials), 3)
     testcase = TestCase(
         one_line(result.case.id, 500),
@@ -63,7 +63,7 @@ def _testcase(result: CaseResult) -> Any:
         file=one_line(result.case.file, 500),
         line=result.case.line,
         status=result.status.value,
-        stdout=_system_out(result),
+        stdout=_system_out(result, baseline),
     )
     message = _message(result)
     if result.status is Status.FAIL:
@@ -85,8 +85,12 @@ def _message(result: CaseResult) -> str:
     return one_line(result.reason, MESSAGE_LIMIT) or result.status.value
 
 
-def _system_out(result: CaseResult) -> str:
+def _system_out(result: CaseResult, baseline: BaselineReport | None) -> str:
     lines = [f"{key}: {value}" for key, value in case_properties(result).items()]
+    if baseline and result.case.id in baseline.labels:
+        lines.append(f"baseline: {baseline.labels[result.case.id]}")
+        changes = baseline.changes.get(result.case.id, ())
+        lines += [f"baseline_change: {one_line(c, 300)}" for c in changes]
     lines.append(f"status: {result.status.value}")
     trials = _trial_lines(result)
     return "\n".join(lines) + (f"\n{trials}" if trials else "")

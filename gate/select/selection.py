@@ -78,6 +78,9 @@ def tier_reason(case: LoadedCase, tier: str) -> str | None:
             return "runs on release_candidate"
         if promotion.level == "blocking":
             return "blocking case in the release tier"
+        if promotion.level == "scheduled" and case.case.source.severity == "critical":
+            # Release readiness counts every critical failure, so a release must run them.
+            return "critical scheduled case in the release tier"
     return None
 
 

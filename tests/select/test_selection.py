@@ -494,7 +494,10 @@ def test_tiers_ignore_the_change(repo: Path) -> None:
     )
     release = select_json("README.md", tier="release")
     assert set(release["selected"]) == BLOCKING | cases_where(
-        lambda d: "release_candidate" in d["promotion"]["run_on"]
+        lambda d: (
+            "release_candidate" in d["promotion"]["run_on"]
+            or (d["promotion"]["level"] == "scheduled" and d["source"]["severity"] == "critical")
+        )
     )
     assert len(select_json("README.md", tier="all")["selected"]) == 50
 
