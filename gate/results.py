@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from gate.models import LoadedCase
+from gate.models import EvidencePolicy, LoadedCase
 
 PROTOCOL = "voice-regress/v1"
 
@@ -119,6 +119,7 @@ class HarnessRun(_Lenient):
     outcome: dict[str, Any] | None = None
     side_effects: SideEffects | None = None
     artifacts: dict[str, Any] | None = None
+    agent: dict[str, Any] | None = None  # what the harness says it ran (name, version, …)
 
     @model_validator(mode="after")
     def _completed_has_events(self) -> HarnessRun:
@@ -204,6 +205,16 @@ class CaseResult:
     @property
     def harness_calls(self) -> int:
         return sum(t.harness_calls for t in self.trials)
+
+    @property
+    def evidence(self) -> EvidencePolicy:
+        """The case's `assertions.evidence` (unset flags mean retain)."""
+        return self.case.case.assertions.evidence or EvidencePolicy()
+
+    @property
+    def agent_reported(self) -> dict[str, Any] | None:
+        """The agent the harness said it ran, from the first trial whose run says so."""
+        return next((t.run.agent for t in self.trials if t.run and t.run.agent), None)
 
 
 @dataclass(frozen=True)

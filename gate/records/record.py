@@ -79,6 +79,18 @@ class CaseRecord(_Record):
         None, ge=1, description="optional: the case's own; absent means a strict majority"
     )
     trials: list[TrialRecord] = []
+    agent_ref: dict[str, Any] | None = Field(
+        None, description="optional: the case's agent_ref, the agent it asked the harness for"
+    )
+    agent_reported: dict[str, Any] | None = Field(
+        None, description="optional: the agent the harness reported running (its `agent`)"
+    )
+    incident: str | None = Field(None, description="optional: source.incident")
+    detected_by: str | None = Field(None, description="optional: source.detected_by")
+    source_trace_id: str | None = Field(None, description="optional: source.trace_id")
+    evidence: dict[str, Any] | None = Field(
+        None, description="optional: the case's assertions.evidence retention policy"
+    )
     baseline: BaselineLabel | None = Field(
         None, description="optional: the case against `--baseline` (absent without one)"
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gate.models import EvidencePolicy
 from gate.records.record import (
     AssertionRecord,
     BaselineRecord,
@@ -106,6 +107,7 @@ def _case(
     optional: dict[str, Any] = (
         {"pass_threshold": case.pass_threshold} if case.pass_threshold else {}
     )
+    optional |= _trace(result)
     if baseline and loaded.id in baseline.labels:
         optional["baseline"] = baseline.labels[loaded.id]
         changes = baseline.changes.get(loaded.id)
@@ -124,15 +126,36 @@ def _case(
         status=result.status,
         reason=clean(result.reason),
         trials_planned=result.trials_planned,
-        trials=[_trial(t, runs, record) for t in result.trials],
+        trials=[_trial(t, runs, record, result.evidence) for t in result.trials],
         **optional,
     )
 
 
-def _trial(trial: TrialResult, runs: bool = False, record: bool = False) -> TrialRecord:
+def _trace(result: CaseResult) -> dict[str, Any]:
+    """Where the case came from and which agent ran: the optional keys that are set."""
+    case = result.case.case
+    policy = result.evidence.model_dump(exclude_none=True)
+    values = {
+        "agent_ref": json_safe(case.agent_ref) or None,
+        "agent_reported": json_safe(result.agent_reported),
+        "incident": case.source.incident,
+        "detected_by": case.source.detected_by,
+        "source_trace_id": case.source.trace_id,
+        "evidence": policy or None,
+    }
+    return {k: clean(v) if isinstance(v, str) else v for k, v in values.items() if v is not None}
+
+
+def _trial(
+    trial: TrialResult,
+    runs: bool = False,
+    record: bool = False,
+    policy: EvidencePolicy | None = None,
+) -> TrialRecord:
     run = trial.run
     keep = runs and run is not None and trial.status is not Status.PASS
     kept = _recorded(run) if record else {"run": _run(run)} if keep and run is not None else {}
+    kept = _retained(kept, policy or EvidencePolicy())
     return TrialRecord(
         trial=trial.trial,
         run_id=None if run is None or run.run_id is None else clean(run.run_id, 200),
@@ -144,6 +167,28 @@ def _trial(trial: TrialResult, runs: bool = False, record: bool = False) -> Tria
         assertions=[_assertion(a) for a in trial.assertions],
         **kept,
     )
+
+
+def _retained(kept: dict[str, Any], policy: EvidencePolicy) -> dict[str, Any]:
+    """The recorded run as the case's `assertions.evidence` allows it to be kept.
+
+    Without its transcript or tool trace the run is left out whole: a run with its messages cut
+    would let `rejudge` pass an absence check (`must_not_include`) on text it no longer holds.
+    """
+    if "run" not in kept:
+        return kept
+    dropped = [
+        flag
+        for flag in ("retain_transcript", "retain_tool_trace")
+        if getattr(policy, flag) is False
+    ]
+    if dropped:
+        return {"run_omitted": f"not retained: assertions.evidence {' and '.join(dropped)} false"}
+    artifacts = kept["run"].get("artifacts")
+    if policy.retain_audio is False and isinstance(artifacts, dict):
+        artifacts = {k: v for k, v in artifacts.items() if k != "recording_url"}
+        return {"run": {**kept["run"], "artifacts": artifacts}}
+    return kept
 
 
 def _run(run: HarnessRun) -> dict[str, Any]:
@@ -161,7 +206,7 @@ def _run(run: HarnessRun) -> dict[str, Any]:
         "trace_complete": run.trace_complete,
         "artifacts": json_safe(run.artifacts, None),
         "events": json_safe(events, None),
-    }
+    } | ({"agent": json_safe(run.agent, None)} if run.agent else {})
 
 
 def _recorded(run: HarnessRun | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from gate.errors import InputError
 from gate.evaluate.verdicts import blocks, tally_trials, trial_state
-from gate.models import Case, LoadedCase, Promotion, Source
+from gate.models import Assertions, Case, EvidencePolicy, LoadedCase, Promotion, Source
 from gate.records.record import (
     BudgetRecord,
     CaseRecord,
@@ -46,7 +46,12 @@ def _loaded_case(case: CaseRecord) -> LoadedCase:
         sanitized=True,
         failure_label=case.failure_label,
         severity=case.severity,
+        detected_by=case.detected_by,
+        incident=case.incident,
+        trace_id=case.source_trace_id,
     )
+    # Only the retention policy of the assertions is recorded: reports must still honour it.
+    policy = EvidencePolicy.model_construct(**case.evidence) if case.evidence else None
     model = Case.model_construct(
         version=1,
         id=case.id,
@@ -54,6 +59,8 @@ def _loaded_case(case: CaseRecord) -> LoadedCase:
         owner=case.owner,
         source=source,
         promotion=Promotion.model_construct(level=case.level),
+        agent_ref=case.agent_ref or {},
+        assertions=Assertions.model_construct(evidence=policy),
         pass_threshold=case.pass_threshold,
     )
     return LoadedCase(id=case.id, file=case.file, case=model, line=case.line)

@@ -15,6 +15,7 @@ import re
 from gate.report.case_facts import (
     ICONS,
     ReportLinks,
+    agent_lines,
     case_link,
     evidence_links,
     first_failure,
@@ -121,7 +122,7 @@ def report_blocks(gate: GateResult, links: ReportLinks, level: str, rows: int) -
     """The report at `level` (`full`, `failures`, `counts`), with at most `rows` failing rows."""
     # With a baseline the report leads with what this change broke.
     blocks = [heading(gate), baseline_markdown(gate), counts_table(gate), selection_lines(gate)]
-    blocks.append(readiness_markdown(gate.readiness))
+    blocks += [agent_lines(gate.cases), readiness_markdown(gate.readiness)]
     bad = not_passing(gate)
     if level != "counts" and bad:
         blocks.append([f"### Not passing ({len(bad)})"])

@@ -60,6 +60,7 @@ SPEC_OUTPUTS = (
     "junit-path",
     "results-path",
     "comment-url",
+    "retention-days",
 )
 # A value each input accepts, to prove the CLI takes the flag the entrypoint makes of it.
 SAMPLE = {
