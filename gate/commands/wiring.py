@@ -12,7 +12,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -286,7 +286,20 @@ def plan_run(
     return budget, preview_line(budget, cases, judge)
 
 
-def selection_rules(config: GateConfig, repo: Path | None = None) -> Rules:
+def archived_due(every_days: int, today: date) -> str | None:
+    """Whether the nightly tier runs the archived (manual) cases `today`, and why: every
+    `every_days` days by the calendar, so the cadence needs no state and never drifts."""
+    if every_days <= 0 or today.toordinal() % every_days:
+        return None
+    return (
+        f"archived case: the nightly tier runs archived cases every {every_days} day(s) "
+        "(nightly.archived_every_days), so lifecycle can propose resurrecting one that fails"
+    )
+
+
+def selection_rules(
+    config: GateConfig, repo: Path | None = None, today: date | None = None
+) -> Rules:
     """The config's selection part compiled, with its own repository path (`repo` is the root)."""
     own = None
     if config.path is not None:
@@ -300,6 +313,7 @@ def selection_rules(config: GateConfig, repo: Path | None = None) -> Rules:
         max_minutes=config.max_minutes,
         config_name=config.path or CONFIG_NAME,
         config_path=own,
+        archived=archived_due(config.archived_every_days, today or datetime.now(UTC).date()),
     )
 
 
