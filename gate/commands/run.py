@@ -13,6 +13,7 @@ from typing import TextIO
 
 from gate import __version__
 from gate.commands.gating import warn_baseline
+from gate.commands.selecting import select_for_settings
 from gate.commands.wiring import (
     clear_stale_reports,
     finish_run,
@@ -21,7 +22,6 @@ from gate.commands.wiring import (
     open_run_judge,
     plan_run,
     resolve,
-    select_for_settings,
     write_reports,
 )
 from gate.dispatch.client import Dispatcher, DispatchSettings, make_client

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from gate.cli import main
-from gate.commands.wiring import archived_due, hints_from_history, selection_rules
+from gate.commands.selecting import archived_due, hints_from_history, selection_rules
 from gate.load.config import CONFIG_NAME, load_config, load_with_config
 from gate.models import LoadedCase
 from gate.records.history import HistoryRecord
