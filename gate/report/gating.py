@@ -73,7 +73,23 @@ def baseline_markdown(gate: GateResult) -> list[str]:
         lines.append(f"- **{md_text(result.case.id, 200)}** ({label}): {what}")
     if len(new) > LIST_LIMIT:
         lines.append(f"- … and {len(new) - LIST_LIMIT} more")
-    return lines
+    return lines + _other_changes(gate, {c.case.id for c in new})
+
+
+def _other_changes(gate: GateResult, shown: set[str]) -> list[str]:
+    """What changed for the other labelled cases (pre-existing, fixed, …), folded."""
+    assert gate.baseline is not None
+    rest = [(i, c) for i, c in gate.baseline.changes.items() if i not in shown and c]
+    if not rest:
+        return []
+    lines = ["", f"<details><summary>Changes vs base in {len(rest)} other case(s)</summary>", ""]
+    for case_id, changes in rest[:LIST_LIMIT]:
+        label = gate.baseline.labels.get(case_id, "")
+        what = "; ".join(md_text(c, 200) for c in changes)
+        lines.append(f"- {md_text(case_id, 200)} ({label}): {what}")
+    if len(rest) > LIST_LIMIT:
+        lines.append(f"- … and {len(rest) - LIST_LIMIT} more")
+    return [*lines, "", "</details>"]
 
 
 def format_value(row: ReadinessRow) -> tuple[str, str]:

@@ -21,7 +21,10 @@ LABELS = {
     "scheduling/duplicate-booking": "pre-existing",
     "billing/refund-lookup": "new",
 }
-CHANGES = {"billing/refund-lookup": ("tool lookup_refund disappeared",)}
+CHANGES = {
+    "billing/refund-lookup": ("tool lookup_refund disappeared",),
+    "scheduling/duplicate-booking": ("slowest turn 900 ms (base 700 ms, +200 ms)",),
+}
 
 
 def labelled() -> GateResult:
@@ -38,6 +41,7 @@ def test_the_comment_leads_with_new_failures_and_what_changed() -> None:
     table = body[body.index("### Not passing") :]
     assert table.index("billing/refund-lookup") < table.index("scheduling/duplicate-booking")
     assert "· pre-existing" in table
+    assert "- scheduling/duplicate-booking (pre-existing): slowest turn 900 ms" in body
     assert "### Release readiness: ❌ no-go" in body
 
 
