@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TextIO
 
+from gate.errors import InputError
 from gate.evaluate.readiness import Thresholds, readiness
+from gate.load.config import GateConfig
 from gate.records.baseline import baseline_report
 from gate.records.record import ResultsRecord
 from gate.results import BaselineReport, CaseResult, GateResult, Readiness, Selection
 
 FALLBACK = "--fail-on new falls back to --fail-on blocking"
+
+
+def check_baseline_path(baseline: str | None, results: str | None) -> None:
+    """A run deletes its old results file first: given as the baseline, it would be lost.
+
+    Raises:
+        InputError: `--baseline` and `--results` name the same file.
+    """
+    if baseline and results and os.path.abspath(baseline) == os.path.abspath(results):
+        raise InputError(
+            f"--baseline and --results are the same file ({baseline}): the run would replace "
+            "its own baseline; copy the base branch's results elsewhere first"
+        )
 
 
 def run_baseline(
@@ -26,12 +42,16 @@ def run_baseline(
 
 
 def run_readiness(
-    asked: bool, thresholds: Mapping[str, float], selection: Selection, cases: Sequence[CaseResult]
+    path: str | None,
+    config: GateConfig | None,
+    selection: Selection,
+    cases: Sequence[CaseResult],
 ) -> Readiness | None:
-    """Readiness of the release tier, or of any run `asked` for it (`--readiness`)."""
-    if selection.tier != "release" and not asked:
+    """Readiness of the release tier, or of any run asked for it (`--readiness PATH`), with the
+    config's thresholds."""
+    if selection.tier != "release" and not path:
         return None
-    return readiness(cases, Thresholds(**thresholds))
+    return readiness(cases, Thresholds(**(config.readiness if config else {})))
 
 
 def release_verdict(gate: GateResult) -> GateResult:
@@ -65,3 +85,7 @@ def warn_baseline(gate: GateResult, err: TextIO) -> None:
     """A baseline that could not be used is said on stderr, never skipped silently."""
     if gate.baseline is not None and gate.baseline.warning:
         print(f"warning: {gate.baseline.warning}", file=err)
+    elif gate.baseline is None and gate.fail_on == "new":  # a merge of unlabelled shards
+        print(
+            "warning: --fail-on new without baseline labels: every blocking case blocks", file=err
+        )

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from gate.commands.gating import merged_readiness
+from gate.commands.gating import merged_readiness, warn_baseline
 from gate.commands.wiring import write_file
 from gate.evaluate.verdicts import FAIL_ON
 from gate.github.publish import Publisher
@@ -44,6 +44,7 @@ def merge_command(
         fail_on_empty=given.get("fail_on_empty", True),
     )
     gate = merged_readiness(gate, [data for _, data in files], config.readiness if config else None)
+    warn_baseline(gate, err)
     version = files[0][1].gate_version
     if args.junit:
         write_file(args.junit, render_junit(gate))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TextIO
 
 from gate import __version__
-from gate.commands.gating import warn_baseline
+from gate.commands.gating import check_baseline_path, warn_baseline
 from gate.commands.selecting import select_for_settings
 from gate.commands.wiring import (
     clear_stale_reports,
@@ -118,6 +118,7 @@ def execute_run(
     """select → dispatch → evaluate → report (→ publish); returns the gate's exit code."""
     publisher = publisher or no_publisher(out)
     started = (now_iso(), time.monotonic())
+    check_baseline_path(settings.baseline, settings.results)
     clear_stale_reports(settings.junit, settings.results)
     loaded = load_checked(settings.cases, err, settings.config)
     selection = select_for_settings(loaded.cases, settings)

@@ -179,12 +179,7 @@ def finish_run(
         verdict.blocking_failures,
         abort,
         baseline=baseline,
-        readiness=run_readiness(
-            bool(settings.readiness),
-            settings.config.readiness if settings.config else {},
-            selection,
-            results,
-        ),
+        readiness=run_readiness(settings.readiness, settings.config, selection, results),
     )
     return release_verdict(gate)
 

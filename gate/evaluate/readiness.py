@@ -60,17 +60,22 @@ def _latencies(cases: Sequence[CaseResult]) -> list[float]:
     ]
 
 
+def _critical_failures(cases: Sequence[CaseResult]) -> list[str]:
+    """Critical-severity cases that did not pass, whatever their level."""
+    return [
+        c.case.id
+        for c in cases
+        if c.case.case.source.severity == "critical" and c.status is not Status.PASS
+    ]
+
+
 def readiness_rows(cases: Sequence[CaseResult], limits: Thresholds) -> tuple[ReadinessRow, ...]:
     """The five rows; a row without evidence has value None and is never ok."""
     passed = sum(c.status is Status.PASS for c in cases)
     critical_flows = [c for c in cases if c.case.case.source.severity in CRITICAL_FLOW_SEVERITIES]
     tools = _assertion_states(critical_flows, lambda n: n.startswith("tools."))
     tasks = _assertion_states(cases, lambda n: n == "outcome.task_completed")
-    critical = [
-        c.case.id
-        for c in cases
-        if c.case.case.source.severity == "critical" and c.status is not Status.PASS
-    ]
+    critical = _critical_failures(cases)
     latencies = _latencies(cases)
     rate = passed / len(cases) if cases else None
     p95 = nearest_rank(latencies, 95) if latencies else None

@@ -119,3 +119,30 @@ def test_fail_on_new_without_a_baseline_is_fail_on_blocking() -> None:
     code, _, err = cli("run", "--harness-url", "builtin:wrong-slot", *ARGS, "--fail-on", "new")
     assert code == 1
     assert "--fail-on new needs --baseline" in err
+
+
+def test_the_baseline_cannot_be_the_results_file_the_run_replaces(
+    bases: dict[str, Path], tmp_path: Path
+) -> None:
+    same = tmp_path / "results.json"
+    same.write_bytes(bases["healthy"].read_bytes())
+    code, _, err = cli(
+        "run", "--harness-url", "builtin", *ARGS, "--baseline", str(same), "--results", str(same)
+    )
+    assert code == 2 and "the same file" in err
+    assert same.read_bytes() == bases["healthy"].read_bytes()  # untouched
+
+
+def test_merge_keeps_the_shards_labels_for_fail_on_new(
+    bases: dict[str, Path], tmp_path: Path
+) -> None:
+    files = [str(tmp_path / f"s{i}.json") for i in (1, 2)]
+    for index, path in enumerate(files, start=1):
+        cli("run", "--harness-url", "builtin:wrong-slot", *ARGS, "--shard", f"{index}/2",
+            "--baseline", str(bases["broken"]), "--fail-on", "new", "--results", path)  # fmt: skip
+    merged = tmp_path / "merged.json"
+    code, out, _ = cli("merge", *files, "--fail-on", "new", "--results", str(merged))
+    assert code == 0, out  # every failure is pre-existing
+    assert labels(merged)["reschedule-arguments-friday"] == "pre-existing"
+    code, _, _ = cli("merge", *files, "--fail-on", "blocking")
+    assert code == 1
