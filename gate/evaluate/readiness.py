@@ -118,8 +118,13 @@ def _listed(ids: list[str], shown: int = 5) -> str:
     return ", ".join(ids[:shown]) + more
 
 
+def _evidenced(cases: Sequence[CaseResult], limits: Thresholds) -> tuple[ReadinessRow, ...]:
+    return tuple(r for r in readiness_rows(cases, limits) if r.value is not None)
+
+
 def readiness(cases: Sequence[CaseResult], limits: Thresholds) -> Readiness:
-    """Go when every overall row is ok; the same rows per suite and per owner, to find who."""
+    """Go when every overall row is ok; per suite and per owner the rows that group has evidence
+    for (an owner without tool assertions has no tool-call row), to find who holds a no-go."""
     rows = readiness_rows(cases, limits)
     suites: dict[str, list[CaseResult]] = {}
     owners: dict[str, list[CaseResult]] = {}
@@ -129,6 +134,6 @@ def readiness(cases: Sequence[CaseResult], limits: Thresholds) -> Readiness:
     return Readiness(
         all(r.ok for r in rows),
         rows,
-        {name: readiness_rows(group, limits) for name, group in sorted(suites.items())},
-        {name: readiness_rows(group, limits) for name, group in sorted(owners.items())},
+        {name: _evidenced(group, limits) for name, group in sorted(suites.items())},
+        {name: _evidenced(group, limits) for name, group in sorted(owners.items())},
     )

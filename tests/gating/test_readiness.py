@@ -43,6 +43,10 @@ def test_a_healthy_release_is_go_and_the_json_has_every_row(tmp_path: Path) -> N
     assert [r["name"] for r in data["rows"]] == ROWS
     assert all(set(r) >= {"name", "value", "threshold", "ok"} for r in data["rows"])
     assert "scheduling-eng" in data["by_owner"] and data["by_suite"]
+    # A group shows the rows it has evidence for: every one ok in a healthy run.
+    groups = [*data["by_owner"].values(), *data["by_suite"].values()]
+    assert all(r["ok"] and r["value"] is not None for rows in groups for r in rows)
+    assert "no-go" not in out
 
 
 def test_the_release_tier_exits_1_on_no_go_naming_the_failed_rows(tmp_path: Path) -> None:
