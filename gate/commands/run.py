@@ -26,6 +26,7 @@ from gate.commands.wiring import (
 )
 from gate.dispatch.client import Dispatcher, DispatchSettings, make_client
 from gate.errors import InputError, Terminated
+from gate.evaluate.retention import retained
 from gate.github.publish import Publisher, no_publisher
 from gate.judge.scorer import JudgeUsage, spent
 from gate.models import LoadedCase
@@ -102,7 +103,7 @@ class _Progress:
 
     def __call__(self, result: CaseResult) -> None:
         self.done += 1
-        line = progress_line(self.done, self.total, result)
+        line = progress_line(self.done, self.total, retained(result))  # a CI log is a report too
         if self.live:
             line = f"{CLEAR_LINE}{line}\n{live_bar(self.done, self.total)}"
         print(line, file=self.out, flush=True, end="" if self.live else "\n")

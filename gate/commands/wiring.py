@@ -18,6 +18,7 @@ from typing import TextIO
 from gate import __version__
 from gate.commands.gating import release_verdict, run_baseline, run_readiness
 from gate.errors import CaseFileError, InputError, PublishError
+from gate.evaluate.retention import retained
 from gate.evaluate.verdicts import (
     empty_selection_reason,
     gate_verdict,
@@ -155,6 +156,7 @@ def finish_run(
 ) -> GateResult:
     """The GateResult of a run: its verdict under the settings' fail-on rules, the baseline's
     labels and (release tier) readiness."""
+    results = [retained(r) for r in results]  # before any report is drawn from them
     baseline, fail_on = run_baseline(settings.baseline, settings.fail_on, results)
     verdict = gate_verdict(
         results,

@@ -97,3 +97,36 @@ def test_a_case_that_keeps_no_audio_keeps_its_run_without_the_recording(tmp_path
 def test_retain_days_zero_is_the_shortest_artifact_retention(tmp_path: Path) -> None:
     run(seed_with(tmp_path, "  evidence:\n    retain_days: 0"), tmp_path)
     assert retention_days(results_from_record(read_record(str(tmp_path / "r.json")))) == "1"
+
+
+def _leak(data: dict[str, Any]) -> dict[str, Any]:
+    return next(
+        a
+        for t in data["cases"][0]["trials"]
+        for a in t["assertions"]
+        if a["name"].startswith("transcript.must_not_include") and a["status"] == "fail"
+    )
+
+
+def test_a_case_that_keeps_no_transcript_quotes_no_agent_words(tmp_path: Path) -> None:
+    (tmp_path / "kept").mkdir()
+    kept, _ = run(
+        seed_with(tmp_path / "kept", "  evidence:\n    retain_days: 1"),
+        tmp_path / "kept",
+        bug="policy-leak",
+    )
+    words = _leak(kept)["actual"]
+    assert isinstance(words, str) and words in json.dumps(kept)
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    evidence = "  evidence:\n    retain_transcript: false"
+    data, junit = run(seed_with(hidden, evidence), hidden, bug="policy-leak")
+    leak = _leak(data)
+    assert leak["actual"] == "[not retained]" and "[not retained]" in leak["message"]
+    assert words not in json.dumps(data) and words not in junit
+    gate = results_from_record(read_record(str(hidden / "r.json")))
+    assert words not in render_comment(gate, "default", ReportLinks())
+    assert words not in render_job_summary(gate, ReportLinks())
+    _, out, _ = cli("run", "--harness-url", "builtin:policy-leak", "--cases", str(hidden / "cases"),
+                    "--tier", "all")  # fmt: skip
+    assert "[not retained]" in out and words not in out  # progress lines and summary
