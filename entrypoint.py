@@ -37,6 +37,8 @@ FLAG_BY_INPUT: dict[str, str] = {
     "junit-path": "--junit",
     "results-path": "--results",
     "evidence-dir": "--evidence-dir",
+    "baseline": "--baseline",
+    "readiness": "--readiness",
     "comment-mode": "--comment-mode",
     "comment-key": "--comment-key",
     "job-summary": "--job-summary",
@@ -59,7 +61,7 @@ MERGE_FLAG_INPUTS = (
 )
 BOOLEAN_INPUTS = frozenset({"fail-on-empty", "job-summary"})
 LIST_INPUTS = frozenset({"cases", MERGE_INPUT})
-OUTPUT_PATH_INPUTS = ("junit-path", "results-path", "evidence-dir")
+OUTPUT_PATH_INPUTS = ("junit-path", "results-path", "evidence-dir", "readiness")
 # YAML 1.2 core booleans, exactly as the toolkit's getBooleanInput accepts them.
 YAML_BOOLEANS = {
     "true": "true",

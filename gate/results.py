@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from gate.models import EvidencePolicy
+
 if TYPE_CHECKING:  # an annotation of CaseResult only: results stay below the case model
     from gate.models import LoadedCase
 
@@ -121,6 +123,7 @@ class HarnessRun(_Lenient):
     outcome: dict[str, Any] | None = None
     side_effects: SideEffects | None = None
     artifacts: dict[str, Any] | None = None
+    agent: dict[str, Any] | None = None  # what the harness says it ran (name, version, …)
 
     @model_validator(mode="after")
     def _completed_has_events(self) -> HarnessRun:
@@ -207,6 +210,16 @@ class CaseResult:
     def harness_calls(self) -> int:
         return sum(t.harness_calls for t in self.trials)
 
+    @property
+    def evidence(self) -> EvidencePolicy:
+        """The case's `assertions.evidence` (unset flags mean retain)."""
+        return self.case.case.assertions.evidence or EvidencePolicy()
+
+    @property
+    def agent_reported(self) -> dict[str, Any] | None:
+        """The agent the harness said it ran, from the first trial whose run says so."""
+        return next((t.run.agent for t in self.trials if t.run and t.run.agent), None)
+
 
 @dataclass(frozen=True)
 class ShardInfo:
@@ -246,6 +259,44 @@ class CallBudget:
     judge_cached: int = 0  # votes answered from the verdict cache
 
 
+BASELINE_LABELS = ("new", "pre-existing", "fixed", "flaky-on-base", "unchanged", "added")
+
+
+@dataclass(frozen=True)
+class BaselineReport:
+    """Each case against the base branch's last results (`run --baseline`)."""
+
+    source: str  # the baseline file, as given
+    labels: dict[str, str] = field(default_factory=dict)  # case id → one of BASELINE_LABELS
+    changes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # case id → what changed
+    warning: str | None = None  # unusable baseline: no labels, and why
+
+
+@dataclass(frozen=True)
+class ReadinessRow:
+    """One go/no-go row; `value` None means no evidence (never ok)."""
+
+    name: str
+    value: float | None
+    threshold: float
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Release readiness (seed 004, gates 1 and 2): rows overall, per suite, per owner."""
+
+    go: bool
+    rows: tuple[ReadinessRow, ...]
+    by_suite: dict[str, tuple[ReadinessRow, ...]] = field(default_factory=dict)
+    by_owner: dict[str, tuple[ReadinessRow, ...]] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.rows if not r.ok)
+
+
 @dataclass(frozen=True)
 class GateResult:
     """The whole run: every selected case in one state, and the verdict that sets the exit code."""
@@ -261,6 +312,8 @@ class GateResult:
     blocking_failures: tuple[str, ...] = ()
     abort_reason: str | None = None  # the run stopped (credentials refused…): it fails anyway
     budget: CallBudget | None = None  # cost preview and what was spent (run, rejudge)
+    baseline: BaselineReport | None = None  # `--baseline`: each case against the base branch
+    readiness: Readiness | None = None  # the release tier or `--readiness`
 
     @property
     def harness_calls(self) -> int:

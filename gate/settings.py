@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from gate.errors import InputError
 from gate.evaluate.verdicts import FAIL_ON
 from gate.github.options import COMMENT_MODES, MAX_ANNOTATIONS, PublishOptions
-from gate.limits import MAX_CONCURRENCY, MAX_RETRIES, MAX_TIMEOUT_S, MAX_TRIALS, MAX_VOTES
+from gate.models import MAX_CONCURRENCY, MAX_RETRIES, MAX_TIMEOUT_S, MAX_TRIALS, MAX_VOTES
 from gate.records.history import parse_time
 from gate.report.comment import KEY_PATTERN
 from gate.select.model import TIERS
@@ -49,7 +49,7 @@ def int_in(low: int, high: int | None = None) -> Callable[[str], int]:
 
 
 positive_int = int_in(1)
-# Flags, `VOICE_REGRESS_*` and the config's `defaults:` share these (see gate/limits.py).
+# Flags, `VOICE_REGRESS_*` and the config's `defaults:` share these (the MAX_* of gate.models).
 concurrency_count = int_in(1, MAX_CONCURRENCY)
 retry_count = int_in(0, MAX_RETRIES)
 trial_count = int_in(1, MAX_TRIALS)
@@ -110,6 +110,8 @@ class RunSettings:
     head: str | None = None  # --head SHA (default HEAD)
     context: ChangeContext | None = None  # the GitHub event's change; None outside Actions
     resume: str | None = None  # --resume RESULTS: keep the cases a partial run decided
+    baseline: str | None = None  # --baseline RESULTS: the base branch's last results file
+    readiness: str | None = None  # --readiness PATH: write the readiness JSON here
 
 
 def from_env(name: str, environ: Mapping[str, str], convert: Callable[[str], Any]) -> Any:
@@ -189,6 +191,8 @@ def run_converters() -> dict[str, Callable[[str], Any]]:
         "require_calibration": parse_bool,
         "record_runs": parse_bool,
         "resume": str,
+        "baseline": str,
+        "readiness": str,
     }
 
 

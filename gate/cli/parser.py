@@ -10,7 +10,7 @@ from gate.evaluate.verdicts import (
     FAIL_ON,
 )
 from gate.judge.calibration import THRESHOLD
-from gate.limits import MAX_DAYS
+from gate.models import MAX_DAYS
 from gate.reference import BUGS
 from gate.select.model import TIERS
 from gate.settings import (
@@ -39,7 +39,12 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     add("--timeout", type=seconds, help="seconds one run may take, polling included (default 120)")
     add("--retries", type=retry_count, help="retries of a transient harness fault (default: 3)")
     add("--trials", type=trial_count, help="run every case N times (default: the case's trials)")
-    add("--fail-on", choices=FAIL_ON, help="which failing cases block (default: blocking)")
+    add(
+        "--fail-on",
+        choices=FAIL_ON,
+        help="which failing cases block; new: only blocking cases the baseline does not show "
+        "failing already (default: blocking)",
+    )
     add("--fail-on-empty", type=parse_bool, help="fail when nothing ran (default: true)")
     add("--junit", metavar="FILE", help="write JUnit XML here")
     add("--results", metavar="FILE", help="write the results JSON here")
@@ -48,6 +53,17 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         "--resume",
         metavar="RESULTS",
         help="keep the cases this partial results file decided; run only the rest",
+    )
+    add(
+        "--baseline",
+        metavar="RESULTS",
+        help="the base branch's last results file: label each case new, pre-existing, fixed, "
+        "flaky-on-base, unchanged or added (needed by --fail-on new)",
+    )
+    add(
+        "--readiness",
+        metavar="PATH",
+        help="write the release readiness report (JSON) here; the release tier always checks it",
     )
     add_shard_options(parser)
     add_selection_options(parser)
@@ -278,7 +294,7 @@ def add_merge_parser(sub: Any) -> None:
     merge.add_argument(
         "--config",
         metavar="FILE",
-        help="gate config: only checked for errors; nothing in it changes a merge",
+        help="gate config: checked for errors; only its readiness thresholds change a merge",
     )
     add_publish_options(merge)
 

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
+from gate.commands.gating import merged_readiness, warn_baseline
 from gate.commands.reports import write_file
 from gate.evaluate.verdicts import FAIL_ON
 from gate.github.publish import Publisher
@@ -32,8 +33,8 @@ def merge_command(
     """`merge`: the sharded run's one verdict, summary, JUnit and results file."""
     # Its flags and environment, checked first.
     publisher = Publisher(publish_options(args, environ), environ, out)
-    if args.config:
-        discover_config(args.config, environ)
+    # Only its readiness thresholds change a merge; the rest is checked for errors.
+    config = discover_config(args.config, environ) if args.config else None
     files = [(path, read_record(path)) for path in args.inputs]
     # Unset, fail-on is what the shards ran with; fail-on-empty defaults to true, as in `run`.
     given = flags_over_env(args, environ, {"fail_on": choice(FAIL_ON), "fail_on_empty": parse_bool})
@@ -43,6 +44,8 @@ def merge_command(
         fail_on=given.get("fail_on"),
         fail_on_empty=given.get("fail_on_empty", True),
     )
+    gate = merged_readiness(gate, [data for _, data in files], config.readiness if config else None)
+    warn_baseline(gate, err)
     version = files[0][1].gate_version
     if args.junit:
         write_file(args.junit, render_junit(gate))

@@ -11,6 +11,7 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
+from gate.commands.gating import warn_baseline
 from gate.commands.reports import write_reports
 from gate.commands.wiring import finish_run, load_checked, now_iso, open_run_judge, resolve
 from gate.dispatch.consistency import inconsistency
@@ -191,6 +192,7 @@ def rejudge_command(
     )
     gate = finish_run(settings, loaded, selection, results, None, started)
     gate = replace(gate, budget=budget)
+    warn_baseline(gate, err)
     write_reports(gate, settings)
     print(render_summary(gate), file=out)
     return 0 if gate.verdict == "pass" else 1

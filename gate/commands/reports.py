@@ -15,7 +15,7 @@ from gate.evaluate.verdicts import (
     tally_trials,
 )
 from gate.records.record import read_record
-from gate.records.results_file import render_results
+from gate.records.results_file import readiness_json, render_results
 from gate.records.results_reader import case_results
 from gate.redact import mask
 from gate.report.evidence import evidence_files
@@ -93,6 +93,8 @@ def write_reports(gate: GateResult, settings: RunSettings) -> None:
         write_file(
             settings.results, render_results(gate, __version__, record_runs=settings.record_runs)
         )
+    if settings.readiness and gate.readiness:
+        write_file(settings.readiness, readiness_json(gate.readiness))
     if settings.evidence_dir:
         # Every case: a passing case may still have a failing trial worth keeping.
         for result in gate.cases:

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TextIO
 
 from gate import __version__
+from gate.commands.gating import check_baseline_path, warn_baseline
 from gate.commands.reports import clear_stale_reports, finished_cases, in_order, write_reports
+from gate.commands.selecting import select_for_settings
 from gate.commands.wiring import (
     finish_run,
     load_checked,
@@ -21,10 +23,10 @@ from gate.commands.wiring import (
     open_run_judge,
     plan_run,
     resolve,
-    select_for_settings,
 )
 from gate.dispatch.client import Dispatcher, DispatchSettings, make_client
 from gate.errors import InputError, Terminated
+from gate.evaluate.retention import retained
 from gate.github.publish import Publisher, no_publisher
 from gate.judge.scorer import JudgeUsage, spent
 from gate.load.loader import LoadResult
@@ -116,7 +118,7 @@ class _Progress:
 
     def __call__(self, result: CaseResult) -> None:
         self.done += 1
-        line = progress_line(self.done, self.total, result)
+        line = progress_line(self.done, self.total, retained(result))  # a CI log is a report too
         if self.live:
             line = f"{CLEAR_LINE}{line}\n{live_bar(self.done, self.total)}"
         print(line, file=self.out, flush=True, end="" if self.live else "\n")
@@ -134,6 +136,7 @@ def execute_run(
     started = (now_iso(), time.monotonic())
     builtin_bugs(settings.harness_url)  # a bad URL or bug name stops the run before it starts
     carried = finished_cases(settings.resume) if settings.resume else {}  # read before clearing
+    check_baseline_path(settings.baseline, settings.results)
     clear_stale_reports(settings.junit, settings.results)
     loaded = load_checked(settings.cases, err, settings.config)
     selection = _selection(settings, loaded)
@@ -162,6 +165,7 @@ def execute_run(
     results = in_order(selection.selected, [*carried.values(), *results])
     gate = finish_run(settings, loaded, selection, results, state.abort_reason, started)
     gate = replace(gate, budget=spent(budget, results, state.usage))
+    warn_baseline(gate, err)
     write_reports(gate, settings)
     if settings.history:
         append_run_history(settings.history, results_record(gate, __version__), err)

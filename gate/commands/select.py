@@ -6,10 +6,10 @@ import argparse
 from collections.abc import Mapping
 from typing import TextIO
 
+from gate.commands.selecting import select_for_settings
 from gate.commands.wiring import (
     load_checked,
     resolve,
-    select_for_settings,
 )
 from gate.report.console import (
     render_selection,

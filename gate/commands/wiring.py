@@ -4,30 +4,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from gate.commands.gating import release_verdict, run_baseline, run_readiness
 from gate.errors import CaseFileError, InputError
+from gate.evaluate.retention import retained
 from gate.evaluate.verdicts import (
     empty_selection_reason,
     gate_verdict,
     none_selected_reason,
 )
-from gate.git import Git, repo_root, run_git
 from gate.github.event import change_context
-from gate.globs import compile_filter
 from gate.judge.client import (
     JudgeSettings,
     judge_settings,
 )
 from gate.judge.scorer import Judge, open_judge, plan_budget, preview_line
 from gate.load.config import (
-    CONFIG_NAME,
     GateConfig,
     config_defaults,
     discover_config,
@@ -37,15 +34,12 @@ from gate.load.loader import LoadResult
 from gate.load.similarity import near_duplicates
 from gate.models import LoadedCase
 from gate.net import JUDGE_KEY_ENVS, TOKEN_ENV, Sleep
-from gate.records.history import FAILURE_STATES, by_case, read_history
 from gate.results import (
     CallBudget,
     CaseResult,
     GateResult,
     Selection,
 )
-from gate.select.changes import collect, repo_path
-from gate.select.selection import Hints, Rules, select_cases
 from gate.settings import RunSettings, case_paths, flags_over_env, run_converters
 from gate.text import log_line
 
@@ -76,87 +70,36 @@ def finish_run(
     abort: str | None,
     started: tuple[str, float],
 ) -> GateResult:
-    """The GateResult of a run: its verdict under the settings' fail-on rules."""
+    """The GateResult of a run: its verdict under the settings' fail-on rules, the baseline's
+    labels and (release tier) readiness."""
+    results = [retained(r) for r in results]  # before any report is drawn from them
+    baseline, fail_on = run_baseline(settings.baseline, settings.fail_on, results)
     verdict = gate_verdict(
         results,
-        fail_on=settings.fail_on,
+        fail_on=fail_on,
         fail_on_empty=settings.fail_on_empty,
         files_found=len(loaded.files),
         sources=" ".join(settings.cases),
         abort_reason=abort,
         none_selected=none_selected_reason(selection),
         empty_selection=empty_selection_reason(selection),
+        labels=baseline.labels if baseline else None,
     )
-    return GateResult(
+    gate = GateResult(
         verdict.verdict,
         verdict.reason,
         tuple(results),
         selection,
-        settings.fail_on,
+        fail_on,
         started[0],
         now_iso(),
         round(time.monotonic() - started[1], 3),
         verdict.blocking_failures,
         abort,
+        baseline=baseline,
+        readiness=run_readiness(settings.readiness, settings.config, selection, results),
     )
-
-
-RECENT_DAYS = 30  # a failure this recent ranks a case up in the fast tier
-
-
-def select_for_settings(
-    cases: Sequence[LoadedCase],
-    settings: RunSettings,
-    stdin: TextIO | None = None,
-    git: Git | None = None,
-) -> Selection:
-    """The impure edge of selection: read git (and the GitHub event, via the settings), history,
-    then the pure core decides.
-
-    Raises:
-        InputError: conflicting selection flags, an unreadable `--changed-files` or history.
-    """
-    git = git or run_git()
-    config, tier = settings.config or GateConfig(), settings.tier
-    changes, root = None, repo_root(git) or Path.cwd()
-    if tier in ("auto", "fast") or settings.changed_files or settings.base:
-        changes = collect(
-            changed_files=settings.changed_files,
-            base=settings.base,
-            head=settings.head,
-            context=settings.context,
-            git=git,
-            stdin=stdin or sys.stdin,
-            root=root,
-        )
-    case_paths = {c.id: repo_path(c.file, root) for c in cases}
-    hints = hints_from_history(settings.history, settings.concurrency)
-    return select_cases(
-        cases,
-        tier,
-        changes,
-        context=settings.context,
-        rules=selection_rules(config, root),
-        case_paths=case_paths,
-        hints=hints,
-    )
-
-
-def hints_from_history(path: str | None, concurrency: int = 1) -> Hints:
-    """Durations and recent failures (within RECENT_DAYS of the newest record: deterministic,
-    no clock) from the history file; empty hints without one."""
-    if not path:
-        return Hints(concurrency=concurrency)
-    histories = by_case(read_history(path, missing_ok=True))
-    newest = max((h.last_seen for h in histories.values()), default=None)
-    if newest is None:
-        return Hints(concurrency=concurrency)
-    since = newest - timedelta(days=RECENT_DAYS)
-    failures = {
-        case: sum(h.count(s, since) for s in FAILURE_STATES) for case, h in histories.items()
-    }
-    durations = {case: d for case, h in histories.items() if (d := h.mean_duration) is not None}
-    return Hints({c: n for c, n in failures.items() if n}, durations, concurrency)
+    return release_verdict(gate)
 
 
 def run_judge_settings(settings: RunSettings) -> JudgeSettings | None:
@@ -189,23 +132,6 @@ def plan_run(
         cases, trials, votes=settings.votes, judge=judge, calibrate=settings.require_calibration
     )
     return budget, preview_line(budget, cases, judge)
-
-
-def selection_rules(config: GateConfig, repo: Path | None = None) -> Rules:
-    """The config's selection part compiled, with its own repository path (`repo` is the root)."""
-    own = None
-    if config.path is not None:
-        own = repo_path(config.path, repo or Path.cwd())  # its change runs the whole tier
-    syntax = config.pattern_syntax
-    return Rules(
-        triggers={n: compile_filter(p, syntax) for n, p in config.triggers.items()},
-        always_full=compile_filter(config.always_full, syntax) if config.always_full else None,
-        syntax=syntax,
-        max_cases=config.max_cases,
-        max_minutes=config.max_minutes,
-        config_name=config.path or CONFIG_NAME,
-        config_path=own,
-    )
 
 
 def checked_config(

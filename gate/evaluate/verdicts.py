@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,7 +15,10 @@ from gate.results import (
     TrialResult,
 )
 
-FAIL_ON = ("blocking", "any", "never")
+FAIL_ON = ("blocking", "any", "never", "new")
+# Under `--fail-on new` a blocking case blocks unless the baseline shows its failure is old (or
+# only flaky there): a case the baseline does not hold, or no label at all, is no evidence.
+NOT_NEW = ("pre-existing", "flaky-on-base")
 EVIDENCE_STATES = (Status.PASS, Status.FAIL, Status.ERROR, Status.INCONCLUSIVE)
 
 
@@ -85,9 +88,11 @@ def tally_trials(trials: Sequence[TrialResult], planned: int, threshold: int | N
     return TrialTally(status, decided, split + detail)
 
 
-def blocks(result: CaseResult, fail_on: str) -> bool:
-    """Whether this case's state blocks the merge under `--fail-on`."""
+def blocks(result: CaseResult, fail_on: str, label: str | None = None) -> bool:
+    """Whether this case's state blocks the merge under `--fail-on` (`label`: its baseline)."""
     if result.status not in NOT_PASSING or fail_on == "never":
+        return False
+    if fail_on == "new" and label in NOT_NEW:
         return False
     return fail_on == "any" or result.level == "blocking"
 
@@ -154,18 +159,21 @@ def gate_verdict(
     abort_reason: str | None = None,
     none_selected: str = "no case is affected by this change",
     empty_selection: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> Verdict:
     """Pass or fail for the whole run; an aborted or (by default) empty run never passes.
 
     `none_selected` is the reason given when case files exist but the selection picked none;
-    `empty_selection` (from `empty_selection_reason`) makes such a run empty instead.
+    `empty_selection` (from `empty_selection_reason`) makes such a run empty instead;
+    `labels` are the cases' baseline labels (`--fail-on new`).
     """
     if abort_reason:
         return Verdict("fail", abort_reason)
     empty = _empty_reason(cases, files_found, sources, empty_selection)
     if empty and fail_on_empty:
         return Verdict("fail", f"{empty} (pass --fail-on-empty false to allow this)")
-    blocking = tuple(c.case.id for c in cases if blocks(c, fail_on))
+    labels = labels or {}
+    blocking = tuple(c.case.id for c in cases if blocks(c, fail_on, labels.get(c.case.id)))
     if blocking:
         more = f" and {len(blocking) - 5} more" if len(blocking) > 5 else ""
         shown = ", ".join(blocking[:5]) + more

@@ -56,7 +56,20 @@ def output_values(
         "junit-path": junit or "",
         "results-path": results or "",
         "comment-url": comment_url,
+        "retention-days": retention_days(gate),
     }
+
+
+ARTIFACT_DAYS = (1, 90)  # what upload-artifact's retention-days accepts
+
+
+def retention_days(gate: GateResult) -> str:
+    """The shortest `assertions.evidence.retain_days` of the run's cases, as upload-artifact
+    takes it (1-90; 0, keep nothing, becomes the shortest, 1); empty when no case sets one."""
+    days = [d for c in gate.cases if (d := c.evidence.retain_days) is not None]
+    if not days:
+        return ""
+    return str(min(max(min(days), ARTIFACT_DAYS[0]), ARTIFACT_DAYS[1]))
 
 
 class Publisher:
@@ -115,6 +128,8 @@ class Publisher:
         comment_url = ""
         if self.env.actions:
             links = self._links()
+            if gate.baseline and gate.baseline.warning:
+                self._warn(gate.baseline.warning)  # the fallback must show on the run page
             for line in annotation_lines(
                 gate, self.options.annotations_limit, self.env.workspace, self.cwd
             ):

@@ -26,6 +26,7 @@ BUILTIN_TRIGGERS = ("prompt_change", "tool_schema_change", "workflow_change", "r
 DEFAULT_MAX_CASES = 100  # seed 001: ~100 highest-value scenarios on every PR…
 DEFAULT_MAX_MINUTES = 10.0  # …in under 10 minutes
 MAX_CONFIG_BYTES = 1_000_000
+DEFAULT_ARCHIVED_EVERY_DAYS = 7  # seed 001: archived cases still run, on a slower cadence
 
 
 class ConfigError(CaseFileError):
@@ -51,6 +52,8 @@ class GateConfig:
     max_minutes: float = DEFAULT_MAX_MINUTES
     pii_allowlist: tuple[str, ...] = ()
     defaults: Mapping[str, int] = field(default_factory=dict)
+    readiness: Mapping[str, float] = field(default_factory=dict)  # thresholds given; else defaults
+    archived_every_days: int = DEFAULT_ARCHIVED_EVERY_DAYS
     locations: Mapping[str, Location] = field(default_factory=dict, repr=False)
 
     def case_roots(self) -> list[str]:
@@ -153,6 +156,10 @@ def _build(
         max_minutes=float(fast.get("max_minutes", DEFAULT_MAX_MINUTES)),
         pii_allowlist=tuple(data.get("pii_allowlist", ())),
         defaults=dict(data.get("defaults", {})),
+        readiness=dict(data.get("readiness", {})),
+        archived_every_days=data.get("nightly", {}).get(
+            "archived_every_days", DEFAULT_ARCHIVED_EVERY_DAYS
+        ),
         locations=dict(locations),
     )
 

@@ -17,12 +17,13 @@ from gate.evaluate.verdicts import (
 )
 from gate.records.record import ResultsRecord
 from gate.records.results_reader import (
+    baseline_from_record,
     case_results,
     rebuild_selection,
     total_budget,
     wall_seconds,
 )
-from gate.results import CaseResult, GateResult, ShardInfo
+from gate.results import BaselineReport, CaseResult, GateResult, ShardInfo
 
 # --- combining shards ---------------------------------------------------------------------
 
@@ -69,6 +70,7 @@ def merge_results(
         ),
         None,
     )
+    baseline = _merged_baseline(records)
     verdict = gate_verdict(
         cases,
         fail_on=fail_on,
@@ -78,6 +80,7 @@ def merge_results(
         abort_reason=abort,
         none_selected=none_selected_reason(selection),
         empty_selection=empty_selection_reason(selection),
+        labels=baseline.labels if baseline else None,
     )
     starts, ends = [r.started_at for _, r in records], [r.finished_at for _, r in records]
     return GateResult(
@@ -92,6 +95,21 @@ def merge_results(
         verdict.blocking_failures,
         abort,
         total_budget([r for _, r in records]),
+        baseline,
+    )
+
+
+def _merged_baseline(records: _Shards) -> BaselineReport | None:
+    """The shards' labels together; a warning of any shard stays (its labels are missing)."""
+    reports = [b for _, r in records if (b := baseline_from_record(r)) is not None]
+    if not reports:
+        return None
+    warnings = list(dict.fromkeys(b.warning for b in reports if b.warning))
+    return BaselineReport(
+        reports[0].source,
+        {k: v for b in reports for k, v in b.labels.items()},
+        {k: v for b in reports for k, v in b.changes.items()},
+        "; ".join(warnings) or None,
     )
 
 

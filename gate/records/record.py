@@ -16,6 +16,7 @@ from gate.text import clean
 SCHEMA: Literal["voice-regress-results/v1"] = "voice-regress-results/v1"
 SCHEMA_PREFIX = "voice-regress-results/"
 REQUIRED_KEYS = ("schema", "verdict", "selection", "cases")
+BaselineLabel = Literal["new", "pre-existing", "fixed", "flaky-on-base", "unchanged", "added"]
 
 # Keys marked "optional" below are left out of the file when they do not apply; every other key
 # is always written (null where it has no value). The models keep that apart by what was set:
@@ -78,6 +79,24 @@ class CaseRecord(_Record):
         None, ge=1, description="optional: the case's own; absent means a strict majority"
     )
     trials: list[TrialRecord] = []
+    agent_ref: dict[str, Any] | None = Field(
+        None, description="optional: the case's agent_ref, the agent it asked the harness for"
+    )
+    agent_reported: dict[str, Any] | None = Field(
+        None, description="optional: the agent the harness reported running (its `agent`)"
+    )
+    incident: str | None = Field(None, description="optional: source.incident")
+    detected_by: str | None = Field(None, description="optional: source.detected_by")
+    source_trace_id: str | None = Field(None, description="optional: source.trace_id")
+    evidence: dict[str, Any] | None = Field(
+        None, description="optional: the case's assertions.evidence retention policy"
+    )
+    baseline: BaselineLabel | None = Field(
+        None, description="optional: the case against `--baseline` (absent without one)"
+    )
+    baseline_changes: list[str] | None = Field(
+        None, description="optional: what the run did differently from the baseline's run"
+    )
 
 
 class ShardRecord(_Record):
@@ -122,6 +141,30 @@ class BudgetRecord(_Record):
     judge_cached: int = 0
 
 
+class BaselineRecord(_Record):
+    """`--baseline`: which file the cases were compared with, or why none could be."""
+
+    source: str
+    warning: str | None = None
+
+
+class ReadinessRowRecord(_Record):
+    name: str
+    value: float | None = Field(description="null: no evidence (never ok)")
+    threshold: float
+    ok: bool
+    detail: str = ""
+
+
+class ReadinessRecord(_Record):
+    """Release readiness: `go` only when every overall row is ok; per suite and owner too."""
+
+    go: bool
+    rows: list[ReadinessRowRecord]
+    by_suite: dict[str, list[ReadinessRowRecord]] = {}
+    by_owner: dict[str, list[ReadinessRowRecord]] = {}
+
+
 class ResultsRecord(_Record):
     """A `voice-regress-results/v1` file. Statuses are `pass|fail|error|inconclusive|skipped`.
 
@@ -145,6 +188,10 @@ class ResultsRecord(_Record):
     cases: list[CaseRecord]
     abort_reason: str | None = Field(None, description="optional: the run was stopped (e.g. 401)")
     budget: BudgetRecord | None = Field(None, description="optional")
+    baseline: BaselineRecord | None = Field(None, description="optional: `--baseline` given")
+    readiness: ReadinessRecord | None = Field(
+        None, description="optional: the release tier or `--readiness`"
+    )
 
 
 def record_json(record: ResultsRecord) -> str:

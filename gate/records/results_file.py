@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gate.models import EvidencePolicy
 from gate.records.record import (
     AssertionRecord,
+    BaselineRecord,
     BudgetRecord,
     CaseRecord,
     DeferredRecord,
+    ReadinessRecord,
+    ReadinessRowRecord,
     ResultsRecord,
     SelectionRecord,
     ShardRecord,
@@ -19,9 +23,12 @@ from gate.records.record import (
 )
 from gate.results import (
     AssertionOutcome,
+    BaselineReport,
     CaseResult,
     GateResult,
     HarnessRun,
+    Readiness,
+    ReadinessRow,
     Selection,
     ShardInfo,
     Status,
@@ -50,6 +57,13 @@ def results_record(
         optional["abort_reason"] = clean(gate.abort_reason)
     if gate.budget:
         optional["budget"] = BudgetRecord(**vars(gate.budget))
+    if gate.baseline:
+        optional["baseline"] = BaselineRecord(
+            source=clean(gate.baseline.source),
+            warning=None if gate.baseline.warning is None else clean(gate.baseline.warning),
+        )
+    if gate.readiness:
+        optional["readiness"] = readiness_record(gate.readiness)
     runs = gate.selection.shard is not None
     return ResultsRecord(
         gate_version=clean(gate_version, 100),
@@ -61,7 +75,7 @@ def results_record(
         harness_calls=gate.harness_calls,
         counts=counts,
         selection=_selection(gate.selection),
-        cases=[_case(c, runs=runs, record=record_runs) for c in gate.cases],
+        cases=[_case(c, gate.baseline, runs=runs, record=record_runs) for c in gate.cases],
         **optional,
     )
 
@@ -86,9 +100,19 @@ def _shard(shard: ShardInfo) -> ShardRecord:
     )
 
 
-def _case(result: CaseResult, runs: bool = False, record: bool = False) -> CaseRecord:
+def _case(
+    result: CaseResult, baseline: BaselineReport | None, runs: bool = False, record: bool = False
+) -> CaseRecord:
     loaded, case = result.case, result.case.case
-    optional = {"pass_threshold": case.pass_threshold} if case.pass_threshold else {}
+    optional: dict[str, Any] = (
+        {"pass_threshold": case.pass_threshold} if case.pass_threshold else {}
+    )
+    optional |= _trace(result)
+    if baseline and loaded.id in baseline.labels:
+        optional["baseline"] = baseline.labels[loaded.id]
+        changes = baseline.changes.get(loaded.id)
+        if changes:
+            optional["baseline_changes"] = [clean(c) for c in changes]
     return CaseRecord(
         id=clean(loaded.id),
         file=clean(loaded.file),
@@ -102,15 +126,36 @@ def _case(result: CaseResult, runs: bool = False, record: bool = False) -> CaseR
         status=result.status,
         reason=clean(result.reason),
         trials_planned=result.trials_planned,
-        trials=[_trial(t, runs, record) for t in result.trials],
+        trials=[_trial(t, runs, record, result.evidence) for t in result.trials],
         **optional,
     )
 
 
-def _trial(trial: TrialResult, runs: bool = False, record: bool = False) -> TrialRecord:
+def _trace(result: CaseResult) -> dict[str, Any]:
+    """Where the case came from and which agent ran: the optional keys that are set."""
+    case = result.case.case
+    policy = result.evidence.model_dump(exclude_none=True)
+    values = {
+        "agent_ref": json_safe(case.agent_ref) or None,
+        "agent_reported": json_safe(result.agent_reported),
+        "incident": case.source.incident,
+        "detected_by": case.source.detected_by,
+        "source_trace_id": case.source.trace_id,
+        "evidence": policy or None,
+    }
+    return {k: clean(v) if isinstance(v, str) else v for k, v in values.items() if v is not None}
+
+
+def _trial(
+    trial: TrialResult,
+    runs: bool = False,
+    record: bool = False,
+    policy: EvidencePolicy | None = None,
+) -> TrialRecord:
     run = trial.run
     keep = runs and run is not None and trial.status is not Status.PASS
     kept = _recorded(run) if record else {"run": _run(run)} if keep and run is not None else {}
+    kept = _retained(kept, policy or EvidencePolicy())
     return TrialRecord(
         trial=trial.trial,
         run_id=None if run is None or run.run_id is None else clean(run.run_id, 200),
@@ -122,6 +167,28 @@ def _trial(trial: TrialResult, runs: bool = False, record: bool = False) -> Tria
         assertions=[_assertion(a) for a in trial.assertions],
         **kept,
     )
+
+
+def _retained(kept: dict[str, Any], policy: EvidencePolicy) -> dict[str, Any]:
+    """The recorded run as the case's `assertions.evidence` allows it to be kept.
+
+    Without its transcript or tool trace the run is left out whole: a run with its messages cut
+    would let `rejudge` pass an absence check (`must_not_include`) on text it no longer holds.
+    """
+    if "run" not in kept:
+        return kept
+    dropped = [
+        flag
+        for flag in ("retain_transcript", "retain_tool_trace")
+        if getattr(policy, flag) is False
+    ]
+    if dropped:
+        return {"run_omitted": f"not retained: assertions.evidence {' and '.join(dropped)} false"}
+    artifacts = kept["run"].get("artifacts")
+    if policy.retain_audio is False and isinstance(artifacts, dict):
+        artifacts = {k: v for k, v in artifacts.items() if k != "recording_url"}
+        return {"run": {**kept["run"], "artifacts": artifacts}}
+    return kept
 
 
 def _run(run: HarnessRun) -> dict[str, Any]:
@@ -139,7 +206,7 @@ def _run(run: HarnessRun) -> dict[str, Any]:
         "trace_complete": run.trace_complete,
         "artifacts": json_safe(run.artifacts, None),
         "events": json_safe(events, None),
-    }
+    } | ({"agent": json_safe(run.agent, None)} if run.agent else {})
 
 
 def _recorded(run: HarnessRun | None) -> dict[str, Any]:
@@ -165,6 +232,35 @@ def _assertion(outcome: AssertionOutcome) -> AssertionRecord:
         warning=None if outcome.warning is None else clean(outcome.warning),
         **optional,
     )
+
+
+def _readiness_rows(rows: tuple[ReadinessRow, ...]) -> list[ReadinessRowRecord]:
+    return [
+        ReadinessRowRecord(
+            name=r.name,
+            value=json_safe(r.value),
+            threshold=r.threshold,
+            ok=r.ok,
+            detail=clean(r.detail),
+        )
+        for r in rows
+    ]
+
+
+def readiness_record(readiness: Readiness) -> ReadinessRecord:
+    """The readiness block of the results file, and the whole `--readiness` JSON."""
+    return ReadinessRecord(
+        go=readiness.go,
+        rows=_readiness_rows(readiness.rows),
+        by_suite={clean(k): _readiness_rows(v) for k, v in readiness.by_suite.items()},
+        by_owner={clean(k): _readiness_rows(v) for k, v in readiness.by_owner.items()},
+    )
+
+
+def readiness_json(readiness: Readiness) -> str:
+    """The `--readiness` file: `{"go": …, "rows": [{name, value, threshold, ok, detail}], …}`."""
+    data = readiness_record(readiness).model_dump(mode="json")
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def selection_record(selection: Selection, shard: ShardInfo | None = None) -> SelectionRecord:

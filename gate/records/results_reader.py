@@ -9,20 +9,25 @@ from pydantic import ValidationError
 
 from gate.errors import InputError
 from gate.evaluate.verdicts import blocks, tally_trials, trial_state
-from gate.models import Case, LoadedCase, Promotion, Source
+from gate.models import Assertions, Case, EvidencePolicy, LoadedCase, Promotion, Source
 from gate.records.record import (
     BudgetRecord,
     CaseRecord,
+    ReadinessRecord,
+    ReadinessRowRecord,
     ResultsRecord,
     SelectionRecord,
     TrialRecord,
 )
 from gate.results import (
     AssertionOutcome,
+    BaselineReport,
     CallBudget,
     CaseResult,
     GateResult,
     HarnessRun,
+    Readiness,
+    ReadinessRow,
     Selection,
     Status,
     TrialResult,
@@ -41,7 +46,12 @@ def _loaded_case(case: CaseRecord) -> LoadedCase:
         sanitized=True,
         failure_label=case.failure_label,
         severity=case.severity,
+        detected_by=case.detected_by,
+        incident=case.incident,
+        trace_id=case.source_trace_id,
     )
+    # Only the retention policy of the assertions is recorded: reports must still honour it.
+    policy = EvidencePolicy.model_construct(**case.evidence) if case.evidence else None
     model = Case.model_construct(
         version=1,
         id=case.id,
@@ -49,6 +59,8 @@ def _loaded_case(case: CaseRecord) -> LoadedCase:
         owner=case.owner,
         source=source,
         promotion=Promotion.model_construct(level=case.level),
+        agent_ref=case.agent_ref or {},
+        assertions=Assertions.model_construct(evidence=policy),
         pass_threshold=case.pass_threshold,
     )
     return LoadedCase(id=case.id, file=case.file, case=model, line=case.line)
@@ -169,7 +181,9 @@ def rebuild_selection(
 def results_from_record(record: ResultsRecord, source: str = "results file") -> GateResult:
     """A results file as the GateResult it was written from (what the reports need of it)."""
     cases = tuple(case_results(record, source))
-    blocking = tuple(c.case.id for c in cases if blocks(c, record.fail_on))
+    baseline = baseline_from_record(record)
+    labels = baseline.labels if baseline else {}
+    blocking = tuple(c.case.id for c in cases if blocks(c, record.fail_on, labels.get(c.case.id)))
     return GateResult(
         record.verdict,
         record.verdict_reason,
@@ -187,6 +201,36 @@ def results_from_record(record: ResultsRecord, source: str = "results file") -> 
         blocking,
         record.abort_reason,
         total_budget([record]),
+        baseline,
+        readiness_from_record(record.readiness),
+    )
+
+
+def baseline_from_record(record: ResultsRecord) -> BaselineReport | None:
+    """The labels and changes a results file recorded against its baseline."""
+    if record.baseline is None:
+        return None
+    return BaselineReport(
+        record.baseline.source,
+        {c.id: c.baseline for c in record.cases if c.baseline is not None},
+        {c.id: tuple(c.baseline_changes) for c in record.cases if c.baseline_changes},
+        record.baseline.warning,
+    )
+
+
+def _rows(rows: Sequence[ReadinessRowRecord]) -> tuple[ReadinessRow, ...]:
+    return tuple(ReadinessRow(r.name, r.value, r.threshold, r.ok, r.detail) for r in rows)
+
+
+def readiness_from_record(record: ReadinessRecord | None) -> Readiness | None:
+    """The readiness a results file recorded (reports are drawn from it again, not recomputed)."""
+    if record is None:
+        return None
+    return Readiness(
+        record.go,
+        _rows(record.rows),
+        {k: _rows(v) for k, v in record.by_suite.items()},
+        {k: _rows(v) for k, v in record.by_owner.items()},
     )
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from gate import __version__
 from gate.reference.sandbox import Json, Sandbox, SlotPreference, parse_preference, spoken_time
 from gate.results import PROTOCOL
 
@@ -300,5 +301,5 @@ def _run_result(
             "transcript_url": f"https://harness.example.test/runs/{run_id}/transcript",
             "recording_url": f"https://harness.example.test/runs/{run_id}/recording.wav",
         },
-        "agent": {"name": AGENT_NAME, "bugs": sorted(bugs)},
+        "agent": {"name": AGENT_NAME, "version": __version__, "bugs": sorted(bugs)},
     }

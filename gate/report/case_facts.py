@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import posixpath
 import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from gate.report.markdown import html_text, md_link, md_text
 from gate.results import (
@@ -12,7 +14,7 @@ from gate.results import (
     CaseResult,
     Status,
 )
-from gate.text import compact
+from gate.text import compact, json_compact
 
 _VOTES = ("pass", "fail", "abstain")
 
@@ -112,7 +114,39 @@ def evidence_links(result: CaseResult, links: ReportLinks) -> str:
         parts.append(f"trace {md_text(run.trace_id, 80)}")
     if links.run_url:
         parts.append(md_link("evidence", links.run_url))
-    return " · ".join(parts)
+    return " · ".join([*parts, *source_facts(result)])
+
+
+def source_facts(result: CaseResult) -> list[str]:
+    """`incident INC-1`, `detected by qa-review`, `source trace …`: where the case came from."""
+    source = result.case.case.source
+    named = (("incident", source.incident), ("detected by", source.detected_by))
+    facts = [f"{label} {md_text(value, 80)}" for label, value in named if value]
+    if source.trace_id:
+        facts.append(f"source trace {md_text(source.trace_id, 80)}")
+    return facts
+
+
+def agent_lines(cases: Sequence[CaseResult]) -> list[str]:
+    """The agents under test (each distinct `agent_ref`) and what the harness reported running."""
+    asked = _distinct(c.case.case.agent_ref for c in cases)
+    reported = _distinct(c.agent_reported for c in cases)
+    if not asked and not reported:
+        return []
+    lines = [f"Agent under test: {'; '.join(md_text(compact(a, 200), 200) for a in asked[:3])}"]
+    if len(asked) > 3:
+        lines[0] += f" (and {len(asked) - 3} more)"
+    shown = "; ".join(md_text(compact(r, 200), 200) for r in reported[:3])
+    lines.append(f"Harness reports: {shown or 'no agent version in its runs'}")
+    return [" · ".join(lines)]
+
+
+def _distinct(values: Iterable[Mapping[str, Any] | None]) -> list[Mapping[str, Any]]:
+    found: dict[str, Mapping[str, Any]] = {}
+    for value in values:
+        if value:
+            found.setdefault(json_compact(value), value)
+    return list(found.values())
 
 
 def trial_split(result: CaseResult) -> str:
@@ -141,10 +175,11 @@ def case_details(result: CaseResult) -> list[str]:
         f"{result.status.value}, {html_text(trial_split(result), 80)}"
     )
     lines = [f"<details><summary>{title}</summary>", ""]
+    facts = "".join(f" · {fact}" for fact in source_facts(result))
     lines.append(
         f"Owner {md_text(result.case.case.owner, 100)} · severity "
         f"{md_text(result.case.case.source.severity, 20)} · source call "
-        f"{md_text(result.case.case.source.source_call_id, 100)} · "
+        f"{md_text(result.case.case.source.source_call_id, 100)}{facts} · "
         f"{md_text(result.case.file, 200)}:{result.case.line}"
     )
     lines.append("")

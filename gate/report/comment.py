@@ -15,12 +15,14 @@ import re
 from gate.report.case_facts import (
     ICONS,
     ReportLinks,
+    agent_lines,
     case_link,
     evidence_links,
     first_failure,
     trial_split,
     trials_and_votes,
 )
+from gate.report.gating import NEW_LABELS, baseline_markdown, label_of, readiness_markdown
 from gate.report.markdown import md_link, md_text, utf16_len
 from gate.results import NOT_PASSING, CaseResult, GateResult, Status
 
@@ -104,14 +106,23 @@ def join_blocks(blocks: list[list[str]]) -> str:
 
 
 def not_passing(gate: GateResult) -> list[CaseResult]:
-    """Failing, erroring and inconclusive cases: blocking ones first, then in run order."""
+    """Failing, erroring and inconclusive cases: new against the baseline first, then blocking
+    ones, then in run order."""
     bad = [c for c in gate.cases if c.status in NOT_PASSING]
-    return sorted(bad, key=lambda c: c.case.id not in gate.blocking_failures)
+    return sorted(
+        bad,
+        key=lambda c: (
+            gate.baseline is not None and label_of(gate, c.case.id) not in NEW_LABELS,
+            c.case.id not in gate.blocking_failures,
+        ),
+    )
 
 
 def report_blocks(gate: GateResult, links: ReportLinks, level: str, rows: int) -> list[list[str]]:
     """The report at `level` (`full`, `failures`, `counts`), with at most `rows` failing rows."""
-    blocks = [heading(gate), counts_table(gate), selection_lines(gate)]
+    # With a baseline the report leads with what this change broke.
+    blocks = [heading(gate), baseline_markdown(gate), counts_table(gate), selection_lines(gate)]
+    blocks += [agent_lines(gate.cases), readiness_markdown(gate.readiness)]
     bad = not_passing(gate)
     if level != "counts" and bad:
         blocks.append([f"### Not passing ({len(bad)})"])
@@ -182,6 +193,8 @@ def failing_table(gate: GateResult, links: ReportLinks, cases: list[CaseResult])
     ]
     for result in cases:
         blocks = "**blocks**" if result.case.id in gate.blocking_failures else "does not block"
+        label = label_of(gate, result.case.id)
+        blocks += f" · {label}" if label else ""
         cells = (
             f"{ICONS[result.status]} {result.status.value} · {blocks}",
             case_link(result, links),

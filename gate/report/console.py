@@ -6,6 +6,7 @@ import json
 
 from gate.records.results_file import selection_record
 from gate.report.case_facts import trial_split
+from gate.report.gating import NEW_LABELS, baseline_console, label_of, readiness_console
 from gate.results import NOT_PASSING, CallBudget, CaseResult, GateResult, Selection, Status
 from gate.text import one_line
 
@@ -50,7 +51,7 @@ def format_duration(seconds: float) -> str:
 
 def render_summary(gate: GateResult) -> str:
     """The end-of-run summary, print-ready (no trailing newline): counts, cases, verdict."""
-    blocks: list[list[str]] = [_header(gate)]
+    blocks: list[list[str]] = [_header(gate), baseline_console(gate)]
     if not gate.cases:
         blocks.append(_empty(gate))
     bad = [c for c in gate.cases if c.status in NOT_PASSING]
@@ -79,6 +80,7 @@ def render_summary(gate: GateResult) -> str:
             f"Wall time: {format_duration(gate.wall_s)}",
         ]
     )
+    blocks.append(readiness_console(gate.readiness))
     blocks.append([verdict_line(gate)])
     return "\n\n".join("\n".join(block) for block in blocks if block)
 
@@ -141,6 +143,8 @@ def _case_block(gate: GateResult, result: CaseResult) -> list[str]:
     case = result.case
     blocks = case.id in gate.blocking_failures
     mark = "BLOCKS THE MERGE" if blocks else "does not block"
+    label = label_of(gate, case.id)
+    mark += f", baseline {label}" if label else ""
     lines = [
         f"  {result.status.value:<{STATUS_WIDTH}}  {one_line(case.id)}  [{result.level}, {mark}]",
         f"{INDENT}{one_line(result.reason, REASON_LIMIT)}",
@@ -148,6 +152,11 @@ def _case_block(gate: GateResult, result: CaseResult) -> list[str]:
         f", source call {one_line(case.case.source.source_call_id, 100)}"
         f", {one_line(case.file, 200)}:{case.line}",
     ]
+    if gate.baseline and label_of(gate, case.id) not in NEW_LABELS:
+        # New failures list their changes under "Baseline"; the others' changes show here.
+        lines += [
+            f"{INDENT}vs base: {one_line(c, 300)}" for c in gate.baseline.changes.get(case.id, ())
+        ]
     others = _other_failures(result)
     if others:
         lines.append(f"{INDENT}also: {', '.join(one_line(n, 80) for n in others)}")

@@ -6,10 +6,11 @@ from typing import Any
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
 
+from gate.models import EvidencePolicy
 from gate.report.case_facts import trial_split
 from gate.report.evidence import assertion_lines, transcript_lines
-from gate.results import CaseResult, GateResult, HarnessRun, Status, TrialResult
-from gate.text import clean, one_line
+from gate.results import BaselineReport, CaseResult, GateResult, HarnessRun, Status, TrialResult
+from gate.text import clean, compact, one_line
 
 EMPTY_SUITE = "voice-regress-gate"
 MESSAGE_LIMIT = 500
@@ -26,7 +27,7 @@ def render_junit(gate: GateResult) -> str:
     """The JUnit XML document; every untrusted string goes through `text.clean` first."""
     suites: dict[str, list[TestCase]] = {}
     for result in gate.cases:
-        suites.setdefault(result.case.case.suite, []).append(_testcase(result))
+        suites.setdefault(result.case.case.suite, []).append(_testcase(result, gate.baseline))
     properties = {"tier": gate.selection.tier, "fail_on": gate.fail_on, "verdict": gate.verdict}
     junit_suites = [
         TestSuite(
@@ -54,7 +55,20 @@ def case_properties(result: CaseResult) -> dict[str, str]:
     return {key: one_line(values[key], 200) for key in CASE_PROPERTIES}
 
 
-def _testcase(result: CaseResult) -> Any:
+def trace_properties(result: CaseResult) -> dict[str, str]:
+    """Where the case came from and which agent ran, where known (none is ever made up)."""
+    source = result.case.case.source
+    values = {
+        "incident": source.incident,
+        "detected_by": source.detected_by,
+        "trace_id": source.trace_id,
+        "agent_ref": compact(result.case.case.agent_ref) if result.case.case.agent_ref else None,
+        "agent_reported": compact(result.agent_reported) if result.agent_reported else None,
+    }
+    return {key: one_line(value, 300) for key, value in values.items() if value}
+
+
+def _testcase(result: CaseResult, baseline: BaselineReport | None = None) -> Any:
     duration = round(sum(t.duration_s for t in result.trials), 3)
     testcase = TestCase(
         one_line(result.case.id, 500),
@@ -63,7 +77,7 @@ def _testcase(result: CaseResult) -> Any:
         file=one_line(result.case.file, 500),
         line=result.case.line,
         status=result.status.value,
-        stdout=_system_out(result),
+        stdout=_system_out(result, baseline),
     )
     message = _message(result)
     if result.status is Status.FAIL:
@@ -85,8 +99,13 @@ def _message(result: CaseResult) -> str:
     return one_line(result.reason, MESSAGE_LIMIT) or result.status.value
 
 
-def _system_out(result: CaseResult) -> str:
+def _system_out(result: CaseResult, baseline: BaselineReport | None) -> str:
     lines = [f"{key}: {value}" for key, value in case_properties(result).items()]
+    lines += [f"{key}: {value}" for key, value in trace_properties(result).items()]
+    if baseline and result.case.id in baseline.labels:
+        lines.append(f"baseline: {baseline.labels[result.case.id]}")
+        changes = baseline.changes.get(result.case.id, ())
+        lines += [f"baseline_change: {one_line(c, 300)}" for c in changes]
     lines.append(f"status: {result.status.value}")
     trials = _trial_lines(result)
     return "\n".join(lines) + (f"\n{trials}" if trials else "")
@@ -103,7 +122,7 @@ def _failure_body(result: CaseResult) -> str:
             # Centre the excerpt on the first failure that knows its turn.
             failing = (a for a in trial.assertions if a.status is Status.FAIL)
             turn = next((a.turn for a in failing if a.turn is not None), None)
-            lines.extend(_run_lines(trial.run, turn))
+            lines.extend(_run_lines(trial.run, turn, result.evidence))
     return _join(lines, _trial_lines(result))
 
 
@@ -118,15 +137,24 @@ def _error_body(result: CaseResult) -> str:
         if trial.run is not None:
             if trial.run.error:
                 lines.append(f"harness error: {clean(trial.run.error, 1000)}")
-            lines.extend(_run_lines(trial.run, None))
+            lines.extend(_run_lines(trial.run, None, result.evidence))
     return _join(lines, _trial_lines(result))
 
 
-def _run_lines(run: HarnessRun, turn: int | None) -> list[str]:
-    lines = ["", *_excerpt(run, turn), ""]
+def _run_lines(run: HarnessRun, turn: int | None, policy: EvidencePolicy) -> list[str]:
+    # The case's `assertions.evidence`, as in the evidence folder: unset flags mean retain.
+    kept = [
+        e
+        for e in run.events
+        if (e.type == "tool_call" and policy.retain_tool_trace is not False)
+        or (e.type != "tool_call" and policy.retain_transcript is not False)
+    ]
+    lines = ["", *_excerpt(run.model_copy(update={"events": kept}), turn), ""]
     lines.append(f"run_id: {one_line(run.run_id or '-', 200)}")
     lines.append(f"trace_id: {one_line(run.trace_id or '-', 200)}")
     artifacts = run.artifacts or {}
+    if policy.retain_audio is False:
+        artifacts = {k: v for k, v in artifacts.items() if k != "recording_url"}
     lines.extend(
         f"{key}: {one_line(artifacts[key], 1000)}" for key in ARTIFACT_KEYS if artifacts.get(key)
     )

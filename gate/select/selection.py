@@ -36,6 +36,7 @@ class Rules:
     max_minutes: float | None = 10.0
     config_name: str = ".voice-regress.yml"
     config_path: str | None = None  # the config file, repo-relative: its change runs everything
+    archived: str | None = None  # set when the nightly tier runs archived cases tonight: why
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,12 @@ def resolve_tier(
     )
 
 
-def tier_reason(case: LoadedCase, tier: str) -> str | None:
-    """Why `case` belongs to `tier` regardless of any change, or None when it does not."""
+def tier_reason(case: LoadedCase, tier: str, archived: str | None = None) -> str | None:
+    """Why `case` belongs to `tier` regardless of any change, or None when it does not;
+    `archived` (the reason) adds the manual cases to the nightly tier on their cadence."""
     promotion = case.case.promotion
+    if tier == "nightly" and promotion.level == "manual" and archived:
+        return archived
     if tier == "all":
         return "tier all"
     if tier == "fast" and promotion.level == "blocking":
@@ -78,6 +82,9 @@ def tier_reason(case: LoadedCase, tier: str) -> str | None:
             return "runs on release_candidate"
         if promotion.level == "blocking":
             return "blocking case in the release tier"
+        if promotion.level == "scheduled" and case.case.source.severity == "critical":
+            # Release readiness counts every critical failure, so a release must run them.
+            return "critical scheduled case in the release tier"
     return None
 
 
@@ -98,11 +105,11 @@ def select_cases(
     """
     rules, hints = rules or Rules(), hints or Hints()
     effective, why_tier = resolve_tier(tier, context, changes)
-    in_tier = [c for c in cases if tier_reason(c, effective) is not None]
+    in_tier = [c for c in cases if tier_reason(c, effective, rules.archived) is not None]
     paths = None if changes is None else changes.paths
     notes = [why_tier] if why_tier else []
     if effective != "fast":
-        reasons = {c.id: str(tier_reason(c, effective)) for c in in_tier}
+        reasons = {c.id: str(tier_reason(c, effective, rules.archived)) for c in in_tier}
         notes.append(f"tier {effective}: {len(reasons)} of {len(cases)} case(s)")
         return Selection(
             effective,

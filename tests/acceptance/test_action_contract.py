@@ -37,6 +37,8 @@ SPEC_INPUTS = (
     "junit-path",
     "results-path",
     "evidence-dir",
+    "baseline",
+    "readiness",
     "comment-mode",
     "comment-key",
     "job-summary",
@@ -58,6 +60,7 @@ SPEC_OUTPUTS = (
     "junit-path",
     "results-path",
     "comment-url",
+    "retention-days",
 )
 # A value each input accepts, to prove the CLI takes the flag the entrypoint makes of it.
 SAMPLE = {
@@ -79,6 +82,8 @@ SAMPLE = {
     "junit-path": "junit.xml",
     "results-path": "results.json",
     "evidence-dir": "evidence",
+    "baseline": "base-results.json",
+    "readiness": "readiness.json",
     "comment-mode": "failures",
     "comment-key": "voice",
     "job-summary": "true",

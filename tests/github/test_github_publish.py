@@ -106,6 +106,7 @@ def test_a_pull_request_gets_everything(tmp_path: Path, fake: FakeGitHub) -> Non
         "junit-path": "reports/junit.xml",
         "results-path": "reports/results.json",
         "comment-url": comment["html_url"],
+        "retention-days": "",  # no case of the fixture sets retain_days
     }
 
 

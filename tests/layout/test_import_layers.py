@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"dispatch", "evaluate", "reference", "select", "load"},
     {"net", "results", "git", "globs"},
     {"models", "text", "errors", "patterns"},
-    {"redact", "limits"},
+    {"redact"},
 ]
 MAX_FLOORS = 10
 EDGES = graph()

@@ -38,6 +38,7 @@ CASE_KEYS = {
     "reason",
     "trials_planned",
     "trials",
+    "agent_ref",  # optional, set when the case has one (every valid case does)
 }
 TRIAL_KEYS = {
     "trial",

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 import yaml
 
 from gate.cli import main
-from gate.commands.wiring import hints_from_history, selection_rules
+from gate.commands.selecting import archived_due, hints_from_history, selection_rules
 from gate.load.config import CONFIG_NAME, load_config, load_with_config
 from gate.models import LoadedCase
 from gate.records.history import HistoryRecord
@@ -487,6 +488,29 @@ def test_history_file_gives_hints(tmp_path: Path) -> None:
 # --- tiers ----------------------------------------------------------------------------------------
 
 
+def test_the_nightly_tier_runs_archived_cases_on_their_cadence(repo: Path) -> None:
+    config = repo / ".voice-regress.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            "archived_every_days: 0", "archived_every_days: 1"
+        ),
+        encoding="utf-8",
+    )
+    nightly = select_json("README.md", tier="nightly")
+    archived = cases_where(lambda d: d["promotion"]["level"] == "manual")
+    assert archived and archived <= set(nightly["selected"])
+    assert all("archived case" in nightly["reasons"][i] for i in archived)
+    fast = select_json("README.md", tier="fast")
+    assert not archived & set(fast["selected"])  # only the nightly tier resurrects
+
+
+def test_the_archived_cadence_follows_the_calendar() -> None:
+    days = [date(2026, 12, 1) + timedelta(days=n) for n in range(14)]
+    due = [day for day in days if archived_due(7, day)]
+    assert len(due) == 2 and (due[1] - due[0]).days == 7
+    assert not any(archived_due(0, day) for day in days)  # 0: never
+
+
 def test_tiers_ignore_the_change(repo: Path) -> None:
     nightly = select_json("README.md", tier="nightly")
     assert set(nightly["selected"]) == cases_where(
@@ -494,7 +518,10 @@ def test_tiers_ignore_the_change(repo: Path) -> None:
     )
     release = select_json("README.md", tier="release")
     assert set(release["selected"]) == BLOCKING | cases_where(
-        lambda d: "release_candidate" in d["promotion"]["run_on"]
+        lambda d: (
+            "release_candidate" in d["promotion"]["run_on"]
+            or (d["promotion"]["level"] == "scheduled" and d["source"]["severity"] == "critical")
+        )
     )
     assert len(select_json("README.md", tier="all")["selected"]) == 50
 
