@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"runner", "judge"},
     {"dispatch", "evaluate", "reference", "select", "load"},
     {"net", "results", "git", "globs"},
-    {"models", "text", "errors"},
+    {"models", "text", "errors", "pii"},
     {"redact"},
 ]
 MAX_FLOORS = 10
