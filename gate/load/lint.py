@@ -12,32 +12,11 @@ from gate.models import (
     FAILURE_LABELS,
     SIDE_EFFECT_MODES,
     Location,
+    is_write_tool,
     json_path_join,
     nearest_location,
 )
 from gate.pii import FIXTURE_MARKERS, Finding, findings
-
-WRITE_VERBS = frozenset(
-    {
-        "create",
-        "update",
-        "delete",
-        "cancel",
-        "book",
-        "reschedule",
-        "send",
-        "charge",
-        "refund",
-        "transfer",
-        "submit",
-        "write",
-        "set",
-        "add",
-        "remove",
-        "post",
-        "notify",
-    }
-)
 
 
 def compile_allowlist(patterns: Sequence[str]) -> list[re.Pattern[str]]:
@@ -168,11 +147,11 @@ def _write_reason(data: Mapping[str, Any]) -> str | None:
         *_names(_get(_get(_get(data, "scenario"), "state"), "tool_registry")),
     ]
     for name in names:
-        if _is_write(name):
+        if is_write_tool(name):
             return f"case writes via {name}"
     # a forbidden write tool is what a regression would call: it must hit a sandbox too
     for name in _names(_get(tools, "forbidden_tools")):
-        if _is_write(name):
+        if is_write_tool(name):
             return f"case may write via {name}"
     side_effects = _get(assertions, "side_effects")
     if isinstance(side_effects, Mapping) and side_effects:
@@ -187,13 +166,6 @@ def _names(value: Any) -> Iterator[str]:
         name = item.get("name") if isinstance(item, Mapping) else item
         if isinstance(name, str):
             yield name
-
-
-def _is_write(name: str) -> bool:
-    # namespaced names (`calendar.update_event`, `crm__create_contact`) start after the namespace
-    base = re.split(r"\.|/|:|__", name.strip())[-1]
-    first = re.split(r"[^A-Za-z0-9]|(?<=[a-z0-9])(?=[A-Z])", base, maxsplit=1)[0]
-    return first.lower() in WRITE_VERBS
 
 
 def _regexes(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
@@ -217,3 +189,29 @@ def _compiles(pattern: str, path: str) -> Iterator[tuple[str, str, str]]:
         re.compile(pattern)
     except re.error as exc:
         yield path, f"invalid regex /{pattern}/: {exc}", "error"
+
+
+# A `# TODO` comment (not inside a quoted scalar): a decision a human still has to make.
+_TODO = re.compile(r"(?:^|\s)#\s*TODO\b:?\s*(.*)$")
+
+
+def todo_comments(text: str, path: str, locations: Mapping[str, Location]) -> list[Diagnostic]:
+    """A warning per `# TODO` comment, at its line and the JSON path of the node it annotates."""
+    by_line = sorted((line, json_path) for json_path, (line, _) in locations.items())
+    warnings = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _TODO.search(line)
+        if match is None or _inside_quotes(line[: match.start()]):
+            continue
+        # the comment annotates the next node (a whole-line comment) or its own line's node
+        below = [p for n, p in by_line if n >= number] if not line[: match.start()].strip() else []
+        here = [p for n, p in by_line if n <= number]
+        json_path = (below[:1] or here[-1:] or ["$"])[0]
+        message = f"TODO: {match.group(1).strip() or 'a decision is open'}"
+        col = line.index("#", match.start()) + 1
+        warnings.append(Diagnostic(path, number, col, json_path, message, "warning"))
+    return warnings
+
+
+def _inside_quotes(prefix: str) -> bool:
+    return prefix.count('"') % 2 == 1 or prefix.count("'") % 2 == 1
