@@ -15,6 +15,7 @@ from gate.cli.parser import build_parser
 from gate.commands.history import history_command
 from gate.commands.lifecycle import lifecycle_command
 from gate.commands.merge import merge_command
+from gate.commands.new_case import new_case_command
 from gate.commands.reference import reference_harness_command
 from gate.commands.rejudge import judge_check_command, rejudge_command
 from gate.commands.run import demo_command, run_command
@@ -127,4 +128,5 @@ COMMAND_BY_NAME: dict[str, Command] = {
     "lifecycle": lifecycle_command,
     "rejudge": rejudge_command,
     "judge-check": judge_check_command,
+    "new-case": new_case_command,
 }

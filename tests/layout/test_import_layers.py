@@ -20,7 +20,7 @@ LAYERS: list[set[str]] = [
     {"report"},
     {"records"},
     {"runner", "judge"},
-    {"dispatch", "evaluate", "reference", "select", "load"},
+    {"dispatch", "evaluate", "reference", "select", "load", "draft"},
     {"net", "results", "git", "globs"},
     {"models", "text", "errors", "pii"},
     {"redact"},
