@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TextIO, cast
 
 from gate.cli.parser import build_parser
+from gate.commands.harness_check import harness_check_command
 from gate.commands.history import history_command
 from gate.commands.lifecycle import lifecycle_command
 from gate.commands.merge import merge_command
@@ -129,4 +130,5 @@ COMMAND_BY_NAME: dict[str, Command] = {
     "rejudge": rejudge_command,
     "judge-check": judge_check_command,
     "new-case": new_case_command,
+    "harness-check": harness_check_command,
 }

@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_lifecycle_parser(sub)
     add_judge_commands(sub)
     add_new_case_parser(sub)
+    add_harness_check_parser(sub)
     return parser
 
 
@@ -121,6 +122,17 @@ def add_new_case_parser(sub: Any) -> None:
         metavar="PATH",
         help="the suite to check for near-duplicates (default: $VOICE_REGRESS_CASES, the config's "
         "cases, else --out)",
+    )
+
+
+def add_harness_check_parser(sub: Any) -> None:
+    """`harness-check URL [--timeout S]`."""
+    parser = sub.add_parser(
+        "harness-check", help="check that a harness speaks the protocol; say what to fix"
+    )
+    parser.add_argument("url", metavar="URL", help="harness base URL, or builtin[:BUG,…]")
+    parser.add_argument(
+        "--timeout", type=seconds, default=30.0, help="seconds each scenario may take (default: 30)"
     )
 
 

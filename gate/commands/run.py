@@ -47,7 +47,7 @@ EXAMPLES = Path("examples/cases")
 
 
 @contextlib.contextmanager
-def _harness(url: str) -> Iterator[str]:
+def harness_base_url(url: str) -> Iterator[str]:
     """A real URL, or `builtin[:BUG,…]`: the reference harness served on loopback for this run."""
     if url != "builtin" and not url.startswith("builtin:"):
         yield url.rstrip("/")
@@ -140,7 +140,7 @@ def execute_run(
     try:
         with (
             publisher.log_group(f"voice-regress-gate: {len(cases)} case(s)"),
-            _harness(settings.harness_url) as url,
+            harness_base_url(settings.harness_url) as url,
         ):
             results = asyncio.run(_dispatch(settings, url, cases, progress, state)) if cases else []
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated): write what finished

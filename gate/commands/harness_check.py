@@ -1,0 +1,38 @@
+"""`harness-check URL`: does a harness speak the protocol? Line by line, what to fix; exit 0/1/2."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import TextIO
+
+import httpx
+
+from gate.commands.run import harness_base_url
+from gate.dispatch.conformance import Session
+from gate.dispatch.conformance_scenarios import check_harness
+from gate.net import TOKEN_ENV, check_http_url
+from gate.redact import redact_url
+
+
+def harness_check_command(
+    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
+) -> int:
+    """Run the canned scenarios; 0 when nothing needs fixing, 1 when something does."""
+    token = environ.get(TOKEN_ENV, "").strip() or None
+    with harness_base_url(args.url) as base:
+        check_http_url(base, "harness URL", "http(s)://host[:port][/path] or builtin[:BUG,…]")
+        print(f"harness-check {redact_url(base)}", file=out)
+        # Redirects are not followed: the gate does not follow them either.
+        with httpx.Client(follow_redirects=False) as client:
+            session = Session(base.rstrip("/"), client, token=token, timeout_s=args.timeout)
+            checks = check_harness(session)
+    for check in checks:
+        print(check, file=out)
+    fixes = [c for c in checks if c.level == "fix"]
+    warnings = sum(1 for c in checks if c.level == "warn")
+    if fixes:
+        print(f"NOT CONFORMANT: {len(fixes)} thing(s) the adapter must fix", file=out)
+        return 1
+    print(f"CONFORMANT: voice-regress/v1 ({warnings} advice line(s))", file=out)
+    return 0

@@ -1,0 +1,196 @@
+"""`harness-check`: the reference harness conforms; each broken adapter is told what to fix."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from support.fault_server import closed_port_url
+
+from gate.cli import main
+from gate.reference.app import ReferenceHarness, Response
+from gate.reference.server import running_harness
+
+Mutation = Callable[[str, str, Mapping[str, str], bytes, Response], Response]
+
+
+class BrokenHarness(ReferenceHarness):
+    """The reference harness with one adapter mistake applied to its answers."""
+
+    def __init__(self, mutation: Mutation) -> None:
+        super().__init__()
+        self.mutation = mutation
+
+    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Response:
+        return self.mutation(
+            method, path, headers, body, super().handle(method, path, headers, body)
+        )
+
+
+def on_runs(change: Callable[[dict[str, Any]], None]) -> Mutation:
+    """Change every RunResult (a 200 with events) the harness answers."""
+
+    def mutation(
+        method: str, path: str, headers: Mapping[str, str], body: bytes, response: Response
+    ) -> Response:
+        status, out_headers, payload = response
+        data = json.loads(payload)
+        if status == 200 and "events" in data:
+            change(data)
+        return status, out_headers, json.dumps(data).encode()
+
+    return mutation
+
+
+def cli(*argv: str, environ: Mapping[str, str] | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), dict(environ or {}), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@contextmanager
+def broken(mutation: Mutation) -> Iterator[str]:
+    with running_harness(harness=BrokenHarness(mutation)) as url:
+        yield url
+
+
+def fixes(out: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith("FIX")]
+
+
+@pytest.mark.parametrize("url", ["builtin", "builtin:flaky", "builtin:duplicate-booking"])
+def test_the_reference_harness_conforms(url: str) -> None:
+    code, out, err = cli("harness-check", url)
+    assert code == 0, out + err
+    assert fixes(out) == [] and out.splitlines()[-1].startswith("CONFORMANT")
+    for scenario in ("health", "run", "idempotency", "run id", "202/poll", "4xx"):
+        assert f"OK    {scenario}: " in out
+
+
+def _drop_call_ids(run: dict[str, Any]) -> None:
+    for event in run["events"]:
+        event.pop("call_id", None)
+
+
+def _no_source(run: dict[str, Any]) -> None:
+    run["side_effects"].pop("source")
+
+
+def _fresh_run_id(run: dict[str, Any]) -> None:
+    run["run_id"] = f"r_{uuid.uuid4().hex}"
+
+
+def _foreign(run: dict[str, Any]) -> None:
+    run["protocol"] = "voice-regress/v2"
+
+
+def _untimed(run: dict[str, Any]) -> None:
+    for event in run["events"]:
+        event.pop("t_ms", None)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda r: r.pop("run_id"), "run: no run_id: set a distinct run_id per run"),
+        (lambda r: r["events"].reverse(), "run: inconsistent RunResult: events[1]"),
+        (
+            _drop_call_ids,
+            "run: inconsistent RunResult: events[2] is a tool_result without a call_id",
+        ),
+        (
+            _no_source,
+            "run: side_effects.source is None: it must be sandbox_observed or agent_reported",
+        ),
+        (lambda r: r.pop("side_effects"), "run: no side_effects: report the sandbox's writes"),
+        (_fresh_run_id, "idempotency: a repeated Idempotency-Key returned another run"),
+        (
+            lambda r: r.update(run_id="r_always"),
+            "run id: two runs (trials 1 and 2, two keys) share",
+        ),
+        (_foreign, "run: harness speaks protocol 'voice-regress/v2'"),
+        (_untimed, "event(s) without t_ms or turn"),
+        (lambda r: r.update(status="agent_error"), "run: status 'agent_error'"),
+    ],
+    ids=[
+        "no-run-id",
+        "disordered",
+        "unlinked-call-ids",
+        "no-side-effect-source",
+        "no-side-effects",
+        "ignores-idempotency-key",
+        "one-run-id-for-all",
+        "foreign-protocol",
+        "no-t-ms",
+        "not-completed",
+    ],
+)
+def test_a_broken_run_result_is_named_with_what_to_fix(
+    change: Callable[[dict[str, Any]], None], expected: str
+) -> None:
+    with broken(on_runs(change)) as url:
+        code, out, _ = cli("harness-check", url)
+    assert code == 1, out
+    assert any(expected in line for line in fixes(out)), out
+    assert out.splitlines()[-1].startswith("NOT CONFORMANT: ")
+
+
+def _async_without_poll_url(
+    method: str, path: str, headers: Mapping[str, str], body: bytes, response: Response
+) -> Response:
+    status, out_headers, payload = response
+    if status == 202:
+        return 202, {"Content-Type": "application/json"}, b'{"status": "running"}'
+    return response
+
+
+def _bad_json_is_500(
+    method: str, path: str, headers: Mapping[str, str], body: bytes, response: Response
+) -> Response:
+    if response[0] == 400:
+        return 500, {"Content-Type": "application/json"}, b'{"error": "boom"}'
+    return response
+
+
+def test_a_202_without_a_poll_url_is_named() -> None:
+    with broken(_async_without_poll_url) as url:
+        code, out, _ = cli("harness-check", url)
+    assert code == 1
+    assert fixes(out) == ["FIX   202/poll: harness answered 202 without a poll_url"]
+
+
+def test_a_bad_request_answered_with_5xx_is_named() -> None:
+    with broken(_bad_json_is_500) as url:
+        code, out, _ = cli("harness-check", url)
+    assert code == 1
+    (line,) = fixes(out)
+    assert line.startswith("FIX   4xx: a body that is not JSON answered 500: ")
+    assert "400/422" in line
+
+
+def test_an_unreachable_harness_does_not_conform() -> None:
+    code, out, _ = cli("harness-check", closed_port_url())
+    assert code == 1
+    assert fixes(out)[0].startswith("FIX   reach: cannot reach the harness")
+
+
+@pytest.mark.parametrize("url", ["ftp://example.test", "builtin:no-such-bug", "not a url"])
+def test_bad_input_is_exit_2(url: str) -> None:
+    code, out, err = cli("harness-check", url)
+    assert code == 2 and "error:" in err
+
+
+def test_the_token_is_sent_and_never_printed() -> None:
+    token = "s3cret-harness-token"
+    with running_harness(token=token) as url:
+        code, out, err = cli("harness-check", url, environ={"VOICE_REGRESS_HARNESS_TOKEN": token})
+        assert code == 0, out
+        assert "OK    auth: a request without the token is refused (401)" in out
+        assert token not in out + err
+        code, out, _ = cli("harness-check", url)  # no token: every request is refused
+    assert code == 1 and "refused the credentials (401)" in out
