@@ -8,11 +8,11 @@ from typing import TextIO
 
 import httpx
 
-from gate.commands.run import harness_base_url
 from gate.dispatch.conformance import Session
 from gate.dispatch.conformance_scenarios import check_harness
 from gate.net import TOKEN_ENV, check_http_url
 from gate.redact import redact_url
+from gate.reference.server import harness_url_served
 
 
 def harness_check_command(
@@ -20,7 +20,7 @@ def harness_check_command(
 ) -> int:
     """Run the canned scenarios; 0 when nothing needs fixing, 1 when something does."""
     token = environ.get(TOKEN_ENV, "").strip() or None
-    with harness_base_url(args.url) as base:
+    with harness_url_served(args.url) as base:
         check_http_url(base, "harness URL", "http(s)://host[:port][/path] or builtin[:BUG,…]")
         print(f"harness-check {redact_url(base)}", file=out)
         # Redirects are not followed: the gate does not follow them either.

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
@@ -30,8 +29,7 @@ from gate.judge.scorer import JudgeUsage, spent
 from gate.models import LoadedCase
 from gate.records.history import append_run_history, history_durations
 from gate.records.results_file import results_record
-from gate.reference import BUGS
-from gate.reference.server import running_harness
+from gate.reference.server import harness_url_served
 from gate.report.console import (
     CLEAR_LINE,
     live_bar,
@@ -44,20 +42,6 @@ from gate.select.shard import shard_selection
 from gate.settings import RunSettings, publish_options
 
 EXAMPLES = Path("examples/cases")
-
-
-@contextlib.contextmanager
-def harness_base_url(url: str) -> Iterator[str]:
-    """A real URL, or `builtin[:BUG,…]`: the reference harness served on loopback for this run."""
-    if url != "builtin" and not url.startswith("builtin:"):
-        yield url.rstrip("/")
-        return
-    bugs = [b for b in url.partition(":")[2].split(",") if b]
-    unknown = [b for b in bugs if b not in BUGS]
-    if unknown:
-        raise InputError(f"--harness-url: unknown bug {unknown[0]!r} (known: {', '.join(BUGS)})")
-    with running_harness(bugs=tuple(bugs)) as base_url:
-        yield base_url
 
 
 @dataclass
@@ -140,7 +124,7 @@ def execute_run(
     try:
         with (
             publisher.log_group(f"voice-regress-gate: {len(cases)} case(s)"),
-            harness_base_url(settings.harness_url) as url,
+            harness_url_served(settings.harness_url) as url,
         ):
             results = asyncio.run(_dispatch(settings, url, cases, progress, state)) if cases else []
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated): write what finished

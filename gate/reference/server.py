@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import cast
 
+from gate.errors import InputError
+from gate.reference.agent import BUGS
 from gate.reference.app import ReferenceHarness
 
 MAX_BODY_BYTES = 1 << 20  # a run request is a few KiB; refuse to buffer anything huge
@@ -132,3 +134,18 @@ def running_harness(
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def harness_url_served(url: str) -> Iterator[str]:
+    """A real URL as given, or `builtin[:BUG,…]`: the reference harness served on loopback for
+    the block (`run`, `harness-check`)."""
+    if url != "builtin" and not url.startswith("builtin:"):
+        yield url.rstrip("/")
+        return
+    bugs = [b for b in url.partition(":")[2].split(",") if b]
+    unknown = [b for b in bugs if b not in BUGS]
+    if unknown:
+        raise InputError(f"--harness-url: unknown bug {unknown[0]!r} (known: {', '.join(BUGS)})")
+    with running_harness(bugs=tuple(bugs)) as base_url:
+        yield base_url
