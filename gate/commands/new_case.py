@@ -59,7 +59,10 @@ def read_packet(path: str) -> dict[str, Any]:
     """The packet at `path` (JSON or YAML), schema-checked; every problem is `path:line:col`."""
     file, shown = Path(path), display_path(Path(path))
     try:
-        raw = file.read_bytes()[: MAX_FILE_BYTES + 1]
+        if not file.is_file():  # a FIFO or a device would block or never end
+            raise InputError(f"{shown}: no such evidence packet (a JSON or YAML file)")
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
         document = parse_yaml(raw.decode("utf-8-sig"), shown)  # JSON is YAML too
     except OSError as exc:
         raise InputError(f"{shown}: cannot read the evidence packet ({exc.strerror})") from None

@@ -31,6 +31,7 @@ _STREET = re.compile(
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl)"
     r"\b\.?(?:,?\s*(?:Apt|Suite|Unit)\.?\s*\w+)?"
 )
+MIN_FREE_TEXT = 4
 _FORMATS = {
     "phone": "(555) 555-01{n:02d}",  # NANP numbers reserved for fiction
     "email": "caller{n}@example.com",  # RFC 2606: never a real mailbox
@@ -114,6 +115,8 @@ class Sanitizer:
     def _spans(self, text: str) -> Iterator[tuple[int, int, str, str]]:
         for value in sorted(self.tokens, key=len, reverse=True):
             token = self.tokens[value]
+            if len(value) < MIN_FREE_TEXT and self.kinds[token] != "name":
+                continue  # a short id ("42") would hit "3:42": replaced as a field value only
             for match in re.finditer(rf"(?<!\w){re.escape(value)}(?!\w)", text):
                 yield match.start(), match.end(), self.kinds[token], token
         for finding in findings(text):

@@ -28,6 +28,11 @@ ORIGINALS = [
     "cust_48213",
     "apt_90172",
     "apt_90555",
+    "James",
+    "O'Neil",
+    "8840021",
+    "A-55310",
+    "392-0187",
 ]
 
 
@@ -48,18 +53,34 @@ def drafted(tmp_path: Path, *extra: str) -> tuple[Path, str, str]:
     return tmp_path / "call_2026_06_01_0931.yaml", out, err
 
 
-def test_the_draft_fails_on_the_planted_bug_and_passes_without_it(tmp_path: Path) -> None:
-    case, _, _ = drafted(tmp_path / "cases")
-    run = ("run", "--cases", str(case.parent), "--tier", "all", "--fail-on", "any")
+@pytest.mark.parametrize(
+    ("packet_name", "bug", "caught_by"),
+    [
+        ("duplicate-booking.json", "duplicate-booking", "create_new_appointment"),
+        ("wrong-slot.yaml", "wrong-slot", "tools.arguments"),
+    ],
+)
+def test_each_example_draft_fails_on_its_planted_bug_and_passes_without_it(
+    packet_name: str, bug: str, caught_by: str, tmp_path: Path
+) -> None:
+    path = REPO / "examples" / "evidence" / packet_name
+    code, _, err = cli("new-case", "--from-evidence", str(path), "--out", str(tmp_path))
+    assert code == 0, err
+    run = ("run", "--cases", str(tmp_path), "--tier", "all", "--fail-on", "any")
     code, out, _ = cli(*run, "--harness-url", "builtin")
     assert code == 0, out
-    code, out, _ = cli(*run, "--harness-url", "builtin:duplicate-booking")
+    code, out, _ = cli(*run, "--harness-url", f"builtin:{bug}")
     assert code == 1
-    assert "create_new_appointment" in out
+    assert caught_by in out
 
 
-def test_no_original_caller_data_in_the_draft_the_console_or_any_file(tmp_path: Path) -> None:
-    case, out, err = drafted(tmp_path)
+@pytest.mark.parametrize("packet_name", ["duplicate-booking.json", "wrong-slot.yaml"])
+def test_no_original_caller_data_in_the_draft_the_console_or_any_file(
+    packet_name: str, tmp_path: Path
+) -> None:
+    path = REPO / "examples" / "evidence" / packet_name
+    code, out, err = cli("new-case", "--from-evidence", str(path), "--out", str(tmp_path))
+    assert code == 0, err
     written = "".join(p.read_text("utf-8") for p in tmp_path.iterdir())
     assert {p.suffix for p in tmp_path.iterdir()} == {".yaml", ".json"}
     for original in ORIGINALS:
