@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from collections.abc import Mapping
 from typing import TextIO
 
-import httpx
-
-from gate.dispatch.conformance import Session
-from gate.dispatch.conformance_scenarios import check_harness
+from gate.dispatch.client import DispatchSettings
+from gate.dispatch.conformance_checks import Check
+from gate.dispatch.conformance_scenarios import Session, check_harness
 from gate.net import TOKEN_ENV, check_http_url
 from gate.redact import redact_url
 from gate.reference.server import harness_url_served
@@ -23,16 +23,18 @@ def harness_check_command(
     with harness_url_served(args.url) as base:
         check_http_url(base, "harness URL", "http(s)://host[:port][/path] or builtin[:BUG,…]")
         print(f"harness-check {redact_url(base)}", file=out)
-        # Redirects are not followed: the gate does not follow them either.
-        with httpx.Client(follow_redirects=False) as client:
-            session = Session(base.rstrip("/"), client, token=token, timeout_s=args.timeout)
-            checks = check_harness(session)
+        settings = DispatchSettings(harness_url=base, token=token, timeout_s=args.timeout)
+        checks = asyncio.run(check_harness(Session(settings)))
+    return _report(checks, out)
+
+
+def _report(checks: list[Check], out: TextIO) -> int:
     for check in checks:
         print(check, file=out)
-    fixes = [c for c in checks if c.level == "fix"]
+    fixes = sum(1 for c in checks if c.level == "fix")
     warnings = sum(1 for c in checks if c.level == "warn")
     if fixes:
-        print(f"NOT CONFORMANT: {len(fixes)} thing(s) the adapter must fix", file=out)
+        print(f"NOT CONFORMANT: {fixes} thing(s) the adapter must fix", file=out)
         return 1
     print(f"CONFORMANT: voice-regress/v1 ({warnings} advice line(s))", file=out)
     return 0

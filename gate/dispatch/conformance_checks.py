@@ -1,4 +1,4 @@
-"""What a RunResult must carry to be evidence, phrased as what an adapter must fix; pure."""
+"""harness-check's canned case, and what a RunResult must carry, phrased as what to fix; pure."""
 
 from __future__ import annotations
 
@@ -8,10 +8,56 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from gate.dispatch.consistency import inconsistency
+from gate.models import Case, LoadedCase
 from gate.results import HarnessRun
 
 Level = Literal["ok", "warn", "fix"]
 SOURCES = ("sandbox_observed", "agent_reported")
+CASE_ID = "harness-check/reschedule"
+MAX_TURNS = 4
+CANNED: dict[str, Any] = {
+    "version": 1,
+    "suite": "harness_check",
+    "owner": "harness-adapter",
+    "source": {
+        "type": "synthetic",
+        "source_call_id": "harness-check",
+        "failure_label": "side_effect",
+        "severity": "low",
+        "sanitized": True,
+    },
+    "agent_ref": {"environment": "staging"},
+    "fixture": {
+        "caller_id": "caller_fixture_hc1",
+        "appointment_id": "appt_fixture_hc1",
+        "existing_state": {
+            "appointment_status": "confirmed",
+            "appointment_start": "2026-06-02T16:00:00-05:00",
+            "available_slots": ["2026-06-09T08:30:00-05:00", "2026-06-09T15:00:00-05:00"],
+        },
+        "side_effect_mode": "sandbox",
+    },
+    "scenario": {
+        "turns": ["Could you move my appointment to Tuesday morning?"],
+        "max_turns": MAX_TURNS,
+    },
+    "assertions": {"side_effects": {"calendar": {"duplicate_events_allowed": False}}},
+    "promotion": {"level": "manual", "run_on": ["release_candidate"]},
+}
+
+
+def canned_case() -> LoadedCase:
+    """The case every run scenario dispatches."""
+    return LoadedCase(CASE_ID, "<harness-check>", Case.model_validate(CANNED))
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One response on the wire: method, path and status."""
+
+    method: str
+    path: str
+    status: int
 
 
 @dataclass(frozen=True)
@@ -26,9 +72,11 @@ class Check:
         return f"{self.level.upper():<5} {self.scenario}: {self.message}"
 
 
-def run_checks(scenario: str, run: HarnessRun, case_id: str, trial: int) -> list[Check]:
+def run_checks(
+    scenario: str, run: HarnessRun, case_id: str, trial: int, max_turns: int | None
+) -> list[Check]:
     """The checks of one RunResult of the canned case (trial `trial`)."""
-    checks = [_consistent(scenario, run, case_id, trial)]
+    checks = [_consistent(scenario, run, case_id, trial, max_turns)]
     problems = [
         _status(run),
         _run_id(run),
@@ -43,8 +91,10 @@ def run_checks(scenario: str, run: HarnessRun, case_id: str, trial: int) -> list
     return checks
 
 
-def _consistent(scenario: str, run: HarnessRun, case_id: str, trial: int) -> Check:
-    problem = inconsistency(run, case_id, trial, None)
+def _consistent(
+    scenario: str, run: HarnessRun, case_id: str, trial: int, max_turns: int | None
+) -> Check:
+    problem = inconsistency(run, case_id, trial, max_turns)
     if problem is None:
         return Check("ok", scenario, "consistent: echoes, ordered events, call ids paired")
     return Check("fix", scenario, problem)

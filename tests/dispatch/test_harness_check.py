@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from support.fault_server import closed_port_url
+from support.fault_server import Reply, closed_port_url, serve
 
 from gate.cli import main
 from gate.reference.app import ReferenceHarness, Response
@@ -176,7 +176,7 @@ def test_a_bad_request_answered_with_5xx_is_named() -> None:
 def test_an_unreachable_harness_does_not_conform() -> None:
     code, out, _ = cli("harness-check", closed_port_url())
     assert code == 1
-    assert fixes(out)[0].startswith("FIX   reach: cannot reach the harness")
+    assert fixes(out)[0].startswith("FIX   health: cannot reach harness at http://127.0.0.1:")
 
 
 @pytest.mark.parametrize("url", ["ftp://example.test", "builtin:no-such-bug", "not a url"])
@@ -193,4 +193,16 @@ def test_the_token_is_sent_and_never_printed() -> None:
         assert "OK    auth: a request without the token is refused (401)" in out
         assert token not in out + err
         code, out, _ = cli("harness-check", url)  # no token: every request is refused
-    assert code == 1 and "refused the credentials (401)" in out
+    assert code == 1
+    assert fixes(out) == [
+        "FIX   health: harness rejected the credentials (401): set VOICE_REGRESS_HARNESS_TOKEN"
+    ]
+
+
+def test_a_harness_that_never_answers_is_named_within_the_timeout() -> None:
+    health = Reply(200, {"protocol": "voice-regress/v1"})
+    with serve(health, then=Reply(200, {}, delay_s=5)) as server:
+        code, out, _ = cli("harness-check", server.url, "--timeout", "0.5")
+    assert code == 1
+    assert "FIX   run: harness timed out after 0.5s" in out
+    assert "FIX   4xx: a body that is not JSON: no answer (ReadTimeout)" in out
