@@ -36,11 +36,14 @@ def new_case_command(
 ) -> int:
     """Draft, validate, compare with the suite, then write the case and its redaction manifest."""
     if args.from_evidence:
-        packet, origin = read_packet(args.from_evidence), f"evidence packet {args.from_evidence}"
+        packet = read_packet(args.from_evidence)
+        # not the packet's path: a file may be named after the caller
+        origin = f"the evidence packet of call {packet['source_call_id']}"
     else:
         if not args.case:
             raise InputError("--from-results needs --case ID (the case whose run to draft from)")
-        packet, origin = packet_of_results(args.from_results, args.case), args.from_results
+        packet = packet_of_results(args.from_results, args.case)
+        origin = f"the recorded run of case {args.case}"
     draft = draft_case(packet, args.last_turns)
     folder = Path(args.out or ".")
     target, manifest = folder / f"{draft.name}.yaml", folder / f"{draft.name}.redactions.json"
@@ -106,7 +109,8 @@ def packet_of_results(path: str, case_id: str) -> dict[str, Any]:
             "(run with --record-runs true, and draft from a failing case)"
         )
     run = HarnessRun.model_validate(trial.run)
-    return packet_from_run(found.model_dump(), run, _case_file(found))
+    failed = [a.model_dump() for a in trial.assertions if a.status == "fail"]
+    return packet_from_run(found.model_dump(), run, _case_file(found), failed)
 
 
 def _case_file(record: CaseRecord) -> Any:

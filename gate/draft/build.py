@@ -43,6 +43,7 @@ def draft_case(packet: Mapping[str, Any], last_turns: int | None = None) -> Draf
     transcript_assertions(clean["transcript"], out)
     if not out.assertions:
         out.assertions["outcome"] = {"task_completed": True}
+    if not _any_fault(clean):
         out.todo("$.assertions", "no event is marked fault: assert what the failure broke")
     out.assertions["evidence"] = dict(EVIDENCE)
     proposal = propose(label, severity)
@@ -80,6 +81,14 @@ def _sanitized(packet: Mapping[str, Any]) -> tuple[dict[str, Any], Sanitizer]:
     return clean, sanitizer
 
 
+def _any_fault(packet: Mapping[str, Any]) -> bool:
+    return any(
+        item.get("fault")
+        for key in ("transcript", "tool_trace", "side_effects")
+        for item in packet.get(key) or []
+    )
+
+
 def _source(packet: Mapping[str, Any]) -> dict[str, Any]:
     source: dict[str, Any] = {
         "type": packet.get("source_type") or "production_call",
@@ -113,6 +122,8 @@ def _scenario(packet: Mapping[str, Any], last_turns: int | None, out: Assembly) 
     if not turns:
         turns = [str(line["text"]) for line in lines if line["role"] == "caller"]
         out.todo("$.scenario.turns", "no caller line precedes the failure: check the script")
+    # Names are found in fields and self-introductions only: a person has to read the turns.
+    out.todo("$.scenario.turns", "reduce to the turns that reproduce it; no caller data left?")
     if last_turns is not None:
         turns = turns[-last_turns:]
     scenario: dict[str, Any] = {"turns": turns}

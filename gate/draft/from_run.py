@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gate.models import Case, RegexItem
 from gate.results import Event, HarnessRun
 
+_CALL = re.compile(r"\(call ([^)\s]+)\)")
+
 
 def packet_from_run(
-    record: Mapping[str, Any], run: HarnessRun, case: Case | None
+    record: Mapping[str, Any],
+    run: HarnessRun,
+    case: Case | None,
+    failed: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The packet of one recorded trial; `case` (the case file, when it still loads) gives the
-    agent, fixture and caller, and its absence checks mark the events that broke them."""
+    agent, fixture and caller, and its checks mark the events that broke them, as do the
+    trial's `failed` assertion records (the call they name, the arguments they expected)."""
     results = {e.call_id: e for e in run.events if e.type == "tool_result" and e.call_id}
+    marks = _marks(failed)
     packet: dict[str, Any] = {
         "source_call_id": str(record["source_call_id"]),
         "source_type": case.source.type if case else "production_call",
@@ -27,7 +34,7 @@ def packet_from_run(
         "agent_ref": dict(case.agent_ref) if case else {"agent_slug": "unknown"},
         "caller": _caller(case),
         "transcript": [_line(e, case) for e in run.events if e.type == "message"],
-        "tool_trace": [_call(e, results, case) for e in run.tool_calls],
+        "tool_trace": [_call(e, results, case, marks) for e in run.tool_calls],
         "side_effects": [_write(w.model_dump(), case) for w in _writes(run)],
         "state_before": _state(case),
     }
@@ -68,7 +75,26 @@ def text_matches(item: str | RegexItem, text: str) -> bool:
     return " ".join(item.casefold().split()) in " ".join(text.casefold().split())
 
 
-def _call(event: Event, results: Mapping[str, Event], case: Case | None) -> dict[str, Any]:
+def _marks(failed: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Call id → the fault a failed tool assertion names (`… (call c4)`), with the arguments a
+    failed `tools.arguments.<tool>` expected."""
+    marks: dict[str, dict[str, Any]] = {}
+    for assertion in failed:
+        name, message = str(assertion.get("name", "")), str(assertion.get("message", ""))
+        found = _CALL.search(message)
+        if not name.startswith("tools.") or found is None:
+            continue
+        mark: dict[str, Any] = {"fault": True}
+        expected = assertion.get("expected")
+        if name.startswith("tools.arguments.") and isinstance(expected, dict) and expected:
+            mark["expected_arguments"] = expected
+        marks[found.group(1)] = mark
+    return marks
+
+
+def _call(
+    event: Event, results: Mapping[str, Event], case: Case | None, marks: Mapping[str, Any]
+) -> dict[str, Any]:
     call: dict[str, Any] = {"call_id": event.call_id or "", "name": event.name or ""}
     if isinstance(event.arguments, dict):
         call["arguments"] = event.arguments
@@ -81,6 +107,7 @@ def _call(event: Event, results: Mapping[str, Event], case: Case | None) -> dict
     tools = case.assertions.tools if case else None
     if tools and event.name in (tools.forbidden_tools or []):
         call["fault"] = True
+    call.update(marks.get(event.call_id or "", {}))
     return call
 
 

@@ -220,28 +220,33 @@ def test_a_reworded_report_of_the_same_failure_is_a_near_duplicate(tmp_path: Pat
     assert "near-duplicate of call_2026_06_01_0931 (same failure_label wrong_tool" in err
 
 
-def test_from_results_drafts_from_the_failing_recorded_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("example", "bug"),
+    [
+        ("scheduling/change-uses-update", "duplicate-booking"),  # a forbidden tool was called
+        ("scheduling/reschedule-arguments-friday", "wrong-slot"),  # wrong arguments, expected known
+    ],
+)
+def test_from_results_drafts_a_case_that_catches_the_recorded_failure(
+    example: str, bug: str, tmp_path: Path
+) -> None:
     cases = tmp_path / "cases"
-    shutil.copy(REPO / "examples/cases/scheduling/change-uses-update.yaml", cases.mkdir() or cases)
+    cases.mkdir()
+    shutil.copy(REPO / "examples" / "cases" / f"{example}.yaml", cases)
     results = tmp_path / "results.json"
-    code, _, _ = cli(
-        "run", "--harness-url", "builtin:duplicate-booking", "--cases", str(cases),
-        "--tier", "all", "--results", str(results),
-    )  # fmt: skip
+    run = ("run", "--tier", "all", "--fail-on", "any")
+    code, _, _ = cli(*run, "--harness-url", f"builtin:{bug}", "--cases", str(cases),
+                     "--results", str(results))  # fmt: skip
     assert code == 1
-    out_dir = tmp_path / "drafts"
-    code, out, err = cli(
-        "new-case", "--from-results", str(results), "--case", "change-uses-update",
-        "--out", str(out_dir),
-    )  # fmt: skip
+    drafts = tmp_path / "drafts"
+    case_id = example.split("/")[1]
+    code, _, err = cli(
+        "new-case", "--from-results", str(results), "--case", case_id, "--out", str(drafts)
+    )
     assert code == 0, err
-    (draft,) = out_dir.glob("*.yaml")
-    code, _, _ = cli("run", "--harness-url", "builtin", "--cases", str(draft), "--tier", "all",
-                     "--fail-on", "any")  # fmt: skip
-    assert code == 0
-    code, _, _ = cli("run", "--harness-url", "builtin:duplicate-booking", "--cases", str(draft),
-                     "--tier", "all", "--fail-on", "any")  # fmt: skip
-    assert code == 1
+    (draft,) = drafts.glob("*.yaml")
+    assert cli(*run, "--harness-url", "builtin", "--cases", str(draft))[0] == 0
+    assert cli(*run, "--harness-url", f"builtin:{bug}", "--cases", str(draft))[0] == 1
 
 
 def test_from_results_needs_a_case_that_did_not_pass(tmp_path: Path) -> None:
