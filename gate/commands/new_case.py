@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from pydantic import ValidationError
+
 from gate.commands.wiring import write_file
 from gate.draft.build import Draft, draft_case
 from gate.draft.from_run import packet_from_run
@@ -46,6 +48,8 @@ def new_case_command(
         origin = f"the recorded run of case {args.case}"
     draft = draft_case(packet, args.last_turns)
     folder = Path(args.out or ".")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--out {display_path(folder)}: not a directory")
     target, manifest = folder / f"{draft.name}.yaml", folder / f"{draft.name}.redactions.json"
     if target.exists():
         raise InputError(f"{display_path(target)} exists: edit it, or pass another --out")
@@ -108,7 +112,10 @@ def packet_of_results(path: str, case_id: str) -> dict[str, Any]:
             f"{path}: case {case_id!r} has no recorded run that did not pass "
             "(run with --record-runs true, and draft from a failing case)"
         )
-    run = HarnessRun.model_validate(trial.run)
+    try:
+        run = HarnessRun.model_validate(trial.run)
+    except ValidationError:
+        raise InputError(f"{path}: the recorded run of {case_id!r} is not a RunResult") from None
     failed = [a.model_dump() for a in trial.assertions if a.status == "fail"]
     return packet_from_run(found.model_dump(), run, _case_file(found), failed)
 

@@ -187,3 +187,18 @@ def test_from_results_drafts_a_case_that_catches_the_recorded_failure(
 def test_from_results_needs_a_case_that_did_not_pass(tmp_path: Path) -> None:
     code, _, err = cli("new-case", "--from-results", str(tmp_path / "none.json"))
     assert code == 2 and "--case" in err
+
+
+def test_bad_input_is_exit_2_never_a_traceback(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file.txt"
+    not_a_folder.write_text("x", "utf-8")
+    code, _, err = cli("new-case", "--from-evidence", str(PACKET), "--out", str(not_a_folder))
+    assert code == 2 and "not a directory" in err
+    code, _, err = cli("new-case", "--from-evidence", str(tmp_path / "missing.json"))
+    assert code == 2 and "no such evidence packet" in err
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("source_call_id: [unclosed\n", "utf-8")
+    code, _, err = cli("new-case", "--from-evidence", str(broken))
+    assert code == 2 and f"{broken}:" in err
+    code, _, err = cli("new-case", "--from-evidence", str(PACKET), "--from-results", "r.json")
+    assert code == 2 and "not allowed with" in err
