@@ -89,16 +89,22 @@ class Sanitizer:
     def tree(self, value: Any, path: str, key: str = "") -> Any:
         """A sanitized copy of `value` (found at JSON path `path`, under mapping key `key`)."""
         if isinstance(value, dict):
-            return {k: self.tree(v, json_path_join(path, str(k)), str(k)) for k, v in value.items()}
+            # keys too: the lint reads them, and a phone number can be a key
+            return {
+                self.text(str(k), path): self.tree(v, json_path_join(path, str(k)), str(k))
+                for k, v in value.items()
+            }
         if isinstance(value, list):
             return [self.tree(v, json_path_join(path, i), key) for i, v in enumerate(value)]
-        if key in KEEP_KEYS or not isinstance(value, str | int) or isinstance(value, bool):
-            return self.text(value, path) if isinstance(value, str) else value
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            return value
         whole = self.tokens.get(str(value))
-        if whole is not None and _kind_of_key(key) is not None:
+        if whole is not None and key not in KEEP_KEYS and _kind_of_key(key) is not None:
             self.manifest.append(Redaction(self.kinds[whole], path, whole))
             return whole
-        return self.text(value, path) if isinstance(value, str) else value
+        cleaned = self.text(str(value), path)
+        # an unquoted phone or card number is an int: replaced, it becomes its token
+        return value if isinstance(value, int) and cleaned == str(value) else cleaned
 
     def text(self, text: str, path: str) -> str:
         """`text` with every known value, phone, e-mail, card, SSN and street address replaced."""

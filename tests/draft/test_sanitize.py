@@ -70,3 +70,10 @@ def test_a_packet_error_never_echoes_caller_data(tmp_path: Path) -> None:
     out, err = io.StringIO(), io.StringIO()
     assert main(["new-case", "--from-evidence", str(path)], {}, out, err) == 2
     assert "$.severity" in err.getvalue() and "846-2291" not in err.getvalue()
+
+
+def test_numbers_and_keys_are_sanitized_too() -> None:
+    sanitizer = Sanitizer()
+    clean = sanitizer.tree({"callback": 3128462291, "slots": 3, "2128460177": "x"}, "$.state")
+    assert clean["callback"] == "(555) 555-0101" and clean["slots"] == 3
+    assert "2128460177" not in clean and [r.kind for r in sanitizer.manifest] == ["phone", "phone"]
