@@ -79,6 +79,10 @@ def _untimed(run: dict[str, Any]) -> None:
         (_foreign, "run: harness speaks protocol 'voice-regress/v2'"),
         (_untimed, "event(s) without t_ms or turn"),
         (lambda r: r.update(status="agent_error"), "run: status 'agent_error'"),
+        (
+            lambda r: r.pop("status"),
+            "run: harness response is not a valid RunResult: status: Field",
+        ),
     ],
     ids=[
         "no-run-id",
@@ -91,6 +95,7 @@ def _untimed(run: dict[str, Any]) -> None:
         "foreign-protocol",
         "no-t-ms",
         "not-completed",
+        "no-status",
     ],
 )
 def test_a_broken_run_result_is_named_with_what_to_fix(
@@ -134,6 +139,23 @@ def test_a_bad_request_answered_with_5xx_is_named() -> None:
     (line,) = fixes(out)
     assert line.startswith("FIX   4xx: a body that is not JSON answered 500: ")
     assert "400/422" in line
+
+
+def _poll_answers_another_run(
+    method: str, path: str, headers: Mapping[str, str], body: bytes, response: Response
+) -> Response:
+    status, out_headers, payload = response
+    if method == "GET" and path.startswith("/runs/") and status == 200:
+        return status, out_headers, payload.replace(b'"run_id": "r_', b'"run_id": "r_other_')
+    return response
+
+
+def test_a_poll_that_answers_another_run_is_named() -> None:
+    with broken(_poll_answers_another_run) as url:
+        code, out, _ = cli("harness-check", url)
+    assert code == 1
+    (line,) = fixes(out)
+    assert line.startswith("FIX   202/poll: inconsistent RunResult: the 202 announced run_id")
 
 
 def test_an_unreachable_harness_does_not_conform() -> None:
