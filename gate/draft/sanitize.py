@@ -31,6 +31,7 @@ _STREET = re.compile(
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl)"
     r"\b\.?(?:,?\s*(?:Apt|Suite|Unit)\.?\s*\w+)?"
 )
+_PERSON = re.compile(r"[^\W\d_][^\W\d_ .'’-]*(?:[ .'’-]+[^\W\d_]+)*\.?\Z")
 MIN_FREE_TEXT = 4
 _FORMATS = {
     "phone": "(555) 555-01{n:02d}",  # NANP numbers reserved for fiction
@@ -72,6 +73,8 @@ class Sanitizer:
             kind = _kind_of_key(key)
             if kind is None or not _is_sensitive(leaf):
                 continue
+            if kind == "name" and not _PERSON.match(str(leaf)):
+                continue  # `name: update_appointment` names a tool, not a person
             text = str(leaf)
             self.token(text, kind, _prefix(key, kind))
             if kind == "name":  # "Maria" alone must not survive "Maria Lopez"

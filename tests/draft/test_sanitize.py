@@ -77,3 +77,12 @@ def test_numbers_and_keys_are_sanitized_too() -> None:
     clean = sanitizer.tree({"callback": 3128462291, "slots": 3, "2128460177": "x"}, "$.state")
     assert clean["callback"] == "(555) 555-0101" and clean["slots"] == 3
     assert "2128460177" not in clean and [r.kind for r in sanitizer.manifest] == ["phone", "phone"]
+
+
+def test_a_name_field_that_names_a_tool_is_no_person() -> None:
+    sanitizer = Sanitizer()
+    sanitizer.learn({"name": "update_appointment", "caller_name": "José Álvarez"}, "$.result")
+    assert (
+        sanitizer.text("update_appointment for José", "$.t")
+        == "update_appointment for name_fixture_1"
+    )
