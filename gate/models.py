@@ -42,6 +42,36 @@ FAILURE_LABELS = (
     "latency_interruption",
 )
 SIDE_EFFECT_MODES = ("sandbox", "dry_run", "mock")
+# A tool whose name starts with one of these can write: a case naming it needs a sandbox.
+WRITE_VERBS = frozenset(
+    {
+        "create",
+        "update",
+        "delete",
+        "cancel",
+        "book",
+        "reschedule",
+        "send",
+        "charge",
+        "refund",
+        "transfer",
+        "submit",
+        "write",
+        "set",
+        "add",
+        "remove",
+        "post",
+        "notify",
+    }
+)
+
+
+def is_write_tool(name: str) -> bool:
+    """Whether a tool name starts with a write verb (`update_appointment`, `crm__create_x`)."""
+    # namespaced names (`calendar.update_event`, `crm__create_contact`) start after the namespace
+    base = re.split(r"\.|/|:|__", name.strip())[-1]
+    first = re.split(r"[^A-Za-z0-9]|(?<=[a-z0-9])(?=[A-Z])", base, maxsplit=1)[0]
+    return first.lower() in WRITE_VERBS
 
 
 class _Strict(BaseModel):

@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TextIO, cast
 
 from gate.cli.parser import build_parser
+from gate.commands.harness_check import harness_check_command
 from gate.commands.history import history_command
 from gate.commands.lifecycle import lifecycle_command
 from gate.commands.merge import merge_command
+from gate.commands.new_case import new_case_command
 from gate.commands.reference import reference_harness_command
 from gate.commands.rejudge import judge_check_command, rejudge_command
 from gate.commands.run import demo_command, run_command
@@ -130,4 +132,6 @@ COMMAND_BY_NAME: dict[str, Command] = {
     "lifecycle": lifecycle_command,
     "rejudge": rejudge_command,
     "judge-check": judge_check_command,
+    "new-case": new_case_command,
+    "harness-check": harness_check_command,
 }

@@ -133,7 +133,57 @@ def build_parser() -> argparse.ArgumentParser:
     add_history_parser(sub)
     add_lifecycle_parser(sub)
     add_judge_commands(sub)
+    add_new_case_parser(sub)
+    add_harness_check_parser(sub)
     return parser
+
+
+def add_new_case_parser(sub: Any) -> None:
+    """`new-case --from-evidence PACKET | --from-results RESULTS --case ID [--out DIR] …`."""
+    parser = sub.add_parser(
+        "new-case", help="draft a sanitized case file from an evidence packet or a recorded run"
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--from-evidence",
+        metavar="PACKET",
+        help="evidence packet, JSON or YAML (docs/evidence-packet.md)",
+    )
+    source.add_argument(
+        "--from-results",
+        metavar="RESULTS",
+        help="results file of a run (--results) holding the run",
+    )
+    add = parser.add_argument
+    add(
+        "--case", metavar="ID", help="with --from-results: the case whose failing run to draft from"
+    )
+    add("--out", metavar="DIR", help="folder to write the draft and its manifest to (default: .)")
+    add(
+        "--last-turns",
+        type=positive_int,
+        metavar="N",
+        help="script only the last N caller turns before the failure (default: all)",
+    )
+    add(
+        "--cases",
+        nargs="+",
+        action="extend",
+        metavar="PATH",
+        help="the suite to check for near-duplicates (default: $VOICE_REGRESS_CASES, the config's "
+        "cases, else --out)",
+    )
+
+
+def add_harness_check_parser(sub: Any) -> None:
+    """`harness-check URL [--timeout S]`."""
+    parser = sub.add_parser(
+        "harness-check", help="check that a harness speaks the protocol; say what to fix"
+    )
+    parser.add_argument("url", metavar="URL", help="harness base URL, or builtin[:BUG,…]")
+    parser.add_argument(
+        "--timeout", type=seconds, default=30.0, help="seconds each scenario may take (default: 30)"
+    )
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:

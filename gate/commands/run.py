@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import difflib
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
@@ -31,11 +29,9 @@ from gate.github.publish import Publisher, no_publisher
 from gate.judge.scorer import JudgeUsage, spent
 from gate.load.loader import LoadResult
 from gate.models import LoadedCase
-from gate.net import check_http_url
 from gate.records.history import append_run_history, history_durations
 from gate.records.results_file import results_record
-from gate.reference import BUGS
-from gate.reference.server import running_harness
+from gate.reference.server import builtin_bugs, harness_url_served
 from gate.report.console import (
     CLEAR_LINE,
     live_bar,
@@ -48,33 +44,6 @@ from gate.select.shard import shard_selection
 from gate.settings import RunSettings, publish_options
 
 EXAMPLES = Path("examples/cases")
-
-
-def builtin_bugs(url: str) -> tuple[str, ...] | None:
-    """The planted bugs of `builtin[:BUG,…]`, or None for a real URL (checked here too, so a
-    typo is an input error before anything is loaded or planned, not after)."""
-    if url != "builtin" and not url.startswith("builtin:"):
-        check_http_url(url, "--harness-url", "http(s)://host[:port][/path] or builtin[:BUG,…]")
-        return None
-    bugs = tuple(b for b in url.partition(":")[2].split(",") if b)
-    for bug in bugs:
-        if bug not in BUGS:
-            near = difflib.get_close_matches(bug, BUGS, n=1)
-            hint = f"did you mean {near[0]!r}? " if near else ""
-            known = ", ".join(BUGS)
-            raise InputError(f"--harness-url: unknown bug {bug!r}; {hint}(known: {known})")
-    return bugs
-
-
-@contextlib.contextmanager
-def _harness(url: str) -> Iterator[str]:
-    """A real URL, or `builtin[:BUG,…]`: the reference harness served on loopback for this run."""
-    bugs = builtin_bugs(url)
-    if bugs is None:
-        yield url.rstrip("/")
-        return
-    with running_harness(bugs=bugs) as base_url:
-        yield base_url
 
 
 @dataclass
@@ -154,7 +123,7 @@ def execute_run(
     try:
         with (
             publisher.log_group(f"voice-regress-gate: {len(cases)} case(s)"),
-            _harness(settings.harness_url) as url,
+            harness_url_served(settings.harness_url) as url,
         ):
             results = asyncio.run(_dispatch(settings, url, cases, progress, state)) if cases else []
     except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated): write what finished

@@ -8,70 +8,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from gate.errors import Diagnostic, InputError
-from gate.load.pii import Finding, ibans, national_phones, street_addresses, uk_drama
 from gate.models import (
     FAILURE_LABELS,
     SIDE_EFFECT_MODES,
     Location,
+    is_write_tool,
     json_path_join,
     nearest_location,
 )
 from gate.patterns import TextTooLong, regex_problem, search
-
-WRITE_VERBS = frozenset(
-    {
-        "create",
-        "update",
-        "delete",
-        "cancel",
-        "book",
-        "reschedule",
-        "send",
-        "charge",
-        "refund",
-        "transfer",
-        "submit",
-        "write",
-        "set",
-        "add",
-        "remove",
-        "post",
-        "notify",
-    }
-)
-# Reserved for documentation and testing (RFC 2606 / RFC 6761): never a real mailbox.
-SAFE_EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "localhost")
-SAFE_EMAIL_SUFFIXES = (".test", ".example", ".invalid", ".localhost")
-FIXTURE_MARKERS = ("fixture", "test")
-# Published processor test cards: Luhn-valid, but no money moves.
-TEST_CARDS = frozenset(
-    {
-        "4242424242424242",
-        "4111111111111111",
-        "4000056655665556",
-        "5555555555554444",
-        "5105105105105100",
-        "2223003122003222",
-        "378282246310005",
-        "371449635398431",
-        "6011111111111117",
-        "6011000990139424",
-        "3056930009020004",
-        "36227206271667",
-        "3566002020360505",
-        "6200000000000005",
-    }
-)
-
-_CARD = re.compile(r"(?<![\w+-])\d(?:[ -]?\d){12,18}(?![\w-])")
-_NANP = re.compile(
-    r"(?<![\w+])(?:\+?1[ .-]?)?(?:\((\d{3})\)|(\d{3}))[ .-]?(\d{3})[ .-]?(\d{4})(?![\w])"
-)
-_COMPACT_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
-_E164 = re.compile(r"(?<![\w+])\+[2-9](?:[ .-]?\d){7,14}(?![\w])")
-# starts only where a local part can start: no quadratic rescans of long words without an @
-_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-_SSN = re.compile(r"(?<![\w-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-])")  # 123-45-6789, 123 45 6789
+from gate.pii import FIXTURE_MARKERS, Finding, findings
 
 
 def check_allowlist(patterns: Sequence[str]) -> None:
@@ -89,7 +35,7 @@ def check_allowlist(patterns: Sequence[str]) -> None:
 def scan_text(text: str, allowlist: Sequence[str] = ()) -> list[str]:
     """Masked descriptions of every unsafe value in `text` that no allowlist rule covers."""
     check_allowlist(allowlist)
-    return [f.message for f in _findings(text) if not _allowed(text, f, allowlist)]
+    return [f.message for f in findings(text) if not _allowed(text, f, allowlist)]
 
 
 # Said once per finding so the fix is obvious where the error is read (CI log, editor).
@@ -112,7 +58,7 @@ def lint_case(
     for json_path, where, text in _strings(data, "$", locations.get("$", (1, 1)), locations):
         problems += [
             Diagnostic(path, *where, json_path, finding.message + UNSAFE_HINT)
-            for finding in _findings(text)
+            for finding in findings(text)
             if not _allowed(text, finding, allowlist)
         ]
     if isinstance(data, Mapping):
@@ -143,24 +89,6 @@ def _strings(
         yield path, where, str(value)  # an unquoted phone or card number is an int
 
 
-def _findings(text: str) -> list[Finding]:
-    # an IBAN holds card-like digits, a card number looks like a phone number or SSN, a national
-    # number holds a NANP-like tail: each span is reported once, by the first detector claiming it
-    kept: list[Finding] = []
-    for finding in [
-        *ibans(text),
-        *_cards(text),
-        *_phones(text),
-        *_emails(text),
-        *_ssns(text),
-        *national_phones(text),
-        *street_addresses(text),
-    ]:
-        if not any(k.start < finding.end and finding.start < k.end for k in kept):
-            kept.append(finding)
-    return [f for f in kept if not f.safe]
-
-
 def _allowed(text: str, finding: Finding, allowlist: Sequence[str]) -> bool:
     left, right = finding.start, finding.end
     while left > 0 and not text[left - 1].isspace():
@@ -178,64 +106,6 @@ def _search(pattern: str, text: str) -> bool:
         return search(pattern, text)
     except TextTooLong:
         return False  # not shown to be allowed: the finding stays an error
-
-
-def _cards(text: str) -> Iterator[Finding]:
-    for match in _CARD.finditer(text):
-        digits = re.sub(r"\D", "", match.group())
-        # issuer prefixes cut false positives (epoch millis start with 1, compact dates with 20)
-        issuer = digits[0] in "3456" or 2221 <= int(digits[:4]) <= 2720
-        if issuer and _luhn(digits):
-            yield Finding(
-                match.start(),
-                match.end(),
-                f"payment card number ****{digits[-4:]}",
-                safe=digits in TEST_CARDS,
-            )
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if index % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
-def _phones(text: str) -> Iterator[Finding]:
-    for match in _NANP.finditer(text):
-        area = match.group(1) or match.group(2)
-        exchange, line = match.group(3), match.group(4)
-        if area[0] in "01" or exchange[0] in "01":
-            continue  # not a dialable NANP number
-        if match.group().isdigit() and _COMPACT_DATE.match(match.group()):
-            continue  # 2026060315 is a compact timestamp, not DC
-        # 555-0100..0199 is reserved for fiction; area code 555 is not assigned
-        safe = (exchange == "555" and line.startswith("01")) or area == "555"
-        yield Finding(match.start(), match.end(), f"phone number {area}-***-**{line[-2:]}", safe)
-    for match in _E164.finditer(text):
-        digits = re.sub(r"\D", "", match.group())
-        shown = f"phone number +{digits[:2]}***{digits[-2:]}"
-        yield Finding(match.start(), match.end(), shown, safe=uk_drama(digits))
-
-
-def _emails(text: str) -> Iterator[Finding]:
-    for match in _EMAIL.finditer(text):
-        domain = match.group(1).lower()
-        safe = domain.endswith(SAFE_EMAIL_SUFFIXES) or any(
-            domain == d or domain.endswith("." + d) for d in SAFE_EMAIL_DOMAINS
-        )
-        shown = f"{match.group()[0]}***@{domain}"
-        # only a reserved domain makes an address safe: `test` in a real one proves nothing
-        yield Finding(match.start(), match.end(), f"e-mail address {shown}", safe, False)
-
-
-def _ssns(text: str) -> Iterator[Finding]:
-    for match in _SSN.finditer(text):
-        area, _, group, serial = match.groups()
-        # never issued, so already a safe fixture value
-        impossible = area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000"
-        yield Finding(match.start(), match.end(), f"SSN-like id ***-**-**{serial[-2:]}", impossible)
 
 
 def _get(value: Any, key: str) -> Any:
@@ -282,11 +152,11 @@ def _write_reason(data: Mapping[str, Any]) -> str | None:
         *_names(_get(_get(_get(data, "scenario"), "state"), "tool_registry")),
     ]
     for name in names:
-        if _is_write(name):
+        if is_write_tool(name):
             return f"case writes via {name}"
     # a forbidden write tool is what a regression would call: it must hit a sandbox too
     for name in _names(_get(tools, "forbidden_tools")):
-        if _is_write(name):
+        if is_write_tool(name):
             return f"case may write via {name}"
     side_effects = _get(assertions, "side_effects")
     if isinstance(side_effects, Mapping) and side_effects:
@@ -301,13 +171,6 @@ def _names(value: Any) -> Iterator[str]:
         name = item.get("name") if isinstance(item, Mapping) else item
         if isinstance(name, str):
             yield name
-
-
-def _is_write(name: str) -> bool:
-    # namespaced names (`calendar.update_event`, `crm__create_contact`) start after the namespace
-    base = re.split(r"\.|/|:|__", name.strip())[-1]
-    first = re.split(r"[^A-Za-z0-9]|(?<=[a-z0-9])(?=[A-Z])", base, maxsplit=1)[0]
-    return first.lower() in WRITE_VERBS
 
 
 def _regexes(value: Any, path: str) -> Iterator[tuple[str, str, str]]:
@@ -329,3 +192,28 @@ def _compiles(pattern: str, path: str) -> Iterator[tuple[str, str, str]]:
     problem = regex_problem(pattern)
     if problem is not None:
         yield path, problem, "error"
+
+
+_TODO = re.compile(r"(?:^|\s)#\s*TODO\b:?\s*(.*)$")
+
+
+def todo_comments(text: str, path: str, locations: Mapping[str, Location]) -> list[Diagnostic]:
+    """A warning per `# TODO` comment, at its line and the JSON path of the node it annotates."""
+    by_line = sorted((line, json_path) for json_path, (line, _) in locations.items())
+    warnings = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _TODO.search(line)
+        if match is None or _inside_quotes(line[: match.start()]):
+            continue
+        # the comment annotates the next node (a whole-line comment) or its own line's node
+        below = [p for n, p in by_line if n >= number] if not line[: match.start()].strip() else []
+        here = [p for n, p in by_line if n <= number]
+        json_path = (below[:1] or here[-1:] or ["$"])[0]
+        message = f"TODO: {match.group(1).strip() or 'a decision is open'}"
+        col = line.index("#", match.start()) + 1
+        warnings.append(Diagnostic(path, number, col, json_path, message, "warning"))
+    return warnings
+
+
+def _inside_quotes(prefix: str) -> bool:
+    return prefix.count('"') % 2 == 1 or prefix.count("'") % 2 == 1

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError as PydanticValidationError
 
 from gate.errors import CaseFileError, Diagnostic
-from gate.load.lint import check_allowlist, lint_case
+from gate.load.lint import check_allowlist, lint_case, todo_comments
 from gate.load.schema_messages import Locator, SchemaReporter, kind
 from gate.load.yamlsafe import YamlDocument, YamlError, parse_yaml
 from gate.models import Case, LoadedCase
@@ -181,6 +181,13 @@ def _isolated(checker: _FileChecker) -> tuple[LoadedCase | None, list[Diagnostic
         return None, [Diagnostic(checker.shown, 1, 1, "$", message)]
 
 
+def check_case_text(
+    text: str, file: str | Path, case_id: str, allowlist: Sequence[str] = ()
+) -> tuple[LoadedCase | None, list[Diagnostic]]:
+    """Validate `text` as the content of case file `file` would be (nothing is read)."""
+    return _FileChecker(Path(file), case_id, allowlist).check(text)
+
+
 def _duplicate(case: LoadedCase, first_by_id: dict[str, LoadedCase]) -> list[Diagnostic]:
     first = first_by_id.setdefault(case.id, case)
     if first is case:
@@ -205,9 +212,11 @@ class _FileChecker:
         self.file, self.shown = file, display_path(file)
         self.default_id, self.allowlist = default_id, allowlist
         self.doc = YamlDocument(None, {}, {})
+        self.text = ""
 
-    def check(self) -> tuple[LoadedCase | None, list[Diagnostic]]:
-        problem = self._parse()
+    def check(self, text: str | None = None) -> tuple[LoadedCase | None, list[Diagnostic]]:
+        """Validate the file, or `text` as if it were the file's content."""
+        problem = self._parse() if text is None else self._parse_text(text)
         if problem is not None:
             return None, [problem]
         validator = packaged_validator("case.schema.json")
@@ -216,6 +225,7 @@ class _FileChecker:
         if not problems:
             case, problems = self._model()
         problems += lint_case(self.doc.data, self.doc.locations, self.shown, self.allowlist)
+        problems += todo_comments(self.text, self.shown, self.doc.locations)
         problems = sorted(set(problems), key=lambda d: (d.line, d.col, d.json_path, d.message))
         if case is None:
             return None, problems
@@ -243,7 +253,7 @@ class _FileChecker:
                     f"larger than {MAX_FILE_BYTES} bytes: "
                     "a case file holds one small, sanitized case",
                 )
-            self.doc = parse_yaml(raw.decode("utf-8-sig"), self.shown)
+            return self._parse_text(raw.decode("utf-8-sig"))
         except OSError as exc:
             return Diagnostic(self.shown, 1, 1, "$", f"cannot read file: {exc.strerror or exc}")
         except UnicodeDecodeError as exc:
@@ -251,6 +261,11 @@ class _FileChecker:
             return Diagnostic(
                 self.shown, line, 1, "$", f"not UTF-8 text (invalid byte 0x{raw[exc.start]:02x})"
             )
+
+    def _parse_text(self, text: str) -> Diagnostic | None:
+        self.text = text
+        try:
+            self.doc = parse_yaml(text, self.shown)
         except YamlError as exc:
             return Diagnostic(self.shown, exc.line, exc.col, exc.json_path, exc.message)
         if not isinstance(self.doc.data, dict):

@@ -163,3 +163,105 @@ def _warning(case: LoadedCase, original: LoadedCase, score: float) -> Diagnostic
         f"near-duplicate of {original.id} (same failure_label {same}, similarity {shown:.2f})",
         severity="warning",
     )
+
+
+# --- by meaning: a drafted case against the suite (new-case) ---------------------------------
+# Two reports of one failure differ in wording and in fixture ids; neither changes what the case
+# is about. So words are reduced to concepts (stop words dropped, a crude stem, synonyms folded)
+# and assertion values that are fixture values are named by their fixture key instead.
+_STOP = frozenset(
+    "a an the i i'm im me my mine you your we our to for of on in at by with and or but is are "
+    "was be been it its this that please could can would will just so do does did hi hello "
+    "there okay ok um uh like want need".split()
+)
+# Word beginnings that mean the same thing on a scheduling or service line (checked in order).
+_SYNONYMS = (
+    ("reschedul", "move"),
+    ("mov", "move"),
+    ("chang", "move"),
+    ("shift", "move"),
+    ("push", "move"),
+    ("book", "appointment"),
+    ("reserv", "appointment"),
+    ("appoint", "appointment"),
+    ("appt", "appointment"),
+    ("visit", "appointment"),
+    ("cancel", "cancel"),
+    ("person", "human"),
+    ("representative", "human"),
+    ("agent", "human"),
+)
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What a case is about, as concepts: caller concepts and assertions with ids named."""
+
+    concepts: frozenset[str]
+    assertions: frozenset[str]
+
+
+def _concept(word: str) -> str:
+    stem = re.sub(r"(?:ing|ed|es|s)$", "", word) if len(word) > 4 else word
+    return next((same for start, same in _SYNONYMS if stem.startswith(start)), stem)
+
+
+def meaning(case: LoadedCase) -> Meaning:
+    """The meaning fingerprint of a validated case."""
+    scenario = case.case.scenario
+    words = [w for t in (scenario.caller_turns() if scenario else []) for w in _words(t.text)]
+    concepts = frozenset(_concept(w) for w in words if w not in _STOP)
+    named = {str(v): f"<fixture.{k}>" for k, v in case.case.fixture.items() if isinstance(v, str)}
+    assertions = case.case.assertions.model_dump(
+        mode="json", exclude_none=True, by_alias=True, exclude={"evidence"}
+    )
+    leaves = (_named(leaf, named) for leaf in _raw_leaves(assertions, ""))
+    return Meaning(concepts or frozenset({_NO_TURNS}), frozenset(_numbered(leaves)))
+
+
+def _raw_leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _raw_leaves(item, f"{path}.{named_key(key)}")
+    elif isinstance(value, list):
+        for item in value:
+            yield from _raw_leaves(item, f"{path}[]")
+    else:
+        yield path, value
+
+
+def named_key(key: str) -> str:
+    """A mapping key as a leaf path shows it (entity keys of side effects are all `<x>_id`)."""
+    return "<id>" if key.endswith("_id") else key
+
+
+def _named(leaf: tuple[str, Any], named: dict[str, str]) -> str:
+    path, value = leaf
+    if isinstance(value, str) and value in named:
+        return f"{path}={named[value]}"
+    text = value if isinstance(value, str) else json.dumps(value)
+    return f"{path}={' '.join(_words(text)) or text}"
+
+
+def meaning_similarity(a: Meaning, b: Meaning) -> float:
+    """Mean of the concepts' and the named assertions' Jaccard."""
+    return (jaccard(a.concepts, b.concepts) + jaccard(a.assertions, b.assertions)) / 2
+
+
+def near_duplicates_of(
+    new: LoadedCase, suite: Sequence[LoadedCase], threshold: float = THRESHOLD
+) -> list[Diagnostic]:
+    """A warning when `new` nearly duplicates a case of `suite` by its words or by its meaning,
+    naming the closest one (only cases of the same failure label compete)."""
+    bucket = label_key(new.case.source.failure_label)
+    words, sense = fingerprint(new), meaning(new)
+    best: tuple[float, LoadedCase] | None = None
+    for other in suite:
+        if label_key(other.case.source.failure_label) != bucket or other.id == new.id:
+            continue
+        score = max(
+            similarity(words, fingerprint(other)), meaning_similarity(sense, meaning(other))
+        )
+        if score >= threshold - _EPSILON and (best is None or score > best[0]):
+            best = (score, other)
+    return [] if best is None else [_warning(new, best[1], best[0])]

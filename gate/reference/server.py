@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import socket
 import sys
 from collections.abc import Iterable, Iterator
@@ -9,6 +10,9 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import cast
 
+from gate.errors import InputError
+from gate.net import check_http_url
+from gate.reference.agent import BUGS
 from gate.reference.app import ReferenceHarness
 from gate.reference.loopback import base_url, serving
 
@@ -118,3 +122,31 @@ def running_harness(
     server = make_server("127.0.0.1", 0, bugs, token, harness)
     with serving(server, poll_interval=0.05) as url:
         yield url
+
+
+def builtin_bugs(url: str) -> tuple[str, ...] | None:
+    """The planted bugs of `builtin[:BUG,…]`, or None for a real URL (checked here too, so a
+    typo is an input error before anything is loaded or planned, not after)."""
+    if url != "builtin" and not url.startswith("builtin:"):
+        check_http_url(url, "--harness-url", "http(s)://host[:port][/path] or builtin[:BUG,…]")
+        return None
+    bugs = tuple(b for b in url.partition(":")[2].split(",") if b)
+    for bug in bugs:
+        if bug not in BUGS:
+            near = difflib.get_close_matches(bug, BUGS, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            known = ", ".join(BUGS)
+            raise InputError(f"--harness-url: unknown bug {bug!r}; {hint}(known: {known})")
+    return bugs
+
+
+@contextmanager
+def harness_url_served(url: str) -> Iterator[str]:
+    """A real URL as given, or `builtin[:BUG,…]`: the reference harness served on loopback for
+    the block (`run`, `harness-check`)."""
+    bugs = builtin_bugs(url)
+    if bugs is None:
+        yield url.rstrip("/")
+        return
+    with running_harness(bugs=bugs) as base_url:
+        yield base_url

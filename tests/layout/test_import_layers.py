@@ -20,9 +20,9 @@ LAYERS: list[set[str]] = [
     {"report"},
     {"records"},
     {"runner", "judge"},
-    {"dispatch", "evaluate", "reference", "select", "load"},
+    {"dispatch", "evaluate", "reference", "select", "load", "draft"},
     {"net", "results", "git", "globs"},
-    {"models", "text", "errors", "patterns"},
+    {"models", "text", "errors", "patterns", "pii"},
     {"redact"},
 ]
 MAX_FLOORS = 10

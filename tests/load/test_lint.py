@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gate.load.lint import UNSAFE_HINT, lint_case, scan_text
+from gate.load.lint import UNSAFE_HINT, lint_case, scan_text, todo_comments
 
 
 @pytest.mark.parametrize(
@@ -281,3 +281,19 @@ def test_lint_is_pure() -> None:
     before = copy.deepcopy(case)
     lint_case(case, {}, "c.yaml")
     assert case == before
+
+
+def test_each_todo_comment_is_a_warning_at_its_line_and_the_node_it_annotates() -> None:
+    text = (
+        "owner: team  # TODO: which team?\n"
+        "# TODO: decide the level\n"
+        "level: manual\n"
+        'note: "a # TODO inside a string is no comment"\n'
+        "done: true  # not a todo\n"
+    )
+    locations = {"$": (1, 1), "$.owner": (1, 1), "$.level": (3, 1), "$.note": (4, 1)}
+    found = [str(d) for d in todo_comments(text, "c.yaml", locations)]
+    assert found == [
+        "c.yaml:1:14: $.owner: warning: TODO: which team?",
+        "c.yaml:2:1: $.level: warning: TODO: decide the level",
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,35 @@ def test_the_bundled_examples_have_no_near_duplicates() -> None:
     err = io.StringIO()
     assert main(["validate", str(EXAMPLES)], {}, io.StringIO(), err) == 0
     assert "near-duplicate" not in err.getvalue()
+
+
+def _with_ids(case_id: str, turns: list[str], caller: str, appointment: str) -> LoadedCase:
+    made = case(case_id, turns=turns, assertions={
+        "tools": {"forbidden_tools": ["create_new_appointment"],
+                  "arguments": {"update_appointment": {"appointment_id": appointment}}},
+        "side_effects": {"calendar": {"appointment_id": appointment, "expected_status": "moved"}},
+    })  # fmt: skip
+    fixture = {"caller_id": caller, "appointment_id": appointment, "side_effect_mode": "sandbox"}
+    return replace(made, case=made.case.model_copy(update={"fixture": fixture}))
+
+
+def test_a_new_case_is_compared_by_meaning_reworded_turns_and_renamed_ids() -> None:
+    original = _with_ids(
+        "a",
+        ["Could you move my appointment to Tuesday morning?"],
+        "caller_fixture_1",
+        "appt_fixture_1",
+    )
+    reworded = _with_ids(
+        "b",
+        ["Can I reschedule my booking for Tuesday in the morning?"],
+        "caller_x",
+        "appt_fixture_77",
+    )
+    words = similarity.similarity(fingerprint(reworded), fingerprint(original))
+    assert words < similarity.THRESHOLD  # the word-level check alone misses it
+    (warning,) = [str(d) for d in similarity.near_duplicates_of(reworded, [original])]
+    assert "near-duplicate of a (same failure_label wrong_tool, similarity 1.00)" in warning
+    other = _with_ids("c", ["Cancel my subscription, I never signed up."], "x", "appt_fixture_1")
+    assert similarity.near_duplicates_of(other, [original]) == []
+    assert similarity.near_duplicates_of(original, [original]) == []  # itself is no duplicate
