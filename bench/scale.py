@@ -182,7 +182,7 @@ def main(argv: list[str]) -> int:
         if not args.no_run:
             runs = [run_once(args, folder, Path(tmp)) for _ in range(args.repeat)]
             report_runs(args, runs)
-        if args.keep:
+        if args.keep and not args.no_run:
             shutil.copy(Path(tmp) / "gate.log", folder.parent / "gate.log")
     return 0
 

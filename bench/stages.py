@@ -12,6 +12,7 @@ from typing import Any
 from gate.dispatch.protocol import parse_run
 from gate.evaluate.trial import evaluate_trial
 from gate.evaluate.verdicts import tally_trials
+from gate.globs import compile_filter
 from gate.load.loader import load_cases
 from gate.models import LoadedCase
 from gate.records.results_file import render_results
@@ -73,7 +74,9 @@ def report_stages(folder: Path, count: int, gate: list[str], work: Path) -> None
     )
     loaded = load_cases([folder])
     changes = Changes(changed_paths(CHANGED), "bench")
-    rules = Rules(max_cases=count, max_minutes=None)
+    # A trigger no changed path hits: the cases' own `paths` decide, as in a big monorepo.
+    triggers = {"prompt_change": compile_filter(["prompts/shared/**"], "github")}
+    rules = Rules(triggers=triggers, max_cases=count, max_minutes=None)
     took, selection = best_of(lambda: select_cases(loaded.cases, "fast", changes, rules=rules))
     print(
         f"select over {count} cases, {CHANGED} changed paths: {took:.3f} s "
