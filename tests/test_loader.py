@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gate.errors import CaseFileError, InputError
-from gate.load import yamlcompose
+from gate.load import loader, yamlcompose
 from gate.load.loader import discover, load_cases
 from gate.load.yamlsafe import YamlError, load_yaml, parse_yaml
 
@@ -103,6 +103,18 @@ def test_all_files_are_checked_in_one_run(monkeypatch: pytest.MonkeyPatch) -> No
     entries_with_errors = {d.path.split("/")[0] for d in result.errors}
     # from one level up, the folder case's ids differ ("duplicate_ids/scheduling/...")
     assert entries_with_errors == set(INVALID_NAMES) - {"duplicate_ids"}
+
+
+def test_worker_processes_find_what_one_process_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(CASES)
+    serial = load_cases(["."])
+    monkeypatch.setattr(loader, "PARALLEL_FILES", 2)  # every folder of test cases goes parallel
+    monkeypatch.setattr(loader.os, "cpu_count", lambda: 2)
+    parallel = load_cases(["."])
+    assert parallel.diagnostics == serial.diagnostics and parallel.errors
+    assert [(c.id, c.file, c.case) for c in parallel.cases] == [
+        (c.id, c.file, c.case) for c in serial.cases
+    ]
 
 
 def test_duplicate_ids_keep_the_first_case(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,6 +57,7 @@ TEST_CARDS = frozenset(
     }
 )
 
+_CANDIDATE = re.compile(r"[\d@]")
 _CARD = re.compile(r"(?<![\w+-])\d(?:[ -]?\d){12,18}(?![\w-])")
 _NANP = re.compile(
     r"(?<![\w+])(?:\+?1[ .-]?)?(?:\((\d{3})\)|(\d{3}))[ .-]?(\d{3})[ .-]?(\d{4})(?![\w])"
@@ -151,6 +152,8 @@ def _strings(
 
 
 def _findings(text: str) -> list[Finding]:
+    if _CANDIDATE.search(text) is None:  # most strings: every pattern needs a digit or an @
+        return []
     cards = list(_cards(text))
     # a card number also looks like a phone number or SSN; report it once, as a card
     others = [
