@@ -15,7 +15,13 @@ import pytest
 from report_fixtures import GATE_VERSION, GATES, assert_golden, fail_case
 
 from gate.errors import InputError
-from gate.records.results_file import SCHEMA, load_results, render_results, results_dict
+from gate.records.results_file import (
+    SCHEMA,
+    load_results,
+    render_results,
+    results_chunks,
+    results_dict,
+)
 from gate.results import AssertionOutcome, Status, TrialResult
 
 CASE_KEYS = {
@@ -48,6 +54,15 @@ TRIAL_KEYS = {
 @pytest.mark.parametrize("name", sorted(GATES))
 def test_results_golden(name: str) -> None:
     assert_golden(f"results/{name}.json", render_results(GATES[name](), GATE_VERSION))
+
+
+@pytest.mark.parametrize("name", sorted(GATES))
+@pytest.mark.parametrize("record_runs", [False, True])
+def test_written_case_by_case_it_is_the_one_document(name: str, record_runs: bool) -> None:
+    gate = GATES[name]()
+    whole = results_dict(gate, GATE_VERSION, record_runs=record_runs)
+    expected = json.dumps(whole, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert "".join(results_chunks(gate, GATE_VERSION, record_runs=record_runs)) == expected
 
 
 @pytest.mark.parametrize("name", sorted(GATES))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -14,7 +14,7 @@ from gate.evaluate.verdicts import empty_selection_reason, gate_verdict, none_se
 from gate.load.config import GateConfig, load_with_config
 from gate.load.loader import LoadResult
 from gate.load.similarity import near_duplicates
-from gate.records.results_file import render_results
+from gate.records.results_file import results_chunks
 from gate.report.evidence import evidence_files
 from gate.report.junit import render_junit
 from gate.results import CaseResult, GateResult, Selection
@@ -34,12 +34,14 @@ def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = 
     return loaded
 
 
-def write_file(path: str, text: str) -> None:
-    """Write a report file, creating its folder; failure is a PublishError (exit 1)."""
+def write_file(path: str, text: str | Iterable[str]) -> None:
+    """Write a report file (text, or its pieces in order), creating its folder; failure is a
+    PublishError (exit 1)."""
     try:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        with target.open("w", encoding="utf-8") as out:
+            out.writelines([text] if isinstance(text, str) else text)
     except OSError as exc:
         raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -49,9 +51,8 @@ def write_reports(gate: GateResult, settings: RunSettings) -> None:
     if settings.junit:
         write_file(settings.junit, render_junit(gate))
     if settings.results:
-        write_file(
-            settings.results, render_results(gate, __version__, record_runs=settings.record_runs)
-        )
+        chunks = results_chunks(gate, __version__, record_runs=settings.record_runs)
+        write_file(settings.results, chunks)
     if settings.evidence_dir:
         # Every case: a passing case may still have a failing trial worth keeping.
         for result in gate.cases:

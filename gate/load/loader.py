@@ -177,6 +177,15 @@ def load_cases(
 
 
 Checked = tuple[LoadedCase | None, list[Diagnostic]]
+# What is located after loading: the case, its id (duplicates), `paths` and `promotion` (config
+# checks) and its assertions (annotations); the rest, kept for thousands of cases, was a third
+# of a loaded case's memory.
+KEPT_LOCATIONS = ("$.id", "$.paths", "$.promotion", "$.assertions")
+
+
+def kept_locations(locations: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """The locations a loaded case keeps (see KEPT_LOCATIONS)."""
+    return {k: v for k, v in locations.items() if k == "$" or k.startswith(KEPT_LOCATIONS)}
 
 
 def check_files(
@@ -247,7 +256,7 @@ class _FileChecker:
             file=self.shown,
             case=case,
             line=self.doc.locations["$"][0],
-            locations=self.doc.locations,
+            locations=kept_locations(self.doc.locations),
         ), problems
 
     def _parse(self) -> Diagnostic | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from gate.errors import InputError
@@ -71,6 +72,14 @@ def results_dict(
     meaning of one is a new schema version. A trial's status follows from its assertions and a
     case's from its trials (gate.evaluate.verdicts): `merge` refuses a file where they do not.
     """
+    head = results_head(gate, gate_version)
+    # A shard keeps the runs of trials that did not pass, so `merge` rebuilds its JUnit.
+    runs = gate.selection.shard is not None
+    return head | {"cases": [_case(c, runs=runs, record=record_runs) for c in gate.cases]}
+
+
+def results_head(gate: GateResult, gate_version: str) -> dict[str, Any]:
+    """Everything of `results_dict` but its `cases`."""
     counts: dict[str, int] = {s.value: gate.count(s) for s in Status}
     counts["total"] = len(gate.cases)
     return (
@@ -85,11 +94,6 @@ def results_dict(
             "harness_calls": gate.harness_calls,
             "counts": counts,
             "selection": _selection(gate.selection),
-            # A shard keeps the runs of trials that did not pass, so `merge` rebuilds its JUnit.
-            "cases": [
-                _case(c, runs=gate.selection.shard is not None, record=record_runs)
-                for c in gate.cases
-            ],
         }
         | ({"abort_reason": clean(gate.abort_reason)} if gate.abort_reason else {})
         | ({"budget": dataclasses.asdict(gate.budget)} if gate.budget else {})
@@ -98,8 +102,28 @@ def results_dict(
 
 def render_results(gate: GateResult, gate_version: str, *, record_runs: bool = False) -> str:
     """`results_dict` as JSON: indent 2, keys sorted, so two runs diff line by line."""
-    data = results_dict(gate, gate_version, record_runs=record_runs)
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    return "".join(results_chunks(gate, gate_version, record_runs=record_runs))
+
+
+def results_chunks(
+    gate: GateResult, gate_version: str, *, record_runs: bool = False
+) -> Iterator[str]:
+    """`render_results` piece by piece, one case at a time: at thousands of cases the whole
+    file as one dict (and one string) was the run's peak memory."""
+    placeholder = "\x00cases\x00"
+    head = results_head(gate, gate_version) | {"cases": placeholder}
+    before, _, after = _dumps(head).partition(_dumps(placeholder))
+    yield before + ("[" if gate.cases else "[]")
+    runs = gate.selection.shard is not None
+    for index, result in enumerate(gate.cases):
+        text = _dumps(_case(result, runs=runs, record=record_runs))
+        # Re-indented to its depth in the file (JSON strings hold no raw newline).
+        yield ("," if index else "") + "\n    " + text.replace("\n", "\n    ")
+    yield ("\n  ]" if gate.cases else "") + after + "\n"
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
 
 
 def load_results(text: str, source: str = "results file") -> dict[str, Any]:
