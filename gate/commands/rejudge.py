@@ -30,7 +30,7 @@ from gate.results import (
     Status,
     TrialResult,
 )
-from gate.settings import RunSettings, odd_int, parse_bool, resolve
+from gate.settings import RunSettings, int_in, odd_int, parse_bool, positive_int, resolve, seconds
 from gate.text import one_line
 
 NOT_RECORDED = "no recorded run to re-evaluate (write results with --record-runs true)"
@@ -52,6 +52,23 @@ def add_judge_options(parser: argparse.ArgumentParser, *, record: bool = True) -
         "default: the assertion's votes, else 3)",
     )
     add("--cache-dir", metavar="DIR", help="verdict cache: an unchanged case costs no judge call")
+    add(
+        "--judge-concurrency",
+        type=positive_int,
+        help="judge requests in flight at once; 1 for a judge that serves one at a time "
+        "(default: --concurrency)",
+    )
+    add(
+        "--judge-timeout",
+        type=seconds,
+        help="seconds one judge request may take once sent; time queued behind "
+        "--judge-concurrency does not count (default: 60)",
+    )
+    add(
+        "--judge-retries",
+        type=int_in(0),
+        help="retries of a judge request that failed or timed out (default: 4)",
+    )
     add(
         "--require-calibration",
         type=parse_bool,

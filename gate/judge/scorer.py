@@ -83,10 +83,13 @@ class Judge:
             reply = await self.client.complete(prompt.messages)
         except JudgeUnavailable as exc:
             self.usage.calls += 1 if exc.attempts else 0
+            # An error vote, not an abstention: the judge gave no answer (an abstention is an
+            # answer that cannot count), and the time it took is kept.
             return Vote(
-                "abstain",
+                "error",
                 f"judge unavailable: {exc}",
                 model=model,
+                latency_s=exc.latency_s,
                 error=str(exc),
                 attempts=exc.attempts,
             )
@@ -201,7 +204,15 @@ async def open_judge(
 
 def run_judge_settings(settings: RunSettings) -> JudgeSettings | None:
     """The judge of a run's settings (None: not configured); InputError when half configured."""
-    config = judge_settings(settings.judge_url, settings.judge_model, settings.judge_api_key)
+    config = judge_settings(
+        settings.judge_url,
+        settings.judge_model,
+        settings.judge_api_key,
+        # Sized to the run: as many judged trials may finish at once as runs are in flight.
+        concurrency=settings.judge_concurrency or settings.concurrency,
+        timeout_s=settings.judge_timeout,
+        retries=settings.judge_retries,
+    )
     if config is None and settings.require_calibration:
         raise InputError("--require-calibration needs a judge: pass --judge-url and --judge-model")
     return config

@@ -10,7 +10,7 @@ from gate.report.evidence import trial_split
 from gate.report.markdown import md_link, md_text
 from gate.results import AssertionOutcome, CaseResult, Status
 
-_VOTES = ("pass", "fail", "abstain")
+_VOTES = ("pass", "fail", "abstain", "error")
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def trials_and_votes(result: CaseResult) -> str:
         tally: dict[str, int] = {}
         for vote in votes:
             verdict = vote.get("verdict") if isinstance(vote, dict) else None
-            name = str(verdict) if verdict in ("pass", "fail") else "abstain"
+            name = str(verdict) if verdict in ("pass", "fail", "error") else "abstain"
             tally[name] = tally.get(name, 0) + 1
         parts.append("judge " + ", ".join(f"{tally[k]} {k}" for k in _VOTES if k in tally))
     return "; ".join(parts) or "1 trial"
