@@ -84,15 +84,31 @@ def gate_command() -> list[str]:
 
 
 def timed_child(argv: list[str], log: Path) -> dict[str, float]:
-    """Run `argv`; its wall, CPU (user + system) and peak RSS, from wait4."""
+    """Run `argv`; its wall, CPU (user + system) and peak RSS (from wait4), and when its first
+    and last progress lines (`[ i/N]`) came: before the first is start-up and loading, after
+    the last the reports."""
     started = time.perf_counter()
+    first = last = 0.0
     with log.open("wb") as out:
-        child = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert child.stdout is not None
+        for line in child.stdout:
+            out.write(line)
+            if line.startswith(b"["):
+                last = time.perf_counter() - started
+                first = first or last
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     cpu = usage.ru_utime + usage.ru_stime
-    return {"wall": wall, "cpu": cpu, "rss_mb": usage.ru_maxrss / 1024, "rc": child.returncode}
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "rss_mb": usage.ru_maxrss / 1024,
+        "rc": child.returncode,
+        "first": first,
+        "tail": wall - last if last else 0.0,
+    }
 
 
 def start_harness(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str]:
@@ -139,7 +155,7 @@ def report_runs(args: argparse.Namespace, runs: list[dict[str, float]]) -> None:
     )
     print(
         f"{'run':>4} {'wall s':>8} {'ratio':>6} {'CPU ms/case':>12} {'RSS MB':>8} "
-        f"{'harness CPU s':>14} {'Σlatency/C s':>13}"
+        f"{'harness CPU s':>14} {'Σlatency/C s':>13} {'1st case s':>10} {'reports s':>9}"
     )
     for i, r in enumerate(runs, 1):
         _row(str(i), r, floor, n)
@@ -151,7 +167,8 @@ def _row(label: str, r: dict[str, float], floor: float, n: int) -> None:
     ratio = r["wall"] / floor if floor else float("inf")
     print(
         f"{label:>4} {r['wall']:8.2f} {ratio:6.2f} {r['cpu'] / n * 1000:12.2f} "
-        f"{r['rss_mb']:8.1f} {r['harness_cpu']:14.2f} {r['work_floor']:13.1f}"
+        f"{r['rss_mb']:8.1f} {r['harness_cpu']:14.2f} {r['work_floor']:13.1f} "
+        f"{r['first']:10.2f} {r['tail']:9.2f}"
     )
 
 
