@@ -32,6 +32,15 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     add("--trials", type=positive_int, help="run every case N times (default: the case's trials)")
     add("--fail-on", choices=FAIL_ON, help="which failing cases block (default: blocking)")
     add("--fail-on-empty", type=parse_bool, help="fail when nothing ran (default: true)")
+    add(
+        "--fail-fast",
+        type=parse_bool,
+        nargs="?",
+        const=True,
+        metavar="B",
+        help="once a blocking case has failed, start no new run; the cases not started are "
+        "skipped as not run (default: false)",
+    )
     add("--junit", metavar="FILE", help="write JUnit XML here")
     add("--results", metavar="FILE", help="write the results JSON here")
     add("--evidence-dir", metavar="DIR", help="write evidence of failing runs here")

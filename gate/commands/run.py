@@ -116,18 +116,24 @@ def execute_run(
     selection = select_for_settings(loaded.cases, settings)
     # A case outside this shard is simply not selected by it. An unsharded run is shard 1/1, so
     # `merge` (and the fork-safe publish pattern) can take its results file as a complete run.
-    durations = history_durations(settings.history) if settings.shard else None
+    durations = history_durations(settings.history)  # also orders dispatch: longest first
     selection = shard_selection(
         selection,
         settings.shard or (1, 1),
-        durations,
+        durations if settings.shard else None,
         files_found=len(loaded.files),
         sources=" ".join(settings.cases),
     )
     chosen = set(selection.selected)  # built once: a set per case made this quadratic
     cases = [c for c in loaded.cases if c.id in chosen]
     progress = _Progress(out, len(cases))
-    runner = Runner(concurrency=settings.concurrency, trials=settings.trials, on_done=progress)
+    runner = Runner(
+        concurrency=settings.concurrency,
+        trials=settings.trials,
+        on_done=progress,
+        durations=durations or {},
+        fail_fast=settings.fail_fast,
+    )
     budget, preview = plan_run(settings, cases, runner.planned_trials)  # judge flags checked
     print(preview, file=out, flush=True)
     interrupted = False
