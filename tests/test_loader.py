@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gate.errors import CaseFileError, InputError
-from gate.load import loader, yamlcompose
+from gate.load import loader, parallel, yamlcompose
 from gate.load.loader import discover, load_cases
 from gate.load.yamlsafe import YamlError, load_yaml, parse_yaml
 
@@ -109,10 +109,10 @@ def test_worker_processes_find_what_one_process_finds(monkeypatch: pytest.Monkey
     monkeypatch.chdir(CASES)
     serial = load_cases(["."])
     monkeypatch.setattr(loader, "PARALLEL_FILES", 2)  # every folder of test cases goes parallel
-    monkeypatch.setattr(loader.os, "cpu_count", lambda: 2)
-    parallel = load_cases(["."])
-    assert parallel.diagnostics == serial.diagnostics and parallel.errors
-    assert [(c.id, c.file, c.case) for c in parallel.cases] == [
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    shared = load_cases(["."])
+    assert shared.diagnostics == serial.diagnostics and shared.errors
+    assert [(c.id, c.file, c.case) for c in shared.cases] == [
         (c.id, c.file, c.case) for c in serial.cases
     ]
 

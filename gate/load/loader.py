@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
-import multiprocessing as mp
 import os
 import re
 import stat
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -21,6 +18,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from gate.errors import CaseFileError, Diagnostic
 from gate.load.lint import compile_allowlist, lint_case
+from gate.load.parallel import map_in_workers
 from gate.load.schema_messages import Locator, SchemaReporter, kind
 from gate.load.yamlsafe import YamlDocument, YamlError, parse_yaml
 from gate.models import Case, LoadedCase
@@ -28,7 +26,6 @@ from gate.models import Case, LoadedCase
 CASE_SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 1_000_000  # a case is a small, reduced reproduction; PyYAML is slow on huge input
 PARALLEL_FILES = 400  # from this many files on, worker processes check them (start-up ~50 ms)
-MAX_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -191,26 +188,14 @@ def kept_locations(locations: dict[str, tuple[int, int]]) -> dict[str, tuple[int
 def check_files(
     files: Sequence[tuple[Path, Path]], roots: tuple[Path, ...], allowlist: tuple[str, ...]
 ) -> list[Checked]:
-    """Each file checked, in order; many files are shared out to worker processes (forked, so
-    they start in milliseconds with everything imported): validation runs before any dispatch,
-    so at thousands of cases its CPU-bound seconds add straight to the wall."""
-    workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    if len(files) < PARALLEL_FILES or workers < 2 or "fork" not in mp.get_all_start_methods():
-        return _check_chunk((list(files), roots, allowlist))
-    size = math.ceil(len(files) / (workers * 4))  # a few chunks each: a slow one cannot lag
-    chunks = [(list(files[i : i + size]), roots, allowlist) for i in range(0, len(files), size)]
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-        return [checked for part in pool.map(_check_chunk, chunks) for checked in part]
+    """Each file checked, in order; from PARALLEL_FILES files on in worker processes."""
+    jobs = [(file, file_root, roots, allowlist) for file, file_root in files]
+    return map_in_workers(_check_one, jobs, min_items=PARALLEL_FILES)
 
 
-def _check_chunk(
-    job: tuple[list[tuple[Path, Path]], tuple[Path, ...], tuple[str, ...]],
-) -> list[Checked]:
-    files, roots, allowlist = job
-    return [
-        _FileChecker(file, default_case_id(file, *roots, file_root), allowlist).check()
-        for file, file_root in files
-    ]
+def _check_one(job: tuple[Path, Path, tuple[Path, ...], tuple[str, ...]]) -> Checked:
+    file, file_root, roots, allowlist = job
+    return _FileChecker(file, default_case_id(file, *roots, file_root), allowlist).check()
 
 
 def _duplicate(case: LoadedCase, first_by_id: dict[str, LoadedCase]) -> list[Diagnostic]:
