@@ -16,7 +16,7 @@ from gate.load.loader import LoadResult
 from gate.load.similarity import near_duplicates
 from gate.records.results_file import results_chunks
 from gate.report.evidence import evidence_files
-from gate.report.junit import render_junit
+from gate.report.junit import junit_chunks
 from gate.results import CaseResult, GateResult, Selection
 from gate.settings import RunSettings
 
@@ -49,7 +49,7 @@ def write_file(path: str, text: str | Iterable[str]) -> None:
 def write_reports(gate: GateResult, settings: RunSettings) -> None:
     """JUnit, results file and evidence, wherever the settings say."""
     if settings.junit:
-        write_file(settings.junit, render_junit(gate))
+        write_file(settings.junit, junit_chunks(gate))
     if settings.results:
         chunks = results_chunks(gate, __version__, record_runs=settings.record_runs)
         write_file(settings.results, chunks)
