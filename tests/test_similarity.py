@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 import shutil
@@ -12,6 +13,7 @@ import pytest
 
 import gate.load.similarity as similarity
 from gate.cli import main
+from gate.load.parallel import map_in_workers
 from gate.load.similarity import Fingerprint, fingerprint, near_duplicate_pairs, near_duplicates
 from gate.models import Case, LoadedCase
 
@@ -199,3 +201,11 @@ def test_the_bundled_examples_have_no_near_duplicates() -> None:
     err = io.StringIO()
     assert main(["validate", str(EXAMPLES)], {}, io.StringIO(), err) == 0
     assert "near-duplicate" not in err.getvalue()
+
+
+def test_buckets_compared_in_worker_processes_give_the_same_warnings() -> None:
+    cases = [case(f"s/{i}", fixture_id=str(i)) for i in range(4)]
+    cases += [case(f"t/{i}", label="handoff", fixture_id=str(i)) for i in range(3)]
+    in_workers = functools.partial(map_in_workers, parallel=True)
+    serial = near_duplicates(cases)
+    assert len(serial) == 5 and near_duplicates(cases, mapper=in_workers) == serial

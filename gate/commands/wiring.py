@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -13,12 +14,15 @@ from gate.errors import CaseFileError, PublishError
 from gate.evaluate.verdicts import empty_selection_reason, gate_verdict, none_selected_reason
 from gate.load.config import GateConfig, load_with_config
 from gate.load.loader import LoadResult
+from gate.load.parallel import map_in_workers
 from gate.load.similarity import near_duplicates
 from gate.records.results_file import results_chunks
 from gate.report.evidence import evidence_files
 from gate.report.junit import junit_chunks
 from gate.results import CaseResult, GateResult, Selection
 from gate.settings import RunSettings
+
+PARALLEL_CASES = 2000  # below, comparing near-duplicates takes well under a worker's start-up
 
 
 def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = None) -> LoadResult:
@@ -27,7 +31,10 @@ def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = 
     for diagnostic in loaded.diagnostics:
         if diagnostic.severity != "error":
             print(diagnostic, file=err)
-    for diagnostic in near_duplicates(loaded.cases):  # warnings only: a human decides
+    # Thousands of cases: their label buckets are compared on every core.
+    parallel = len(loaded.cases) >= PARALLEL_CASES
+    mapper = functools.partial(map_in_workers, parallel=parallel)
+    for diagnostic in near_duplicates(loaded.cases, mapper=mapper):  # warnings: a human decides
         print(diagnostic, file=err)
     if loaded.errors:
         raise CaseFileError(loaded.errors)

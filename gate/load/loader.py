@@ -190,7 +190,7 @@ def check_files(
 ) -> list[Checked]:
     """Each file checked, in order; from PARALLEL_FILES files on in worker processes."""
     jobs = [(file, file_root, roots, allowlist) for file, file_root in files]
-    return map_in_workers(_check_one, jobs, min_items=PARALLEL_FILES)
+    return map_in_workers(_check_one, jobs, parallel=len(jobs) >= PARALLEL_FILES)
 
 
 def _check_one(job: tuple[Path, Path, tuple[Path, ...], tuple[str, ...]]) -> Checked:

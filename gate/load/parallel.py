@@ -17,16 +17,21 @@ MAX_WORKERS = 4
 
 
 def map_in_workers(
-    func: Callable[[Item], Result], items: Sequence[Item], *, min_items: int
+    func: Callable[[Item], Result], items: Sequence[Item], *, parallel: bool = True
 ) -> list[Result]:
-    """`[func(item) for item in items]`, shared out to worker processes from `min_items` items on
-    when there are cores to share. Why: validating case files runs before any dispatch, so at
-    thousands of cases its CPU-bound seconds add straight to the wall. Workers are forked, so
-    they start in milliseconds with everything imported; `func` must be a module-level function
-    (it is pickled by name) and its results picklable."""
+    """`[func(item) for item in items]`, shared out to worker processes when `parallel` (the work
+    is worth ~50 ms of start-up) and there are cores to share. Why: validating case files runs
+    before any dispatch, so at thousands of cases its CPU-bound seconds add straight to the wall.
+    Workers are forked, so they start in milliseconds with everything imported; `func` must be a
+    module-level function (it is pickled by name) and its results picklable."""
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
     with paused_gc():
-        if len(items) < min_items or workers < 2 or "fork" not in mp.get_all_start_methods():
+        if (
+            not parallel
+            or len(items) < 2
+            or workers < 2
+            or "fork" not in mp.get_all_start_methods()
+        ):
             return [func(item) for item in items]
         size = math.ceil(len(items) / (workers * 4))  # a few chunks each: a slow one cannot lag
         chunks = [(func, list(items[i : i + size])) for i in range(0, len(items), size)]
