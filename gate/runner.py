@@ -11,7 +11,7 @@ from gate.errors import HarnessError
 from gate.evaluate.trial import evaluate_trial
 from gate.evaluate.verdicts import tally_trials
 from gate.models import LoadedCase
-from gate.results import CaseResult, HarnessRun, Status, TrialResult
+from gate.results import NOT_PASSING, CaseResult, HarnessRun, Status, TrialResult
 
 
 class Dispatched(Protocol):
@@ -131,7 +131,7 @@ class Runner:
             result = CaseResult(case, Status.ERROR, reason, tuple(done), planned)
         else:
             result = CaseResult(case, tally.status, tally.reason, tuple(done), planned)
-            if self.fail_fast and result.level == "blocking" and result.status is not Status.PASS:
+            if self.fail_fast and result.level == "blocking" and result.status in NOT_PASSING:
                 self.failed_fast = self.failed_fast or case.id
         self.finished[case.id] = result
         self.on_done(result)

@@ -20,6 +20,7 @@ from gate.errors import HarnessError, InputError
 from gate.github.publish import Publisher, no_publisher, publisher_for
 from gate.judge.scorer import open_run_judge, plan_run, spent
 from gate.load.config import discover
+from gate.load.loader import LoadResult
 from gate.models import LoadedCase
 from gate.records.history import append_run_history, history_command, history_durations
 from gate.records.lifecycle import lifecycle_command
@@ -111,12 +112,25 @@ def execute_run(
     settings: RunSettings, out: TextIO, err: TextIO, publisher: Publisher | None = None
 ) -> int:
     """select → dispatch → evaluate → report (→ publish); returns the gate's exit code."""
-    publisher = publisher or no_publisher(out)
     started = (now_iso(), time.monotonic())
     loaded = load_checked(settings.cases, err, settings.config)
     # The loaded cases live as long as the run: out of the collector's sight, so the full
     # collections that dispatch's garbage triggers do not walk thousands of cases every time.
     gc.freeze()
+    try:
+        return _run_loaded(settings, loaded, started, out, err, publisher or no_publisher(out))
+    finally:
+        gc.unfreeze()  # back in sight: a process that runs the gate twice (tests) frees them
+
+
+def _run_loaded(
+    settings: RunSettings,
+    loaded: LoadResult,
+    started: tuple[str, float],
+    out: TextIO,
+    err: TextIO,
+    publisher: Publisher,
+) -> int:
     selection = select_for_settings(loaded.cases, settings)
     # A case outside this shard is simply not selected by it. An unsharded run is shard 1/1, so
     # `merge` (and the fork-safe publish pattern) can take its results file as a complete run.
@@ -140,16 +154,7 @@ def execute_run(
     )
     budget, preview = plan_run(settings, cases, runner.planned_trials)  # judge flags checked
     print(preview, file=out, flush=True)
-    interrupted = False
-    try:
-        with (
-            publisher.log_group(f"voice-regress-gate: {len(cases)} case(s)"),
-            _harness(settings.harness_url) as url,
-        ):
-            results = asyncio.run(_dispatch(settings, url, cases, runner)) if cases else []
-    except KeyboardInterrupt:
-        interrupted = True
-        results = unfinished(cases, runner, "interrupted before it finished")
+    results, interrupted = _run_cases(settings, cases, runner, publisher)
     progress.close()
     gate = finish_run(settings, loaded, selection, results, runner.abort_reason, started)
     gate = replace(gate, budget=spent(budget, results, runner.judge))
@@ -162,6 +167,20 @@ def execute_run(
         raise KeyboardInterrupt
     publisher.publish(gate, junit=settings.junit, results=settings.results)
     return 0 if gate.verdict == "pass" else 1
+
+
+def _run_cases(
+    settings: RunSettings, cases: list[LoadedCase], runner: Runner, publisher: Publisher
+) -> tuple[list[CaseResult], bool]:
+    """Every case's result, and whether the run was interrupted (^C) before it finished."""
+    try:
+        with (
+            publisher.log_group(f"voice-regress-gate: {len(cases)} case(s)"),
+            _harness(settings.harness_url) as url,
+        ):
+            return (asyncio.run(_dispatch(settings, url, cases, runner)) if cases else []), False
+    except KeyboardInterrupt:
+        return unfinished(cases, runner, "interrupted before it finished"), True
 
 
 def run_command(
