@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from gate.errors import HarnessError
 from gate.evaluate.trial import evaluate_trial
-from gate.models import Case, LoadedCase
+from gate.models import Case, JudgedAssertion, LoadedCase
 from gate.results import HarnessRun, Status
 from gate.runner import Runner, longest_first
 
@@ -151,3 +152,20 @@ def test_without_fail_fast_every_case_runs() -> None:
     cases = [loaded(i) for i in ("a", "b", "c")]
     results, dispatcher, _ = run(cases, {"a": [BAD], "b": [BAD], "c": [GOOD]}, concurrency=1)
     assert len(dispatcher.calls) == 3 and results[2].status is Status.PASS
+
+
+def test_fail_fast_is_not_set_off_by_a_skipped_case() -> None:
+    judged_only = loaded("judged")
+    spec = judged_only.case.model_copy(
+        update={
+            "assertions": judged_only.case.assertions.model_copy(
+                update={"outcome": None, "judged": [JudgedAssertion(criterion="is polite")]}
+            )
+        }
+    )
+    cases = [dataclasses.replace(judged_only, case=spec), loaded("next")]
+    results, dispatcher, _ = run(
+        cases, {"judged": [GOOD], "next": [GOOD]}, concurrency=1, fail_fast=True
+    )
+    assert [r.status for r in results] == [Status.SKIPPED, Status.PASS]
+    assert len(dispatcher.calls) == 2
