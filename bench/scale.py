@@ -186,6 +186,7 @@ def main(argv: list[str]) -> int:
     add("--stages", action="store_true", help="also time validate, select and reports")
     add("--no-run", action="store_true", help="skip the harness runs (with --stages)")
     add("--keep", metavar="DIR", help="generate into DIR and keep it (for profiling)")
+    add("--shards", type=int, metavar="S", help="also check S shards merged == unsharded")
     add("gate_args", nargs="*", help="extra `run` flags, after --")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
@@ -196,6 +197,10 @@ def main(argv: list[str]) -> int:
             from stages import report_stages  # noqa: PLC0415 - gate imports only when asked
 
             report_stages(folder, args.cases, gate_command(), Path(tmp))
+        if args.shards:
+            from shards import check_shards  # noqa: PLC0415 - a sibling script, not a package
+
+            check_shards(args, folder, Path(tmp))
         if not args.no_run:
             runs = [run_once(args, folder, Path(tmp)) for _ in range(args.repeat)]
             report_runs(args, runs)
