@@ -55,18 +55,21 @@ def add_judge_options(parser: argparse.ArgumentParser, *, record: bool = True) -
     add(
         "--judge-concurrency",
         type=positive_int,
+        metavar="N",
         help="judge requests in flight at once; 1 for a judge that serves one at a time "
         "(default: --concurrency)",
     )
     add(
         "--judge-timeout",
         type=seconds,
+        metavar="S",
         help="seconds one judge request may take once sent; time queued behind "
         "--judge-concurrency does not count (default: 60)",
     )
     add(
         "--judge-retries",
         type=int_in(0),
+        metavar="N",
         help="retries of a judge request that failed or timed out (default: 4)",
     )
     add(
