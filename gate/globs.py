@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -113,6 +114,16 @@ class _Rule:
     pattern: str  # as written, `!` included
     negated: bool
     matches: Callable[[str], bool]
+    prefix: str = ""  # every path it matches starts with this ("": unknown)
+
+
+def literal_prefix(pattern: str) -> str:
+    """The literal start of a GitHub pattern: the text before its first special character
+    (`?` and `+` repeat the character before them, so that one is not literal either)."""
+    end = next((i for i, char in enumerate(pattern) if char in "*[\\?+"), len(pattern))
+    if end < len(pattern) and pattern[end] in "?+":
+        end -= 1
+    return pattern[:end]
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,19 @@ class PathFilter:
         """(path, including pattern) for every path the filter includes, in the given order."""
         found = ((path, self.match(path)) for path in paths)
         return [(path, pattern) for path, pattern in found if pattern is not None]
+
+    def hits_sorted(self, paths: Sequence[str]) -> list[tuple[str, str]]:
+        """`hits` over sorted `paths`, matching only those that start with the literal prefix of
+        an including pattern (found by bisection): thousands of cases each with its own `paths`
+        against hundreds of changed files would otherwise match every pair."""
+        prefixes = {rule.prefix for rule in self.rules if not rule.negated}
+        if "" in prefixes:
+            return self.hits(paths)
+        picked: set[int] = set()
+        for prefix in prefixes:
+            start = bisect.bisect_left(paths, prefix)
+            picked.update(range(start, bisect.bisect_left(paths, prefix + "\U0010ffff", start)))
+        return self.hits(paths[i] for i in sorted(picked))
 
 
 def compile_filter(patterns: Sequence[str], syntax: str = "github") -> PathFilter:
@@ -165,7 +189,7 @@ def _compile_one(pattern: str, syntax: str) -> _Rule:
             regex = compile_translated(github_regex(body))
         except RegexError as exc:
             raise PatternError(f"invalid pattern {pattern!r}: {exc}") from None
-        return _Rule(pattern, negated, lambda path: fullmatch(regex, path))
+        return _Rule(pattern, negated, lambda path: fullmatch(regex, path), literal_prefix(body))
     try:
         # gitignore reads `!` itself; one spec per pattern so the deciding one can be named
         spec = pathspec.GitIgnoreSpec.from_lines([body])

@@ -13,7 +13,7 @@ from gate.evaluate.replays import ReplayLedger
 from gate.evaluate.trial import TrialJudge, evaluate_trial
 from gate.evaluate.verdicts import tally_trials
 from gate.models import LoadedCase
-from gate.results import CaseResult, HarnessRun, Status, TrialResult
+from gate.results import NOT_PASSING, CaseResult, HarnessRun, Status, TrialResult
 
 
 class Dispatched(Protocol):
@@ -49,23 +49,33 @@ class Runner:
     finished: dict[str, CaseResult] = field(default_factory=dict)
     abort_reason: str | None = None  # set once: 401/403 or a wrong protocol stops every case
     ledger: ReplayLedger = field(default_factory=ReplayLedger)  # every run, by id and content
+    durations: Mapping[str, float] = field(default_factory=dict)  # history: seconds per case
+    fail_fast: bool = False  # after a blocking case fails, start no new run
+    failed_fast: str | None = None  # the blocking case that stopped new runs
 
     async def run_all(
         self, cases: Sequence[LoadedCase], dispatcher: TrialSource
     ) -> list[CaseResult]:
-        """Every case ends in exactly one state, in the order given. A harness that refuses us
-        at the health check (HarnessError) runs nothing: every case is `error`, the run aborted."""
+        """Every case ends in exactly one state, reported in the order given; with history
+        durations the longest start first (`longest_first`). A harness that refuses us at the
+        health check (HarnessError) runs nothing: every case is `error`, the run aborted."""
         try:
             await dispatcher.check_health()
         except HarnessError as exc:
             self.abort_reason = str(exc)
             return unfinished(cases, self.finished, self.trials, f"not run: {exc}")
         slots = asyncio.Semaphore(max(1, self.concurrency))
-        await asyncio.gather(*(self._run_case(case, dispatcher, slots) for case in cases))
+        order = longest_first(cases, self.durations)
+        # The semaphore serves waiters first come, first served: tasks start in `order`.
+        await asyncio.gather(*(self._run_case(case, dispatcher, slots) for case in order))
         return [self.finished[c.id] for c in cases]
 
     def aborted(self) -> bool:
         return self.abort_reason is not None
+
+    def stopped(self) -> bool:
+        """No new run starts: the run was aborted, or `fail_fast` saw a blocking case fail."""
+        return self.aborted() or self.failed_fast is not None
 
     def planned_trials(self, case: LoadedCase) -> int:
         return planned_trials(case, self.trials)
@@ -75,9 +85,9 @@ class Runner:
     ) -> None:
         planned, done = self.planned_trials(case), list[TrialResult]()
         threshold = case.case.pass_threshold
-        while len(done) < planned and not self.aborted():
+        while len(done) < planned and not self.stopped():
             async with slots:
-                if self.aborted():  # another case may have aborted while we waited for a slot
+                if self.stopped():  # another case may have stopped the run while we waited
                     break
                 try:
                     out = await dispatcher.run(case, len(done) + 1)
@@ -117,12 +127,21 @@ class Runner:
 
     def _finish(self, case: LoadedCase, done: list[TrialResult], planned: int) -> None:
         tally = tally_trials(done, planned, case.case.pass_threshold)
-        if not tally.decided:
+        if not done and self.failed_fast is not None and not self.aborted():
+            # --fail-fast: never started, an explicit state of its own (not a failure of it).
+            reason = f"not run: --fail-fast stopped the run after {self.failed_fast} failed"
+            result = CaseResult(case, Status.SKIPPED, reason, (), planned)
+        elif not tally.decided:
             # Stopped before the outcome was decided (abort): no evidence either way.
-            reason = f"not run to the end: {self.abort_reason or 'stopped'}"
+            why = self.abort_reason or (
+                f"--fail-fast after {self.failed_fast}" if self.failed_fast else "stopped"
+            )
+            reason = f"not run to the end: {why}"
             result = CaseResult(case, Status.ERROR, reason, tuple(done), planned)
         else:
             result = CaseResult(case, tally.status, tally.reason, tuple(done), planned)
+            if self.fail_fast and result.level == "blocking" and result.status in NOT_PASSING:
+                self.failed_fast = self.failed_fast or case.id
         self.finished[case.id] = result
         self.on_done(result)
 
@@ -130,6 +149,17 @@ class Runner:
 def planned_trials(case: LoadedCase, override: int | None) -> int:
     """--trials (`override`), else the case's trials; never fewer than its pass_threshold."""
     return max(override or case.case.trials or 1, case.case.pass_threshold or 1)
+
+
+def longest_first(cases: Sequence[LoadedCase], durations: Mapping[str, float]) -> list[LoadedCase]:
+    """Longest processing time first (LPT): by history duration, longest first, a case without
+    history weighing the mean of the known ones; so one slow case does not start last and set
+    the wall time alone. Without durations, the given order. Stable: ties keep the given order."""
+    known = [durations[c.id] for c in cases if c.id in durations]
+    if not known:
+        return list(cases)
+    default = sum(known) / len(known)
+    return sorted(cases, key=lambda c: -durations.get(c.id, default))
 
 
 def unfinished(

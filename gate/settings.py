@@ -102,6 +102,10 @@ class RunSettings:
     cache_dir: str | None = None  # verdict cache; None: no cache
     require_calibration: bool = False  # judged assertions need ≥ 80% agreement with examples
     record_runs: bool = True  # the results file keeps every trial's run, for `rejudge`
+    fail_fast: bool = False  # stop starting runs once a blocking case failed
+    judge_concurrency: int | None = None  # judge requests in flight; None: `concurrency`
+    judge_timeout: float = 60.0  # seconds one judge request may take once sent
+    judge_retries: int = 4  # of a transient judge fault, after the first attempt
     judge_api_key: str | None = field(default=None, repr=False)  # never printed
     token: str | None = field(default=None, repr=False)  # never printed
     config: GateConfig | None = None  # .voice-regress.yml (or --config); None: no config
@@ -193,6 +197,10 @@ def run_converters() -> dict[str, Callable[[str], Any]]:
         "resume": str,
         "baseline": str,
         "readiness": str,
+        "fail_fast": parse_bool,
+        "judge_concurrency": positive_int,
+        "judge_timeout": seconds,
+        "judge_retries": int_in(0),
     }
 
 

@@ -46,6 +46,15 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         "failing already (default: blocking)",
     )
     add("--fail-on-empty", type=parse_bool, help="fail when nothing ran (default: true)")
+    add(
+        "--fail-fast",
+        type=parse_bool,
+        nargs="?",
+        const=True,
+        metavar="B",
+        help="once a blocking case has failed, start no new run; the cases not started are "
+        "skipped as not run (default: false)",
+    )
     add("--junit", metavar="FILE", help="write JUnit XML here")
     add("--results", metavar="FILE", help="write the results JSON here")
     add("--evidence-dir", metavar="DIR", help="write evidence of failing runs here")
@@ -365,6 +374,26 @@ def add_judge_options(parser: argparse.ArgumentParser, *, record: bool = True) -
         "default: the assertion's votes, else 3)",
     )
     add("--cache-dir", metavar="DIR", help="verdict cache: an unchanged case costs no judge call")
+    add(
+        "--judge-concurrency",
+        type=positive_int,
+        metavar="N",
+        help="judge requests in flight at once; 1 for a judge that serves one at a time "
+        "(default: --concurrency)",
+    )
+    add(
+        "--judge-timeout",
+        type=seconds,
+        metavar="S",
+        help="seconds one judge request may take once sent; time queued behind "
+        "--judge-concurrency does not count (default: 60)",
+    )
+    add(
+        "--judge-retries",
+        type=retry_count,
+        metavar="N",
+        help="retries of a judge request that failed or timed out (default: 4)",
+    )
     add(
         "--require-calibration",
         type=parse_bool,

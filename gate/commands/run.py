@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -53,6 +54,7 @@ class _Dispatched:
     finished: dict[str, CaseResult] = field(default_factory=dict)
     abort_reason: str | None = None
     usage: JudgeUsage | None = None
+    durations: dict[str, float] = field(default_factory=dict)  # history: longest dispatched first
 
 
 async def _dispatch(
@@ -71,7 +73,13 @@ async def _dispatch(
     ):
         state.usage = judge.usage if judge else None
         runner = Runner(
-            settings.concurrency, settings.trials, on_done, judge=judge, finished=state.finished
+            settings.concurrency,
+            settings.trials,
+            on_done,
+            judge=judge,
+            finished=state.finished,
+            durations=state.durations,
+            fail_fast=settings.fail_fast,
         )
         results = await runner.run_all(cases, Dispatcher(config, client))
         state.abort_reason = runner.abort_reason
@@ -108,28 +116,37 @@ def execute_run(
     check_baseline_path(settings.baseline, settings.results)
     clear_stale_reports(settings.junit, settings.results)
     loaded = load_checked(settings.cases, err, settings.config)
-    selection = _selection(settings, loaded)
-    selected = set(selection.selected)
+    # The loaded cases live as long as the run: out of the collector's sight, so the full
+    # collections that dispatch's garbage triggers do not walk thousands of cases every time.
+    gc.freeze()
+    try:
+        return _run_loaded(settings, loaded, carried, started, out, err, publisher)
+    finally:
+        gc.unfreeze()  # back in sight: a process that runs the gate twice (tests) frees them
+
+
+def _run_loaded(
+    settings: RunSettings,
+    loaded: LoadResult,
+    carried: dict[str, CaseResult],
+    started: tuple[str, float],
+    out: TextIO,
+    err: TextIO,
+    publisher: Publisher,
+) -> int:
+    durations = history_durations(settings.history)  # shard balance, and dispatch longest first
+    selection = _selection(settings, loaded, durations)
+    selected = set(selection.selected)  # built once: a set per case made this quadratic
     if carried:
         carried = {i: r for i, r in carried.items() if i in selected}
         print(f"resume: {len(carried)} finished case(s) kept from {settings.resume}", file=out)
     cases = [c for c in loaded.cases if c.id in selected and c.id not in carried]
-    progress, state = _Progress(out, len(cases)), _Dispatched()
+    progress, state = _Progress(out, len(cases)), _Dispatched(durations=durations or {})
     budget, preview = plan_run(  # judge flags checked before anything is dispatched
         settings, cases, lambda case: planned_trials(case, settings.trials)
     )
     print(preview, file=out, flush=True)
-    interrupted: KeyboardInterrupt | None = None
-    try:
-        with (
-            publisher.log_group(f"voice-regress-gate: {len(cases)} case(s)"),
-            harness_url_served(settings.harness_url) as url,
-        ):
-            results = asyncio.run(_dispatch(settings, url, cases, progress, state)) if cases else []
-    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated): write what finished
-        interrupted = exc
-        why = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        results = unfinished(cases, state.finished, settings.trials, f"{why} before it finished")
+    results, interrupted = _run_cases(settings, cases, progress, state, publisher)
     progress.close()
     results = in_order(selection.selected, [*carried.values(), *results])
     gate = finish_run(settings, loaded, selection, results, state.abort_reason, started)
@@ -146,15 +163,36 @@ def execute_run(
     return 0 if gate.verdict == "pass" else 1
 
 
-def _selection(settings: RunSettings, loaded: LoadResult) -> Selection:
+def _run_cases(
+    settings: RunSettings,
+    cases: list[LoadedCase],
+    progress: _Progress,
+    state: _Dispatched,
+    publisher: Publisher,
+) -> tuple[list[CaseResult], KeyboardInterrupt | None]:
+    """Dispatch the cases; an interrupt (Ctrl-C, or SIGTERM: Terminated) keeps what finished."""
+    try:
+        with (
+            publisher.log_group(f"voice-regress-gate: {len(cases)} case(s)"),
+            harness_url_served(settings.harness_url) as url,
+        ):
+            results = asyncio.run(_dispatch(settings, url, cases, progress, state)) if cases else []
+        return results, None
+    except KeyboardInterrupt as exc:
+        why = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        return unfinished(cases, state.finished, settings.trials, f"{why} before it finished"), exc
+
+
+def _selection(
+    settings: RunSettings, loaded: LoadResult, durations: dict[str, float] | None
+) -> Selection:
     selection = select_for_settings(loaded.cases, settings)
     # A case outside this shard is simply not selected by it. An unsharded run is shard 1/1, so
     # `merge` (and the fork-safe publish pattern) can take its results file as a complete run.
-    durations = history_durations(settings.history) if settings.shard else None
     return shard_selection(
         selection,
         settings.shard or (1, 1),
-        durations,
+        durations if settings.shard else None,
         files_found=len(loaded.files),
         sources=" ".join(settings.cases),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -31,6 +32,7 @@ from gate.load.config import (
     load_with_config,
 )
 from gate.load.loader import LoadResult
+from gate.load.parallel import map_in_workers
 from gate.load.similarity import near_duplicates
 from gate.models import LoadedCase
 from gate.net import JUDGE_KEY_ENVS, TOKEN_ENV, Sleep
@@ -43,6 +45,8 @@ from gate.results import (
 from gate.settings import RunSettings, case_paths, flags_over_env, run_converters
 from gate.text import log_line
 
+PARALLEL_CASES = 2000  # below, comparing near-duplicates takes well under a worker's start-up
+
 
 def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = None) -> LoadResult:
     """Load and validate; warnings are printed, any error stops the run with exit 2."""
@@ -50,7 +54,10 @@ def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = 
     for diagnostic in loaded.diagnostics:
         if diagnostic.severity != "error":
             print(log_line(str(diagnostic)), file=err)  # names files: untrusted text
-    for diagnostic in near_duplicates(loaded.cases):  # warnings only: a human decides
+    # Thousands of cases: their label buckets are compared on every core.
+    parallel = len(loaded.cases) >= PARALLEL_CASES
+    mapper = functools.partial(map_in_workers, parallel=parallel)
+    for diagnostic in near_duplicates(loaded.cases, mapper=mapper):  # warnings: a human decides
         print(log_line(str(diagnostic)), file=err)
     if loaded.errors:
         raise CaseFileError(loaded.errors)
@@ -104,7 +111,15 @@ def finish_run(
 
 def run_judge_settings(settings: RunSettings) -> JudgeSettings | None:
     """The judge of a run's settings (None: not configured); InputError when half configured."""
-    config = judge_settings(settings.judge_url, settings.judge_model, settings.judge_api_key)
+    config = judge_settings(
+        settings.judge_url,
+        settings.judge_model,
+        settings.judge_api_key,
+        # Sized to the run: as many judged trials may finish at once as runs are in flight.
+        concurrency=settings.judge_concurrency or settings.concurrency,
+        timeout_s=settings.judge_timeout,
+        retries=settings.judge_retries,
+    )
     if config is None and settings.require_calibration:
         raise InputError("--require-calibration needs a judge: pass --judge-url and --judge-model")
     return config

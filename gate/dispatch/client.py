@@ -14,6 +14,7 @@ from tenacity import AsyncRetrying
 
 from gate import __version__
 from gate.dispatch import protocol as wire
+from gate.dispatch.pools import SpreadTransport, environment_proxy
 from gate.dispatch.protocol import RunFault, build_request, idempotency_key
 from gate.dispatch.retry import Pending, Transient, harness_retrying
 from gate.errors import HarnessError
@@ -71,9 +72,10 @@ def make_client(settings: DispatchSettings, *, concurrency: int = 8) -> httpx.As
         connect=min(10.0, budget), read=budget, write=min(10.0, budget), pool=budget
     )
     size = max(1, concurrency) + 1  # +1: the health check never waits behind a trial
-    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    # Several small pools, not one of `size`: see gate.dispatch.pools for why.
+    transport = SpreadTransport(size, proxy=environment_proxy(settings.harness_url))
     # Redirects are not followed: a redirected harness URL is a configuration error to fix.
-    return httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
+    return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
 
 
 class _Reply(NamedTuple):

@@ -35,7 +35,7 @@ class JudgeSettings:
     url: str  # a base such as https://api.openai.com/v1, or the full …/chat/completions URL
     model: str
     api_key: str | None = field(default=None, repr=False)  # never printed
-    timeout_s: float = 60.0  # one request
+    timeout_s: float = 60.0  # one request, from when it is sent (not while it waits its turn)
     retries: int = 4  # of a transient fault (429, 5xx, timeouts), after the first attempt
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 20.0
@@ -56,9 +56,16 @@ class JudgeSettings:
 
 
 def judge_settings(
-    url: str | None, model: str | None, api_key: str | None = None
+    url: str | None,
+    model: str | None,
+    api_key: str | None = None,
+    *,
+    concurrency: int = 4,
+    timeout_s: float = 60.0,
+    retries: int = 4,
 ) -> JudgeSettings | None:
-    """Settings from `--judge-url`/`--judge-model` and the key; None: no judge configured."""
+    """Settings from `--judge-url`/`--judge-model`, the key and `--judge-concurrency`,
+    `--judge-timeout`, `--judge-retries`; None: no judge configured."""
     if not url and not model:
         return None
     if not url:
@@ -69,16 +76,24 @@ def judge_settings(
             "(or set VOICE_REGRESS_JUDGE_MODEL)"
         )
     check_http_url(url, "--judge-url", "http(s)://host[:port]/v1")
-    return JudgeSettings(url=url, model=model, api_key=api_key)
+    return JudgeSettings(
+        url=url,
+        model=model,
+        api_key=api_key,
+        timeout_s=timeout_s,
+        retries=retries,
+        concurrency=concurrency,
+    )
 
 
 def make_http_client(settings: JudgeSettings) -> httpx.AsyncClient:
     """An AsyncClient sized for the judge's concurrency and bounded by its request timeout."""
     size = max(1, settings.concurrency)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.timeout_s), limits=limits, follow_redirects=False
-    )
+    # No pool timeout: JudgeClient lets only `size` requests out at once, so none waits for a
+    # connection, and waiting one's turn must never count against a request's timeout.
+    timeout = httpx.Timeout(settings.timeout_s, pool=None)
+    return httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
 
 
 @dataclass(frozen=True)
@@ -87,16 +102,17 @@ class JudgeReply:
 
     text: str
     model: str
-    latency_s: float
+    latency_s: float  # from the first attempt sent to the answer, retries included
     attempts: int
 
 
 class JudgeUnavailable(Exception):
-    """No answer could be had for this request; the message is the one-line reason."""
+    """No answer could be had for this request; the message is the one-line reason, `latency_s`
+    the time spent trying (0.0 when nothing was sent)."""
 
-    def __init__(self, reason: str, attempts: int = 0) -> None:
+    def __init__(self, reason: str, attempts: int = 0, latency_s: float = 0.0) -> None:
         super().__init__(reason)
-        self.attempts = attempts
+        self.attempts, self.latency_s = attempts, latency_s
 
 
 class _Transient(Exception):
@@ -143,29 +159,34 @@ class JudgeClient:
         """One chat completion at temperature 0; its text, the served model and the cost."""
         if self.down is not None:
             raise JudgeUnavailable(self.down)
-        attempts, started = _Attempts(), self._clock()
-        try:
-            async with self._slots:
+        attempts = _Attempts()
+        # Waiting for a slot is neither latency nor timed: a judge serving one request at a time
+        # (--judge-concurrency 1) must not see queued requests time out and come back twice.
+        async with self._slots:
+            if self.down is not None:  # it may have gone down while this one waited
+                raise JudgeUnavailable(self.down)
+            started = self._clock()
+            try:
                 body = await self._ask(messages, attempts)
-        except _Transient as exc:
-            raise self._exhausted(f"{exc} after {attempts.count} attempts", attempts) from None
-        except _Rejected as exc:
-            if exc.status in (401, 403, 404):
-                # Credentials, or a wrong URL or model: every further request would fail alike.
-                self.down = str(exc)
-            raise JudgeUnavailable(str(exc), attempts.count) from None
+            except _Transient as exc:
+                reason = f"{exc} after {attempts.count} attempts"
+                raise self._exhausted(reason, attempts, self._clock() - started) from None
+            except _Rejected as exc:
+                if exc.status in (401, 403, 404):
+                    # Credentials, or a wrong URL or model: every further request fails alike.
+                    self.down = str(exc)
+                raise JudgeUnavailable(str(exc), attempts.count, self._clock() - started) from None
+            latency = self._clock() - started
         self._exhausted_in_a_row = 0
         text, model = _content(body)
-        return JudgeReply(
-            text, model or self.settings.model, self._clock() - started, attempts.count
-        )
+        return JudgeReply(text, model or self.settings.model, latency, attempts.count)
 
-    def _exhausted(self, reason: str, attempts: _Attempts) -> JudgeUnavailable:
+    def _exhausted(self, reason: str, attempts: _Attempts, latency_s: float) -> JudgeUnavailable:
         self._exhausted_in_a_row += 1
         if self._exhausted_in_a_row >= self.settings.down_after:
             count = self._exhausted_in_a_row
             self.down = f"judge down ({count} requests in a row failed): {reason}"
-        return JudgeUnavailable(reason, attempts.count)
+        return JudgeUnavailable(reason, attempts.count, latency_s)
 
     async def _ask(self, messages: list[dict[str, str]], attempts: _Attempts) -> Any:
         json_mode = self.json_mode
@@ -203,15 +224,22 @@ class JudgeClient:
             payload["response_format"] = {"type": "json_object"}
         attempts.count += 1
         self.requests += 1
+        timeout = self.settings.timeout_s
         try:
-            async with self._client.stream(
-                "POST", self.settings.endpoint, json=payload, headers=self._headers()
-            ) as response:
+            # The whole request, sent to answered: httpx's own timeouts are per read or write.
+            async with (
+                asyncio.timeout(timeout),
+                self._client.stream(
+                    "POST", self.settings.endpoint, json=payload, headers=self._headers()
+                ) as response,
+            ):
                 raw = await read_capped(
                     response,
                     MAX_RESPONSE_BYTES,
                     lambda: _Rejected(response.status_code, "judge response too large"),
                 )
+        except TimeoutError:
+            raise _Transient(f"judge timed out after {timeout:g}s") from None
         except httpx.TransportError as exc:
             raise _Transient(f"judge connection failed ({type(exc).__name__})") from None
         return self._check(response, raw)

@@ -73,7 +73,9 @@ _BRACKET_TAGS = re.compile(
 _FENCES = re.compile(r"`{3,}|~{3,}")
 _DEFANG = str.maketrans({"<": "‹", ">": "›", "[": "⟦", "]": "⟧", "`": "ʹ", "~": "∼"})
 _ROLE = re.compile(r"[^a-z0-9_]+")
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "`": "'"})
+# Every quote mark, single or double, straight, curly, low, prime or guillemet, compares as one:
+# models re-type quotes freely (`ʹ` is how the transcript shows a backtick, see _DEFANG).
+_QUOTES = str.maketrans(dict.fromkeys("\"'‘’‚‛“”„‟′″‵‶`´ʹʻʼ«»＂＇", "'"))
 _ELLIPSIS = re.compile(r"\.{3,}|…")
 _ALNUM = re.compile(r"\w")
 # The rendering's own scaffolding: it is in every transcript, so a quote made only of it

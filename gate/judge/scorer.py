@@ -88,10 +88,13 @@ class Judge:
             reply = await self.client.complete(prompt.messages)
         except JudgeUnavailable as exc:
             self.usage.calls += 1 if exc.attempts else 0
+            # An error vote, not an abstention: the judge gave no answer (an abstention is an
+            # answer that cannot count), and the time it took is kept.
             return Vote(
-                "abstain",
+                "error",
                 f"judge unavailable: {exc}",
                 model=model,
+                latency_s=exc.latency_s,
                 error=str(exc),
                 attempts=exc.attempts,
             )

@@ -10,15 +10,16 @@ from gate.results import Status
 from gate.text import one_line
 
 DEFAULT_VOTES = 3
-VoteVerdict = Literal["pass", "fail", "abstain"]
+VoteVerdict = Literal["pass", "fail", "abstain", "error"]
 
 
 @dataclass(frozen=True)
 class Vote:
-    """One answer of the judge, or an abstention and why.
+    """One answer of the judge, an abstention, or an error vote, and why.
 
-    `error` is set only when no answer could be had (judge unreachable, refused, retries spent);
-    an unusable answer (unparseable, evidence not in the transcript) abstains without it.
+    An error vote (`verdict` "error", `error` set) is one where no answer could be had (judge
+    unreachable, refused, timed out, retries spent); `latency_s` is still the time it took. An
+    unusable answer (unparseable, evidence not in the transcript) abstains.
     """
 
     verdict: VoteVerdict
@@ -55,6 +56,7 @@ class VoteTally:
     passes: int
     fails: int
     abstains: int
+    errors: int = 0  # votes no answer could be had for
 
     @property
     def decided(self) -> bool:
@@ -71,7 +73,8 @@ def tally_votes(votes: Sequence[Vote], planned: int) -> VoteTally:
     can; `error` when no vote could be cast at all (the judge was down), never `fail`."""
     passes = sum(v.verdict == "pass" for v in votes)
     fails = sum(v.verdict == "fail" for v in votes)
-    abstains = len(votes) - passes - fails
+    errors = sum(v.verdict == "error" for v in votes)
+    abstains = len(votes) - passes - fails - errors
     need, remaining = majority(planned), planned - len(votes)
     status: Status | None = None
     if passes >= need:
@@ -81,7 +84,7 @@ def tally_votes(votes: Sequence[Vote], planned: int) -> VoteTally:
     elif max(passes, fails) + remaining < need:
         judge_down = bool(votes) and all(v.error is not None for v in votes)
         status = Status.ERROR if judge_down else Status.INCONCLUSIVE
-    return VoteTally(status, planned, passes, fails, abstains)
+    return VoteTally(status, planned, passes, fails, abstains, errors)
 
 
 async def collect_votes(planned: int, ask: Callable[[int], Awaitable[Vote]]) -> list[Vote]:
@@ -107,13 +110,14 @@ def vote_message(tally: VoteTally, votes: Sequence[Vote]) -> str:
     if tally.status is Status.ERROR:
         first_error = next((v.error for v in votes if v.error), "no vote was cast")
         return f"judge unavailable: no vote could be cast ({len(votes)} tried): {first_error}"
+    errors = f", {tally.errors} error(s)" if tally.errors else ""
     split = (
         f"judge {tally.passes}/{tally.planned} pass, {tally.fails}/{tally.planned} fail, "
-        f"{tally.abstains} abstained: no majority"
+        f"{tally.abstains} abstained{errors}: no majority"
     )
     details = "; ".join(f"{_word(v)}: {_quote(v.reason, 100)}" for v in votes)
     return f"{split} ({details})"
 
 
 def _word(vote: Vote) -> str:
-    return "abstained" if vote.verdict == "abstain" else vote.verdict
+    return {"abstain": "abstained", "error": "error"}.get(vote.verdict, vote.verdict)

@@ -21,7 +21,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,18 +136,40 @@ def near_duplicate_pairs(
     return best
 
 
-def near_duplicates(cases: Sequence[LoadedCase], threshold: float = THRESHOLD) -> list[Diagnostic]:
-    """A warning on each case that nearly duplicates an earlier one, naming the closest one."""
+Bucket = tuple[list[Fingerprint], float]
+Mapper = Callable[[Callable[[Bucket], dict[int, tuple[int, float]]], list[Bucket]], list[Any]]
+
+
+def near_duplicates(
+    cases: Sequence[LoadedCase], threshold: float = THRESHOLD, *, mapper: Mapper | None = None
+) -> list[Diagnostic]:
+    """A warning on each case that nearly duplicates an earlier one, naming the closest one.
+
+    Label buckets are independent: `mapper` (`map` semantics, returning a list) may compare
+    them in other processes (the caller's choice: this module stays pure)."""
     buckets: dict[str, list[LoadedCase]] = {}
     for case in cases:
         buckets.setdefault(label_key(case.case.source.failure_label), []).append(case)
-    warnings = []
-    for bucket in buckets.values():
-        if len(bucket) < 2:
-            continue
-        pairs = near_duplicate_pairs([fingerprint(c) for c in bucket], threshold)
-        warnings += [_warning(bucket[i], bucket[j], score) for i, (j, score) in pairs.items()]
+    groups = [bucket for bucket in buckets.values() if len(bucket) >= 2]
+    jobs = [([fingerprint(c) for c in bucket], threshold) for bucket in groups]
+    found = (mapper or _serial)(bucket_pairs, jobs)
+    warnings = [
+        _warning(bucket[i], bucket[j], score)
+        for bucket, pairs in zip(groups, found, strict=True)
+        for i, (j, score) in pairs.items()
+    ]
     return sorted(warnings, key=lambda d: (d.path, d.line, d.col))
+
+
+def bucket_pairs(job: Bucket) -> dict[int, tuple[int, float]]:
+    """`near_duplicate_pairs` of one label bucket (a module-level function: picklable)."""
+    return near_duplicate_pairs(*job)
+
+
+def _serial(
+    func: Callable[[Bucket], dict[int, tuple[int, float]]], jobs: list[Bucket]
+) -> list[Any]:
+    return [func(job) for job in jobs]
 
 
 def _warning(case: LoadedCase, original: LoadedCase, score: float) -> Diagnostic:

@@ -195,7 +195,8 @@ def _cases_in_order(records: _Shards, order: Sequence[str]) -> list[CaseResult]:
             where[result.case.id] = src
             by_id[result.case.id] = result
     lost = [i for i in order if i not in by_id]
-    extra = [i for i in by_id if i not in set(order)]
+    ordered = set(order)  # once, not per case: that was quadratic at thousands of cases
+    extra = [i for i in by_id if i not in ordered]
     if lost or extra:
         what = (
             f"{len(lost)} selected case(s) in no shard's results: {', '.join(lost[:5])}"

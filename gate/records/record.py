@@ -194,11 +194,19 @@ class ResultsRecord(_Record):
     )
 
 
-def record_json(record: ResultsRecord) -> str:
-    """The file's text: what was set, indent 2, keys sorted, so two runs diff line by line."""
+def record_data(record: ResultsRecord) -> dict[str, Any]:
+    """The record as the file's JSON data: what was set, and the schema tag."""
     data = record.model_dump(mode="json", by_alias=True, exclude_unset=True)
     data["schema"] = SCHEMA  # a default is not "set", but every file carries its tag
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    return data
+
+
+def record_json(record: ResultsRecord) -> str:
+    """The file's text: what was set, indent 2, keys sorted, so two runs diff line by line."""
+    text = json.dumps(
+        record_data(record), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False
+    )
+    return text + "\n"
 
 
 def results_json_schema() -> dict[str, Any]:

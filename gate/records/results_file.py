@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from gate.models import EvidencePolicy
@@ -19,7 +21,7 @@ from gate.records.record import (
     SelectionRecord,
     ShardRecord,
     TrialRecord,
-    record_json,
+    record_data,
 )
 from gate.results import (
     AssertionOutcome,
@@ -50,8 +52,6 @@ def results_record(
     default) every trial keeps its whole RunResult for `rejudge`, unless it is over
     RECORDED_RUN_LIMIT characters (then `run_omitted` says why).
     """
-    counts: dict[str, int] = {s.value: gate.count(s) for s in Status}
-    counts["total"] = len(gate.cases)
     optional: dict[str, Any] = {}
     if gate.abort_reason:
         optional["abort_reason"] = clean(gate.abort_reason)
@@ -73,7 +73,7 @@ def results_record(
         verdict_reason=clean(gate.verdict_reason),
         fail_on=clean(gate.fail_on, 100),
         harness_calls=gate.harness_calls,
-        counts=counts,
+        counts=_counts(gate),
         selection=_selection(gate.selection),
         cases=[_case(c, gate.baseline, runs=runs, record=record_runs) for c in gate.cases],
         **optional,
@@ -81,8 +81,35 @@ def results_record(
 
 
 def render_results(gate: GateResult, gate_version: str, *, record_runs: bool = False) -> str:
-    """The results file's text (`record_json` of `results_record`)."""
-    return record_json(results_record(gate, gate_version, record_runs=record_runs))
+    """The results file's text (`record_json` of `results_record`), built case by case."""
+    return "".join(results_chunks(gate, gate_version, record_runs=record_runs))
+
+
+def results_chunks(
+    gate: GateResult, gate_version: str, *, record_runs: bool = False
+) -> Iterator[str]:
+    """The results file piece by piece, one case at a time: at thousands of cases the whole
+    file as one model (and one string) was the run's peak memory. The same bytes as
+    `record_json(results_record(…))`: the head is dumped with a placeholder for the cases."""
+    placeholder = "\x00cases\x00"
+    head = record_data(results_record(replace(gate, cases=()), gate_version)) | {
+        "cases": placeholder,
+        "counts": _counts(gate),  # these two come from the cases left out of the head
+        "harness_calls": gate.harness_calls,
+    }
+    before, _, after = _dumps(head).partition(_dumps(placeholder))
+    yield before + ("[" if gate.cases else "[]")
+    runs = gate.selection.shard is not None
+    for index, result in enumerate(gate.cases):
+        case = _case(result, gate.baseline, runs=runs, record=record_runs)
+        text = _dumps(case.model_dump(mode="json", exclude_unset=True))
+        # Re-indented to its depth in the file (JSON strings hold no raw newline).
+        yield ("," if index else "") + "\n    " + text.replace("\n", "\n    ")
+    yield ("\n  ]" if gate.cases else "") + after + "\n"
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
 
 
 def _selection(selection: Selection) -> SelectionRecord:
@@ -281,3 +308,9 @@ def selection_record(selection: Selection, shard: ShardInfo | None = None) -> Se
         note=clean(selection.note),
         **optional,
     )
+
+
+def _counts(gate: GateResult) -> dict[str, int]:
+    counts: dict[str, int] = {s.value: gate.count(s) for s in Status}
+    counts["total"] = len(gate.cases)
+    return counts

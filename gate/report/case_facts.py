@@ -16,7 +16,7 @@ from gate.results import (
 )
 from gate.text import compact, json_compact
 
-_VOTES = ("pass", "fail", "abstain")
+_VOTES = ("pass", "fail", "abstain", "error")
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def trials_and_votes(result: CaseResult) -> str:
         tally: dict[str, int] = {}
         for vote in votes:
             verdict = vote.get("verdict") if isinstance(vote, dict) else None
-            name = str(verdict) if verdict in ("pass", "fail") else "abstain"
+            name = str(verdict) if verdict in ("pass", "fail", "error") else "abstain"
             tally[name] = tally.get(name, 0) + 1
         parts.append("judge " + ", ".join(f"{tally[k]} {k}" for k in _VOTES if k in tally))
     return "; ".join(parts) or "1 trial"

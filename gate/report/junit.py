@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from junit_xml import TestCase, TestSuite, to_xml_report_string
@@ -18,6 +20,7 @@ EXCERPT_BEFORE = 2  # turns shown before the failing turn
 EXCERPT_AFTER = 1
 EXCERPT_TAIL = 6  # lines shown when the failure has no turn
 EXCERPT_MAX = 16  # a chatty turn must not flood the failure body
+_ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
 ARTIFACT_KEYS = ("trace_url", "recording_url", "transcript_url")
 # junit-xml 1.9 has no testcase-level <properties>, so these go to each testcase's <system-out>.
 CASE_PROPERTIES = ("owner", "severity", "failure_label", "source_call_id", "level")
@@ -25,21 +28,47 @@ CASE_PROPERTIES = ("owner", "severity", "failure_label", "source_call_id", "leve
 
 def render_junit(gate: GateResult) -> str:
     """The JUnit XML document; every untrusted string goes through `text.clean` first."""
-    suites: dict[str, list[TestCase]] = {}
+    return "".join(junit_chunks(gate))
+
+
+def junit_chunks(gate: GateResult) -> Iterator[str]:
+    """`render_junit` a suite at a time: junit-xml builds a DOM of what it renders, and of
+    thousands of cases at once that DOM was the run's peak memory. Each suite is rendered by
+    junit-xml on its own and cut out of its `<testsuites>` wrapper, whose totals are summed as
+    junit-xml sums them, so the bytes are the same as rendering all suites at once."""
+    by_suite: dict[str, list[CaseResult]] = {}
     for result in gate.cases:
-        suites.setdefault(result.case.case.suite, []).append(_testcase(result, gate.baseline))
+        by_suite.setdefault(result.case.case.suite, []).append(result)
+    totals: dict[str, float] = {}
+    pieces = []
+    for name, results in by_suite.items() or [(EMPTY_SUITE, [])]:
+        text = _render_suites([_suite(gate, name, results)])
+        head, _, rest = text.partition("\n")  # the XML declaration
+        wrapper, _, rest = rest.partition("\n")
+        for key, value in _ATTRIBUTE.findall(wrapper):
+            totals[key] = totals.get(key, 0) + (float(value) if key == "time" else int(value))
+        pieces.append(rest.removesuffix("</testsuites>\n"))
+    shown = " ".join(f'{key}="{value}"' for key, value in totals.items())
+    yield f"{head}\n<testsuites {shown}>\n"
+    yield from pieces
+    yield "</testsuites>\n"
+
+
+def _suite(gate: GateResult, name: str, results: list[CaseResult]) -> TestSuite:
     properties = {"tier": gate.selection.tier, "fail_on": gate.fail_on, "verdict": gate.verdict}
-    junit_suites = [
-        TestSuite(
-            one_line(name, 500),
-            cases,
-            timestamp=one_line(gate.started_at, 100),
-            properties={k: one_line(v, 200) for k, v in properties.items()},
-        )
-        for name, cases in suites.items()
-    ] or [TestSuite(EMPTY_SUITE, [], timestamp=one_line(gate.started_at, 100))]
+    if not results:  # no case at all: one empty suite, so the file is still a valid report
+        return TestSuite(EMPTY_SUITE, [], timestamp=one_line(gate.started_at, 100))
+    return TestSuite(
+        one_line(name, 500),
+        [_testcase(result, gate.baseline) for result in results],
+        timestamp=one_line(gate.started_at, 100),
+        properties={k: one_line(v, 200) for k, v in properties.items()},
+    )
+
+
+def _render_suites(suites: list[TestSuite]) -> str:
     # utf-8 (not the library's ASCII default) keeps non-English transcripts readable in the file.
-    return str(to_xml_report_string(junit_suites, prettyprint=True, encoding="utf-8"))
+    return str(to_xml_report_string(suites, prettyprint=True, encoding="utf-8"))
 
 
 def case_properties(result: CaseResult) -> dict[str, str]:

@@ -123,9 +123,9 @@ def select_cases(
         )
     whole, direct = _whole_tier(changes, rules), set[str]()
     if changes is not None and whole is None:
+        index = _ChangeIndex.of(changes.paths, rules)
         found = {
-            c.id: _affected(c, changes.paths, rules, (case_paths or {}).get(c.id, c.file))
-            for c in in_tier
+            c.id: _affected(c, index, rules, (case_paths or {}).get(c.id, c.file)) for c in in_tier
         }
         reasons = {i: "; ".join(r) for i, r in found.items() if r}
         direct = {i for i, r in found.items() if any(x.startswith(DIRECT) for x in r)}
@@ -169,10 +169,26 @@ def _whole_tier(changes: Changes | None, rules: Rules) -> str | None:
     return None
 
 
-def _affected(case: LoadedCase, changed: Sequence[str], rules: Rules, case_path: str) -> list[str]:
+@dataclass(frozen=True)
+class _ChangeIndex:
+    """The changed paths, sorted and as a set, and each trigger's hits: computed once per
+    selection, since every case would otherwise redo them (thousands of cases × paths)."""
+
+    paths: tuple[str, ...]
+    path_set: frozenset[str]
+    trigger_hits: Mapping[str, list[tuple[str, str]]]
+
+    @classmethod
+    def of(cls, changed: Sequence[str], rules: Rules) -> _ChangeIndex:
+        paths = tuple(sorted(changed))
+        hits = {name: f.hits_sorted(paths) for name, f in rules.triggers.items()}
+        return cls(paths, frozenset(paths), hits)
+
+
+def _affected(case: LoadedCase, index: _ChangeIndex, rules: Rules, case_path: str) -> list[str]:
     """Every reason the change affects `case`; empty when it does not."""
     reasons = []
-    changed_set = set(changed)
+    changed_set = index.path_set
     if case_path in changed_set:
         reasons.append(f"case file changed ({case_path})")
     for where, value in _strings(case.case.fixture, "fixture"):
@@ -183,13 +199,12 @@ def _affected(case: LoadedCase, changed: Sequence[str], rules: Rules, case_path:
             if candidate in changed_set
         ]
     for trigger in case.case.promotion.run_on:
-        path_filter = rules.triggers.get(trigger)
-        hits = path_filter.hits(changed) if path_filter is not None else []
+        hits = index.trigger_hits.get(trigger, [])
         if hits:
             more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
             reasons.append(f"{trigger} via {hits[0][0]}{more}")
     if case.case.paths:  # the patterns were checked by gate.config.check_cases
-        hits = compile_filter(case.case.paths, rules.syntax).hits(changed)
+        hits = compile_filter(case.case.paths, rules.syntax).hits_sorted(index.paths)
         if hits:
             reasons.append(f"paths {hits[0][1]!r} matched {hits[0][0]}")
     return reasons

@@ -278,3 +278,14 @@ def test_live_bar_on_a_terminal_only() -> None:
     assert "cases done" in shown and "\x1b[K" in shown
     code, plain, _ = cli("demo")  # a CI log: plain lines, no escape sequences
     assert code == 0 and "cases done" not in plain and "\x1b" not in plain
+
+
+def test_fail_fast_reports_the_cases_it_did_not_start(tmp_path: Path) -> None:
+    results = tmp_path / "r.json"
+    argv = ["demo", "--bug", "policy-leak", "--concurrency", "1", "--results", str(results)]
+    code, _, _ = cli(*argv, "--fail-fast")
+    assert code == 1
+    cases = json.loads(results.read_text("utf-8"))["cases"]
+    not_run = [c for c in cases if c["reason"].startswith("not run: --fail-fast")]
+    assert not_run and all(c["status"] == "skipped" and c["trials"] == [] for c in not_run)
+    assert any(c["status"] == "fail" and c["level"] == "blocking" for c in cases)

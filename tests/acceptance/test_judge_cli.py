@@ -21,6 +21,8 @@ from support.judge_server import (
 )
 
 from gate.cli import main
+from gate.cli.parser import build_parser
+from gate.commands.wiring import resolve, run_judge_settings
 from gate.load.loader import load_cases
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,6 +203,9 @@ def test_judge_key_prefers_the_gate_variable(tmp_path: Path) -> None:
         (["--judge-url", "http://127.0.0.1:9/v1"], {}, "--judge-url needs --judge-model"),
         (["--judge-model", "m"], {}, "--judge-model needs --judge-url"),
         (["--require-calibration", "true"], {}, "--require-calibration needs a judge"),
+        (["--judge-concurrency", "0"], {}, "argument --judge-concurrency: expected a number"),
+        (["--judge-timeout", "0"], {}, "argument --judge-timeout: expected seconds > 0"),
+        ([], {"VOICE_REGRESS_JUDGE_RETRIES": "-1"}, "VOICE_REGRESS_JUDGE_RETRIES: expected"),
     ],
 )
 def test_bad_judge_settings_are_input_errors(
@@ -398,3 +403,23 @@ def test_rejudge_loads_cases_as_run_does_with_the_gate_config(
     code, out, err = gate("rejudge", str(first), "--cases", "cases/judged")
     assert code == 0, out + err
     assert "1 recorded case(s) re-evaluated" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--concurrency", "16"], (16, 60.0, 4)),  # sized to the run by default
+        (
+            ["--judge-concurrency", "1", "--judge-timeout", "300", "--judge-retries", "0"],
+            (1, 300.0, 0),
+        ),
+    ],
+)
+def test_judge_flags_size_the_judge(argv: list[str], expected: tuple[int, float, int]) -> None:
+    args = build_parser().parse_args(
+        ["run", "--harness-url", "builtin", "--cases", str(JUDGED), "--judge-url", "http://j/v1"]
+        + ["--judge-model", MODEL, *argv]
+    )
+    judge = run_judge_settings(resolve(args, {}))
+    assert judge is not None
+    assert (judge.concurrency, judge.timeout_s, judge.retries) == expected

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 from gate.errors import HarnessError
 from gate.evaluate.trial import evaluate_trial
-from gate.models import Case, LoadedCase
+from gate.models import Case, JudgedAssertion, LoadedCase
 from gate.results import HarnessRun, Status
-from gate.runner import Runner
+from gate.runner import Runner, longest_first
 
 GOOD = {
     "protocol": "voice-regress/v1",
@@ -125,3 +126,52 @@ def test_agent_error_fails_and_timeout_errors() -> None:
     timeout = HarnessRun.model_validate({**GOOD, "status": "timeout", "events": []})
     timed_out = evaluate_trial(case, 1, timeout, None, calls=1, duration_s=0, judge=None)
     assert asyncio.run(timed_out).status is Status.ERROR
+
+
+def test_with_history_the_longest_cases_start_first_and_results_keep_their_order() -> None:
+    cases = [loaded(i) for i in ("short", "unknown", "long", "mid")]
+    durations = {"short": 1.0, "long": 30.0, "mid": 5.0}  # unknown weighs the mean, 12
+    results, dispatcher, _ = run(
+        cases, {c.id: [GOOD] for c in cases}, concurrency=1, durations=durations
+    )
+    assert [cid for cid, _ in dispatcher.calls] == ["long", "unknown", "mid", "short"]
+    assert [r.case.id for r in results] == ["short", "unknown", "long", "mid"]
+
+
+def test_longest_first_without_history_keeps_the_order() -> None:
+    cases = [loaded(i) for i in ("b", "a", "c")]
+    assert longest_first(cases, {}) == cases
+
+
+def test_fail_fast_starts_no_run_after_a_blocking_failure() -> None:
+    cases = [loaded(i) for i in ("a", "b", "c")]
+    results, dispatcher, runner = run(
+        cases, {"a": [GOOD], "b": [BAD], "c": [GOOD]}, concurrency=1, fail_fast=True
+    )
+    assert dispatcher.calls == [("a", 1), ("b", 1)]
+    assert [r.status for r in results] == [Status.PASS, Status.FAIL, Status.SKIPPED]
+    assert results[2].reason == "not run: --fail-fast stopped the run after b failed"
+    assert results[2].trials == () and runner.failed_fast == "b"
+
+
+def test_without_fail_fast_every_case_runs() -> None:
+    cases = [loaded(i) for i in ("a", "b", "c")]
+    results, dispatcher, _ = run(cases, {"a": [BAD], "b": [BAD], "c": [GOOD]}, concurrency=1)
+    assert len(dispatcher.calls) == 3 and results[2].status is Status.PASS
+
+
+def test_fail_fast_is_not_set_off_by_a_skipped_case() -> None:
+    judged_only = loaded("judged")
+    spec = judged_only.case.model_copy(
+        update={
+            "assertions": judged_only.case.assertions.model_copy(
+                update={"outcome": None, "judged": [JudgedAssertion(criterion="is polite")]}
+            )
+        }
+    )
+    cases = [dataclasses.replace(judged_only, case=spec), loaded("next")]
+    results, dispatcher, _ = run(
+        cases, {"judged": [GOOD], "next": [GOOD]}, concurrency=1, fail_fast=True
+    )
+    assert [r.status for r in results] == [Status.SKIPPED, Status.PASS]
+    assert len(dispatcher.calls) == 2

@@ -231,3 +231,67 @@ def test_half_configured_judge_is_an_input_error(
 def test_no_judge_configured() -> None:
     assert judge_settings(None, None) is None
     assert judge_settings("http://j/v1", "m", "k") == JudgeSettings("http://j/v1", "m", "k")
+
+
+# --- a judge that serves one request at a time (llama.cpp, Ollama) -------------------------
+
+
+def _serial_judge(delay_s: float) -> tuple[Callable[[httpx.Request], Any], dict[str, int]]:
+    """An async handler that answers after `delay_s` and counts requests and peak in flight."""
+    seen = {"requests": 0, "in_flight": 0, "peak": 0}
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        seen["requests"] += 1
+        seen["in_flight"] += 1
+        seen["peak"] = max(seen["peak"], seen["in_flight"])
+        try:
+            await asyncio.sleep(delay_s)
+        finally:
+            seen["in_flight"] -= 1
+        return ok()
+
+    return handle, seen
+
+
+def test_with_concurrency_1_queued_requests_wait_their_turn_and_are_sent_once() -> None:
+    # 30 requests of 0.02 s queue for 0.6 s, longer than the timeout: only time in flight counts.
+    handle, seen = _serial_judge(0.02)
+    settings = JudgeSettings("http://judge.test/v1", "m", concurrency=1, timeout_s=0.4, retries=0)
+
+    async def go() -> list[JudgeReply | BaseException]:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handle)) as http:
+            client = JudgeClient(settings, http)
+            calls = (client.complete(MESSAGES) for _ in range(30))
+            return await asyncio.gather(*calls, return_exceptions=True)
+
+    replies = asyncio.run(go())
+    assert all(isinstance(r, JudgeReply) and r.attempts == 1 for r in replies)
+    assert seen == {"requests": 30, "in_flight": 0, "peak": 1}
+
+
+def test_a_timed_out_request_keeps_its_latency_and_is_retried_as_configured() -> None:
+    handle, seen = _serial_judge(5.0)  # cut short by the timeout
+    ticks = iter(range(0, 100, 3))
+    settings = JudgeSettings("http://judge.test/v1", "m", timeout_s=0.05, retries=1)
+
+    async def no_wait(_delay: float) -> None:
+        return None
+
+    async def go() -> JudgeUnavailable:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handle)) as http:
+            client = JudgeClient(settings, http, sleep=no_wait, clock=lambda: next(ticks))
+            with pytest.raises(JudgeUnavailable) as caught:
+                await client.complete(MESSAGES)
+            return caught.value
+
+    failure = asyncio.run(go())
+    assert str(failure) == "judge timed out after 0.05s after 2 attempts"
+    assert (failure.attempts, failure.latency_s) == (2, 3)  # the clock's two readings apart
+    assert seen["requests"] == 2
+
+
+def test_judge_flags_reach_the_settings() -> None:
+    configured = judge_settings("http://j/v1", "m", concurrency=1, timeout_s=300.0, retries=0)
+    assert configured == JudgeSettings(
+        "http://j/v1", "m", concurrency=1, timeout_s=300.0, retries=0
+    )

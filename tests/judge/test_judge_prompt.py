@@ -202,6 +202,9 @@ def test_unusable_answers_abstain(mutate: object, why: str) -> None:
         ("  a FEE\n applies. ", True),  # case and whitespace aside
         ("a fee applies, always", False),
         ('"It\'s cancelled."', True),  # straight vs curly apostrophe, surrounding quotes
+        ("IT“S\u00a0\u00a0 CANCELLED", True),  # any quote mark, any whitespace, any case
+        ("«It′s cancelled»", True),
+        ("It is cancelled", False),  # a paraphrase is no quote: it abstains
         ("It’s cancelled … fee applies", True),  # an elision, fragments in order
         ("fee applies ... It’s cancelled", False),  # fragments out of order
         ("[t1] agent: It’s cancelled", True),

@@ -127,7 +127,8 @@ def test_judge_down_is_error_never_fail() -> None:
         "judge unavailable: no vote could be cast (2 tried): judge returned 503 after 3 attempts"
     )
     assert server.calls == 6  # 2 votes × (1 + 2 retries); the third vote could not change it
-    assert all(v["error"] and v["verdict"] == "abstain" for v in outcome.votes)
+    # error votes, not abstentions: no answer was had, and the time spent trying is kept
+    assert all(v["error"] and v["verdict"] == "error" for v in outcome.votes)
 
 
 def test_one_real_answer_among_failures_is_inconclusive_not_error() -> None:

@@ -11,7 +11,7 @@ import pytest
 from support.golden import assert_golden_file
 
 from gate.errors import CaseFileError, InputError
-from gate.load import yamlcompose
+from gate.load import loader, parallel, yamlcompose
 from gate.load.loader import case_files, load_cases
 from gate.load.yamlsafe import YamlError, load_yaml, parse_yaml
 
@@ -102,6 +102,18 @@ def test_all_files_are_checked_in_one_run(monkeypatch: pytest.MonkeyPatch) -> No
     entries_with_errors = {d.path.split("/")[0] for d in result.errors}
     # from one level up, the folder case's ids differ ("duplicate_ids/scheduling/...")
     assert entries_with_errors == set(INVALID_NAMES) - {"duplicate_ids"}
+
+
+def test_worker_processes_find_what_one_process_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(CASES)
+    serial = load_cases(["."])
+    monkeypatch.setattr(loader, "PARALLEL_FILES", 2)  # every folder of test cases goes parallel
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    shared = load_cases(["."])
+    assert shared.diagnostics == serial.diagnostics and shared.errors
+    assert [(c.id, c.file, c.case) for c in shared.cases] == [
+        (c.id, c.file, c.case) for c in serial.cases
+    ]
 
 
 def test_duplicate_ids_keep_the_first_case(monkeypatch: pytest.MonkeyPatch) -> None:

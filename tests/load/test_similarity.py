@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 import shutil
@@ -13,6 +14,7 @@ import pytest
 
 import gate.load.similarity as similarity
 from gate.cli import main
+from gate.load.parallel import map_in_workers
 from gate.load.similarity import Fingerprint, fingerprint, near_duplicate_pairs, near_duplicates
 from gate.models import Case, LoadedCase
 
@@ -232,3 +234,11 @@ def test_a_new_case_is_compared_by_meaning_reworded_turns_and_renamed_ids() -> N
     other = _with_ids("c", ["Cancel my subscription, I never signed up."], "x", "appt_fixture_1")
     assert similarity.near_duplicates_of(other, [original]) == []
     assert similarity.near_duplicates_of(original, [original]) == []  # itself is no duplicate
+
+
+def test_buckets_compared_in_worker_processes_give_the_same_warnings() -> None:
+    cases = [case(f"s/{i}", fixture_id=str(i)) for i in range(4)]
+    cases += [case(f"t/{i}", label="handoff", fixture_id=str(i)) for i in range(3)]
+    in_workers = functools.partial(map_in_workers, parallel=True)
+    serial = near_duplicates(cases)
+    assert len(serial) == 5 and near_duplicates(cases, mapper=in_workers) == serial

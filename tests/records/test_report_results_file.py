@@ -19,8 +19,8 @@ from support.report_fixtures import GATE_VERSION, GATES, assert_golden, fail_cas
 
 import gate
 from gate.errors import InputError
-from gate.records.record import SCHEMA, load_record, results_json_schema
-from gate.records.results_file import render_results, results_record
+from gate.records.record import SCHEMA, load_record, record_json, results_json_schema
+from gate.records.results_file import render_results, results_chunks, results_record
 from gate.records.results_reader import results_from_record
 from gate.results import AssertionOutcome, Status, TrialResult
 
@@ -55,6 +55,14 @@ TRIAL_KEYS = {
 @pytest.mark.parametrize("name", sorted(GATES))
 def test_results_golden(name: str) -> None:
     assert_golden(f"results/{name}.json", render_results(GATES[name](), GATE_VERSION))
+
+
+@pytest.mark.parametrize("name", sorted(GATES))
+@pytest.mark.parametrize("record_runs", [False, True])
+def test_written_case_by_case_it_is_the_one_document(name: str, record_runs: bool) -> None:
+    gate = GATES[name]()
+    expected = record_json(results_record(gate, GATE_VERSION, record_runs=record_runs))
+    assert "".join(results_chunks(gate, GATE_VERSION, record_runs=record_runs)) == expected
 
 
 @pytest.mark.parametrize("name", sorted(GATES))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 from support.report_fixtures import (
@@ -21,6 +22,7 @@ from support.report_fixtures import (
     selection,
 )
 
+from gate.report import junit
 from gate.report.junit import render_junit
 from gate.results import AssertionOutcome, GateResult, Status
 
@@ -115,3 +117,13 @@ def test_excerpt_centres_on_first_failure_with_a_turn() -> None:
     assert failure is not None
     assert failure.get("message") == "tools.required_order: update_appointment missing"
     assert "transcript around turn 2:" in (failure.text or "")
+
+
+@pytest.mark.parametrize("name", sorted(GATES))
+def test_a_suite_at_a_time_is_the_one_document(name: str) -> None:
+    gate = GATES[name]()
+    groups: dict[str, list[Any]] = {}
+    for result in gate.cases:
+        groups.setdefault(result.case.case.suite, []).append(result)
+    suites = [junit._suite(gate, n, r) for n, r in groups.items()] or [junit._suite(gate, "", [])]
+    assert "".join(junit.junit_chunks(gate)) == junit._render_suites(suites)

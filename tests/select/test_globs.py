@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from gate.globs import PatternError, compile_filter, github_regex
+from gate.globs import PatternError, compile_filter, github_regex, literal_prefix
 
 # GitHub docs, content/actions/reference/workflows-and-actions/workflow-syntax.md, "Filter pattern
 # cheat sheet": every row of both tables, every example path. (patterns, path, included)
@@ -216,3 +216,43 @@ def test_a_backtracking_glob_on_a_long_path_is_linear(syntax: str) -> None:
 def test_an_undecodable_file_name_still_matches() -> None:
     # git and os.fsdecode hand such names over with lone surrogates, which RE2 cannot encode
     assert compile_filter(["src/**/*.py"]).match("src/x/\udcffy.py") == "src/**/*.py"
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        ["prompts/area1/**"],
+        ["prompts/**", "!prompts/area2/**"],
+        ["prompts/areax?1/*.md", "docs/a+b/**"],
+        ["prompts/area[0-9]/x.md", "src/\\*/y"],
+        ["**/*.md"],
+        ["prompts"],
+    ],
+)
+def test_hits_sorted_finds_what_hits_finds(patterns: list[str]) -> None:
+    paths = sorted(
+        [
+            "prompts",
+            "prompts/area1/a.md",
+            "prompts/area10/a.md",
+            "prompts/area2/x.md",
+            "prompts/area3/x.md",
+            "prompts/areax1/p.md",
+            "prompts/area1/p.md",
+            "docs/ab/c",
+            "docs/aab/c",
+            "docs/b/c",
+            "src/*/y",
+            "zeta/q.md",
+        ]
+    )
+    path_filter = compile_filter(patterns)
+    assert path_filter.hits_sorted(paths) == path_filter.hits(paths)
+
+
+def test_literal_prefix_stops_before_anything_special() -> None:
+    assert literal_prefix("prompts/area1/**") == "prompts/area1/"
+    assert literal_prefix("docs/a+b") == "docs/"
+    assert literal_prefix("x/ab?c") == "x/a"
+    assert literal_prefix("[ab]/c") == ""
+    assert literal_prefix("plain/file.md") == "plain/file.md"
