@@ -13,6 +13,7 @@ from typing import TextIO, cast
 
 from gate.cli.parser import build_parser
 from gate.commands.history import history_command
+from gate.commands.init import init_command
 from gate.commands.lifecycle import lifecycle_command
 from gate.commands.merge import merge_command
 from gate.commands.reference import reference_harness_command
@@ -130,4 +131,5 @@ COMMAND_BY_NAME: dict[str, Command] = {
     "lifecycle": lifecycle_command,
     "rejudge": rejudge_command,
     "judge-check": judge_check_command,
+    "init": init_command,
 }

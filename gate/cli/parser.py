@@ -67,7 +67,7 @@ exit codes: 0 passed, 1 the gate failed, 2 bad input, 3 a bug in the gate, 130 i
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argparse tree: validate, run, demo, reference-harness."""
+    """The argparse tree: every subcommand and its options."""
 
     parser = argparse.ArgumentParser(
         prog="voice-regress-gate",
@@ -109,7 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_history_parser(sub)
     add_lifecycle_parser(sub)
     add_judge_commands(sub)
+    add_init_parser(sub)
     return parser
+
+
+def add_init_parser(sub: Any) -> None:
+    """`init [--dir DIR] [--force]`."""
+    init = sub.add_parser(
+        "init",
+        help="write .voice-regress.yml, a first case in voice-tests/ and a pull request workflow",
+    )
+    init.add_argument(
+        "--dir",
+        metavar="DIR",
+        help="the repository to set up (default: the git repository of the working directory)",
+    )
+    init.add_argument("--force", action="store_true", help="replace files that already exist")
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
