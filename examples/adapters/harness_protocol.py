@@ -167,6 +167,8 @@ _WRITE_OPS = {
 class MockTools:
     """Tool results from the case fixture, and the writes the agent asked for.
 
+    The fixture keys an adapter reads: `tool_results`, `tool_systems`, `completion_tools`.
+
     `fixture.tool_results` maps a tool name to its output (a list: one output per call, the last
     repeats). A tool whose name starts with a write verb (create_, update_, cancel_, send_, ...)
     records a write in `fixture.tool_systems[name]` (default `app`): the mock is the sandbox, so
@@ -181,15 +183,24 @@ class MockTools:
 
     def __call__(self, name: str, arguments: Mapping[str, Any]) -> tuple[Any, str]:
         """The mocked output of one call and its status (`ok`, or `error` for an unmocked tool)."""
+        output, status = self.output(name)
+        if status == "ok":
+            self.observe(name, arguments, output)
+        return output, status
+
+    def output(self, name: str) -> tuple[Any, str]:
+        """The next mocked output of `name`, without recording a write (see `observe`)."""
         count = self.calls[name] = self.calls.get(name, 0) + 1
         if name not in self.results:
             return {"error": f"no mocked result for {name} in fixture.tool_results"}, "error"
         planned = self.results[name]
-        output = planned[min(count, len(planned)) - 1] if isinstance(planned, list) else planned
-        self._observe(name, arguments, output)
-        return output, "ok"
+        return (
+            planned[min(count, len(planned)) - 1] if isinstance(planned, list) else planned
+        ), "ok"
 
-    def _observe(self, name: str, arguments: Mapping[str, Any], output: Any) -> None:
+    def observe(self, name: str, arguments: Mapping[str, Any], output: Any) -> None:
+        """Record the write a call of a write tool made (a framework that runs the mock itself
+        calls this once it knows the call's arguments)."""
         op = _WRITE_OPS.get(name.split("_", 1)[0])
         if op is None:
             return
@@ -257,7 +268,22 @@ class Harness:
             outcome = self.agent(request, recorder, MockTools(request.fixture, recorder))
         except Exception as exc:  # the agent or its model broke: the gate ends the trial error
             return recorder.result(request, "harness_error", error=f"{type(exc).__name__}: {exc}")
+        outcome = outcome or completion(request.fixture, recorder.events)
         return recorder.result(request, outcome=outcome) if outcome else recorder.result(request)
+
+
+def completion(fixture: Mapping[str, Any], events: list[Json]) -> Json | None:
+    """`outcome.task_completed` from `fixture.completion_tools`: the case's task counts as done
+    when a call of one of them succeeded (an agent framework cannot know what the task was)."""
+    tools = fixture.get("completion_tools")
+    if not tools:
+        return None
+    called = {e["call_id"]: e["name"] for e in events if e["type"] == "tool_call"}
+    done = any(
+        e["type"] == "tool_result" and e["status"] == "ok" and called.get(e["call_id"]) in tools
+        for e in events
+    )
+    return {"task_completed": done}
 
 
 def _json(status: int, payload: Any) -> Response:

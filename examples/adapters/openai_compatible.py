@@ -6,9 +6,9 @@ mocked tool results from the case fixture, against any chat-completions endpoint
     voice-regress-gate run --harness-url http://127.0.0.1:8766 --cases voice-tests
 
 The API key comes from OPENAI_API_KEY (never from a flag). Needs only httpx (installed with the
-gate). The agent file is JSON: `system_prompt`, `tools` (OpenAI tool schemas), optionally
+gate). The agent file is JSON: `system_prompt`, `tools` (OpenAI tool schemas), and optionally
 `handoff_tool` (a call of it ends the call as a handoff to its `destination` argument, with its
-`summary`) and `completion_tools` (a successful call of one means the task was completed).
+`summary`). Tool outputs come from the case's `fixture.tool_results`.
 """
 
 from __future__ import annotations
@@ -45,20 +45,16 @@ class ToolCallingAgent:
 
     def __call__(self, request: RunRequest, recorder: Recorder, tools: MockTools) -> Json | None:
         messages: list[Json] = [{"role": "system", "content": self.spec["system_prompt"]}]
-        completed = False
         for text in request.turns:
             recorder.caller(text)
             messages.append({"role": "user", "content": text})
-            completed = self._turn(messages, recorder, tools) or completed
+            self._turn(messages, recorder, tools)
             if recorder.handed_off:
                 break  # the call now belongs to a person
-        if self.spec.get("completion_tools"):
-            return {"task_completed": completed}
-        return None
+        return None  # outcome: from fixture.completion_tools (harness_protocol.completion)
 
-    def _turn(self, messages: list[Json], recorder: Recorder, tools: MockTools) -> bool:
-        """Model rounds until it answers in text; True when a completion tool succeeded."""
-        completed = False
+    def _turn(self, messages: list[Json], recorder: Recorder, tools: MockTools) -> None:
+        """Model rounds, each tool call answered from the mocks, until it answers in text."""
         for _ in range(MAX_TOOL_ROUNDS):
             message = self._complete(messages)
             calls = message.get("tool_calls") or []
@@ -67,15 +63,14 @@ class ToolCallingAgent:
             )
             if not calls:
                 recorder.agent(message.get("content") or "")
-                return completed
+                return
             for call in calls:
-                completed = self._tool(call, messages, recorder, tools) or completed
+                self._tool(call, messages, recorder, tools)
             if recorder.handed_off:
-                return completed
+                return
         recorder.agent("")  # the model never stopped calling tools: it said nothing
-        return completed
 
-    def _tool(self, call: Json, messages: list[Json], recorder: Recorder, tools: MockTools) -> bool:
+    def _tool(self, call: Json, messages: list[Json], recorder: Recorder, tools: MockTools) -> None:
         name, raw = call["function"]["name"], call["function"].get("arguments") or "{}"
         arguments = json.loads(raw) if isinstance(raw, str) else raw
         call_id = recorder.tool_call(name, arguments, call.get("id"))
@@ -86,7 +81,6 @@ class ToolCallingAgent:
             recorder.handoff(
                 str(arguments.get("destination", "human")), str(arguments.get("summary", ""))
             )
-        return status == "ok" and name in self.spec.get("completion_tools", [])
 
     def _complete(self, messages: list[Json]) -> Json:
         body = {
