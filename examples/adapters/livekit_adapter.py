@@ -20,6 +20,7 @@ import asyncio
 import importlib
 import json
 import os
+import sys
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
@@ -127,6 +128,7 @@ def main() -> None:
     args = parser.parse_args()
     if AgentSession is None:
         parser.error("LiveKit Agents is not installed: pip install -r requirements-livekit.txt")
+    sys.path.insert(0, os.getcwd())  # your agent's module, from where you run the adapter
     module, _, name = args.agent.partition(":")
     agent_class = getattr(importlib.import_module(module), name)
     agent = LiveKitAgent(livekit_sessions(agent_class, args.model, args.base_url))

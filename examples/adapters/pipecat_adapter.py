@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -137,6 +139,7 @@ def main() -> None:
     args = parser.parse_args()
     if FrameProcessor is object:
         parser.error("Pipecat is not installed: pip install -r requirements-pipecat.txt")
+    sys.path.insert(0, os.getcwd())  # your agent's module, from where you run the adapter
     module, _, name = args.bot.partition(":")
     build = getattr(importlib.import_module(module), name)
     serve(Harness(PipecatBot(build), name=f"pipecat:{name}"), args.host, args.port)
