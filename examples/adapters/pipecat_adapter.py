@@ -53,7 +53,9 @@ class TextTurns:
 
     def on_frame(self, frame: Any) -> None:
         kind = type(frame).__name__
-        if kind == "FunctionCallInProgressFrame":
+        if kind == "FunctionCallsStartedFrame":  # comes before the end of its response
+            self.called = True
+        elif kind == "FunctionCallInProgressFrame":
             self.pending.add(frame.tool_call_id)
             self.called = True
             self.recorder.tool_call(frame.function_name, frame.arguments, frame.tool_call_id)
@@ -118,7 +120,10 @@ class PipecatBot:
         aggregators = LLMContextAggregatorPair(context)
         pipeline = Pipeline([aggregators.user(), llm, _Tap(turns), aggregators.assistant()])
         worker = PipelineWorker(pipeline)
-        runner = asyncio.create_task(WorkerRunner().run(worker))
+        # Each run is served on an HTTP thread, where no signal handler can be installed.
+        runner = WorkerRunner(handle_sigint=False)
+        await runner.add_workers(worker)
+        running = asyncio.create_task(runner.run())
         try:
             for text in request.turns:
                 recorder.caller(text)
@@ -128,7 +133,11 @@ class PipecatBot:
                 await asyncio.wait_for(turns.turn_done.wait(), self.turn_timeout_s)
         finally:
             await worker.end()
-            await runner
+            await running
+            # Pipecat's OpenAI services do not close their HTTP client; one per run would leak.
+            client = getattr(llm, "_client", None)
+            if client is not None and hasattr(client, "close"):
+                await client.close()
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """The Pipecat adapter's protocol side and frame translation, on loopback, with a stub in place of
 the Pipecat pipeline (Pipecat is not installed for the gate's tests): a stub LLM service takes the
 adapter's mocked function handlers (`register_function`) and emits frames named like Pipecat's
-(function call in progress and result, LLM text, response end) into the adapter's `TextTurns`."""
+(function calls started, in progress and result, LLM text, response end), in the order Pipecat
+1.14 sends them (seen with the real framework against a scripted LLM), into `TextTurns`."""
 
 from __future__ import annotations
 
@@ -32,6 +33,11 @@ class FunctionCallResultFrame:
 
 
 @dataclass
+class FunctionCallsStartedFrame:
+    function_calls: list[Any]
+
+
+@dataclass
 class LLMTextFrame:
     text: str
 
@@ -54,8 +60,10 @@ class StubLLM:
     async def respond(self) -> None:
         write = "create_new_appointment" if self.duplicate else "update_appointment"
         for name in ("lookup_identity", write):
+            # Pipecat's order: the response announces its calls and ends, then they run.
+            self.turns.on_frame(FunctionCallsStartedFrame([name]))
+            self.turns.on_frame(LLMFullResponseEndFrame())
             await self._call(name, {"appointment_id": "appt_fixture_100"})
-            self.turns.on_frame(LLMFullResponseEndFrame())  # a response of only a call
         for text in ("You're all ", "set."):
             self.turns.on_frame(LLMTextFrame(text))
         self.turns.on_frame(LLMFullResponseEndFrame())
