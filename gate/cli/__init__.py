@@ -11,9 +11,20 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TextIO, cast
 
-from gate.cli.parser import build_parser
+from gate.cli.parser import core_parser
+from gate.cli.subparsers import (
+    add_harness_check_parser,
+    add_history_parser,
+    add_init_parser,
+    add_judge_commands,
+    add_lifecycle_parser,
+    add_merge_parser,
+    add_new_case_parser,
+    add_select_parser,
+)
 from gate.commands.harness_check import harness_check_command
 from gate.commands.history import history_command
+from gate.commands.init import init_command
 from gate.commands.lifecycle import lifecycle_command
 from gate.commands.merge import merge_command
 from gate.commands.new_case import new_case_command
@@ -29,6 +40,23 @@ from gate.redact import MaskedStream, Redactor, active, url_secrets
 from gate.text import log_line
 
 ISSUES_URL = "https://github.com/org/voice-regress-gate/issues"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse tree: every subcommand and its options."""
+    parser, sub = core_parser()
+    for add in (
+        add_merge_parser,
+        add_select_parser,
+        add_history_parser,
+        add_lifecycle_parser,
+        add_judge_commands,
+        add_new_case_parser,
+        add_harness_check_parser,
+        add_init_parser,
+    ):
+        add(sub)
+    return parser
 
 
 def _report_error(exc: GateError, err: TextIO) -> None:
@@ -134,4 +162,5 @@ COMMAND_BY_NAME: dict[str, Command] = {
     "judge-check": judge_check_command,
     "new-case": new_case_command,
     "harness-check": harness_check_command,
+    "init": init_command,
 }

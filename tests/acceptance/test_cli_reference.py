@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.cli.parser import build_parser
+from gate.cli import build_parser
 
 TABLE = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
 

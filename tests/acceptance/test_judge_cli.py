@@ -20,8 +20,7 @@ from support.judge_server import (
     user_text,
 )
 
-from gate.cli import main
-from gate.cli.parser import build_parser
+from gate.cli import build_parser, main
 from gate.commands.wiring import resolve, run_judge_settings
 from gate.load.loader import load_cases
 

