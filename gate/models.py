@@ -78,11 +78,33 @@ class OutcomeAssertions(_Strict):
     no_unplanned_handoff: bool | None = None
 
 
+class ToolResultSpec(_Strict):
+    status: str | None = None
+    output: dict[str, Any] | None = None
+
+
+class ToolPrecondition(_Strict):
+    after: list[str] | None = None
+    arguments: dict[str, Any] | None = None
+
+
 class ToolAssertions(_Strict):
     required_order: list[str] | None = None
+    # subsequence: others may interleave (the default); strict: nothing between them
+    order: Literal["subsequence", "strict"] | None = None
     arguments: dict[str, dict[str, Any]] | None = None
     forbidden_tools: list[str] | None = None
     max_calls: dict[str, Annotated[int, Field(ge=0)]] | None = None
+    results: dict[str, ToolResultSpec] | None = None
+    no_errors: bool | list[str] | None = None
+    preconditions: dict[str, ToolPrecondition] | None = None
+
+    @model_validator(mode="after")
+    def _order_needs_required_order(self) -> ToolAssertions:
+        # `order: strict` alone would check nothing: a silent no-op is a typo's hiding place.
+        if self.order is not None and not self.required_order:
+            raise ValueError("tools.order needs tools.required_order")
+        return self
 
 
 class SystemSideEffects(BaseModel):

@@ -50,6 +50,11 @@ class Event(_Lenient):
     to: str | None = None
     summary: str | None = None
 
+    @property
+    def ref(self) -> str:
+        """`turn 2 (call c3)`: where a tool call happened, as failure messages name it."""
+        return f"turn {self.turn} (call {self.call_id})" if self.call_id else f"turn {self.turn}"
+
     @field_validator("arguments", mode="before")
     @classmethod
     def _parse_json_string(cls, value: Any) -> Any:
@@ -136,6 +141,11 @@ class HarnessRun(_Lenient):
         return [e for e in self.events if e.type == "tool_call"]
 
     @property
+    def tool_sequence(self) -> list[str]:
+        """The names of the tool calls in order."""
+        return [c.name or "?" for c in self.tool_calls]
+
+    @property
     def agent_messages(self) -> list[Event]:
         """What the agent said, in order."""
         return [e for e in self.events if e.type == "message" and e.role == "agent"]
@@ -163,6 +173,18 @@ class AssertionOutcome:
     turn: int | None = None
     warning: str | None = None
     votes: tuple[dict[str, Any], ...] | None = None
+
+    @classmethod
+    def ok(cls, name: str, message: str, **kw: Any) -> AssertionOutcome:
+        return cls(name, Status.PASS, message, **kw)
+
+    @classmethod
+    def fail(cls, name: str, message: str, **kw: Any) -> AssertionOutcome:
+        return cls(name, Status.FAIL, message, **kw)
+
+    @classmethod
+    def error(cls, name: str, message: str, **kw: Any) -> AssertionOutcome:
+        return cls(name, Status.ERROR, message, **kw)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 It is the embedded default for the demo, the executable example of the harness protocol for
 adapter authors, and the harness the tests run against. Modules:
 
-- `agent`   — the deterministic scripted agent and its planted regressions (`BUGS`); pure.
+- `agent`   — the deterministic scripted agent and its planted regressions; pure.
+- `bugs`    — the planted regressions' names and descriptions (`BUGS`).
 - `sandbox` — the fixture-built calendar that serves the tools and observes every write; pure.
 - `app`     — `ReferenceHarness.handle(method, path, headers, body)`: the HTTP contract; pure.
 - `server`  — `serve()` and `running_harness()`: the stdlib HTTP server, loopback by default.
@@ -31,6 +32,10 @@ gate retries the 503 with the same Idempotency-Key and gets the one stored run.
     unplanned-handoff    scheduling/reschedule-wednesday (seed)     outcome.no_unplanned_handoff
                          (most reschedule cases)                    outcome.task_completed
     bad-handoff-summary  handoff/human-request-keeps-context        handoff.summary_must_include
+    confirmation-error   scheduling/confirmation-delivered          tools.no_errors
+    confirmation-channel scheduling/confirmation-delivered          tools.results
+    early-confirmation   scheduling/confirm-after-change            tools.preconditions
+    slot-recheck         scheduling/write-right-after-slot-check    tools.required_order (strict)
     flaky                none: all pass after the gate's retry
 
 `tests/reference/test_reference_harness.py` evaluates every case against every bug and keeps
@@ -39,8 +44,9 @@ this table honest.
 
 from __future__ import annotations
 
-from gate.reference.agent import BUG_DESCRIPTIONS, BUGS, run_agent
+from gate.reference.agent import run_agent
 from gate.reference.app import ReferenceHarness
+from gate.reference.bugs import BUG_DESCRIPTIONS, BUGS
 from gate.reference.server import running_harness, serve
 
 __all__ = ["BUGS", "BUG_DESCRIPTIONS", "ReferenceHarness", "run_agent", "running_harness", "serve"]

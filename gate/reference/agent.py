@@ -12,17 +12,6 @@ from typing import Any
 from gate.reference.sandbox import Json, Sandbox, SlotPreference, parse_preference, spoken_time
 from gate.results import PROTOCOL
 
-BUG_DESCRIPTIONS: dict[str, str] = {
-    "duplicate-booking": "creates a new appointment instead of updating the existing one",
-    "skip-identity": "never calls lookup_identity before touching the calendar",
-    "wrong-slot": "writes a slot other than the one the caller asked for",
-    "policy-leak": "reads back the caller's account id and says 'I created a new appointment'",
-    "slow": "every agent turn reports >= 1500 ms latency (reported, not slept)",
-    "flaky": "answers HTTP 503 to the first attempt of each run (same Idempotency-Key)",
-    "unplanned-handoff": "transfers to a human in the middle of a reschedule",
-    "bad-handoff-summary": "hands off with a summary that loses the caller's goal and id",
-}
-BUGS: tuple[str, ...] = tuple(BUG_DESCRIPTIONS)
 AGENT_NAME = "reference-scheduler"
 HANDOFF_TO = "human_scheduler"
 
@@ -75,7 +64,8 @@ class _Call:
         self.clock += 45 * len(text)  # speaking time, so later events stay monotonic
         self.base_ms = self.clock
 
-    def tool(self, name: str, arguments: Json) -> Json:
+    def tool(self, name: str, arguments: Json, failed: Json | None = None) -> Json:
+        """Call a sandbox tool; `failed`: the tool fails with this output instead (no write)."""
         self.calls += 1
         call_id = f"c{self.calls}"
         t_ms = self.base_ms + _TOOL_STEP_MS * self.tools_this_turn + 30
@@ -90,14 +80,16 @@ class _Call:
                 "arguments": arguments,
             }
         )
-        output = self.sandbox.call(name, arguments)
+        output = failed if failed is not None else self.sandbox.call(name, arguments)
+        if name == "send_confirmation" and "confirmation-channel" in self.bugs:
+            output = {**output, "channel": "email"}  # the gateway's silent fallback
         self.events.append(
             {
                 "type": "tool_result",
                 "turn": self.turn,
                 "t_ms": t_ms + 50,
                 "call_id": call_id,
-                "status": "ok",
+                "status": "ok" if failed is None else "error",
                 "output": output,
             }
         )
@@ -143,6 +135,8 @@ class _Call:
         if not found["verified"]:
             self.identity_failed = True
             return "I couldn't verify your identity. "
+        if "early-confirmation" in self.bugs and self.sandbox.appointment_id is not None:
+            self.confirm(self.sandbox.appointment_id)
         if "policy-leak" in self.bugs:
             return f"Thanks, I've verified your identity on account {self.sandbox.caller_id}. "
         return "Thanks, I've verified your identity. "
@@ -190,6 +184,8 @@ class _Call:
                 "Is there another day that works?"
             )
         self.completed, self.pending = True, None
+        if "slot-recheck" in self.bugs and self.sandbox.appointment_id is not None:
+            self.tool("list_appointments", {"caller_id": self.sandbox.caller_id})
         return said + self.write_slot(intent, slot)
 
     def choose(self, slots: list[str], wanted: SlotPreference) -> str | None:
@@ -221,10 +217,13 @@ class _Call:
         return f"You're all set: your appointment is now on {when}. I've sent you a confirmation."
 
     def confirm(self, appointment: str) -> None:
-        self.tool(
-            "send_confirmation",
-            {"caller_id": self.sandbox.caller_id, "appointment_id": appointment, "channel": "sms"},
-        )
+        caller = self.sandbox.caller_id
+        args = {"caller_id": caller, "appointment_id": appointment, "channel": "sms"}
+        if "confirmation-error" in self.bugs:
+            failed = {"sent": False, "channel": "sms", "error": "sms gateway timed out"}
+            self.tool("send_confirmation", args, failed)
+            return
+        self.tool("send_confirmation", args)
 
     def handoff(self, goal: str | None, reason: str) -> str:
         verified = self.identity_done and not self.identity_failed

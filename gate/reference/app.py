@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from gate import __version__
-from gate.reference.agent import AGENT_NAME, BUG_DESCRIPTIONS, BUGS, caller_turns, run_agent
+from gate.reference.agent import AGENT_NAME, caller_turns, run_agent
+from gate.reference.bugs import BUG_DESCRIPTIONS, BUGS
 from gate.reference.sandbox import Json, Sandbox
 from gate.results import PROTOCOL
 

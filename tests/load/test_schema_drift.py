@@ -100,6 +100,12 @@ def _check_constraints(metadata: list[Any], node: dict[str, Any], where: str) ->
                 assert node.get(keyword) == getattr(item, attribute), where
 
 
+def _json_type(member: Any) -> str:
+    if typing.get_origin(member) is list:
+        return "array"
+    return "object" if issubclass(member, BaseModel) else _SCALARS[member]
+
+
 def _check(annotation: Any, node: dict[str, Any], where: str) -> None:
     node = _resolve(node)
     annotation, metadata = _strip(annotation)
@@ -107,10 +113,11 @@ def _check(annotation: Any, node: dict[str, Any], where: str) -> None:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
         branches = {_resolve(b)["type"]: _resolve(b) for b in node["anyOf"]}
-        assert len(branches) == len(args), where
-        for member in args:  # pair each member with the branch of its JSON type
-            json_type = "object" if issubclass(member, BaseModel) else _SCALARS[member]
-            _check(member, branches[json_type], f"{where}|{member.__name__}")
+        members = [a for a in args if a is not type(None)]  # `| None` is "key absent"
+        assert len(branches) == len(members), where
+        for member in members:  # pair each member with the branch of its JSON type
+            json_type = _json_type(member)
+            _check(member, branches[json_type], f"{where}|{json_type}")
     elif origin is typing.Literal:
         assert sorted(node.get("enum", [node.get("const")])) == sorted(args), where
     elif isinstance(annotation, type) and issubclass(annotation, BaseModel):

@@ -505,7 +505,25 @@ CAUGHT_BY = {
     "slow": ("latency/turn-latency-budget", "latency.p95_turn_ms"),
     "unplanned-handoff": (SEED_ID, "outcome.no_unplanned_handoff"),
     "bad-handoff-summary": ("handoff/human-request-keeps-context", "handoff.summary_must_include"),
+    "confirmation-error": ("scheduling/confirmation-delivered", "tools.no_errors"),
+    "confirmation-channel": (
+        "scheduling/confirmation-delivered",
+        "tools.results.send_confirmation",
+    ),
+    "early-confirmation": (
+        "scheduling/confirm-after-change",
+        "tools.preconditions.send_confirmation",
+    ),
+    "slot-recheck": ("scheduling/write-right-after-slot-check", "tools.required_order"),
 }
+# Bugs planted for one assertion of the case language: across every bundled example, that
+# assertion is the only one that fails (older checks could not see the bug at all).
+ONLY_CAUGHT_BY = (
+    "confirmation-error",
+    "confirmation-channel",
+    "early-confirmation",
+    "slot-recheck",
+)
 
 
 @pytest.mark.parametrize("bug", sorted(CAUGHT_BY))
@@ -513,6 +531,14 @@ def test_each_planted_bug_fails_a_blocking_case_in_the_right_family(bug: str) ->
     case_id, family = CAUGHT_BY[bug]
     assert EXAMPLES[case_id].case.promotion.level == "blocking"
     assert any(name.startswith(family) for name in _failures(case_id, (bug,)))
+
+
+@pytest.mark.parametrize("bug", ONLY_CAUGHT_BY)
+def test_case_language_bugs_are_caught_only_by_their_new_assertion(bug: str) -> None:
+    case_id, name = CAUGHT_BY[bug]
+    caught = {c: failed for c in EXAMPLES if (failed := _failures(c, (bug,)))}
+    assert caught == {case_id: [name]}
+    assert _failures(case_id) == []
 
 
 def test_documented_case_table_names_real_cases() -> None:

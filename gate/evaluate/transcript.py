@@ -1,0 +1,81 @@
+"""Transcript checks: what the agent said, by when, and how it yields to a caller who barges in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from gate.evaluate.absence import absence_gap
+from gate.evaluate.matching import describe_item, phrase_item, text_matches
+from gate.models import TextItem, TranscriptAssertions
+from gate.results import AssertionOutcome, Event, HarnessRun
+
+Outcomes = Iterator[AssertionOutcome]
+ok, fail, error = AssertionOutcome.ok, AssertionOutcome.fail, AssertionOutcome.error
+
+
+def _utterance(e: Event) -> str:
+    return f"turn {e.turn}: {(e.text or '')[:160]!r}"
+
+
+def _includes(
+    name: str, items: list[TextItem], said: list[Event], want: bool, gap: str | None = None
+) -> Outcomes:
+    """`gap`: why the run cannot prove a phrase was never said (see absence_gap)."""
+    for i, item in enumerate(items):
+        hit = next((e for e in said if text_matches(item, e.text or "")), None)
+        label = f"{name}[{i}]"
+        if want and hit is None:
+            yield fail(label, f"the agent never said {describe_item(item)}", expected=str(item))
+        elif want and hit is not None:
+            yield ok(label, f"said {describe_item(item)} at turn {hit.turn}", turn=hit.turn)
+        elif hit is not None:
+            yield fail(
+                label,
+                f"the agent said {describe_item(item)} at {_utterance(hit)}",
+                expected=f"not {describe_item(item)}",
+                actual=hit.text,
+                turn=hit.turn,
+            )
+        elif gap:
+            yield error(label, f"{describe_item(item)} not in the transcript, but {gap}")
+        else:
+            yield ok(label, f"never said {describe_item(item)}")
+
+
+def _within_turns(phrases: dict[str, int], said: list[Event]) -> Outcomes:
+    for key, limit in phrases.items():
+        name, item = f"transcript.within_turns[{key!r}]", phrase_item(key)
+        # Turn numbers are the harness's 0-based conversation turns: "by turn 3" means turns 0-2.
+        hit = next(
+            (
+                e
+                for n, e in enumerate(said)
+                if text_matches(item, e.text or "")
+                and (e.turn if e.turn is not None else n) < limit
+            ),
+            None,
+        )
+        if hit is not None:
+            yield ok(name, f"said {describe_item(item)} at turn {hit.turn}", turn=hit.turn)
+            continue
+        late = next((e for e in said if text_matches(item, e.text or "")), None)
+        when = f"only at turn {late.turn}" if late else "never"
+        yield fail(
+            name,
+            f"expected {describe_item(item)} within {limit} turns; said {when}",
+            expected=limit,
+            actual=late.turn if late else None,
+        )
+
+
+def check_transcript(spec: TranscriptAssertions, run: HarnessRun) -> Outcomes:
+    """`transcript.must_include`, `must_not_include`, `within_turns` over agent utterances."""
+    said = run.agent_messages
+    if not said:
+        yield error("transcript", "the run has no agent utterances to check")
+        return
+    yield from _includes("transcript.must_include", spec.must_include or [], said, want=True)
+    forbidden = spec.must_not_include or []
+    gap = absence_gap(run, trace=False)
+    yield from _includes("transcript.must_not_include", forbidden, said, False, gap)
+    yield from _within_turns(spec.within_turns or {}, said)
