@@ -130,11 +130,16 @@ class SystemSideEffects(BaseModel):
         return {k: str(v) for k, v in (self.model_extra or {}).items()}
 
 
+class InterruptionAssertion(_Strict):
+    max_stop_ms: Annotated[float, Field(gt=0)]
+
+
 class TranscriptAssertions(_Strict):
     must_include: list[TextItem] | None = None
     must_not_include: list[TextItem] | None = None
     # key: a phrase (folded substring) or `/regex/`; value: the agent turn it must appear by
     within_turns: dict[str, Annotated[int, Field(ge=1)]] | None = None
+    interruption: InterruptionAssertion | None = None
 
 
 class LatencyAssertions(_Strict):
@@ -241,6 +246,23 @@ class Case(_Strict):
                 f"case could never pass as written (set trials: {threshold} or more)"
             )
         return threshold
+
+    @model_validator(mode="after")
+    def _interruption_needs_a_barge_in(self) -> Case:
+        # Without a caller turn marked `interrupt` the check would have nothing to look at.
+        transcript = self.assertions.transcript
+        if transcript is None or transcript.interruption is None:
+            return self
+        if not self.interrupt_turns():
+            raise ValueError(
+                "assertions.transcript.interruption needs a caller turn with interrupt: true"
+            )
+        return self
+
+    def interrupt_turns(self) -> list[int]:
+        """0-based indexes of the scripted caller turns marked `interrupt: true`."""
+        turns = self.scenario.caller_turns() if self.scenario else []
+        return [i for i, turn in enumerate(turns) if turn.interrupt]
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ class Event(_Lenient):
     output: Any = None
     to: str | None = None
     summary: str | None = None
+    # On a caller message that barged in: ms from the caller's onset until the agent went quiet.
+    agent_stop_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
 
     @property
     def ref(self) -> str:

@@ -121,16 +121,19 @@ def check_handoff(spec: HandoffAssertions, run: HarnessRun) -> Outcomes:
             )
 
 
-def evaluate_assertions(spec: Assertions, run: HarnessRun) -> list[AssertionOutcome]:
+def evaluate_assertions(
+    spec: Assertions, run: HarnessRun, interrupts: list[int] | None = None
+) -> list[AssertionOutcome]:
     """Every deterministic check of a case against one run, in the order of the case format
-    (judged assertions are the trial evaluator's, gate.evaluate.trial)."""
+    (judged assertions are the trial evaluator's, gate.evaluate.trial). `interrupts`: the
+    scripted caller turns marked interrupt (Case.interrupt_turns), for transcript.interruption."""
     allowed = (spec.handoff.allowed_to or []) if spec.handoff else []
     families: list[tuple[Any, Callable[[Any], Outcomes]]] = [
         (spec.outcome, lambda s: check_outcome(s, run, allowed)),
         (spec.tools, lambda s: check_tools(s, run)),
         (spec.tools, lambda s: check_tool_results(s, run)),
         (spec.side_effects, lambda s: check_side_effects(s, run)),
-        (spec.transcript, lambda s: check_transcript(s, run)),
+        (spec.transcript, lambda s: check_transcript(s, run, interrupts)),
         (spec.latency, lambda s: check_latency(s, run)),
         (spec.handoff, lambda s: check_handoff(s, run)),
     ]

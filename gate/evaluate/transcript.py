@@ -68,8 +68,40 @@ def _within_turns(phrases: dict[str, int], said: list[Event]) -> Outcomes:
         )
 
 
-def check_transcript(spec: TranscriptAssertions, run: HarnessRun) -> Outcomes:
-    """`transcript.must_include`, `must_not_include`, `within_turns` over agent utterances."""
+def _barge_in(turn: int, limit: float, heard: list[Event]) -> AssertionOutcome:
+    name = f"transcript.interruption[turn {turn}]"
+    if turn >= len(heard):
+        msg = f"caller turn {turn} (interrupt) was never played: the run has {len(heard)}"
+        return error(name, msg, expected=limit)
+    said = heard[turn]
+    where = f"caller turn {turn} (conversation turn {said.turn})"
+    if said.agent_stop_ms is None:
+        msg = f"the harness reports no agent_stop_ms for {where}, which barged in"
+        return error(name, msg, expected=limit, turn=said.turn)
+    stop = said.agent_stop_ms
+    if stop > limit:
+        msg = f"{where} barged in; the agent kept talking for {stop:.0f} ms (max {limit:.0f} ms)"
+        return fail(name, msg, expected=limit, actual=stop, turn=said.turn)
+    msg = f"{where} barged in; the agent stopped after {stop:.0f} ms (max {limit:.0f} ms)"
+    return ok(name, msg, expected=limit, actual=stop, turn=said.turn)
+
+
+def check_interruption(limit: float, interrupts: list[int], run: HarnessRun) -> Outcomes:
+    """`transcript.interruption.max_stop_ms` after each scripted caller turn marked interrupt;
+    the n-th caller message of the run is the n-th scripted caller turn."""
+    if not interrupts:
+        yield error("transcript.interruption", "no caller turn is marked interrupt: true")
+        return
+    heard = [e for e in run.events if e.type == "message" and e.role == "caller"]
+    for turn in interrupts:
+        yield _barge_in(turn, limit, heard)
+
+
+def check_transcript(
+    spec: TranscriptAssertions, run: HarnessRun, interrupts: list[int] | None = None
+) -> Outcomes:
+    """`transcript.must_include`, `must_not_include`, `within_turns` over agent utterances, and
+    `interruption` over the caller turns marked interrupt (`interrupts`, 0-based)."""
     said = run.agent_messages
     if not said:
         yield error("transcript", "the run has no agent utterances to check")
@@ -79,3 +111,5 @@ def check_transcript(spec: TranscriptAssertions, run: HarnessRun) -> Outcomes:
     gap = absence_gap(run, trace=False)
     yield from _includes("transcript.must_not_include", forbidden, said, False, gap)
     yield from _within_turns(spec.within_turns or {}, said)
+    if spec.interruption is not None:
+        yield from check_interruption(spec.interruption.max_stop_ms, interrupts or [], run)

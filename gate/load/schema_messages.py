@@ -159,6 +159,9 @@ def message(error: ValidationError) -> str:
         return f"must be >= {expected}, got {show(value)}"
     if rule == "exclusiveMinimum":
         return f"must be > {expected}, got {show(value)}"
+    if rule == "dependentRequired" and isinstance(value, Mapping):
+        key = next(k for k, needs in expected.items() if k in value and set(needs) - set(value))
+        return f"{key} needs {', '.join(expected[key])}"
     return error.message
 
 

@@ -5,6 +5,7 @@ adapter authors, and the harness the tests run against. Modules:
 
 - `agent`   — the deterministic scripted agent and its planted regressions; pure.
 - `bugs`    — the planted regressions' names and descriptions (`BUGS`).
+- `eventlog` — the timed event log of one call (messages, tool calls, timings; the timing bugs).
 - `sandbox` — the fixture-built calendar that serves the tools and observes every write; pure.
 - `app`     — `ReferenceHarness.handle(method, path, headers, body)`: the HTTP contract; pure.
 - `server`  — `serve()` and `running_harness()`: the stdlib HTTP server, loopback by default.
@@ -36,6 +37,7 @@ gate retries the 503 with the same Idempotency-Key and gets the one stored run.
     confirmation-channel scheduling/confirmation-delivered          tools.results
     early-confirmation   scheduling/confirm-after-change            tools.preconditions
     slot-recheck         scheduling/write-right-after-slot-check    tools.required_order (strict)
+    barge-in-ignored     latency/barge-in-stops-agent               transcript.interruption
     flaky                none: all pass after the gate's retry
 
 `tests/reference/test_reference_harness.py` evaluates every case against every bug and keeps

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from gate.reference.eventlog import EventLog, digest
 from gate.reference.sandbox import Json, Sandbox, SlotPreference, parse_preference, spoken_time
 from gate.results import PROTOCOL
 
@@ -22,7 +21,6 @@ _INTENTS = (
     ("reschedule", re.compile(r"\b(reschedul\w*|move|moving|change|changing)\b")),
     ("book", re.compile(r"\b(book|booking|schedule|new appointment)\b")),
 )
-_TOOL_STEP_MS = 90  # tool call + result inside one agent turn; 5 tools fit the 600 ms minimum
 
 
 def detect_intents(text: str) -> list[str]:
@@ -31,80 +29,15 @@ def detect_intents(text: str) -> list[str]:
     return [name for name, pattern in _INTENTS if pattern.search(lowered)]
 
 
-def _digest(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-class _Call:
+class _Call(EventLog):
     """One scripted call: the caller's turns in, an ordered event log and observed writes out."""
 
     def __init__(self, request: Mapping[str, Any], bugs: frozenset[str]) -> None:
-        self.bugs = bugs
-        self.sandbox = Sandbox(request.get("fixture") or {})
-        self.seed = _digest(request.get("case_id"), request.get("trial", 1))
-        self.events: list[Json] = []
-        self.turns: list[Json] = []
-        self.clock = 0
-        self.calls = 0
-        self.turn, self.base_ms, self.tools_this_turn = 0, 0, 0
+        super().__init__(Sandbox(request.get("fixture") or {}), bugs, request)
         self.identity_done = self.identity_failed = False
         self.listed = self.completed = self.handed_off = False
         self.pending: str | None = None
-        self.last_text = ""
         self.intent: str | None = None
-
-    # --- event log -------------------------------------------------------------------------
-
-    def caller_says(self, turn: int, text: str, after_ms: int) -> None:
-        self.turn, self.tools_this_turn, self.last_text = turn, 0, text
-        self.clock += after_ms
-        self.events.append(
-            {"type": "message", "role": "caller", "turn": turn, "t_ms": self.clock, "text": text}
-        )
-        self.clock += 45 * len(text)  # speaking time, so later events stay monotonic
-        self.base_ms = self.clock
-
-    def tool(self, name: str, arguments: Json, failed: Json | None = None) -> Json:
-        """Call a sandbox tool; `failed`: the tool fails with this output instead (no write)."""
-        self.calls += 1
-        call_id = f"c{self.calls}"
-        t_ms = self.base_ms + _TOOL_STEP_MS * self.tools_this_turn + 30
-        self.tools_this_turn += 1
-        self.events.append(
-            {
-                "type": "tool_call",
-                "turn": self.turn,
-                "t_ms": t_ms,
-                "call_id": call_id,
-                "name": name,
-                "arguments": arguments,
-            }
-        )
-        output = failed if failed is not None else self.sandbox.call(name, arguments)
-        if name == "send_confirmation" and "confirmation-channel" in self.bugs:
-            output = {**output, "channel": "email"}  # the gateway's silent fallback
-        self.events.append(
-            {
-                "type": "tool_result",
-                "turn": self.turn,
-                "t_ms": t_ms + 50,
-                "call_id": call_id,
-                "status": "ok" if failed is None else "error",
-                "output": output,
-            }
-        )
-        return output
-
-    def agent_says(self, text: str) -> None:
-        latency = 600 + int(_digest(self.seed, self.turn)[:8], 16) % 300
-        if "slow" in self.bugs:
-            latency += 900
-        t_ms = self.base_ms + latency
-        self.turns.append({"turn": self.turn, "latency_ms": latency})
-        self.events.append(
-            {"type": "message", "role": "agent", "turn": self.turn, "t_ms": t_ms, "text": text}
-        )
-        self.clock = t_ms + 45 * len(text) + 300
 
     # --- conversation ----------------------------------------------------------------------
 
@@ -267,7 +200,8 @@ def run_agent(request: Mapping[str, Any], bugs: Iterable[str] = ()) -> Json:
     limit = int(scenario.get("max_turns") or len(turns))
     for number, turn in enumerate(turns[:limit]):
         text = str(turn.get("text", ""))
-        call.caller_says(number, text, int(turn.get("after_ms") or 0))
+        after_ms = int(turn.get("after_ms") or 0)
+        call.caller_says(number, text, after_ms, bool(turn.get("interrupt")))
         call.agent_says(call.respond(text).strip())
         if call.handed_off:
             break  # the call now belongs to a person; the script's remaining turns go unheard
@@ -277,8 +211,8 @@ def run_agent(request: Mapping[str, Any], bugs: Iterable[str] = ()) -> Json:
 def _run_result(
     request: Mapping[str, Any], call: _Call, bugs: frozenset[str], truncated: bool
 ) -> Json:
-    run_id = "r_" + _digest(dict(request), sorted(bugs))[:24]
-    trace_id = _digest("trace", request.get("case_id"), request.get("trial", 1))[:32]
+    run_id = "r_" + digest(dict(request), sorted(bugs))[:24]
+    trace_id = digest("trace", request.get("case_id"), request.get("trial", 1))[:32]
     end = "handoff" if call.handed_off else "max_turns" if truncated else "script_end"
     return {
         "protocol": PROTOCOL,

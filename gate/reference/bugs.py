@@ -15,5 +15,6 @@ BUG_DESCRIPTIONS: dict[str, str] = {
     "confirmation-channel": "the SMS confirmation silently goes out by email (the result says so)",
     "early-confirmation": "confirms before the appointment is changed, then again after",
     "slot-recheck": "re-reads the appointments between checking a slot and writing it",
+    "barge-in-ignored": "keeps talking to the end of its sentence when the caller barges in",
 }
 BUGS: tuple[str, ...] = tuple(BUG_DESCRIPTIONS)

@@ -432,7 +432,8 @@ def test_serve_prints_the_listening_line_first() -> None:
 
 def _failures(case_id: str, bugs: tuple[str, ...] = ()) -> list[str]:
     run = HarnessRun.model_validate(_run_case(case_id, bugs))
-    outcomes = evaluate_assertions(EXAMPLES[case_id].case.assertions, run)
+    case = EXAMPLES[case_id].case
+    outcomes = evaluate_assertions(case.assertions, run, case.interrupt_turns())
     assert outcomes, case_id
     # Without a judge, judged assertions are `skipped: no judge configured` (examples/judged/).
     return [
@@ -515,6 +516,7 @@ CAUGHT_BY = {
         "tools.preconditions.send_confirmation",
     ),
     "slot-recheck": ("scheduling/write-right-after-slot-check", "tools.required_order"),
+    "barge-in-ignored": ("latency/barge-in-stops-agent", "transcript.interruption[turn 1]"),
 }
 # Bugs planted for one assertion of the case language: across every bundled example, that
 # assertion is the only one that fails (older checks could not see the bug at all).
@@ -523,6 +525,7 @@ ONLY_CAUGHT_BY = (
     "confirmation-channel",
     "early-confirmation",
     "slot-recheck",
+    "barge-in-ignored",
 )
 
 
@@ -539,6 +542,18 @@ def test_case_language_bugs_are_caught_only_by_their_new_assertion(bug: str) -> 
     caught = {c: failed for c in EXAMPLES if (failed := _failures(c, (bug,)))}
     assert caught == {case_id: [name]}
     assert _failures(case_id) == []
+
+
+def test_barge_in_is_reported_on_interrupting_caller_turns_only() -> None:
+    body = _body(["I need to reschedule.", "Wednesday afternoon."])
+    body["scenario"]["turns"][1]["interrupt"] = True
+    body["scenario"]["turns"].insert(0, {"text": "Hi.", "interrupt": True})  # nothing to cut
+    callers = [e for e in run_agent(body)["events"] if e.get("role") == "caller"]
+    assert ["agent_stop_ms" in e for e in callers] == [False, False, True]
+    assert callers[2]["agent_stop_ms"] < 300
+    ignored = run_agent(body, ["barge-in-ignored"])
+    stop = next(e["agent_stop_ms"] for e in ignored["events"] if "agent_stop_ms" in e)
+    assert stop > 1000
 
 
 def test_documented_case_table_names_real_cases() -> None:
