@@ -145,6 +145,8 @@ class TranscriptAssertions(_Strict):
 class LatencyAssertions(_Strict):
     p95_turn_ms: Annotated[float, Field(gt=0)] | None = None
     max_turn_ms: Annotated[float, Field(gt=0)] | None = None
+    trials_p95_turn_ms: Annotated[float, Field(gt=0)] | None = None
+    max_first_word_ms: Annotated[float, Field(gt=0)] | None = None
 
 
 class HandoffAssertions(_Strict):

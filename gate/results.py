@@ -74,6 +74,8 @@ class TurnTiming(_Lenient):
     # NaN compares false with every limit and a negative latency is below all of them: either
     # would pass a latency check with no evidence, so the run is refused instead.
     latency_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    # From the end of the caller's turn to the agent's first audible word (optional evidence).
+    first_word_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
 
 
 class Write(_Lenient):

@@ -15,6 +15,7 @@ from gate.commands.reports import write_reports
 from gate.commands.wiring import finish_run, load_checked, now_iso, open_run_judge, resolve
 from gate.dispatch.consistency import inconsistency
 from gate.errors import InputError
+from gate.evaluate.pooled import pool_trials
 from gate.evaluate.replays import ReplayLedger
 from gate.evaluate.trial import evaluate_trial
 from gate.evaluate.verdicts import tally_trials
@@ -92,7 +93,8 @@ async def _rejudge_case(
     case: LoadedCase, record: CaseRecord, judge: Judge | None, ledger: ReplayLedger
 ) -> CaseResult:
     planned = record.trials_planned
-    done = tuple([await _rejudge_trial(case, t, judge, ledger) for t in record.trials])
+    rejudged = [await _rejudge_trial(case, t, judge, ledger) for t in record.trials]
+    done = pool_trials(case, rejudged, planned)
     tally = tally_trials(done, planned, case.case.pass_threshold)
     if not done or not tally.decided:
         # e.g. 2 of 3 trials ran and passed before; now one fails and the third never ran.

@@ -52,7 +52,8 @@ def check_outcome(spec: OutcomeAssertions, run: HarnessRun, allowed: list[str]) 
 
 
 def check_latency(spec: LatencyAssertions, run: HarnessRun) -> Outcomes:
-    """`latency.p95_turn_ms`, `max_turn_ms`; missing latency data is an error, never a pass."""
+    """`latency.p95_turn_ms`, `max_turn_ms`, `max_first_word_ms`; missing latency data is an
+    error, never a pass."""
     timed = [(t.turn, t.latency_ms) for t in run.turns or [] if t.latency_ms is not None]
     values = [ms for _, ms in timed]
     for field, limit in (("p95_turn_ms", spec.p95_turn_ms), ("max_turn_ms", spec.max_turn_ms)):
@@ -70,6 +71,29 @@ def check_latency(spec: LatencyAssertions, run: HarnessRun) -> Outcomes:
         else:
             msg = f"{field} {actual:.0f} ms ≤ {limit:.0f} ms"
             yield ok(name, msg, expected=limit, actual=actual)
+    if spec.max_first_word_ms is not None:
+        yield _first_word(spec.max_first_word_ms, run)
+    # trials_p95_turn_ms is over all trials at once: gate.evaluate.pooled
+
+
+def _first_word(limit: float, run: HarnessRun) -> AssertionOutcome:
+    """Every agent turn's time to first word is within `limit`; a turn without one is `error`."""
+    name, turns = "latency.max_first_word_ms", run.turns or []
+    if not turns:
+        return error(name, "the run reports no per-turn timings", expected=limit)
+    timed = [t for t in turns if t.first_word_ms is not None]
+    late = max(timed, key=lambda t: t.first_word_ms or 0.0, default=None)
+    if late is not None and (late.first_word_ms or 0.0) > limit:
+        actual = late.first_word_ms or 0.0
+        msg = f"turn {late.turn}: first word after {actual:.0f} ms > {limit:.0f} ms"
+        return fail(name, msg, expected=limit, actual=actual, turn=late.turn)
+    untimed = next((t for t in turns if t.first_word_ms is None), None)
+    if untimed is not None:
+        msg = f"the harness reports no first_word_ms for turn {untimed.turn}"
+        return error(name, msg, expected=limit, turn=untimed.turn)
+    slowest = late.first_word_ms if late else 0.0
+    msg = f"first word within {slowest:.0f} ms ≤ {limit:.0f} ms on all {len(turns)} turns"
+    return ok(name, msg, expected=limit, actual=slowest)
 
 
 def check_handoff(spec: HandoffAssertions, run: HarnessRun) -> Outcomes:

@@ -16,5 +16,7 @@ BUG_DESCRIPTIONS: dict[str, str] = {
     "early-confirmation": "confirms before the appointment is changed, then again after",
     "slot-recheck": "re-reads the appointments between checking a slot and writing it",
     "barge-in-ignored": "keeps talking to the end of its sentence when the caller barges in",
+    "first-word-late": "audio starts on time, but the first word comes 1.4 s later",
+    "latency-tail": "the first turn of every third trial reports 1.5 s more latency",
 }
 BUGS: tuple[str, ...] = tuple(BUG_DESCRIPTIONS)

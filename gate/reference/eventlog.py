@@ -24,6 +24,7 @@ class EventLog:
     def __init__(self, sandbox: Sandbox, bugs: frozenset[str], request: Mapping[str, Any]) -> None:
         self.sandbox, self.bugs = sandbox, bugs
         self.seed = digest(request.get("case_id"), request.get("trial", 1))
+        self.trial = int(request.get("trial") or 1)
         self.events: list[Json] = []
         self.turns: list[Json] = []
         self.clock = self.calls = 0
@@ -82,13 +83,27 @@ class EventLog:
         return output
 
     def agent_says(self, text: str) -> None:
-        latency = 600 + int(digest(self.seed, self.turn)[:8], 16) % 300
-        if "slow" in self.bugs:
-            latency += 900
+        latency, lead_in = (
+            self.latency(),
+            60 + int(digest(self.seed, "word", self.turn)[:8], 16) % 60,
+        )
+        if "first-word-late" in self.bugs:
+            lead_in += 1400  # leading silence: the audio starts on time, the words do not
         t_ms = self.base_ms + latency
-        self.speech = (t_ms, 45 * len(text))
-        self.turns.append({"turn": self.turn, "latency_ms": latency})
+        self.speech = (t_ms, lead_in + 45 * len(text))
+        timing = {"turn": self.turn, "latency_ms": latency, "first_word_ms": latency + lead_in}
+        self.turns.append(timing)
         self.events.append(
             {"type": "message", "role": "agent", "turn": self.turn, "t_ms": t_ms, "text": text}
         )
-        self.clock = t_ms + 45 * len(text) + 300
+        self.clock = t_ms + lead_in + 45 * len(text) + 300
+
+    def latency(self) -> int:
+        """Caller done to agent audio: 600-900 ms; `slow` adds 900 to every turn, `latency-tail`
+        1500 to the first turn of every third trial (one run's p95 rarely sees it)."""
+        latency = 600 + int(digest(self.seed, self.turn)[:8], 16) % 300
+        if "slow" in self.bugs:
+            latency += 900
+        if "latency-tail" in self.bugs and self.trial % 3 == 0 and self.turn == 0:
+            latency += 1500
+        return latency

@@ -15,10 +15,11 @@ import yaml
 from gate.dispatch.consistency import inconsistency
 from gate.dispatch.protocol import build_request
 from gate.evaluate.assertions import evaluate_assertions
+from gate.evaluate.pooled import pool_trials, pools_trials
 from gate.models import Case, LoadedCase
 from gate.reference import BUG_DESCRIPTIONS, BUGS, ReferenceHarness, run_agent, running_harness
 from gate.reference.sandbox import parse_preference
-from gate.results import PROTOCOL, HarnessRun, Status
+from gate.results import PROTOCOL, HarnessRun, Status, TrialResult
 
 CASES_ROOT = Path(__file__).resolve().parents[2] / "examples" / "cases"
 SEED_ID = "scheduling/reschedule-wednesday"
@@ -430,17 +431,27 @@ def test_serve_prints_the_listening_line_first() -> None:
 # --- the bundled example cases -------------------------------------------------------------
 
 
+def _trial(case_id: str, trial: int, bugs: tuple[str, ...]) -> TrialResult:
+    case = EXAMPLES[case_id]
+    run = HarnessRun.model_validate(run_agent(build_request(case, trial, 120), bugs))
+    outcomes = evaluate_assertions(case.case.assertions, run, case.case.interrupt_turns())
+    return TrialResult(trial, Status.PASS, "", assertions=tuple(outcomes), run=run)
+
+
 def _failures(case_id: str, bugs: tuple[str, ...] = ()) -> list[str]:
-    run = HarnessRun.model_validate(_run_case(case_id, bugs))
-    case = EXAMPLES[case_id].case
-    outcomes = evaluate_assertions(case.assertions, run, case.interrupt_turns())
+    """What fails in trial 1 of the case; in every trial when the case pools its trials."""
+    case = EXAMPLES[case_id]
+    planned = (case.case.trials or 1) if pools_trials(case) else 1
+    trials = pool_trials(case, [_trial(case_id, n, bugs) for n in range(1, planned + 1)], planned)
+    outcomes = [o for t in trials for o in t.assertions]
     assert outcomes, case_id
     # Without a judge, judged assertions are `skipped: no judge configured` (examples/judged/).
-    return [
+    failed = [
         o.name
         for o in outcomes
         if o.status is not Status.PASS and (o.status, o.name[:7]) != (Status.SKIPPED, "judged[")
     ]
+    return list(dict.fromkeys(failed))
 
 
 def test_examples_are_valid_safe_and_numerous() -> None:
@@ -517,6 +528,8 @@ CAUGHT_BY = {
     ),
     "slot-recheck": ("scheduling/write-right-after-slot-check", "tools.required_order"),
     "barge-in-ignored": ("latency/barge-in-stops-agent", "transcript.interruption[turn 1]"),
+    "first-word-late": ("latency/first-word-budget", "latency.max_first_word_ms"),
+    "latency-tail": ("latency/tail-latency-over-trials", "latency.trials_p95_turn_ms"),
 }
 # Bugs planted for one assertion of the case language: across every bundled example, that
 # assertion is the only one that fails (older checks could not see the bug at all).
@@ -526,6 +539,8 @@ ONLY_CAUGHT_BY = (
     "early-confirmation",
     "slot-recheck",
     "barge-in-ignored",
+    "first-word-late",
+    "latency-tail",
 )
 
 
