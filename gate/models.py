@@ -76,6 +76,7 @@ TextItem = str | RegexItem
 class OutcomeAssertions(_Strict):
     task_completed: bool | None = None
     no_unplanned_handoff: bool | None = None
+    intent: Annotated[str, Field(min_length=1)] | None = None
 
 
 class ToolResultSpec(_Strict):

@@ -19,8 +19,22 @@ Outcomes = Iterator[AssertionOutcome]
 ok, fail, error = AssertionOutcome.ok, AssertionOutcome.fail, AssertionOutcome.error
 
 
+def _intent(want: str, run: HarnessRun) -> AssertionOutcome:
+    name, actual = "outcome.intent", (run.outcome or {}).get("intent")
+    if not isinstance(actual, str) or not actual:
+        return error(name, "the run reports no outcome.intent", expected=want, actual=actual)
+    if actual != want:
+        said = next((e for e in run.events if e.type == "message" and e.role == "caller"), None)
+        heard = f" (caller at turn {said.turn}: {(said.text or '')[:80]!r})" if said else ""
+        msg = f"expected intent {want!r}, the agent recognised {actual!r}{heard}"
+        return fail(name, msg, expected=want, actual=actual, turn=said.turn if said else None)
+    return ok(name, f"the agent recognised intent {actual!r}", expected=want, actual=actual)
+
+
 def check_outcome(spec: OutcomeAssertions, run: HarnessRun, allowed: list[str]) -> Outcomes:
-    """`outcome.task_completed` and `outcome.no_unplanned_handoff`."""
+    """`outcome.task_completed`, `outcome.no_unplanned_handoff` and `outcome.intent`."""
+    if spec.intent is not None:
+        yield _intent(spec.intent, run)
     if spec.task_completed is not None:
         name = "outcome.task_completed"
         actual, want = (run.outcome or {}).get("task_completed"), spec.task_completed

@@ -40,6 +40,7 @@ gate retries the 503 with the same Idempotency-Key and gets the one stored run.
     barge-in-ignored     latency/barge-in-stops-agent               transcript.interruption
     first-word-late      latency/first-word-budget                  latency.max_first_word_ms
     latency-tail         latency/tail-latency-over-trials           latency.trials_p95_turn_ms
+    intent-mislabel      scheduling/cancel-intent-recognised        outcome.intent
     flaky                none: all pass after the gate's retry
 
 `tests/reference/test_reference_harness.py` evaluates every case against every bug and keeps

@@ -214,6 +214,9 @@ def _run_result(
     run_id = "r_" + digest(dict(request), sorted(bugs))[:24]
     trace_id = digest("trace", request.get("case_id"), request.get("trial", 1))[:32]
     end = "handoff" if call.handed_off else "max_turns" if truncated else "script_end"
+    intent = call.intent
+    if intent == "cancel" and "intent-mislabel" in bugs:
+        intent = "reschedule"  # the classifier's label; the keyword flow still cancels
     return {
         "protocol": PROTOCOL,
         "run_id": run_id,
@@ -226,7 +229,7 @@ def _run_result(
         "trace_complete": True,
         "events": call.events,
         "turns": call.turns,
-        "outcome": {"task_completed": call.completed, "end_reason": end, "intent": call.intent},
+        "outcome": {"task_completed": call.completed, "end_reason": end, "intent": intent},
         "side_effects": {"source": "sandbox_observed", "writes": call.sandbox.writes},
         "artifacts": {
             "trace_url": f"https://traces.example.test/trace/{trace_id}",

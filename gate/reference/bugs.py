@@ -18,5 +18,6 @@ BUG_DESCRIPTIONS: dict[str, str] = {
     "barge-in-ignored": "keeps talking to the end of its sentence when the caller barges in",
     "first-word-late": "audio starts on time, but the first word comes 1.4 s later",
     "latency-tail": "the first turn of every third trial reports 1.5 s more latency",
+    "intent-mislabel": "labels a cancellation 'reschedule' (the call still cancels)",
 }
 BUGS: tuple[str, ...] = tuple(BUG_DESCRIPTIONS)

@@ -530,6 +530,7 @@ CAUGHT_BY = {
     "barge-in-ignored": ("latency/barge-in-stops-agent", "transcript.interruption[turn 1]"),
     "first-word-late": ("latency/first-word-budget", "latency.max_first_word_ms"),
     "latency-tail": ("latency/tail-latency-over-trials", "latency.trials_p95_turn_ms"),
+    "intent-mislabel": ("scheduling/cancel-intent-recognised", "outcome.intent"),
 }
 # Bugs planted for one assertion of the case language: across every bundled example, that
 # assertion is the only one that fails (older checks could not see the bug at all).
@@ -541,6 +542,7 @@ ONLY_CAUGHT_BY = (
     "barge-in-ignored",
     "first-word-late",
     "latency-tail",
+    "intent-mislabel",
 )
 
 
