@@ -102,6 +102,7 @@ class RunSettings:
     head: str | None = None  # --head SHA (default HEAD)
     context: ChangeContext | None = None  # the GitHub event's change; None outside Actions
     resume: str | None = None  # --resume RESULTS: keep the cases a partial run decided
+    require_pinned: bool = False  # floating agent/judge models are errors (config: require_pinned)
 
 
 def from_env(name: str, environ: Mapping[str, str], convert: Callable[[str], Any]) -> Any:
@@ -181,6 +182,7 @@ def run_converters() -> dict[str, Callable[[str], Any]]:
         "require_calibration": parse_bool,
         "record_runs": parse_bool,
         "resume": str,
+        "require_pinned": parse_bool,
     }
 
 

@@ -45,6 +45,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="RESULTS",
         help="keep the cases this partial results file decided; run only the rest",
     )
+    add_pinned_option(parser)
     add_shard_options(parser)
     add_selection_options(parser)
     add_judge_options(parser)
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="validate case files; exit 0 or 2")
     validate.add_argument("paths", nargs="*", metavar="PATH", help="case files or directories")
     validate.add_argument("--config", metavar="FILE", help="gate config to validate and use")
+    add_pinned_option(validate)
 
     run = sub.add_parser("run", help="select → dispatch → evaluate → report")
     run.add_argument("--harness-url", help="harness base URL, or builtin[:BUG,…]")
@@ -89,6 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_lifecycle_parser(sub)
     add_judge_commands(sub)
     return parser
+
+
+def add_pinned_option(parser: argparse.ArgumentParser) -> None:
+    """`--require-pinned [true|false]`: floating model aliases are errors, not warnings."""
+    parser.add_argument(
+        "--require-pinned",
+        nargs="?",
+        const=True,
+        type=parse_bool,
+        metavar="BOOL",
+        help="a floating agent_ref.model or judge model (gpt-4o, …-latest) is an error, not a "
+        "warning (default: false, or require_pinned in the gate config)",
+    )
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ from typing import TextIO
 from pydantic import ValidationError
 
 from gate.commands.reports import write_reports
-from gate.commands.wiring import finish_run, load_checked, now_iso, open_run_judge, resolve
+from gate.commands.wiring import finish_run, load_for, now_iso, open_run_judge, resolve
 from gate.dispatch.consistency import inconsistency
 from gate.errors import InputError
 from gate.evaluate.pooled import pool_trials
@@ -173,7 +173,7 @@ def rejudge_command(
     """`rejudge RESULTS --cases PATH…`: new verdicts from recorded runs, same exit-code rules."""
     started = (now_iso(), time.monotonic())
     settings = resolve(args, environ, need_harness=False)
-    loaded = load_checked(settings.cases, err, settings.config)  # the same ids as `run` gave
+    loaded = load_for(settings, err)  # the same ids as `run` gave
     recorded = read_record(args.results_file)
     known = {c.id for c in loaded.cases}
     total = sum(1 for e in recorded.cases if e.id in known)
@@ -233,7 +233,7 @@ def judge_check_command(
 ) -> int:
     """`judge-check --cases PATH…`: exit 0 when every checked assertion is calibrated."""
     settings = resolve(args, environ, need_harness=False)
-    loaded = load_checked(settings.cases, err, settings.config)
+    loaded = load_for(settings, err)
 
     async def check() -> tuple[list[str], int]:
         async with open_run_judge(settings) as judge:

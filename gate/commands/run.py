@@ -15,7 +15,7 @@ from gate import __version__
 from gate.commands.reports import clear_stale_reports, finished_cases, in_order, write_reports
 from gate.commands.wiring import (
     finish_run,
-    load_checked,
+    load_for,
     now_iso,
     open_run_judge,
     plan_run,
@@ -119,7 +119,7 @@ def execute_run(
     started = (now_iso(), time.monotonic())
     carried = finished_cases(settings.resume) if settings.resume else {}  # read before clearing
     clear_stale_reports(settings.junit, settings.results)
-    loaded = load_checked(settings.cases, err, settings.config)
+    loaded = load_for(settings, err)
     selection = _selection(settings, loaded)
     selected = set(selection.selected)
     if carried:

@@ -11,7 +11,7 @@ from gate.commands.wiring import (
 )
 from gate.errors import InputError
 from gate.load.config import discover_config
-from gate.settings import case_paths
+from gate.settings import case_paths, from_env, parse_bool
 
 
 def validate_command(
@@ -22,7 +22,8 @@ def validate_command(
     paths = case_paths(args.paths, environ, config)
     if not paths:
         raise InputError("no case paths: pass PATH… (or set VOICE_REGRESS_CASES)")
-    loaded = load_checked(paths, err, config)
+    pinned = args.require_pinned or from_env("require_pinned", environ, parse_bool) or False
+    loaded = load_checked(paths, err, config, pinned)
     if not loaded.files:
         raise InputError(f"no case files (*.yaml, *.yml) found under {' '.join(paths)}")
     print(f"{len(loaded.cases)} case(s) in {len(loaded.files)} file(s) are valid", file=out)

@@ -34,6 +34,7 @@ from gate.load.config import (
     load_with_config,
 )
 from gate.load.loader import LoadResult
+from gate.load.pinning import floating_reason, pinned_hint
 from gate.load.similarity import near_duplicates
 from gate.models import LoadedCase
 from gate.net import JUDGE_KEY_ENVS, TOKEN_ENV, Sleep
@@ -49,9 +50,14 @@ from gate.select.selection import Hints, Rules, select_cases
 from gate.settings import RunSettings, case_paths, flags_over_env, run_converters
 
 
-def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = None) -> LoadResult:
+def load_checked(
+    paths: Sequence[str],
+    err: TextIO,
+    config: GateConfig | None = None,
+    require_pinned: bool = False,
+) -> LoadResult:
     """Load and validate; warnings are printed, any error stops the run with exit 2."""
-    loaded = load_with_config(paths, config)
+    loaded = load_with_config(paths, config, require_pinned)
     for diagnostic in loaded.diagnostics:
         if diagnostic.severity != "error":
             print(diagnostic, file=err)
@@ -60,6 +66,24 @@ def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = 
     if loaded.errors:
         raise CaseFileError(loaded.errors)
     return loaded
+
+
+def load_for(settings: RunSettings, err: TextIO) -> LoadResult:
+    """`load_checked` for a run's settings, after checking that its judge model is pinned."""
+    check_judge_model(settings, err)
+    return load_checked(settings.cases, err, settings.config, settings.require_pinned)
+
+
+def check_judge_model(settings: RunSettings, err: TextIO) -> None:
+    """A floating judge model is a warning, an InputError under --require-pinned (or the
+    config's `require_pinned: true`): verdicts would drift with the provider's alias."""
+    model = settings.judge_model
+    if not model or floating_reason(model) is None:
+        return
+    hint = pinned_hint("the judge model", model)
+    if settings.require_pinned or (settings.config and settings.config.require_pinned):
+        raise InputError(f"{hint} (--require-pinned)")
+    print(f"warning: {hint}", file=err)
 
 
 def now_iso() -> str:

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError as PydanticValidationError
 
 from gate.errors import CaseFileError, Diagnostic
-from gate.load.lint import compile_allowlist, lint_case
+from gate.load.lint import compile_allowlist, lint_case, lint_runbook
 from gate.load.schema_messages import Locator, SchemaReporter, kind
 from gate.load.yamlsafe import YamlDocument, YamlError, parse_yaml
 from gate.models import Case, LoadedCase
@@ -129,12 +129,17 @@ def default_case_id(file: Path, *roots: Path) -> str:
 
 
 def load_cases(
-    paths: Sequence[str | Path], *, allowlist: Sequence[str] = (), root: str | Path | None = None
+    paths: Sequence[str | Path],
+    *,
+    allowlist: Sequence[str] = (),
+    root: str | Path | None = None,
+    require_pinned: bool = False,
 ) -> LoadResult:
     """Find, parse and validate every case file under `paths`; never raises on bad input.
 
     `allowlist` holds extra safe-fixture regexes from the gate config; `root` (the configured
-    cases directory) makes default ids independent of how files were named on the command line.
+    cases directory) makes default ids independent of how files were named on the command line;
+    `require_pinned` makes a floating `agent_ref.model` an error instead of a warning.
 
     Raises:
         InputError: an `allowlist` pattern is not a valid regular expression.
@@ -145,7 +150,8 @@ def load_cases(
     cases: list[LoadedCase] = []
     first_by_id: dict[str, LoadedCase] = {}
     for file, file_root in files:
-        checker = _FileChecker(file, default_case_id(file, *roots, file_root), allowlist)
+        case_id = default_case_id(file, *roots, file_root)
+        checker = _FileChecker(file, case_id, allowlist, require_pinned)
         loaded, problems = checker.check()
         if loaded is not None:
             problems += _duplicate(loaded, first_by_id)
@@ -175,9 +181,12 @@ def _duplicate(case: LoadedCase, first_by_id: dict[str, LoadedCase]) -> list[Dia
 class _FileChecker:
     """Validates one file; every problem becomes a located Diagnostic, nothing is raised."""
 
-    def __init__(self, file: Path, default_id: str, allowlist: Sequence[str]) -> None:
+    def __init__(
+        self, file: Path, default_id: str, allowlist: Sequence[str], require_pinned: bool
+    ) -> None:
         self.file, self.shown = file, display_path(file)
         self.default_id, self.allowlist = default_id, allowlist
+        self.require_pinned = require_pinned
         self.doc = YamlDocument(None, {}, {})
 
     def check(self) -> tuple[LoadedCase | None, list[Diagnostic]]:
@@ -190,6 +199,11 @@ class _FileChecker:
         if not problems:
             case, problems = self._model()
         problems += lint_case(self.doc.data, self.doc.locations, self.shown, self.allowlist)
+        if case is not None and not any(p.severity == "error" for p in problems):
+            # The runbook's hygiene only for an otherwise valid case: its errors come first.
+            problems += lint_runbook(
+                self.doc.data, self.doc.locations, self.shown, self.require_pinned
+            )
         problems = sorted(set(problems), key=lambda d: (d.line, d.col, d.json_path, d.message))
         if case is None:
             return None, problems
