@@ -13,6 +13,7 @@ from gate.evaluate.verdicts import FAIL_ON
 from gate.github.options import COMMENT_MODES, MAX_ANNOTATIONS, PublishOptions
 from gate.records.history import parse_time
 from gate.report.comment import KEY_PATTERN
+from gate.select.filters import LEVELS
 from gate.select.model import TIERS
 
 if TYPE_CHECKING:
@@ -103,6 +104,8 @@ class RunSettings:
     context: ChangeContext | None = None  # the GitHub event's change; None outside Actions
     resume: str | None = None  # --resume RESULTS: keep the cases a partial run decided
     require_pinned: bool = False  # floating agent/judge models are errors (config: require_pinned)
+    suites: Sequence[str] | None = None  # --suite NAME…: only cases of these suites
+    levels: Sequence[str] | None = None  # --level LEVEL…: only cases at these promotion levels
 
 
 def from_env(name: str, environ: Mapping[str, str], convert: Callable[[str], Any]) -> Any:
@@ -183,7 +186,19 @@ def run_converters() -> dict[str, Callable[[str], Any]]:
         "record_runs": parse_bool,
         "resume": str,
         "require_pinned": parse_bool,
+        "suites": names,
+        "levels": levels,
     }
+
+
+def names(text: str) -> list[str]:
+    """Environment form of a repeatable flag: names separated by commas or spaces."""
+    return [n for n in text.replace(",", " ").split() if n]
+
+
+def levels(text: str) -> list[str]:
+    """`VOICE_REGRESS_LEVELS`: promotion levels, each one of LEVELS."""
+    return [choice(LEVELS)(n) for n in names(text)]
 
 
 def comment_key(text: str) -> str:

@@ -11,6 +11,7 @@ from gate.evaluate.verdicts import (
 )
 from gate.judge.calibration import THRESHOLD
 from gate.reference import BUGS
+from gate.select.filters import LEVELS
 from gate.select.model import TIERS
 from gate.settings import (
     annotations_limit,
@@ -107,8 +108,23 @@ def add_pinned_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
-    """`--config`, `--changed-files`, `--base`/`--base-ref`, `--head`/`--head-ref`."""
+    """`--config`, `--changed-files`, `--base`/`--base-ref`, `--head`/`--head-ref`, `--suite`,
+    `--level`."""
     add = parser.add_argument
+    add(
+        "--suite",
+        dest="suites",
+        action="append",
+        metavar="NAME",
+        help="only cases of this suite (repeatable)",
+    )
+    add(
+        "--level",
+        dest="levels",
+        action="append",
+        choices=LEVELS,
+        help="only cases at this promotion level (repeatable)",
+    )
     add(
         "--config",
         metavar="FILE",

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -46,6 +47,7 @@ from gate.results import (
     Selection,
 )
 from gate.select.changes import collect, repo_path
+from gate.select.filters import filter_cases
 from gate.select.selection import Hints, Rules, select_cases
 from gate.settings import RunSettings, case_paths, flags_over_env, run_converters
 
@@ -152,9 +154,10 @@ def select_for_settings(
             stdin=stdin or sys.stdin,
             root=root,
         )
+    cases, narrowed = filter_cases(cases, settings.suites or (), settings.levels or ())
     case_paths = {c.id: repo_path(c.file, root) for c in cases}
     hints = hints_from_history(settings.history, settings.concurrency)
-    return select_cases(
+    selection = select_cases(
         cases,
         tier,
         changes,
@@ -163,6 +166,9 @@ def select_for_settings(
         case_paths=case_paths,
         hints=hints,
     )
+    if not narrowed:
+        return selection
+    return replace(selection, note="; ".join(n for n in (narrowed, selection.note) if n))
 
 
 def hints_from_history(path: str | None, concurrency: int = 1) -> Hints:
