@@ -35,8 +35,8 @@ gate retries the 503 with the same Idempotency-Key and gets the one stored run.
     bad-handoff-summary  handoff/human-request-keeps-context        handoff.summary_must_include
     confirmation-error   scheduling/confirmation-delivered          tools.no_errors
     confirmation-channel scheduling/confirmation-delivered          tools.results
-    early-confirmation   scheduling/confirm-after-change            tools.preconditions
-    slot-recheck         scheduling/write-right-after-slot-check    tools.required_order (strict)
+    early-confirmation   scheduling/confirm-after-booking            tools.preconditions
+    slot-recheck         scheduling/book-right-after-slot-check    tools.required_order (strict)
     barge-in-ignored     latency/barge-in-stops-agent               transcript.interruption
     first-word-late      latency/first-word-budget                  latency.max_first_word_ms
     latency-tail         latency/tail-latency-over-trials           latency.trials_p95_turn_ms

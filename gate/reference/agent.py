@@ -117,7 +117,7 @@ class _Call(EventLog):
                 "Is there another day that works?"
             )
         self.completed, self.pending = True, None
-        if "slot-recheck" in self.bugs and self.sandbox.appointment_id is not None:
+        if "slot-recheck" in self.bugs:
             self.tool("list_appointments", {"caller_id": self.sandbox.caller_id})
         return said + self.write_slot(intent, slot)
 

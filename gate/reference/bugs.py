@@ -13,7 +13,7 @@ BUG_DESCRIPTIONS: dict[str, str] = {
     "bad-handoff-summary": "hands off with a summary that loses the caller's goal and id",
     "confirmation-error": "send_confirmation fails (status error) and the agent says it was sent",
     "confirmation-channel": "the SMS confirmation silently goes out by email (the result says so)",
-    "early-confirmation": "confirms before the appointment is changed, then again after",
+    "early-confirmation": "confirms before anything is written, then again after the write",
     "slot-recheck": "re-reads the appointments between checking a slot and writing it",
     "barge-in-ignored": "keeps talking to the end of its sentence when the caller barges in",
     "first-word-late": "audio starts on time, but the first word comes 1.4 s later",

@@ -523,10 +523,10 @@ CAUGHT_BY = {
         "tools.results.send_confirmation",
     ),
     "early-confirmation": (
-        "scheduling/confirm-after-change",
+        "scheduling/confirm-after-booking",
         "tools.preconditions.send_confirmation",
     ),
-    "slot-recheck": ("scheduling/write-right-after-slot-check", "tools.required_order"),
+    "slot-recheck": ("scheduling/book-right-after-slot-check", "tools.required_order"),
     "barge-in-ignored": ("latency/barge-in-stops-agent", "transcript.interruption[turn 1]"),
     "first-word-late": ("latency/first-word-budget", "latency.max_first_word_ms"),
     "latency-tail": ("latency/tail-latency-over-trials", "latency.trials_p95_turn_ms"),
