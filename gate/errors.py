@@ -19,6 +19,7 @@ leave the stage that raises them:
     UnusableAnswer (judge.prompt)      one vote's answer is unusable → an abstention
     PatternError (globs)               a bad glob → a Diagnostic of the config or case
     RequestRejected (reference.app)    the reference harness's own 4xx answer
+    AudioRejected (reference.asr)      an audio turn it cannot recognise → a RequestRejected 422
     _TooDeep, _Retryable, _Transient, _Rejected: private, caught in the module that raises them
 
 Terminated (a KeyboardInterrupt) is SIGTERM: reports of what finished are written, exit 143.

@@ -50,6 +50,8 @@ class Turn(_Strict):
     after_ms: Annotated[int, Field(ge=0)] | None = None
     dtmf: str | None = None
     interrupt: bool | None = None
+    # a sanitized WAV fixture, relative to the case file; sent to the harness inline (base64)
+    audio: Annotated[str, Field(min_length=1)] | None = None
 
 
 class Scenario(_Strict):
@@ -135,12 +137,22 @@ class InterruptionAssertion(_Strict):
     max_stop_ms: Annotated[float, Field(gt=0)]
 
 
+class HeardAssertion(_Strict):
+    turn: Annotated[int, Field(ge=0)]
+    must_include: TextItem | Annotated[list[TextItem], Field(min_length=1)]
+
+    @property
+    def items(self) -> list[TextItem]:
+        return self.must_include if isinstance(self.must_include, list) else [self.must_include]
+
+
 class TranscriptAssertions(_Strict):
     must_include: list[TextItem] | None = None
     must_not_include: list[TextItem] | None = None
     # key: a phrase (folded substring) or `/regex/`; value: the agent turn it must appear by
     within_turns: dict[str, Annotated[int, Field(ge=1)]] | None = None
     interruption: InterruptionAssertion | None = None
+    heard: Annotated[list[HeardAssertion], Field(min_length=1)] | None = None
 
 
 class LatencyAssertions(_Strict):
@@ -262,6 +274,18 @@ class Case(_Strict):
             )
         return self
 
+    @model_validator(mode="after")
+    def _heard_turns_exist(self) -> Case:
+        transcript = self.assertions.transcript
+        count = len(self.scenario.caller_turns()) if self.scenario else 0
+        for check in (transcript.heard or []) if transcript else []:
+            if check.turn >= count:
+                raise ValueError(
+                    f"assertions.transcript.heard: turn {check.turn} is not a caller turn "
+                    f"(the script has {count}, counted from 0)"
+                )
+        return self
+
     def interrupt_turns(self) -> list[int]:
         """0-based indexes of the scripted caller turns marked `interrupt: true`."""
         turns = self.scenario.caller_turns() if self.scenario else []
@@ -278,6 +302,8 @@ class LoadedCase:
     line: int = 1
     # "$.assertions.tools.forbidden_tools" -> (line, col) of that node in the file
     locations: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # caller turn index -> the bytes of its audio fixture, read (and capped) at load time
+    audio: Mapping[int, bytes] = field(default_factory=dict, repr=False)
 
     def line_of(self, json_path: str) -> int:
         """Line of the deepest located node on `json_path` (the case's first line if none)."""

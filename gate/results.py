@@ -51,6 +51,8 @@ class Event(_Lenient):
     summary: str | None = None
     # On a caller message that barged in: ms from the caller's onset until the agent went quiet.
     agent_stop_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    # On a caller message: "asr" when `text` is what the agent's speech recognition produced.
+    text_source: str | None = None
 
     @property
     def ref(self) -> str:

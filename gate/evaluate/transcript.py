@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from gate.evaluate.absence import absence_gap
 from gate.evaluate.matching import describe_item, phrase_item, text_matches
-from gate.models import TextItem, TranscriptAssertions
+from gate.models import HeardAssertion, TextItem, TranscriptAssertions
 from gate.results import AssertionOutcome, Event, HarnessRun
 
 Outcomes = Iterator[AssertionOutcome]
@@ -97,14 +97,47 @@ def check_interruption(limit: float, interrupts: list[int], run: HarnessRun) -> 
         yield _barge_in(turn, limit, heard)
 
 
+def _heard(check: HeardAssertion, heard: list[Event]) -> Outcomes:
+    turn = check.turn
+    for i, item in enumerate(check.items):
+        name = f"transcript.heard[turn {turn}][{i}]"
+        if turn >= len(heard):
+            msg = f"caller turn {turn} was never played: the run has {len(heard)} caller turn(s)"
+            yield error(name, msg, expected=str(item))
+            continue
+        said = heard[turn]
+        if said.text_source != "asr":
+            source = said.text_source or "none"
+            msg = f"caller turn {turn}: the harness reports no ASR text (text_source: {source})"
+            yield error(name, msg, expected=str(item), turn=said.turn)
+        elif text_matches(item, said.text or ""):
+            yield ok(name, f"caller turn {turn}: heard {describe_item(item)}", turn=said.turn)
+        else:
+            msg = (
+                f"caller turn {turn}: expected {describe_item(item)}, the agent heard {said.text!r}"
+            )
+            yield fail(name, msg, expected=str(item), actual=said.text, turn=said.turn)
+
+
+def check_heard(checks: list[HeardAssertion], run: HarnessRun) -> Outcomes:
+    """`transcript.heard`: the n-th caller message of the run is the n-th scripted turn; its
+    text counts only when the harness marks it `text_source: asr`."""
+    heard = [e for e in run.events if e.type == "message" and e.role == "caller"]
+    for check in checks:
+        yield from _heard(check, heard)
+
+
 def check_transcript(
     spec: TranscriptAssertions, run: HarnessRun, interrupts: list[int] | None = None
 ) -> Outcomes:
     """`transcript.must_include`, `must_not_include`, `within_turns` over agent utterances, and
     `interruption` over the caller turns marked interrupt (`interrupts`, 0-based)."""
+    if spec.heard:  # what the agent heard needs no agent utterance
+        yield from check_heard(spec.heard, run)
     said = run.agent_messages
     if not said:
-        yield error("transcript", "the run has no agent utterances to check")
+        if spec.must_include or spec.must_not_include or spec.within_turns or spec.interruption:
+            yield error("transcript", "the run has no agent utterances to check")
         return
     yield from _includes("transcript.must_include", spec.must_include or [], said, want=True)
     forbidden = spec.must_not_include or []

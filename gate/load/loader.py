@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError as PydanticValidationError
 
 from gate.errors import CaseFileError, Diagnostic
+from gate.load.audio import read_audio
 from gate.load.lint import compile_allowlist, lint_case, lint_runbook
 from gate.load.schema_messages import Locator, SchemaReporter, kind
 from gate.load.yamlsafe import YamlDocument, YamlError, parse_yaml
@@ -195,9 +196,12 @@ class _FileChecker:
             return None, [problem]
         validator = packaged_validator("case.schema.json")
         problems = SchemaReporter(validator, self.locator).check(self.doc.data)
-        case = None
+        case, audio = None, dict[int, bytes]()
         if not problems:
             case, problems = self._model()
+        if case is not None:
+            audio, missing = read_audio(case, self.file)
+            problems += [self.locator.at(parts, message) for parts, message in missing]
         problems += lint_case(self.doc.data, self.doc.locations, self.shown, self.allowlist)
         if case is not None and not any(p.severity == "error" for p in problems):
             # The runbook's hygiene only for an otherwise valid case: its errors come first.
@@ -213,6 +217,7 @@ class _FileChecker:
             case=case,
             line=self.doc.locations["$"][0],
             locations=self.doc.locations,
+            audio=audio,
         ), problems
 
     def _parse(self) -> Diagnostic | None:

@@ -41,6 +41,7 @@ gate retries the 503 with the same Idempotency-Key and gets the one stored run.
     first-word-late      latency/first-word-budget                  latency.max_first_word_ms
     latency-tail         latency/tail-latency-over-trials           latency.trials_p95_turn_ms
     intent-mislabel      scheduling/cancel-intent-recognised        outcome.intent
+    mishear              audio/dr-bayer-heard                       transcript.heard
     flaky                none: all pass after the gate's retry
 
 `tests/reference/test_reference_harness.py` evaluates every case against every bug and keeps

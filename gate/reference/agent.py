@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from gate.reference.asr import recognise
 from gate.reference.eventlog import EventLog, digest
 from gate.reference.sandbox import Json, Sandbox, SlotPreference, parse_preference, spoken_time
 from gate.results import PROTOCOL
@@ -199,9 +200,10 @@ def run_agent(request: Mapping[str, Any], bugs: Iterable[str] = ()) -> Json:
     turns = caller_turns(scenario)
     limit = int(scenario.get("max_turns") or len(turns))
     for number, turn in enumerate(turns[:limit]):
-        text = str(turn.get("text", ""))
+        audio = turn.get("audio")
+        text = recognise(audio, active) if isinstance(audio, dict) else str(turn.get("text", ""))
         after_ms = int(turn.get("after_ms") or 0)
-        call.caller_says(number, text, after_ms, bool(turn.get("interrupt")))
+        call.caller_says(number, text, after_ms, bool(turn.get("interrupt")), audio is not None)
         call.agent_says(call.respond(text).strip())
         if call.handed_off:
             break  # the call now belongs to a person; the script's remaining turns go unheard

@@ -19,5 +19,6 @@ BUG_DESCRIPTIONS: dict[str, str] = {
     "first-word-late": "audio starts on time, but the first word comes 1.4 s later",
     "latency-tail": "the first turn of every third trial reports 1.5 s more latency",
     "intent-mislabel": "labels a cancellation 'reschedule' (the call still cancels)",
+    "mishear": "speech recognition hears proper nouns as common words ('Bayer' as 'buyer')",
 }
 BUGS: tuple[str, ...] = tuple(BUG_DESCRIPTIONS)

@@ -32,10 +32,15 @@ class EventLog:
         self.last_text = ""
         self.speech: tuple[int, int] | None = None  # the agent's last utterance: start, length
 
-    def caller_says(self, turn: int, text: str, after_ms: int, interrupt: bool = False) -> None:
+    def caller_says(
+        self, turn: int, text: str, after_ms: int, interrupt: bool = False, asr: bool = False
+    ) -> None:
+        """`asr`: `text` is what the recogniser heard in the turn's audio (text_source: asr)."""
         self.turn, self.tools_this_turn, self.last_text = turn, 0, text
         self.clock += after_ms
         event: Json = {"type": "message", "role": "caller", "turn": turn, "t_ms": self.clock}
+        if asr:
+            event["text_source"] = "asr"
         if interrupt and self.speech is not None:
             event.update(self.barge_in(*self.speech))
         self.events.append({**event, "text": text})

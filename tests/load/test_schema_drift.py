@@ -104,6 +104,7 @@ def _check_constraints(metadata: list[Any], node: dict[str, Any], where: str) ->
 
 
 def _json_type(member: Any) -> str:
+    member = _strip(member)[0]
     if typing.get_origin(member) is list:
         return "array"
     return "object" if issubclass(member, BaseModel) else _SCALARS[member]

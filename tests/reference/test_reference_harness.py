@@ -16,6 +16,7 @@ from gate.dispatch.consistency import inconsistency
 from gate.dispatch.protocol import build_request
 from gate.evaluate.assertions import evaluate_assertions
 from gate.evaluate.pooled import pool_trials, pools_trials
+from gate.load.audio import read_audio
 from gate.models import Case, LoadedCase
 from gate.reference import BUG_DESCRIPTIONS, BUGS, ReferenceHarness, run_agent, running_harness
 from gate.reference.sandbox import parse_preference
@@ -41,7 +42,10 @@ def _load_examples() -> dict[str, LoadedCase]:
     for path in sorted(CASES_ROOT.rglob("*.yaml")):
         case_id = path.relative_to(CASES_ROOT).with_suffix("").as_posix()
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StringTimestamps)  # noqa: S506
-        cases[case_id] = LoadedCase(case_id, str(path), Case.model_validate(data))
+        case = Case.model_validate(data)
+        audio, problems = read_audio(case, path)
+        assert problems == [], (case_id, problems)
+        cases[case_id] = LoadedCase(case_id, str(path), case, audio=audio)
     return cases
 
 
@@ -531,6 +535,7 @@ CAUGHT_BY = {
     "first-word-late": ("latency/first-word-budget", "latency.max_first_word_ms"),
     "latency-tail": ("latency/tail-latency-over-trials", "latency.trials_p95_turn_ms"),
     "intent-mislabel": ("scheduling/cancel-intent-recognised", "outcome.intent"),
+    "mishear": ("audio/dr-bayer-heard", "transcript.heard[turn 0][0]"),
 }
 # Bugs planted for one assertion of the case language: across every bundled example, that
 # assertion is the only one that fails (older checks could not see the bug at all).
@@ -543,6 +548,7 @@ ONLY_CAUGHT_BY = (
     "first-word-late",
     "latency-tail",
     "intent-mislabel",
+    "mishear",
 )
 
 
