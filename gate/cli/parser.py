@@ -107,9 +107,8 @@ def add_pinned_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_selection_options(parser: argparse.ArgumentParser) -> None:
-    """`--config`, `--changed-files`, `--base`/`--base-ref`, `--head`/`--head-ref`, `--suite`,
-    `--level`."""
+def add_filter_options(parser: argparse.ArgumentParser) -> None:
+    """`--suite` and `--level` (seed 000's workflow: `--suite=… --level=blocking`)."""
     add = parser.add_argument
     add(
         "--suite",
@@ -125,6 +124,13 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
         choices=LEVELS,
         help="only cases at this promotion level (repeatable)",
     )
+
+
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    """`--config`, `--changed-files`, `--base`/`--base-ref`, `--head`/`--head-ref`, and the
+    filters (`add_filter_options`)."""
+    add_filter_options(parser)
+    add = parser.add_argument
     add(
         "--config",
         metavar="FILE",

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from gate.errors import Diagnostic, InputError
-from gate.load.runbook import runbook_rules
 from gate.models import (
     FAILURE_LABELS,
     SIDE_EFFECT_MODES,
@@ -113,10 +112,7 @@ UNSAFE_HINT = (
 
 
 def lint_case(
-    data: Any,
-    locations: Mapping[str, Location],
-    path: str,
-    allowlist: Sequence[str] = (),
+    data: Any, locations: Mapping[str, Location], path: str, allowlist: Sequence[str] = ()
 ) -> list[Diagnostic]:
     """Safe-fixture problems of one case: unsafe values, unsandboxed writes, bad regexes, labels.
 
@@ -132,26 +128,10 @@ def lint_case(
             if not _allowed(text, finding, patterns)
         ]
     if isinstance(data, Mapping):
-        problems += _located(_case_rules(data), locations, path)
+        for json_path, message, severity in _case_rules(data):
+            line, col = nearest_location(locations, json_path) or (1, 1)
+            problems.append(Diagnostic(path, line, col, json_path, message, severity))
     return problems
-
-
-def lint_runbook(
-    data: Mapping[str, Any], locations: Mapping[str, Location], path: str, require_pinned: bool
-) -> list[Diagnostic]:
-    """The runbook's rules (gate.load.runbook) as diagnostics; a floating agent model is an
-    error under `require_pinned`."""
-    return _located(runbook_rules(data, require_pinned), locations, path)
-
-
-def _located(
-    findings: Iterable[tuple[str, str, str]], locations: Mapping[str, Location], path: str
-) -> list[Diagnostic]:
-    out = []
-    for json_path, message, severity in findings:
-        line, col = nearest_location(locations, json_path) or (1, 1)
-        out.append(Diagnostic(path, line, col, json_path, message, severity))
-    return out
 
 
 def _strings(

@@ -18,7 +18,8 @@ from pydantic import ValidationError as PydanticValidationError
 
 from gate.errors import CaseFileError, Diagnostic
 from gate.load.audio import read_audio
-from gate.load.lint import compile_allowlist, lint_case, lint_runbook
+from gate.load.lint import compile_allowlist, lint_case
+from gate.load.runbook import lint_runbook
 from gate.load.schema_messages import Locator, SchemaReporter, kind
 from gate.load.yamlsafe import YamlDocument, YamlError, parse_yaml
 from gate.models import Case, LoadedCase

@@ -6,13 +6,27 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from gate.errors import Diagnostic
 from gate.load.pinning import floating_reason, pinned_hint
+from gate.models import Location, nearest_location
 
 Finding = tuple[str, str, str]  # (json path, message, severity)
 
 
 def _get(value: Any, key: str) -> Any:
     return value.get(key) if isinstance(value, Mapping) else None
+
+
+def lint_runbook(
+    data: Mapping[str, Any], locations: Mapping[str, Location], path: str, require_pinned: bool
+) -> list[Diagnostic]:
+    """The runbook's rules as located diagnostics (`locations` as gate.load.yamlsafe records
+    them); a floating agent model is an error under `require_pinned`."""
+    out = []
+    for json_path, message, severity in runbook_rules(data, require_pinned):
+        line, col = nearest_location(locations, json_path) or (1, 1)
+        out.append(Diagnostic(path, line, col, json_path, message, severity))
+    return out
 
 
 def runbook_rules(data: Mapping[str, Any], require_pinned: bool = False) -> Iterator[Finding]:
