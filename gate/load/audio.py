@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 
 from gate.models import Case
 
-MAX_AUDIO_BYTES = 2 * 1024 * 1024  # a few seconds of sanitized speech, not a call recording
+MAX_AUDIO_BYTES = 512 * 1024  # ~16 s of 16 kHz 16-bit mono: one turn of speech, not a call
 
 Parts = list[str | int]  # a JSON path as parts: ["$", "scenario", "turns", 0, "audio"]
 Problem = tuple[Parts, str]

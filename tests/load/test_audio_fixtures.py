@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
+import struct
 from pathlib import Path
 
 import pytest
 
+from gate.cli import main
 from gate.dispatch.protocol import build_request
 from gate.load.audio import MAX_AUDIO_BYTES
 from gate.load.loader import load_cases
@@ -76,3 +79,23 @@ def test_the_reference_harness_refuses_unusable_audio(audio: object, message: st
     body["scenario"]["turns"][0]["audio"] = audio
     status, _, payload = ReferenceHarness().handle("POST", "/runs", {}, json.dumps(body).encode())
     assert status == 422 and message in json.loads(payload)["error"]
+
+
+def test_the_largest_fixture_runs_end_to_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = WAV.read_bytes()
+    padding = (
+        b"JUNK"
+        + struct.pack("<I", MAX_AUDIO_BYTES - len(raw) - 8)
+        + b"\0" * (MAX_AUDIO_BYTES - len(raw) - 8)
+    )
+    big = bytearray(raw + padding)
+    big[4:8] = struct.pack("<I", len(big) - 8)
+    assert len(big) == MAX_AUDIO_BYTES
+    assert _case_with(tmp_path, "voice.wav", bytes(big)) == []
+    monkeypatch.chdir(tmp_path)
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["run", "--harness-url", "builtin", "--cases", "case.yaml", "--tier", "all"]
+    assert main(argv, {}, out, err) == 0, err.getvalue()
+    assert main([*argv[:2], "builtin:mishear", *argv[3:]], {}, out, err) == 1
