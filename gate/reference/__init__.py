@@ -6,6 +6,7 @@ adapter authors, and the harness the tests run against. Modules:
 - `agent`   — the deterministic scripted agent and its planted regressions; pure.
 - `bugs`    — the planted regressions' names and descriptions (`BUGS`).
 - `eventlog` — the timed event log of one call (messages, tool calls, timings; the timing bugs).
+- `asr`     — the stand-in speech recogniser of audio turns (and the `mishear` bug); pure.
 - `sandbox` — the fixture-built calendar that serves the tools and observes every write; pure.
 - `app`     — `ReferenceHarness.handle(method, path, headers, body)`: the HTTP contract; pure.
 - `server`  — `serve()` and `running_harness()`: the stdlib HTTP server, loopback by default.
