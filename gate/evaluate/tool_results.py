@@ -55,6 +55,9 @@ def _tool_result(tool: str, spec: ToolResultSpec, run: HarnessRun) -> AssertionO
     if unlinked is not None:
         msg = f"{tool} at {unlinked.ref} has no tool_result in the run"
         return error(name, msg, expected=want, turn=unlinked.turn)
+    if gap := absence_gap(run):
+        # "every call" is also "no other call": a call the trace lacks could be a bad one.
+        return error(name, f"all {len(calls)} {tool} call(s) in the trace match, but {gap}")
     return ok(name, f"all {len(calls)} {tool} call(s) returned {json_compact(want)}")
 
 
@@ -116,8 +119,8 @@ def _precondition(tool: str, spec: ToolPrecondition, run: HarnessRun) -> Asserti
             return fail(name, msg, expected=want, actual=call.arguments, turn=call.turn)
     if unproven is not None:
         return error(name, f"{tool} at {unproven[0].ref} {unproven[1]}", turn=unproven[0].turn)
-    if not calls and (gap := absence_gap(run)):
-        return error(name, f"{tool} not in the trace, but {gap}")
+    if gap := absence_gap(run):
+        return error(name, f"{len(calls)} {tool} call(s) in the trace hold, but {gap}")
     return ok(name, f"{len(calls)} {tool} call(s), each with its preconditions")
 
 

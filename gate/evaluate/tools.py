@@ -54,6 +54,10 @@ def _required_order(order: list[str], strict: bool, run: HarnessRun) -> Assertio
             f"the required tools; actual sequence: {shown}"
         )
         return fail(name, msg, expected=order, actual=seq, turn=calls[extra].turn)
+    if strict and (gap := absence_gap(run)):
+        # "nothing between them" is an absence: a call the trace lacks could sit there.
+        msg = f"the required tools are adjacent in the trace, but {gap}"
+        return error(name, msg, expected=order, actual=seq)
     how = "with nothing between them" if strict else "in order"
     return ok(name, f"{len(order)} tools called {how}", expected=order, actual=seq)
 

@@ -91,6 +91,17 @@ def test_results_without_a_result_to_check(
     assert outcome.status is status and message in outcome.message
 
 
+def test_every_call_needs_the_whole_trace() -> None:
+    # A call missing from an incomplete trace could be the bad one: no pass on the rest.
+    partial = GOOD.model_copy(update={"trace_complete": False})
+    for spec in (
+        {"results": {"send_confirmation": {"status": "ok"}}},
+        {"preconditions": {"update_appointment": {"after": ["lookup_identity"]}}},
+    ):
+        outcome = one(spec, partial)
+        assert outcome.status is Status.ERROR and "trace_complete is false" in outcome.message
+
+
 # --- tools.no_errors ----------------------------------------------------------------------
 
 
@@ -219,9 +230,13 @@ def test_strict_order_fails_naming_the_call_in_between() -> None:
 
 
 def test_strict_order_on_an_incomplete_trace_is_an_error() -> None:
-    trace = run(call(1, "lookup_identity"), call(2, "x"), call(3, "update_appointment"))
-    partial = trace.model_copy(update={"trace_complete": False})
-    assert one(STRICT, partial).status is Status.ERROR
+    for calls in (
+        ["lookup_identity", "x", "update_appointment"],
+        ["lookup_identity", "update_appointment"],
+    ):
+        trace = run(*(call(n, name) for n, name in enumerate(calls, 1)))
+        partial = trace.model_copy(update={"trace_complete": False})
+        assert one(STRICT, partial).status is Status.ERROR
 
 
 def test_order_needs_required_order() -> None:
