@@ -21,6 +21,7 @@ leave the stage that raises them:
     RegexError (patterns)              a regex RE2 refuses → a Diagnostic at validate time
     TextTooLong (patterns)             a text past the search limit → that assertion's `error`
     RequestRejected (reference.app)    the reference harness's own 4xx answer
+    AudioRejected (reference.asr)      an audio turn it cannot recognise → a RequestRejected 422
     _TooDeep, _Retryable, _Transient, _Rejected: private, caught in the module that raises them
 
 Terminated (a KeyboardInterrupt) is SIGTERM: reports of what finished are written, exit 143.

@@ -99,6 +99,8 @@ class Turn(_Strict):
     after_ms: Annotated[int, Field(ge=0, le=MAX_MS)] | None = None
     dtmf: str | None = None
     interrupt: bool | None = None
+    # a sanitized WAV fixture, relative to the case file; sent to the harness inline (base64)
+    audio: Annotated[str, Field(min_length=1)] | None = None
 
 
 class Scenario(_Strict):
@@ -125,13 +127,36 @@ TextItem = str | RegexItem
 class OutcomeAssertions(_Strict):
     task_completed: bool | None = None
     no_unplanned_handoff: bool | None = None
+    intent: Annotated[str, Field(min_length=1)] | None = None
+
+
+class ToolResultSpec(_Strict):
+    status: str | None = None
+    output: dict[str, Any] | None = None
+
+
+class ToolPrecondition(_Strict):
+    after: list[str] | None = None
+    arguments: dict[str, Any] | None = None
 
 
 class ToolAssertions(_Strict):
     required_order: list[str] | None = None
+    # subsequence: others may interleave (the default); strict: nothing between them
+    order: Literal["subsequence", "strict"] | None = None
     arguments: dict[str, dict[str, Any]] | None = None
     forbidden_tools: list[str] | None = None
     max_calls: dict[str, Annotated[int, Field(ge=0, le=MAX_COUNT)]] | None = None
+    results: dict[str, ToolResultSpec] | None = None
+    no_errors: bool | list[str] | None = None
+    preconditions: dict[str, ToolPrecondition] | None = None
+
+    @model_validator(mode="after")
+    def _order_needs_required_order(self) -> ToolAssertions:
+        # `order: strict` alone would check nothing: a silent no-op is a typo's hiding place.
+        if self.order is not None and not self.required_order:
+            raise ValueError("tools.order needs tools.required_order")
+        return self
 
 
 class SystemSideEffects(BaseModel):
@@ -157,16 +182,33 @@ class SystemSideEffects(BaseModel):
         return {k: str(v) for k, v in (self.model_extra or {}).items()}
 
 
+class InterruptionAssertion(_Strict):
+    max_stop_ms: Annotated[float, Field(gt=0, le=MAX_MS, allow_inf_nan=False)]
+
+
+class HeardAssertion(_Strict):
+    turn: Annotated[int, Field(ge=0, le=MAX_TURNS)]
+    must_include: TextItem | Annotated[list[TextItem], Field(min_length=1)]
+
+    @property
+    def items(self) -> list[TextItem]:
+        return self.must_include if isinstance(self.must_include, list) else [self.must_include]
+
+
 class TranscriptAssertions(_Strict):
     must_include: list[TextItem] | None = None
     must_not_include: list[TextItem] | None = None
     # key: a phrase (folded substring) or `/regex/`; value: the agent turn it must appear by
     within_turns: dict[str, Annotated[int, Field(ge=1, le=MAX_TURNS)]] | None = None
+    interruption: InterruptionAssertion | None = None
+    heard: Annotated[list[HeardAssertion], Field(min_length=1)] | None = None
 
 
 class LatencyAssertions(_Strict):
     p95_turn_ms: Annotated[float, Field(gt=0, le=MAX_MS, allow_inf_nan=False)] | None = None
     max_turn_ms: Annotated[float, Field(gt=0, le=MAX_MS, allow_inf_nan=False)] | None = None
+    trials_p95_turn_ms: Annotated[float, Field(gt=0, le=MAX_MS, allow_inf_nan=False)] | None = None
+    max_first_word_ms: Annotated[float, Field(gt=0, le=MAX_MS, allow_inf_nan=False)] | None = None
 
 
 class HandoffAssertions(_Strict):
@@ -269,6 +311,35 @@ class Case(_Strict):
             )
         return threshold
 
+    @model_validator(mode="after")
+    def _interruption_needs_a_barge_in(self) -> Case:
+        # Without a caller turn marked `interrupt` the check would have nothing to look at.
+        transcript = self.assertions.transcript
+        if transcript is None or transcript.interruption is None:
+            return self
+        if not self.interrupt_turns():
+            raise ValueError(
+                "assertions.transcript.interruption needs a caller turn with interrupt: true"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _heard_turns_exist(self) -> Case:
+        transcript = self.assertions.transcript
+        count = len(self.scenario.caller_turns()) if self.scenario else 0
+        for check in (transcript.heard or []) if transcript else []:
+            if check.turn >= count:
+                raise ValueError(
+                    f"assertions.transcript.heard: turn {check.turn} is not a caller turn "
+                    f"(the script has {count}, counted from 0)"
+                )
+        return self
+
+    def interrupt_turns(self) -> list[int]:
+        """0-based indexes of the scripted caller turns marked `interrupt: true`."""
+        turns = self.scenario.caller_turns() if self.scenario else []
+        return [i for i, turn in enumerate(turns) if turn.interrupt]
+
 
 @dataclass(frozen=True)
 class LoadedCase:
@@ -280,6 +351,8 @@ class LoadedCase:
     line: int = 1
     # "$.assertions.tools.forbidden_tools" -> (line, col) of that node in the file
     locations: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    # caller turn index -> the bytes of its audio fixture, read (and capped) at load time
+    audio: Mapping[int, bytes] = field(default_factory=dict, repr=False)
 
     def line_of(self, json_path: str) -> int:
         """Line of the deepest located node on `json_path` (the case's first line if none)."""

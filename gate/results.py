@@ -53,6 +53,15 @@ class Event(_Lenient):
     output: Any = None
     to: str | None = None
     summary: str | None = None
+    # On a caller message that barged in: ms from the caller's onset until the agent went quiet.
+    agent_stop_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    # On a caller message: "asr" when `text` is what the agent's speech recognition produced.
+    text_source: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """`turn 2 (call c3)`: where a tool call happened, as failure messages name it."""
+        return f"turn {self.turn} (call {self.call_id})" if self.call_id else f"turn {self.turn}"
 
     @field_validator("arguments", mode="before")
     @classmethod
@@ -71,6 +80,8 @@ class TurnTiming(_Lenient):
     # NaN compares false with every limit and a negative latency is below all of them: either
     # would pass a latency check with no evidence, so the run is refused instead.
     latency_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    # From the end of the caller's turn to the agent's first audible word (optional evidence).
+    first_word_ms: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
 
 
 class Write(_Lenient):
@@ -141,6 +152,11 @@ class HarnessRun(_Lenient):
         return [e for e in self.events if e.type == "tool_call"]
 
     @property
+    def tool_sequence(self) -> list[str]:
+        """The names of the tool calls in order."""
+        return [c.name or "?" for c in self.tool_calls]
+
+    @property
     def agent_messages(self) -> list[Event]:
         """What the agent said, in order."""
         return [e for e in self.events if e.type == "message" and e.role == "agent"]
@@ -168,6 +184,18 @@ class AssertionOutcome:
     turn: int | None = None
     warning: str | None = None
     votes: tuple[dict[str, Any], ...] | None = None
+
+    @classmethod
+    def ok(cls, name: str, message: str, **kw: Any) -> AssertionOutcome:
+        return cls(name, Status.PASS, message, **kw)
+
+    @classmethod
+    def fail(cls, name: str, message: str, **kw: Any) -> AssertionOutcome:
+        return cls(name, Status.FAIL, message, **kw)
+
+    @classmethod
+    def error(cls, name: str, message: str, **kw: Any) -> AssertionOutcome:
+        return cls(name, Status.ERROR, message, **kw)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from gate.dispatch.consistency import inconsistency
 from gate.errors import HarnessError
+from gate.evaluate.pooled import pool_trials, pools_trials
 from gate.evaluate.replays import ReplayLedger
 from gate.evaluate.trial import TrialJudge, evaluate_trial
 from gate.evaluate.verdicts import tally_trials
@@ -106,9 +107,10 @@ class Runner:
                 judge=self.judge,
             )
             done.append(trial)
-            if tally_trials(done, planned, threshold).decided:
+            # A check over all trials needs every planned one: no early stop for it.
+            if tally_trials(done, planned, threshold).decided and not pools_trials(case):
                 break
-        self._finish(case, done, planned)
+        self._finish(case, list(pool_trials(case, done, planned)), planned)
 
     def _own_run(
         self, case: LoadedCase, number: int, out: Dispatched

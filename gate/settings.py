@@ -14,6 +14,7 @@ from gate.github.options import COMMENT_MODES, MAX_ANNOTATIONS, PublishOptions
 from gate.models import MAX_CONCURRENCY, MAX_RETRIES, MAX_TIMEOUT_S, MAX_TRIALS, MAX_VOTES
 from gate.records.history import parse_time
 from gate.report.comment import KEY_PATTERN
+from gate.select.filters import LEVELS
 from gate.select.model import TIERS
 
 if TYPE_CHECKING:
@@ -116,6 +117,9 @@ class RunSettings:
     resume: str | None = None  # --resume RESULTS: keep the cases a partial run decided
     baseline: str | None = None  # --baseline RESULTS: the base branch's last results file
     readiness: str | None = None  # --readiness PATH: write the readiness JSON here
+    require_pinned: bool = False  # floating agent/judge models are errors (config: require_pinned)
+    suites: Sequence[str] | None = None  # --suite NAME…: only cases of these suites
+    levels: Sequence[str] | None = None  # --level LEVEL…: only cases at these promotion levels
 
 
 def from_env(name: str, environ: Mapping[str, str], convert: Callable[[str], Any]) -> Any:
@@ -201,7 +205,20 @@ def run_converters() -> dict[str, Callable[[str], Any]]:
         "judge_concurrency": positive_int,
         "judge_timeout": seconds,
         "judge_retries": int_in(0),
+        "require_pinned": parse_bool,
+        "suites": names,
+        "levels": levels,
     }
+
+
+def names(text: str) -> list[str]:
+    """Environment form of a repeatable flag: names separated by commas or spaces."""
+    return [n for n in text.replace(",", " ").split() if n]
+
+
+def levels(text: str) -> list[str]:
+    """`VOICE_REGRESS_LEVELS`: promotion levels, each one of LEVELS."""
+    return [choice(LEVELS)(n) for n in names(text)]
 
 
 def comment_key(text: str) -> str:

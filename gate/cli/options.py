@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from gate.judge.calibration import THRESHOLD
+from gate.select.filters import LEVELS
 from gate.settings import (
     annotations_limit,
     comment_key,
@@ -19,7 +20,9 @@ from gate.settings import (
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
-    """`--config`, `--changed-files`, `--base`/`--base-ref`, `--head`/`--head-ref`."""
+    """`--config`, `--changed-files`, `--base`/`--base-ref`, `--head`/`--head-ref`, and the
+    filters (`add_filter_options`)."""
+    add_filter_options(parser)
     add = parser.add_argument
     add(
         "--config",
@@ -140,4 +143,36 @@ def add_shard_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="history file (JSON lines): balances shards by past durations "
         "and gets this run's outcomes appended",
+    )
+
+
+def add_pinned_option(parser: argparse.ArgumentParser) -> None:
+    """`--require-pinned [true|false]`: floating model aliases are errors, not warnings."""
+    parser.add_argument(
+        "--require-pinned",
+        nargs="?",
+        const=True,
+        type=parse_bool,
+        metavar="BOOL",
+        help="a floating agent_ref.model or judge model (gpt-4o, …-latest) is an error, not a "
+        "warning (default: false, or require_pinned in the gate config)",
+    )
+
+
+def add_filter_options(parser: argparse.ArgumentParser) -> None:
+    """`--suite` and `--level` (seed 000's workflow: `--suite=… --level=blocking`)."""
+    add = parser.add_argument
+    add(
+        "--suite",
+        dest="suites",
+        action="append",
+        metavar="NAME",
+        help="only cases of this suite (repeatable)",
+    )
+    add(
+        "--level",
+        dest="levels",
+        action="append",
+        choices=LEVELS,
+        help="only cases at this promotion level (repeatable)",
     )

@@ -8,6 +8,7 @@ from typing import Any
 from gate import __version__
 from gate.cli.options import (
     add_judge_options,
+    add_pinned_option,
     add_publish_options,
     add_selection_options,
     add_shard_options,
@@ -70,6 +71,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="write the release readiness report (JSON) here; the release tier always checks it",
     )
+    add_pinned_option(parser)
     add_shard_options(parser)
     add_selection_options(parser)
     add_judge_options(parser)
@@ -113,6 +115,7 @@ def core_parser() -> tuple[argparse.ArgumentParser, Any]:
         help="case files or directories, as `run --cases` takes them (repeatable)",
     )
     validate.add_argument("--config", metavar="FILE", help="gate config to validate and use")
+    add_pinned_option(validate)
 
     run = sub.add_parser("run", help="select → dispatch → evaluate → report")
     run.add_argument("--harness-url", help="harness base URL, or builtin[:BUG,…]")

@@ -13,9 +13,10 @@ from pydantic import ValidationError
 
 from gate.commands.gating import warn_baseline
 from gate.commands.reports import write_reports
-from gate.commands.wiring import finish_run, load_checked, now_iso, open_run_judge, resolve
+from gate.commands.wiring import finish_run, load_for, now_iso, open_run_judge, resolve
 from gate.dispatch.consistency import inconsistency
 from gate.errors import InputError
+from gate.evaluate.pooled import pool_trials
 from gate.evaluate.replays import ReplayLedger
 from gate.evaluate.trial import evaluate_trial
 from gate.evaluate.verdicts import tally_trials
@@ -93,7 +94,8 @@ async def _rejudge_case(
     case: LoadedCase, record: CaseRecord, judge: Judge | None, ledger: ReplayLedger
 ) -> CaseResult:
     planned = record.trials_planned
-    done = tuple([await _rejudge_trial(case, t, judge, ledger) for t in record.trials])
+    rejudged = [await _rejudge_trial(case, t, judge, ledger) for t in record.trials]
+    done = pool_trials(case, rejudged, planned)
     tally = tally_trials(done, planned, case.case.pass_threshold)
     if not done or not tally.decided:
         # e.g. 2 of 3 trials ran and passed before; now one fails and the third never ran.
@@ -172,7 +174,7 @@ def rejudge_command(
     """`rejudge RESULTS --cases PATH…`: new verdicts from recorded runs, same exit-code rules."""
     started = (now_iso(), time.monotonic())
     settings = resolve(args, environ, need_harness=False)
-    loaded = load_checked(settings.cases, err, settings.config)  # the same ids as `run` gave
+    loaded = load_for(settings, err)  # the same ids as `run` gave
     recorded = read_record(args.results_file)
     known = {c.id for c in loaded.cases}
     total = sum(1 for e in recorded.cases if e.id in known)
@@ -233,7 +235,7 @@ def judge_check_command(
 ) -> int:
     """`judge-check --cases PATH…`: exit 0 when every checked assertion is calibrated."""
     settings = resolve(args, environ, need_harness=False)
-    loaded = load_checked(settings.cases, err, settings.config)
+    loaded = load_for(settings, err)
 
     async def check() -> tuple[list[str], int]:
         async with open_run_judge(settings) as judge:

@@ -17,7 +17,7 @@ from gate.commands.reports import clear_stale_reports, finished_cases, in_order,
 from gate.commands.selecting import select_for_settings
 from gate.commands.wiring import (
     finish_run,
-    load_checked,
+    load_for,
     now_iso,
     open_run_judge,
     plan_run,
@@ -115,7 +115,7 @@ def execute_run(
     carried = finished_cases(settings.resume) if settings.resume else {}  # read before clearing
     check_baseline_path(settings.baseline, settings.results)
     clear_stale_reports(settings.junit, settings.results)
-    loaded = load_checked(settings.cases, err, settings.config)
+    loaded = load_for(settings, err)
     # The loaded cases live as long as the run: out of the collector's sight, so the full
     # collections that dispatch's garbage triggers do not walk thousands of cases every time.
     gc.freeze()

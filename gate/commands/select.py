@@ -8,7 +8,7 @@ from typing import TextIO
 
 from gate.commands.selecting import select_for_settings
 from gate.commands.wiring import (
-    load_checked,
+    load_for,
     resolve,
 )
 from gate.report.console import (
@@ -21,7 +21,7 @@ def select_command(
 ) -> int:
     """`select`: which cases the change selects and why; no harness call."""
     settings = resolve(args, environ, need_harness=False)
-    loaded = load_checked(settings.cases, err, settings.config)
+    loaded = load_for(settings, err)
     selection = select_for_settings(loaded.cases, settings)
     print(render_selection(selection, args.format), file=out)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -15,6 +16,7 @@ from gate.models import LoadedCase
 from gate.records.history import FAILURE_STATES, by_case, read_history
 from gate.results import Selection
 from gate.select.changes import collect, repo_path
+from gate.select.filters import filter_cases
 from gate.select.selection import Hints, Rules, select_cases
 from gate.settings import RunSettings
 
@@ -46,9 +48,10 @@ def select_for_settings(
             stdin=stdin or sys.stdin,
             root=root,
         )
+    cases, narrowed = filter_cases(cases, settings.suites or (), settings.levels or ())
     case_paths = {c.id: repo_path(c.file, root) for c in cases}
     hints = hints_from_history(settings.history, settings.concurrency)
-    return select_cases(
+    selection = select_cases(
         cases,
         tier,
         changes,
@@ -57,6 +60,9 @@ def select_for_settings(
         case_paths=case_paths,
         hints=hints,
     )
+    if not narrowed:
+        return selection
+    return replace(selection, note="; ".join(n for n in (narrowed, selection.note) if n))
 
 
 def hints_from_history(path: str | None, concurrency: int = 1) -> Hints:

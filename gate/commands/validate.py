@@ -8,7 +8,7 @@ from typing import TextIO
 
 from gate.commands.wiring import checked_config, load_checked
 from gate.errors import InputError
-from gate.settings import case_paths
+from gate.settings import case_paths, from_env, parse_bool
 
 
 def validate_command(
@@ -19,7 +19,8 @@ def validate_command(
     paths = case_paths([*args.paths, *args.cases], environ, config)
     if not paths:
         raise InputError("no case paths: pass PATH… (or set VOICE_REGRESS_CASES)")
-    loaded = load_checked(paths, err, config)
+    pinned = args.require_pinned or from_env("require_pinned", environ, parse_bool) or False
+    loaded = load_checked(paths, err, config, pinned)
     if not loaded.files:
         raise InputError(f"no case files (*.yaml, *.yml) found under {' '.join(paths)}")
     print(f"{len(loaded.cases)} case(s) in {len(loaded.files)} file(s) are valid", file=out)

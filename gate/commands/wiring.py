@@ -33,6 +33,7 @@ from gate.load.config import (
 )
 from gate.load.loader import LoadResult
 from gate.load.parallel import map_in_workers
+from gate.load.pinning import floating_reason, pinned_hint
 from gate.load.similarity import near_duplicates
 from gate.models import LoadedCase
 from gate.net import JUDGE_KEY_ENVS, TOKEN_ENV, Sleep
@@ -48,9 +49,14 @@ from gate.text import log_line
 PARALLEL_CASES = 2000  # below, comparing near-duplicates takes well under a worker's start-up
 
 
-def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = None) -> LoadResult:
+def load_checked(
+    paths: Sequence[str],
+    err: TextIO,
+    config: GateConfig | None = None,
+    require_pinned: bool = False,
+) -> LoadResult:
     """Load and validate; warnings are printed, any error stops the run with exit 2."""
-    loaded = load_with_config(paths, config)
+    loaded = load_with_config(paths, config, require_pinned)
     for diagnostic in loaded.diagnostics:
         if diagnostic.severity != "error":
             print(log_line(str(diagnostic)), file=err)  # names files: untrusted text
@@ -62,6 +68,24 @@ def load_checked(paths: Sequence[str], err: TextIO, config: GateConfig | None = 
     if loaded.errors:
         raise CaseFileError(loaded.errors)
     return loaded
+
+
+def load_for(settings: RunSettings, err: TextIO) -> LoadResult:
+    """`load_checked` for a run's settings, after checking that its judge model is pinned."""
+    check_judge_model(settings, err)
+    return load_checked(settings.cases, err, settings.config, settings.require_pinned)
+
+
+def check_judge_model(settings: RunSettings, err: TextIO) -> None:
+    """A floating judge model is a warning, an InputError under --require-pinned (or the
+    config's `require_pinned: true`): verdicts would drift with the provider's alias."""
+    model = settings.judge_model
+    if not model or floating_reason(model) is None:
+        return
+    hint = pinned_hint("the judge model", model)
+    if settings.require_pinned or (settings.config and settings.config.require_pinned):
+        raise InputError(f"{hint} (--require-pinned)")
+    print(f"warning: {hint}", file=err)
 
 
 def now_iso() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -31,8 +32,8 @@ def build_request(case: LoadedCase, trial: int, timeout_s: float) -> dict[str, A
     dumped = spec.model_dump(mode="json", exclude_none=True, by_alias=True)
     scripted = dumped.get("scenario", {})
     turns = [
-        turn.model_dump(mode="json", exclude_none=True)
-        for turn in (spec.scenario or Scenario()).caller_turns()
+        _turn(turn.model_dump(mode="json", exclude_none=True), case.audio.get(index))
+        for index, turn in enumerate((spec.scenario or Scenario()).caller_turns())
     ]
     scenario: dict[str, Any] = {"turns": turns, "state": scripted.get("state", {})}
     scenario.update({k: scripted[k] for k in ("max_turns", "must_reproduce") if k in scripted})
@@ -47,6 +48,20 @@ def build_request(case: LoadedCase, trial: int, timeout_s: float) -> dict[str, A
         "scenario": scenario,
         "timeout_s": int(timeout_s) if float(timeout_s).is_integer() else timeout_s,
     }
+
+
+def _turn(turn: dict[str, Any], audio: bytes | None) -> dict[str, Any]:
+    """A caller turn as sent: an audio fixture goes inline, base64, with its name and digest."""
+    name = turn.pop("audio", None)
+    if name is None or audio is None:
+        return turn
+    turn["audio"] = {
+        "name": str(name).replace("\\", "/").rsplit("/", 1)[-1],
+        "content_type": "audio/wav",
+        "base64": base64.b64encode(audio).decode("ascii"),
+        "sha256": hashlib.sha256(audio).hexdigest(),
+    }
+    return turn
 
 
 def idempotency_key(invocation_id: str, case_id: str, trial: int) -> str:

@@ -76,7 +76,7 @@ async def evaluate_trial(
         outcomes.append(status_outcome)
     if status_outcome is None or status_outcome.status is Status.FAIL:
         spec = case.case.assertions
-        outcomes += evaluate_assertions(spec, run)
+        outcomes += evaluate_assertions(spec, run, case.case.interrupt_turns())
         outcomes += await judged_outcomes(spec.judged or [], run, outcomes, judge)
     state = trial_state(outcomes)
     return TrialResult(

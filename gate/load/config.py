@@ -51,6 +51,7 @@ class GateConfig:
     max_cases: int = DEFAULT_MAX_CASES
     max_minutes: float = DEFAULT_MAX_MINUTES
     pii_allowlist: tuple[str, ...] = ()
+    require_pinned: bool = False  # floating agent and judge models are errors, not warnings
     defaults: Mapping[str, int] = field(default_factory=dict)
     readiness: Mapping[str, float] = field(default_factory=dict)  # thresholds given; else defaults
     archived_every_days: int = DEFAULT_ARCHIVED_EVERY_DAYS
@@ -155,6 +156,7 @@ def _build(
         max_cases=fast.get("max_cases", DEFAULT_MAX_CASES),
         max_minutes=float(fast.get("max_minutes", DEFAULT_MAX_MINUTES)),
         pii_allowlist=tuple(data.get("pii_allowlist", ())),
+        require_pinned=bool(data.get("require_pinned", False)),
         defaults=dict(data.get("defaults", {})),
         readiness=dict(data.get("readiness", {})),
         archived_every_days=data.get("nightly", {}).get(
@@ -262,8 +264,14 @@ def _case_at(case: LoadedCase, json_path: str, message: str, severity: str = "er
     return Diagnostic(case.file, line, col, json_path, message, severity)
 
 
-def load_with_config(paths: Sequence[str], config: GateConfig | None) -> LoadResult:
-    """`load_cases` with the config's allowlist and id root, plus the case ↔ config checks."""
+def load_with_config(
+    paths: Sequence[str], config: GateConfig | None, require_pinned: bool = False
+) -> LoadResult:
+    """`load_cases` with the config's allowlist, id root and `require_pinned` (or the flag's),
+    plus the case ↔ config checks."""
     config = config or GateConfig()
-    loaded = load_cases(paths, allowlist=config.pii_allowlist, root=config.id_root())
+    pinned = require_pinned or config.require_pinned
+    loaded = load_cases(
+        paths, allowlist=config.pii_allowlist, root=config.id_root(), require_pinned=pinned
+    )
     return replace(loaded, diagnostics=loaded.diagnostics + check_cases(loaded.cases, config))

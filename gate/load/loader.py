@@ -17,8 +17,10 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError as PydanticValidationError
 
 from gate.errors import CaseFileError, Diagnostic
+from gate.load.audio import read_audio
 from gate.load.lint import check_allowlist, lint_case, todo_comments
 from gate.load.parallel import map_in_workers
+from gate.load.runbook import lint_runbook
 from gate.load.schema_messages import Locator, SchemaReporter, kind
 from gate.load.yamlsafe import YamlDocument, YamlError, parse_yaml
 from gate.models import Case, LoadedCase
@@ -162,12 +164,17 @@ def default_case_id(file: Path, *roots: Path) -> str:
 
 
 def load_cases(
-    paths: Sequence[str | Path], *, allowlist: Sequence[str] = (), root: str | Path | None = None
+    paths: Sequence[str | Path],
+    *,
+    allowlist: Sequence[str] = (),
+    root: str | Path | None = None,
+    require_pinned: bool = False,
 ) -> LoadResult:
     """Find, parse and validate every case file under `paths`; never raises on bad input.
 
     `allowlist` holds extra safe-fixture regexes from the gate config; `root` (the configured
-    cases directory) makes default ids independent of how files were named on the command line.
+    cases directory) makes default ids independent of how files were named on the command line;
+    `require_pinned` makes a floating `agent_ref.model` an error instead of a warning.
 
     Raises:
         InputError: an `allowlist` pattern is not a valid regular expression.
@@ -177,7 +184,7 @@ def load_cases(
     roots = tuple(Path(root) for root in ([root] if root is not None else []))
     cases: list[LoadedCase] = []
     first_by_id: dict[str, LoadedCase] = {}
-    for loaded, problems in check_files(files, roots, tuple(allowlist)):
+    for loaded, problems in check_files(files, roots, tuple(allowlist), require_pinned):
         if loaded is not None:
             problems += _duplicate(loaded, first_by_id)
             if not any(p.severity == "error" for p in problems):
@@ -200,10 +207,14 @@ def _isolated(checker: _FileChecker) -> tuple[LoadedCase | None, list[Diagnostic
 
 
 def check_case_text(
-    text: str, file: str | Path, case_id: str, allowlist: Sequence[str] = ()
+    text: str,
+    file: str | Path,
+    case_id: str,
+    allowlist: Sequence[str] = (),
+    require_pinned: bool = False,
 ) -> tuple[LoadedCase | None, list[Diagnostic]]:
     """Validate `text` as the content of case file `file` would be (nothing is read)."""
-    return _FileChecker(Path(file), case_id, allowlist).check(text)
+    return _FileChecker(Path(file), case_id, allowlist, require_pinned).check(text)
 
 
 Checked = tuple[LoadedCase | None, list[Diagnostic]]
@@ -219,16 +230,20 @@ def kept_locations(locations: dict[str, tuple[int, int]]) -> dict[str, tuple[int
 
 
 def check_files(
-    files: Sequence[tuple[Path, Path]], roots: tuple[Path, ...], allowlist: tuple[str, ...]
+    files: Sequence[tuple[Path, Path]],
+    roots: tuple[Path, ...],
+    allowlist: tuple[str, ...],
+    require_pinned: bool = False,
 ) -> list[Checked]:
     """Each file checked, in order; from PARALLEL_FILES files on in worker processes."""
-    jobs = [(file, file_root, roots, allowlist) for file, file_root in files]
+    jobs = [(file, file_root, roots, allowlist, require_pinned) for file, file_root in files]
     return map_in_workers(_check_one, jobs, parallel=len(jobs) >= PARALLEL_FILES)
 
 
-def _check_one(job: tuple[Path, Path, tuple[Path, ...], tuple[str, ...]]) -> Checked:
-    file, file_root, roots, allowlist = job
-    return _isolated(_FileChecker(file, default_case_id(file, *roots, file_root), allowlist))
+def _check_one(job: tuple[Path, Path, tuple[Path, ...], tuple[str, ...], bool]) -> Checked:
+    file, file_root, roots, allowlist, pinned = job
+    case_id = default_case_id(file, *roots, file_root)
+    return _isolated(_FileChecker(file, case_id, allowlist, pinned))
 
 
 def _duplicate(case: LoadedCase, first_by_id: dict[str, LoadedCase]) -> list[Diagnostic]:
@@ -251,9 +266,12 @@ def _duplicate(case: LoadedCase, first_by_id: dict[str, LoadedCase]) -> list[Dia
 class _FileChecker:
     """Validates one file; every problem becomes a located Diagnostic, nothing is raised."""
 
-    def __init__(self, file: Path, default_id: str, allowlist: Sequence[str]) -> None:
+    def __init__(
+        self, file: Path, default_id: str, allowlist: Sequence[str], require_pinned: bool
+    ) -> None:
         self.file, self.shown = file, display_path(file)
         self.default_id, self.allowlist = default_id, allowlist
+        self.require_pinned = require_pinned
         self.doc = YamlDocument(None, {}, {})
         self.text = ""
 
@@ -264,11 +282,19 @@ class _FileChecker:
             return None, [problem]
         validator = packaged_validator("case.schema.json")
         problems = SchemaReporter(validator, self.locator).check(self.doc.data)
-        case = None
+        case, audio = None, dict[int, bytes]()
         if not problems:
             case, problems = self._model()
+        if case is not None:
+            audio, missing = read_audio(case, self.file)
+            problems += [self.locator.at(parts, message) for parts, message in missing]
         problems += lint_case(self.doc.data, self.doc.locations, self.shown, self.allowlist)
         problems += todo_comments(self.text, self.shown, self.doc.locations)
+        if case is not None and not any(p.severity == "error" for p in problems):
+            # The runbook's hygiene only for an otherwise valid case: its errors come first.
+            problems += lint_runbook(
+                self.doc.data, self.doc.locations, self.shown, self.require_pinned
+            )
         problems = sorted(set(problems), key=lambda d: (d.line, d.col, d.json_path, d.message))
         if case is None:
             return None, problems
@@ -278,6 +304,7 @@ class _FileChecker:
             case=case,
             line=self.doc.locations["$"][0],
             locations=kept_locations(self.doc.locations),
+            audio=audio,
         ), problems
 
     def _parse(self) -> Diagnostic | None:

@@ -161,6 +161,9 @@ def message(error: ValidationError) -> str:
         return f"must be > {expected}, got {show(value)}"
     if rule == "maximum":
         return f"must be <= {expected} (the limit), got {show(value)}"
+    if rule == "dependentRequired" and isinstance(value, Mapping):
+        key = next(k for k, needs in expected.items() if k in value and set(needs) - set(value))
+        return f"{key} needs {', '.join(expected[key])}"
     return error.message
 
 

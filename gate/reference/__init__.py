@@ -3,7 +3,10 @@
 It is the embedded default for the demo, the executable example of the harness protocol for
 adapter authors, and the harness the tests run against. Modules:
 
-- `agent`   — the deterministic scripted agent and its planted regressions (`BUGS`); pure.
+- `agent`   — the deterministic scripted agent and its planted regressions; pure.
+- `bugs`    — the planted regressions' names and descriptions (`BUGS`).
+- `eventlog` — the timed event log of one call (messages, tool calls, timings; the timing bugs).
+- `asr`     — the stand-in speech recogniser of audio turns (and the `mishear` bug); pure.
 - `sandbox` — the fixture-built calendar that serves the tools and observes every write; pure.
 - `app`     — `ReferenceHarness.handle(method, path, headers, body)`: the HTTP contract; pure.
 - `server`  — `serve()` and `running_harness()`: the stdlib HTTP server, loopback by default.
@@ -31,6 +34,15 @@ gate retries the 503 with the same Idempotency-Key and gets the one stored run.
     unplanned-handoff    scheduling/reschedule-wednesday (seed)     outcome.no_unplanned_handoff
                          (most reschedule cases)                    outcome.task_completed
     bad-handoff-summary  handoff/human-request-keeps-context        handoff.summary_must_include
+    confirmation-error   scheduling/confirmation-delivered          tools.no_errors
+    confirmation-channel scheduling/confirmation-delivered          tools.results
+    early-confirmation   scheduling/confirm-after-booking            tools.preconditions
+    slot-recheck         scheduling/book-right-after-slot-check    tools.required_order (strict)
+    barge-in-ignored     latency/barge-in-stops-agent               transcript.interruption
+    first-word-late      latency/first-word-budget                  latency.max_first_word_ms
+    latency-tail         latency/tail-latency-over-trials           latency.trials_p95_turn_ms
+    intent-mislabel      scheduling/cancel-intent-recognised        outcome.intent
+    mishear              audio/dr-bayer-heard                       transcript.heard
     flaky                none: all pass after the gate's retry
 
 `tests/reference/test_reference_harness.py` evaluates every case against every bug and keeps
@@ -39,8 +51,9 @@ this table honest.
 
 from __future__ import annotations
 
-from gate.reference.agent import BUG_DESCRIPTIONS, BUGS, run_agent
+from gate.reference.agent import run_agent
 from gate.reference.app import ReferenceHarness
+from gate.reference.bugs import BUG_DESCRIPTIONS, BUGS
 from gate.reference.server import running_harness, serve
 
 __all__ = ["BUGS", "BUG_DESCRIPTIONS", "ReferenceHarness", "run_agent", "running_harness", "serve"]

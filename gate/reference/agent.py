@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from gate import __version__
+from gate.reference.asr import recognise
+from gate.reference.eventlog import EventLog, digest
 from gate.reference.sandbox import Json, Sandbox, SlotPreference, parse_preference, spoken_time
 from gate.results import PROTOCOL
 
-BUG_DESCRIPTIONS: dict[str, str] = {
-    "duplicate-booking": "creates a new appointment instead of updating the existing one",
-    "skip-identity": "never calls lookup_identity before touching the calendar",
-    "wrong-slot": "writes a slot other than the one the caller asked for",
-    "policy-leak": "reads back the caller's account id and says 'I created a new appointment'",
-    "slow": "every agent turn reports >= 1500 ms latency (reported, not slept)",
-    "flaky": "answers HTTP 503 to the first attempt of each run (same Idempotency-Key)",
-    "unplanned-handoff": "transfers to a human in the middle of a reschedule",
-    "bad-handoff-summary": "hands off with a summary that loses the caller's goal and id",
-}
-BUGS: tuple[str, ...] = tuple(BUG_DESCRIPTIONS)
 AGENT_NAME = "reference-scheduler"
 HANDOFF_TO = "human_scheduler"
 
@@ -34,7 +23,6 @@ _INTENTS = (
     ("reschedule", re.compile(r"\b(reschedul\w*|move|moving|change|changing)\b")),
     ("book", re.compile(r"\b(book|booking|schedule|new appointment)\b")),
 )
-_TOOL_STEP_MS = 90  # tool call + result inside one agent turn; 5 tools fit the 600 ms minimum
 
 
 def detect_intents(text: str) -> list[str]:
@@ -43,77 +31,15 @@ def detect_intents(text: str) -> list[str]:
     return [name for name, pattern in _INTENTS if pattern.search(lowered)]
 
 
-def _digest(*parts: object) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-class _Call:
+class _Call(EventLog):
     """One scripted call: the caller's turns in, an ordered event log and observed writes out."""
 
     def __init__(self, request: Mapping[str, Any], bugs: frozenset[str]) -> None:
-        self.bugs = bugs
-        self.sandbox = Sandbox(request.get("fixture") or {})
-        self.seed = _digest(request.get("case_id"), request.get("trial", 1))
-        self.events: list[Json] = []
-        self.turns: list[Json] = []
-        self.clock = 0
-        self.calls = 0
-        self.turn, self.base_ms, self.tools_this_turn = 0, 0, 0
+        super().__init__(Sandbox(request.get("fixture") or {}), bugs, request)
         self.identity_done = self.identity_failed = False
         self.listed = self.completed = self.handed_off = False
         self.pending: str | None = None
-        self.last_text = ""
         self.intent: str | None = None
-
-    # --- event log -------------------------------------------------------------------------
-
-    def caller_says(self, turn: int, text: str, after_ms: int) -> None:
-        self.turn, self.tools_this_turn, self.last_text = turn, 0, text
-        self.clock += after_ms
-        self.events.append(
-            {"type": "message", "role": "caller", "turn": turn, "t_ms": self.clock, "text": text}
-        )
-        self.clock += 45 * len(text)  # speaking time, so later events stay monotonic
-        self.base_ms = self.clock
-
-    def tool(self, name: str, arguments: Json) -> Json:
-        self.calls += 1
-        call_id = f"c{self.calls}"
-        t_ms = self.base_ms + _TOOL_STEP_MS * self.tools_this_turn + 30
-        self.tools_this_turn += 1
-        self.events.append(
-            {
-                "type": "tool_call",
-                "turn": self.turn,
-                "t_ms": t_ms,
-                "call_id": call_id,
-                "name": name,
-                "arguments": arguments,
-            }
-        )
-        output = self.sandbox.call(name, arguments)
-        self.events.append(
-            {
-                "type": "tool_result",
-                "turn": self.turn,
-                "t_ms": t_ms + 50,
-                "call_id": call_id,
-                "status": "ok",
-                "output": output,
-            }
-        )
-        return output
-
-    def agent_says(self, text: str) -> None:
-        latency = 600 + int(_digest(self.seed, self.turn)[:8], 16) % 300
-        if "slow" in self.bugs:
-            latency += 900
-        t_ms = self.base_ms + latency
-        self.turns.append({"turn": self.turn, "latency_ms": latency})
-        self.events.append(
-            {"type": "message", "role": "agent", "turn": self.turn, "t_ms": t_ms, "text": text}
-        )
-        self.clock = t_ms + 45 * len(text) + 300
 
     # --- conversation ----------------------------------------------------------------------
 
@@ -144,6 +70,8 @@ class _Call:
         if not found["verified"]:
             self.identity_failed = True
             return "I couldn't verify your identity. "
+        if "early-confirmation" in self.bugs and self.sandbox.appointment_id is not None:
+            self.confirm(self.sandbox.appointment_id)
         if "policy-leak" in self.bugs:
             return f"Thanks, I've verified your identity on account {self.sandbox.caller_id}. "
         return "Thanks, I've verified your identity. "
@@ -191,6 +119,8 @@ class _Call:
                 "Is there another day that works?"
             )
         self.completed, self.pending = True, None
+        if "slot-recheck" in self.bugs:
+            self.tool("list_appointments", {"caller_id": self.sandbox.caller_id})
         return said + self.write_slot(intent, slot)
 
     def choose(self, slots: list[str], wanted: SlotPreference) -> str | None:
@@ -222,10 +152,13 @@ class _Call:
         return f"You're all set: your appointment is now on {when}. I've sent you a confirmation."
 
     def confirm(self, appointment: str) -> None:
-        self.tool(
-            "send_confirmation",
-            {"caller_id": self.sandbox.caller_id, "appointment_id": appointment, "channel": "sms"},
-        )
+        caller = self.sandbox.caller_id
+        args = {"caller_id": caller, "appointment_id": appointment, "channel": "sms"}
+        if "confirmation-error" in self.bugs:
+            failed = {"sent": False, "channel": "sms", "error": "sms gateway timed out"}
+            self.tool("send_confirmation", args, failed)
+            return
+        self.tool("send_confirmation", args)
 
     def handoff(self, goal: str | None, reason: str) -> str:
         verified = self.identity_done and not self.identity_failed
@@ -268,8 +201,10 @@ def run_agent(request: Mapping[str, Any], bugs: Iterable[str] = ()) -> Json:
     turns = caller_turns(scenario)
     limit = int(scenario.get("max_turns") or len(turns))
     for number, turn in enumerate(turns[:limit]):
-        text = str(turn.get("text", ""))
-        call.caller_says(number, text, int(turn.get("after_ms") or 0))
+        audio = turn.get("audio")
+        text = recognise(audio, active) if isinstance(audio, dict) else str(turn.get("text", ""))
+        after_ms = int(turn.get("after_ms") or 0)
+        call.caller_says(number, text, after_ms, bool(turn.get("interrupt")), audio is not None)
         call.agent_says(call.respond(text).strip())
         if call.handed_off:
             break  # the call now belongs to a person; the script's remaining turns go unheard
@@ -279,9 +214,12 @@ def run_agent(request: Mapping[str, Any], bugs: Iterable[str] = ()) -> Json:
 def _run_result(
     request: Mapping[str, Any], call: _Call, bugs: frozenset[str], truncated: bool
 ) -> Json:
-    run_id = "r_" + _digest(dict(request), sorted(bugs))[:24]
-    trace_id = _digest("trace", request.get("case_id"), request.get("trial", 1))[:32]
+    run_id = "r_" + digest(dict(request), sorted(bugs))[:24]
+    trace_id = digest("trace", request.get("case_id"), request.get("trial", 1))[:32]
     end = "handoff" if call.handed_off else "max_turns" if truncated else "script_end"
+    intent = call.intent
+    if intent == "cancel" and "intent-mislabel" in bugs:
+        intent = "reschedule"  # the classifier's label; the keyword flow still cancels
     return {
         "protocol": PROTOCOL,
         "run_id": run_id,
@@ -294,7 +232,7 @@ def _run_result(
         "trace_complete": True,
         "events": call.events,
         "turns": call.turns,
-        "outcome": {"task_completed": call.completed, "end_reason": end, "intent": call.intent},
+        "outcome": {"task_completed": call.completed, "end_reason": end, "intent": intent},
         "side_effects": {"source": "sandbox_observed", "writes": call.sandbox.writes},
         "artifacts": {
             "trace_url": f"https://traces.example.test/trace/{trace_id}",

@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from gate import __version__
-from gate.reference.agent import AGENT_NAME, BUG_DESCRIPTIONS, BUGS, caller_turns, run_agent
+from gate.reference.agent import AGENT_NAME, caller_turns, run_agent
+from gate.reference.asr import AudioRejected, decode, wav_comment
+from gate.reference.bugs import BUG_DESCRIPTIONS, BUGS
 from gate.reference.sandbox import Json, Sandbox
 from gate.results import PROTOCOL
 
@@ -78,10 +80,22 @@ def _validate_turns(scenario: Mapping[str, Any]) -> None:
             raise RequestRejected(422, f"'scenario.turns[{i}]' needs a 'text' string")
         if not _count(item.get("after_ms"), 0):
             raise RequestRejected(422, f"'scenario.turns[{i}].after_ms' must be an integer >= 0")
+        _validate_audio(item.get("audio"), f"scenario.turns[{i}].audio")
     if not _count(scenario.get("max_turns"), 1):
         raise RequestRejected(422, "'scenario.max_turns' must be an integer >= 1")
     if not caller_turns(scenario):
         raise RequestRejected(422, "'scenario.turns' must hold at least one caller turn")
+
+
+def _validate_audio(audio: Any, where: str) -> None:
+    if audio is None:
+        return
+    if not isinstance(audio, dict):
+        raise RequestRejected(422, f"'{where}' must be an object with base64 WAV data")
+    try:
+        wav_comment(decode(audio))
+    except AudioRejected as err:
+        raise RequestRejected(422, f"'{where}': {err}") from None
 
 
 def _count(value: Any, minimum: int) -> bool:

@@ -137,7 +137,7 @@ class Sandbox:
     def _send_confirmation(self, args: Json) -> Json:
         data = {"appointment_id": args.get("appointment_id"), "channel": args.get("channel")}
         self._write("notifications", "notify", str(args.get("caller_id")), "sent", data)
-        return {"sent": True}
+        return {"sent": True, "channel": args.get("channel")}
 
     def _transfer_to_human(self, args: Json) -> Json:
         return {"transferred": True, "to": args.get("destination")}

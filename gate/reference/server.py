@@ -12,11 +12,13 @@ from typing import cast
 
 from gate.errors import InputError
 from gate.net import check_http_url
-from gate.reference.agent import BUGS
 from gate.reference.app import ReferenceHarness
+from gate.reference.bugs import BUGS
 from gate.reference.loopback import base_url, serving
 
-MAX_BODY_BYTES = 1 << 20  # a run request is a few KiB; refuse to buffer anything huge
+# A run request is a few KiB, an audio turn up to 512 KiB (as base64, 4/3 of it): refuse to
+# buffer anything beyond a handful of those.
+MAX_BODY_BYTES = 8 << 20
 
 
 class _Server(ThreadingHTTPServer):

@@ -133,4 +133,5 @@ def test_shards_leave_the_release_verdict_to_merge(tmp_path: Path) -> None:
     assert code == 1, out
     assert "release readiness is no-go (scenario_pass_rate, p95_turn_latency_ms)" in out
     data = json.loads(merged.read_text(encoding="utf-8"))
-    assert data["readiness"]["go"] is False and len(data["cases"]) == 13
+    selected = sum(len(json.loads(Path(f).read_text("utf-8"))["cases"]) for f in files)
+    assert data["readiness"]["go"] is False and len(data["cases"]) == selected > 0

@@ -300,7 +300,7 @@ def test_a_bad_paths_glob_in_a_case_is_an_error_at_its_line(
     case_file(tmp_path, "globs", "[prompt_change]", "paths: ['voice/**', 'voice/[]']\n")
     loaded = load_with_config(["globs.yaml"], None)
     assert [str(d) for d in loaded.errors] == [
-        "globs.yaml:21:21: $.paths[1]: invalid pattern 'voice/[]' at character 7: empty "
+        "globs.yaml:23:21: $.paths[1]: invalid pattern 'voice/[]' at character 7: empty "
         "brackets '[]'"
     ]
 

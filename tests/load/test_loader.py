@@ -181,11 +181,11 @@ def test_empty_directory_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_failure_label_outside_taxonomy_is_a_warning(tmp_path: Path) -> None:
-    text = (VALID / "minimal.yaml").read_text("utf-8").replace("tool_selection", "tool_selcetion")
+    text = (VALID / "minimal.yaml").read_text("utf-8").replace("intent_miss", "intent_mis")
     (tmp_path / "case.yaml").write_text(text, "utf-8")
     result = load_cases([tmp_path / "case.yaml"])
     assert [d.severity for d in result.diagnostics] == ["warning"]
-    assert "did you mean 'tool_selection'?" in str(result.diagnostics[0])
+    assert "did you mean 'intent_miss'?" in str(result.diagnostics[0])
     assert len(result.cases) == 1  # a warning does not drop the case
 
 

@@ -15,10 +15,12 @@ import yaml
 from gate.dispatch.consistency import inconsistency
 from gate.dispatch.protocol import build_request
 from gate.evaluate.checks import evaluate_assertions
+from gate.evaluate.pooled import pool_trials, pools_trials
+from gate.load.audio import read_audio
 from gate.models import Case, LoadedCase
 from gate.reference import BUG_DESCRIPTIONS, BUGS, ReferenceHarness, run_agent, running_harness
 from gate.reference.sandbox import parse_preference
-from gate.results import PROTOCOL, HarnessRun, Status
+from gate.results import PROTOCOL, HarnessRun, Status, TrialResult
 
 CASES_ROOT = Path(__file__).resolve().parents[2] / "examples" / "cases"
 SEED_ID = "scheduling/reschedule-wednesday"
@@ -40,7 +42,10 @@ def _load_examples() -> dict[str, LoadedCase]:
     for path in sorted(CASES_ROOT.rglob("*.yaml")):
         case_id = path.relative_to(CASES_ROOT).with_suffix("").as_posix()
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StringTimestamps)  # noqa: S506
-        cases[case_id] = LoadedCase(case_id, str(path), Case.model_validate(data))
+        case = Case.model_validate(data)
+        audio, problems = read_audio(case, path)
+        assert problems == [], (case_id, problems)
+        cases[case_id] = LoadedCase(case_id, str(path), case, audio=audio)
     return cases
 
 
@@ -430,16 +435,27 @@ def test_serve_prints_the_listening_line_first() -> None:
 # --- the bundled example cases -------------------------------------------------------------
 
 
+def _trial(case_id: str, trial: int, bugs: tuple[str, ...]) -> TrialResult:
+    case = EXAMPLES[case_id]
+    run = HarnessRun.model_validate(run_agent(build_request(case, trial, 120), bugs))
+    outcomes = evaluate_assertions(case.case.assertions, run, case.case.interrupt_turns())
+    return TrialResult(trial, Status.PASS, "", assertions=tuple(outcomes), run=run)
+
+
 def _failures(case_id: str, bugs: tuple[str, ...] = ()) -> list[str]:
-    run = HarnessRun.model_validate(_run_case(case_id, bugs))
-    outcomes = evaluate_assertions(EXAMPLES[case_id].case.assertions, run)
+    """What fails in trial 1 of the case; in every trial when the case pools its trials."""
+    case = EXAMPLES[case_id]
+    planned = (case.case.trials or 1) if pools_trials(case) else 1
+    trials = pool_trials(case, [_trial(case_id, n, bugs) for n in range(1, planned + 1)], planned)
+    outcomes = [o for t in trials for o in t.assertions]
     assert outcomes, case_id
     # Without a judge, judged assertions are `skipped: no judge configured` (examples/judged/).
-    return [
+    failed = [
         o.name
         for o in outcomes
         if o.status is not Status.PASS and (o.status, o.name[:7]) != (Status.SKIPPED, "judged[")
     ]
+    return list(dict.fromkeys(failed))
 
 
 def test_examples_are_valid_safe_and_numerous() -> None:
@@ -505,7 +521,35 @@ CAUGHT_BY = {
     "slow": ("latency/turn-latency-budget", "latency.p95_turn_ms"),
     "unplanned-handoff": (SEED_ID, "outcome.no_unplanned_handoff"),
     "bad-handoff-summary": ("handoff/human-request-keeps-context", "handoff.summary_must_include"),
+    "confirmation-error": ("scheduling/confirmation-delivered", "tools.no_errors"),
+    "confirmation-channel": (
+        "scheduling/confirmation-delivered",
+        "tools.results.send_confirmation",
+    ),
+    "early-confirmation": (
+        "scheduling/confirm-after-booking",
+        "tools.preconditions.send_confirmation",
+    ),
+    "slot-recheck": ("scheduling/book-right-after-slot-check", "tools.required_order"),
+    "barge-in-ignored": ("latency/barge-in-stops-agent", "transcript.interruption[turn 1]"),
+    "first-word-late": ("latency/first-word-budget", "latency.max_first_word_ms"),
+    "latency-tail": ("latency/tail-latency-over-trials", "latency.trials_p95_turn_ms"),
+    "intent-mislabel": ("scheduling/cancel-intent-recognised", "outcome.intent"),
+    "mishear": ("audio/dr-bayer-heard", "transcript.heard[turn 0][0]"),
 }
+# Bugs planted for one assertion of the case language: across every bundled example, that
+# assertion is the only one that fails (older checks could not see the bug at all).
+ONLY_CAUGHT_BY = (
+    "confirmation-error",
+    "confirmation-channel",
+    "early-confirmation",
+    "slot-recheck",
+    "barge-in-ignored",
+    "first-word-late",
+    "latency-tail",
+    "intent-mislabel",
+    "mishear",
+)
 
 
 @pytest.mark.parametrize("bug", sorted(CAUGHT_BY))
@@ -513,6 +557,26 @@ def test_each_planted_bug_fails_a_blocking_case_in_the_right_family(bug: str) ->
     case_id, family = CAUGHT_BY[bug]
     assert EXAMPLES[case_id].case.promotion.level == "blocking"
     assert any(name.startswith(family) for name in _failures(case_id, (bug,)))
+
+
+@pytest.mark.parametrize("bug", ONLY_CAUGHT_BY)
+def test_case_language_bugs_are_caught_only_by_their_new_assertion(bug: str) -> None:
+    case_id, name = CAUGHT_BY[bug]
+    caught = {c: failed for c in EXAMPLES if (failed := _failures(c, (bug,)))}
+    assert caught == {case_id: [name]}
+    assert _failures(case_id) == []
+
+
+def test_barge_in_is_reported_on_interrupting_caller_turns_only() -> None:
+    body = _body(["I need to reschedule.", "Wednesday afternoon."])
+    body["scenario"]["turns"][1]["interrupt"] = True
+    body["scenario"]["turns"].insert(0, {"text": "Hi.", "interrupt": True})  # nothing to cut
+    callers = [e for e in run_agent(body)["events"] if e.get("role") == "caller"]
+    assert ["agent_stop_ms" in e for e in callers] == [False, False, True]
+    assert callers[2]["agent_stop_ms"] < 300
+    ignored = run_agent(body, ["barge-in-ignored"])
+    stop = next(e["agent_stop_ms"] for e in ignored["events"] if "agent_stop_ms" in e)
+    assert stop > 1000
 
 
 def test_documented_case_table_names_real_cases() -> None:
