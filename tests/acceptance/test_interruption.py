@@ -12,12 +12,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from xml.etree import ElementTree
 
 import pytest
+from support.json_handler import JsonHandler
 
 from gate.cli import main
 from gate.commands.reports import clear_stale_reports, write_file
@@ -27,10 +27,8 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "cases"
 
 
-class _Slow(BaseHTTPRequestHandler):
+class _Slow(JsonHandler):
     """The reference harness's answers are not needed: health, then runs that never finish."""
-
-    protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
         self._send({"protocol": "voice-regress/v1"})
@@ -38,16 +36,6 @@ class _Slow(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         time.sleep(30)  # the run is cancelled long before this ends
-
-    def _send(self, data: Any) -> None:
-        payload = json.dumps(data).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
-        pass
 
 
 @pytest.fixture

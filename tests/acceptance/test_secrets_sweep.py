@@ -14,12 +14,13 @@ import json
 import urllib.parse
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.fake_github import TOKEN, FakeGitHub, Fault, serve_fake_github
+from support.json_handler import JsonHandler
 from support.judge_server import Answer, serve, verdict_json
 
 from gate.cli import main
@@ -67,10 +68,8 @@ def _forms(secret: str) -> list[str]:
     return [secret, urllib.parse.quote(secret, safe=""), secret[: len(secret) // 2 + 1]]
 
 
-class _Reflecting(BaseHTTPRequestHandler):
+class _Reflecting(JsonHandler):
     """A harness that puts every header and the path it received into the agent's words."""
-
-    protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
         self._send({"protocol": PROTOCOL, "reflected": dict(self.headers)})
@@ -95,17 +94,6 @@ class _Reflecting(BaseHTTPRequestHandler):
                 "artifacts": {"recording_url": f"https://rec.test/{self.path}?{heard}"},
             }
         )
-
-    def _send(self, data: Any) -> None:
-        payload = json.dumps(data).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
-        pass
 
 
 @pytest.fixture
