@@ -8,6 +8,7 @@ them with `pytest tests/report tests/records --update-golden` and review the git
 from __future__ import annotations
 
 import dataclasses
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import junit2htmlreport.parser as junit2html
 import junitparser
 import pytest
+import xmlschema
 from support.report_fixtures import (
     GATES,
     HOSTILE,
@@ -137,8 +139,9 @@ def test_a_suite_at_a_time_is_the_one_document(name: str) -> None:
     assert streamed == render_junit(gate)
     root = ET.fromstring(streamed.encode("utf-8"))
     suites = root.findall("testsuite")
-    for key in ("tests", "failures", "errors", "skipped"):
+    for key in ("tests", "failures", "errors"):
         assert int(root.get(key, "")) == sum(int(s.get(key, "")) for s in suites)
+    assert root.get("skipped") is None  # strict schemas refuse it on the root
     seconds = sum(float(c.get("time", "")) for c in root.iter("testcase"))
     assert root.get("time") == f"{round(seconds, 3):.3f}"
 
@@ -192,7 +195,8 @@ def test_non_blocking_failure_is_skipped_with_why() -> None:
     assert case.get("status") == "fail"  # the case's own state is kept
     # blocking failures stay failures; a real skip stays a skip
     assert root.find(".//testcase[@name='scheduling/duplicate-booking']/failure") is not None
-    assert (root.get("failures"), root.get("errors"), root.get("skipped")) == ("1", "2", "2")
+    assert (root.get("failures"), root.get("errors")) == ("1", "2")
+    assert sum(int(s.get("skipped", "")) for s in root.iter("testsuite")) == 2
 
 
 def test_fail_on_new_names_the_baseline_label() -> None:
@@ -302,3 +306,37 @@ def test_junit2html_reads_what_the_gate_decided(name: str, non_blocking: str) ->
     for case in cases:
         values = {p.name: p.value for p in case.properties}
         assert values.keys() >= {"owner", "severity", "failure_label", "source_call_id", "level"}
+
+
+STRICT_XSD = Path(__file__).resolve().parents[1] / "data" / "junit" / "jenkins-strict.xsd"
+# What a strict Jenkins-style schema refuses and the file keeps on purpose: `file` and `line`
+# place annotations in the GitHub reporters, `status` is the case's own state (a non-blocking
+# failure written as skipped still says `fail`).
+OUTSIDE_STRICT = {"file", "line", "status"}
+
+
+@pytest.mark.parametrize("properties", [False, True])
+@pytest.mark.parametrize("name", sorted(GATES))
+def test_strict_schema_refuses_only_what_is_kept_on_purpose(name: str, properties: bool) -> None:
+    schema = xmlschema.XMLSchema(STRICT_XSD)
+    options = JunitOptions(non_blocking="skipped", properties=properties)
+    xml = render_junit(GATES[name](), options)
+    refused = set()
+    for error in schema.iter_errors(xml):
+        reason, path = error.reason or "", error.path or ""
+        attribute = re.fullmatch(r"'(\w+)' attribute not allowed for element", reason)
+        assert re.search(r"/testcase(\[\d+\])?$", path), f"{path}: {reason}"
+        if attribute:
+            refused.add(attribute.group(1))
+        else:
+            assert "Unexpected child with tag 'properties'" in reason, f"{path}: {reason}"
+            refused.add("<properties>")
+    stripped = ET.fromstring(xml.encode("utf-8"))
+    for case in stripped.iter("testcase"):
+        for key in OUTSIDE_STRICT:
+            case.attrib.pop(key, None)
+        for block in case.findall("properties"):
+            case.remove(block)
+    assert schema.is_valid(ET.tostring(stripped, encoding="unicode"))
+    if GATES[name]().cases:
+        assert refused == OUTSIDE_STRICT | ({"<properties>"} if properties else set())
