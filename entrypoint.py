@@ -35,6 +35,8 @@ FLAG_BY_INPUT: dict[str, str] = {
     "fail-on": "--fail-on",
     "fail-on-empty": "--fail-on-empty",
     "junit-path": "--junit",
+    "junit-non-blocking": "--junit-non-blocking",
+    "junit-properties": "--junit-properties",
     "results-path": "--results",
     "evidence-dir": "--evidence-dir",
     "baseline": "--baseline",
@@ -53,13 +55,15 @@ MERGE_FLAG_INPUTS = (
     "fail-on",
     "fail-on-empty",
     "junit-path",
+    "junit-non-blocking",
+    "junit-properties",
     "results-path",
     "comment-mode",
     "comment-key",
     "job-summary",
     "annotations-limit",
 )
-BOOLEAN_INPUTS = frozenset({"fail-on-empty", "job-summary"})
+BOOLEAN_INPUTS = frozenset({"fail-on-empty", "job-summary", "junit-properties"})
 LIST_INPUTS = frozenset({"cases", MERGE_INPUT})
 OUTPUT_PATH_INPUTS = ("junit-path", "results-path", "evidence-dir", "readiness")
 # YAML 1.2 core booleans, exactly as the toolkit's getBooleanInput accepts them.

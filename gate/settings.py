@@ -14,6 +14,7 @@ from gate.github.options import COMMENT_MODES, MAX_ANNOTATIONS, PublishOptions
 from gate.models import MAX_CONCURRENCY, MAX_RETRIES, MAX_TIMEOUT_S, MAX_TRIALS, MAX_VOTES
 from gate.records.history import parse_time
 from gate.report.comment import KEY_PATTERN
+from gate.report.junit import NON_BLOCKING as JUNIT_NON_BLOCKING
 from gate.select.filters import LEVELS
 from gate.select.model import TIERS
 
@@ -93,6 +94,8 @@ class RunSettings:
     fail_on: str = "blocking"
     fail_on_empty: bool = True
     junit: str | None = None
+    junit_non_blocking: str = "as-is"  # as-is | skipped: how a non-blocking failure is written
+    junit_properties: bool = False  # testcase <properties> in the JUnit file
     results: str | None = None
     evidence_dir: str | None = None
     shard: tuple[int, int] | None = None  # --shard I/N (1-based)
@@ -114,6 +117,7 @@ class RunSettings:
     base: str | None = None  # --base SHA: select by `git diff base...head`
     head: str | None = None  # --head SHA (default HEAD)
     context: ChangeContext | None = None  # the GitHub event's change; None outside Actions
+    workspace: str | None = None  # GITHUB_WORKSPACE: the repository root reports name files from
     resume: str | None = None  # --resume RESULTS: keep the cases a partial run decided
     baseline: str | None = None  # --baseline RESULTS: the base branch's last results file
     readiness: str | None = None  # --readiness PATH: write the readiness JSON here
@@ -185,6 +189,8 @@ def run_converters() -> dict[str, Callable[[str], Any]]:
         "fail_on": choice(FAIL_ON),
         "fail_on_empty": parse_bool,
         "junit": str,
+        "junit_non_blocking": choice(JUNIT_NON_BLOCKING),
+        "junit_properties": parse_bool,
         "results": str,
         "evidence_dir": str,
         "shard": parse_shard,

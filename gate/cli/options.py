@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from gate.judge.calibration import THRESHOLD
+from gate.report.junit import NON_BLOCKING as JUNIT_NON_BLOCKING
 from gate.select.filters import LEVELS
 from gate.settings import (
     annotations_limit,
@@ -17,6 +18,28 @@ from gate.settings import (
     retry_count,
     seconds,
 )
+
+
+def add_junit_options(
+    parser: argparse.ArgumentParser, help_text: str = "write JUnit XML here"
+) -> None:
+    """`--junit FILE` and how the file is written for the reporters that read it."""
+    add = parser.add_argument
+    add("--junit", metavar="FILE", help=help_text)
+    add(
+        "--junit-non-blocking",
+        choices=JUNIT_NON_BLOCKING,
+        help="how a case that does not pass but does not block the merge is written: as-is "
+        "(failure or error) or skipped, with why, so a JUnit reporter agrees with the gate "
+        "(default: as-is)",
+    )
+    add(
+        "--junit-properties",
+        type=parse_bool,
+        metavar="B",
+        help="add testcase <properties> (owner, severity, failure_label, source_call_id, level, "
+        "baseline); Jenkins' strict schema rejects them (default: false)",
+    )
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:

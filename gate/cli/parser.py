@@ -8,6 +8,7 @@ from typing import Any
 from gate import __version__
 from gate.cli.options import (
     add_judge_options,
+    add_junit_options,
     add_pinned_option,
     add_publish_options,
     add_selection_options,
@@ -52,7 +53,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         help="once a blocking case has failed, start no new run; the cases not started are "
         "skipped as not run (default: false)",
     )
-    add("--junit", metavar="FILE", help="write JUnit XML here")
+    add_junit_options(parser)
     add("--results", metavar="FILE", help="write the results JSON here")
     add("--evidence-dir", metavar="DIR", help="write evidence of failing runs here")
     add(

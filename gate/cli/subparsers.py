@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gate.cli.options import add_judge_options, add_publish_options, add_selection_options
+from gate.cli.options import (
+    add_judge_options,
+    add_junit_options,
+    add_publish_options,
+    add_selection_options,
+)
 from gate.evaluate.verdicts import (
     FAIL_ON,
 )
@@ -163,7 +168,7 @@ def add_merge_parser(sub: Any) -> None:
         metavar="RESULTS",
         help="the results files of `run --shard I/N`, one per shard",
     )
-    merge.add_argument("--junit", metavar="FILE", help="write the merged JUnit XML here")
+    add_junit_options(merge, "write the merged JUnit XML here")
     merge.add_argument("--results", metavar="FILE", help="write the merged results JSON here")
     merge.add_argument(
         "--fail-on", choices=FAIL_ON, help="which failing cases block (default: as the shards ran)"
@@ -213,7 +218,7 @@ def add_judge_commands(sub: Any) -> None:
     add_judge_options(rejudge)
     rejudge.add_argument("--fail-on", choices=FAIL_ON, help="which failing cases block")
     rejudge.add_argument("--fail-on-empty", type=parse_bool, help="fail when nothing ran")
-    rejudge.add_argument("--junit", metavar="FILE", help="write JUnit XML here")
+    add_junit_options(rejudge)
     rejudge.add_argument("--results", metavar="FILE", help="write the new results JSON here")
     rejudge.add_argument("--evidence-dir", metavar="DIR", help="write evidence here")
     check = sub.add_parser(

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from gate.commands.gating import merged_readiness, warn_baseline
-from gate.commands.reports import write_file
+from gate.commands.reports import junit_options, write_file
 from gate.evaluate.verdicts import FAIL_ON
+from gate.github.environment import github_workspace
 from gate.github.publish import Publisher
 from gate.load.config import discover_config
 from gate.records.history import append_records, records_from_results
@@ -16,6 +17,7 @@ from gate.records.merge import merge_results
 from gate.records.record import ResultsRecord, read_record
 from gate.records.results_file import render_results, results_record
 from gate.report.console import render_summary
+from gate.report.junit import NON_BLOCKING as JUNIT_NON_BLOCKING
 from gate.report.junit import render_junit
 from gate.settings import choice, flags_over_env, parse_bool, publish_options
 from gate.text import log_line
@@ -37,7 +39,13 @@ def merge_command(
     config = discover_config(args.config, environ) if args.config else None
     files = [(path, read_record(path)) for path in args.inputs]
     # Unset, fail-on is what the shards ran with; fail-on-empty defaults to true, as in `run`.
-    given = flags_over_env(args, environ, {"fail_on": choice(FAIL_ON), "fail_on_empty": parse_bool})
+    converters = {
+        "fail_on": choice(FAIL_ON),
+        "fail_on_empty": parse_bool,
+        "junit_non_blocking": choice(JUNIT_NON_BLOCKING),
+        "junit_properties": parse_bool,
+    }
+    given = flags_over_env(args, environ, converters)
     gate = merge_results(
         files,
         shards=args.shards,
@@ -48,7 +56,12 @@ def merge_command(
     warn_baseline(gate, err)
     version = files[0][1].gate_version
     if args.junit:
-        write_file(args.junit, render_junit(gate))
+        options = junit_options(
+            given.get("junit_non_blocking", "as-is"),
+            given.get("junit_properties", False),
+            github_workspace(environ),
+        )
+        write_file(args.junit, render_junit(gate, options))
     if args.results:
         record = records_runs([data for _, data in files])
         write_file(args.results, render_results(gate, version, record_runs=record))

@@ -14,12 +14,13 @@ from gate.errors import PublishError
 from gate.evaluate.verdicts import (
     tally_trials,
 )
+from gate.git import repo_root, run_git
 from gate.records.record import read_record
 from gate.records.results_file import readiness_json, render_results
 from gate.records.results_reader import case_results
 from gate.redact import mask
 from gate.report.evidence import evidence_files
-from gate.report.junit import render_junit
+from gate.report.junit import JunitOptions, render_junit
 from gate.results import (
     CaseResult,
     GateResult,
@@ -85,10 +86,20 @@ def clear_stale_reports(*paths: str | None) -> None:
             raise PublishError(f"cannot remove the old {path}: {exc.strerror or exc}") from None
 
 
+def junit_options(non_blocking: str, properties: bool, workspace: str | None) -> JunitOptions:
+    """JUnit options with `file` made relative to the repository root: the Actions workspace,
+    else the git work tree around the working directory (as the annotations place files)."""
+    root = workspace or repo_root(run_git("."))
+    return JunitOptions(non_blocking, properties, str(root) if root else None, os.getcwd())
+
+
 def write_reports(gate: GateResult, settings: RunSettings) -> None:
     """JUnit, results file and evidence, wherever the settings say."""
     if settings.junit:
-        write_file(settings.junit, render_junit(gate))
+        options = junit_options(
+            settings.junit_non_blocking, settings.junit_properties, settings.workspace
+        )
+        write_file(settings.junit, render_junit(gate, options))
     if settings.results:
         write_file(
             settings.results, render_results(gate, __version__, record_runs=settings.record_runs)

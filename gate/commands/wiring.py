@@ -19,6 +19,7 @@ from gate.evaluate.verdicts import (
     gate_verdict,
     none_selected_reason,
 )
+from gate.github.environment import github_workspace
 from gate.github.event import change_context
 from gate.judge.client import (
     JudgeSettings,
@@ -214,5 +215,6 @@ def resolve(
         judge_api_key=judge_key,
         config=config,
         context=change_context(environ),
+        workspace=github_workspace(environ),
         **values,
     )

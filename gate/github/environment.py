@@ -42,6 +42,11 @@ class GitHubEnv:
     write_interval_s: float = 1.0
 
 
+def github_workspace(environ: Mapping[str, str]) -> str | None:
+    """The checkout the runner placed the repository in (`GITHUB_WORKSPACE`), if any."""
+    return environ.get("GITHUB_WORKSPACE", "").strip() or None
+
+
 def github_env(environ: Mapping[str, str]) -> GitHubEnv:
     """Read GITHUB_* (and the event payload); PublishError only for impossible values."""
 
@@ -70,7 +75,7 @@ def github_env(environ: Mapping[str, str]) -> GitHubEnv:
         run_url=run_url,
         event_name=event_name,
         sha=get("GITHUB_SHA"),
-        workspace=get("GITHUB_WORKSPACE"),
+        workspace=github_workspace(environ),
         output_path=get("GITHUB_OUTPUT"),
         summary_path=get("GITHUB_STEP_SUMMARY"),
         pull_request=pull_request_of(event_name, payload, repository),

@@ -97,6 +97,11 @@ class CaseRecord(_Record):
     baseline_changes: list[str] | None = Field(
         None, description="optional: what the run did differently from the baseline's run"
     )
+    assertion_lines: dict[str, int] | None = Field(
+        None,
+        description="optional: the case file's line of each assertion that did not pass, where "
+        "known (`merge` reports point at it, as the run's do)",
+    )
 
 
 class ShardRecord(_Record):

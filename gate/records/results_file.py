@@ -135,6 +135,9 @@ def _case(
         {"pass_threshold": case.pass_threshold} if case.pass_threshold else {}
     )
     optional |= _trace(result)
+    lines = _assertion_lines(result)
+    if lines:
+        optional["assertion_lines"] = lines
     if baseline and loaded.id in baseline.labels:
         optional["baseline"] = baseline.labels[loaded.id]
         changes = baseline.changes.get(loaded.id)
@@ -156,6 +159,15 @@ def _case(
         trials=[_trial(t, runs, record, result.evidence) for t in result.trials],
         **optional,
     )
+
+
+def _assertion_lines(result: CaseResult) -> dict[str, int]:
+    """Where each assertion that did not pass sits in the case file (located ones only)."""
+    loaded = result.case
+    if not loaded.locations:
+        return {}
+    names = {a.name for t in result.trials for a in t.assertions if a.status is not Status.PASS}
+    return {clean(n): loaded.line_of(f"$.assertions.{n}") for n in sorted(names)}
 
 
 def _trace(result: CaseResult) -> dict[str, Any]:

@@ -63,7 +63,9 @@ def _loaded_case(case: CaseRecord) -> LoadedCase:
         assertions=Assertions.model_construct(evidence=policy),
         pass_threshold=case.pass_threshold,
     )
-    return LoadedCase(id=case.id, file=case.file, case=model, line=case.line)
+    lines = case.assertion_lines or {}
+    located = {f"$.assertions.{name}": (line, 1) for name, line in lines.items()}
+    return LoadedCase(id=case.id, file=case.file, case=model, line=case.line, locations=located)
 
 
 def _harness_run(trial: TrialRecord, where: str) -> HarnessRun | None:

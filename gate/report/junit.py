@@ -1,17 +1,30 @@
-"""JUnit XML of a gate run (via junit-xml): a testsuite per case suite, a testcase per case."""
+"""JUnit XML of a gate run: a testsuite per case suite, a testcase per case.
+
+Written with the standard library's ElementTree (junit-xml, used before, has had no release since
+2020, cannot write testcase `<properties>` and writes a `disabled` attribute that strict schemas
+reject). Elements are built, never strings spliced: every untrusted string goes through
+`text.clean` and ElementTree escapes it.
+"""
 
 from __future__ import annotations
 
-import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
 
-from junit_xml import TestCase, TestSuite, to_xml_report_string
-
+from gate.evaluate.verdicts import NOT_NEW
 from gate.models import EvidencePolicy
-from gate.report.case_facts import trial_split
+from gate.report.case_facts import first_failing_outcome, relative_path, trial_split
 from gate.report.evidence import assertion_lines, transcript_lines
-from gate.results import BaselineReport, CaseResult, GateResult, HarnessRun, Status, TrialResult
+from gate.results import (
+    NOT_PASSING,
+    BaselineReport,
+    CaseResult,
+    GateResult,
+    HarnessRun,
+    Status,
+    TrialResult,
+)
 from gate.text import clean, compact, one_line
 
 EMPTY_SUITE = "voice-regress-gate"
@@ -20,55 +33,101 @@ EXCERPT_BEFORE = 2  # turns shown before the failing turn
 EXCERPT_AFTER = 1
 EXCERPT_TAIL = 6  # lines shown when the failure has no turn
 EXCERPT_MAX = 16  # a chatty turn must not flood the failure body
-_ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
 ARTIFACT_KEYS = ("trace_url", "recording_url", "transcript_url")
-# junit-xml 1.9 has no testcase-level <properties>, so these go to each testcase's <system-out>.
+# Always in each testcase's <system-out>; also as testcase <properties> with `properties=True`.
 CASE_PROPERTIES = ("owner", "severity", "failure_label", "source_call_id", "level")
+NON_BLOCKING = ("as-is", "skipped")
+# The root's totals; no `skipped`: strict schemas refuse it there and consumers sum the suites'.
+ROOT_COUNTS = ("tests", "failures", "errors")
 
 
-def render_junit(gate: GateResult) -> str:
+@dataclass(frozen=True)
+class JunitOptions:
+    """How the file is written for its consumers (`--junit-non-blocking`, `--junit-properties`).
+
+    `non_blocking="skipped"` writes a case that does not pass but does not block the merge as
+    skipped, so a JUnit reporter that fails the job on any failure agrees with the gate.
+    `properties` adds testcase `<properties>` (junit2html shows them; Jenkins' strict XSD rejects
+    them). `root` and `cwd` make `file` relative to the repository root, as annotations are.
+    """
+
+    non_blocking: str = "as-is"
+    properties: bool = False
+    root: str | None = None
+    cwd: str | None = None
+
+
+def render_junit(gate: GateResult, options: JunitOptions | None = None) -> str:
     """The JUnit XML document; every untrusted string goes through `text.clean` first."""
-    return "".join(junit_chunks(gate))
+    return "".join(junit_chunks(gate, options))
 
 
-def junit_chunks(gate: GateResult) -> Iterator[str]:
-    """`render_junit` a suite at a time: junit-xml builds a DOM of what it renders, and of
-    thousands of cases at once that DOM was the run's peak memory. Each suite is rendered by
-    junit-xml on its own and cut out of its `<testsuites>` wrapper, whose totals are summed as
-    junit-xml sums them, so the bytes are the same as rendering all suites at once."""
+def junit_chunks(gate: GateResult, options: JunitOptions | None = None) -> Iterator[str]:
+    """`render_junit` a suite at a time: only one suite's elements exist at once (of thousands
+    of cases, a whole-document tree was the run's peak memory); the root's totals are summed
+    from the suites, so the text is the same as the whole document."""
+    options = options or JunitOptions()
     by_suite: dict[str, list[CaseResult]] = {}
     for result in gate.cases:
         by_suite.setdefault(result.case.case.suite, []).append(result)
-    totals: dict[str, float] = {}
+    counts = dict.fromkeys(ROOT_COUNTS, 0)
+    seconds = 0.0
     pieces = []
     for name, results in by_suite.items() or [(EMPTY_SUITE, [])]:
-        text = _render_suites([_suite(gate, name, results)])
-        head, _, rest = text.partition("\n")  # the XML declaration
-        wrapper, _, rest = rest.partition("\n")
-        for key, value in _ATTRIBUTE.findall(wrapper):
-            totals[key] = totals.get(key, 0) + (float(value) if key == "time" else int(value))
-        pieces.append(rest.removesuffix("</testsuites>\n"))
-    shown = " ".join(f'{key}="{value}"' for key, value in totals.items())
-    yield f"{head}\n<testsuites {shown}>\n"
+        suite = _suite(gate, name, results, options)
+        for key in ROOT_COUNTS:
+            counts[key] += int(suite.get(key, "0"))
+        seconds += sum(float(case.get("time", "0")) for case in suite.iter("testcase"))
+        ET.indent(suite, space="\t", level=1)
+        pieces.append(f"\t{ET.tostring(suite, encoding='unicode')}\n")
+    shown = " ".join(f'{key}="{value}"' for key, value in counts.items())
+    yield '<?xml version="1.0" encoding="utf-8"?>\n'
+    yield f'<testsuites name="voice-regress-gate" {shown} time="{_seconds(seconds)}">\n'
     yield from pieces
     yield "</testsuites>\n"
 
 
-def _suite(gate: GateResult, name: str, results: list[CaseResult]) -> TestSuite:
-    properties = {"tier": gate.selection.tier, "fail_on": gate.fail_on, "verdict": gate.verdict}
-    if not results:  # no case at all: one empty suite, so the file is still a valid report
-        return TestSuite(EMPTY_SUITE, [], timestamp=one_line(gate.started_at, 100))
-    return TestSuite(
-        one_line(name, 500),
-        [_testcase(result, gate.baseline) for result in results],
-        timestamp=one_line(gate.started_at, 100),
-        properties={k: one_line(v, 200) for k, v in properties.items()},
+def suite_name(gate: GateResult, name: str) -> str:
+    """The suite's name, with ` [shard I/N]` when the run is one shard of several, so a JUnit
+    merger keeps the shards' suites apart instead of fusing contradictory properties."""
+    shard = gate.selection.shard
+    suffix = f" [shard {shard.index}/{shard.total}]" if shard and shard.total > 1 else ""
+    return one_line(name, 500) + suffix
+
+
+def _suite(
+    gate: GateResult, name: str, results: list[CaseResult], options: JunitOptions
+) -> ET.Element:
+    cases = [_testcase(gate, result, options) for result in results]
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": suite_name(gate, name if results else EMPTY_SUITE),
+            "tests": str(len(cases)),
+            "failures": str(sum(c.find("failure") is not None for c in cases)),
+            "errors": str(sum(c.find("error") is not None for c in cases)),
+            "skipped": str(sum(c.find("skipped") is not None for c in cases)),
+            "time": _seconds(sum(float(c.get("time", "0")) for c in cases)),
+            "timestamp": one_line(gate.started_at, 100),
+        },
     )
+    if results:
+        properties = {"tier": gate.selection.tier, "fail_on": gate.fail_on}
+        properties["verdict"] = gate.verdict
+        _properties(suite, {k: one_line(v, 200) for k, v in properties.items()})
+    suite.extend(cases)
+    return suite
 
 
-def _render_suites(suites: list[TestSuite]) -> str:
-    # utf-8 (not the library's ASCII default) keeps non-English transcripts readable in the file.
-    return str(to_xml_report_string(suites, prettyprint=True, encoding="utf-8"))
+def _properties(parent: ET.Element, values: dict[str, str]) -> None:
+    block = ET.SubElement(parent, "properties")
+    for key, value in values.items():
+        ET.SubElement(block, "property", {"name": key, "value": value})
+
+
+def _seconds(value: float) -> str:
+    """A time as consumers read it: 3 decimals, never `6.102000000000001`."""
+    return f"{round(value, 3):.3f}"
 
 
 def case_properties(result: CaseResult) -> dict[str, str]:
@@ -97,25 +156,60 @@ def trace_properties(result: CaseResult) -> dict[str, str]:
     return {key: one_line(value, 300) for key, value in values.items() if value}
 
 
-def _testcase(result: CaseResult, baseline: BaselineReport | None = None) -> Any:
-    duration = round(sum(t.duration_s for t in result.trials), 3)
-    testcase = TestCase(
-        one_line(result.case.id, 500),
-        classname=one_line(result.case.case.suite, 500),
-        elapsed_sec=duration,
-        file=one_line(result.case.file, 500),
-        line=result.case.line,
-        status=result.status.value,
-        stdout=_system_out(result, baseline),
+def _testcase(gate: GateResult, result: CaseResult, options: JunitOptions) -> ET.Element:
+    case = result.case
+    line = case.line
+    if result.status in NOT_PASSING:  # where the gate's own annotation points
+        outcome = first_failing_outcome(result)
+        line = case.line_of(f"$.assertions.{outcome.name}") if outcome else case.line
+    testcase = ET.Element(
+        "testcase",
+        {
+            "name": one_line(case.id, 500),
+            "classname": one_line(case.case.suite, 500),
+            "file": one_line(relative_path(case.file, options.root, options.cwd), 500),
+            "line": str(line),
+            "time": _seconds(sum(t.duration_s for t in result.trials)),
+            "status": result.status.value,
+        },
     )
+    baseline = gate.baseline
+    label = baseline.labels.get(case.id) if baseline else None
+    if options.properties:
+        values = case_properties(result)
+        if label:
+            values["baseline"] = one_line(label, 200)
+        _properties(testcase, values)
     message = _message(result)
-    if result.status is Status.FAIL:
-        testcase.add_failure_info(message, _failure_body(result), "regression")
+    why = _not_blocking(gate, result, label) if options.non_blocking == "skipped" else None
+    if why is not None:
+        body = _failure_body(result) if result.status is Status.FAIL else _error_body(result)
+        _child(testcase, "skipped", f"{result.status.value}, not blocking ({why}): {message}", body)
+    elif result.status is Status.FAIL:
+        _child(testcase, "failure", message, _failure_body(result), "regression")
     elif result.status in (Status.ERROR, Status.INCONCLUSIVE):
-        testcase.add_error_info(message, _error_body(result), result.status.value)
+        _child(testcase, "error", message, _error_body(result), result.status.value)
     elif result.status is Status.SKIPPED:
-        testcase.add_skipped_info(message, _trial_lines(result) or None)
+        _child(testcase, "skipped", message, _trial_lines(result))
+    ET.SubElement(testcase, "system-out").text = _system_out(result, baseline)
     return testcase
+
+
+def _child(parent: ET.Element, tag: str, message: str, body: str, kind: str = "") -> None:
+    attributes = {"type": kind, "message": one_line(message, MESSAGE_LIMIT)}
+    element = ET.SubElement(parent, tag, {k: v for k, v in attributes.items() if v})
+    element.text = body or None
+
+
+def _not_blocking(gate: GateResult, result: CaseResult, label: str | None) -> str | None:
+    """Why a case that does not pass leaves the merge unblocked; None when it blocks or passed."""
+    if result.status not in NOT_PASSING or result.case.id in gate.blocking_failures:
+        return None
+    if gate.fail_on == "never":
+        return "--fail-on never"
+    if gate.fail_on == "new" and label in NOT_NEW:
+        return f"{label} on the base branch, --fail-on new"
+    return f"level {result.level}, --fail-on {gate.fail_on}"
 
 
 def _message(result: CaseResult) -> str:

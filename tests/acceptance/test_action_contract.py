@@ -17,7 +17,8 @@ sys.path.insert(0, str(ROOT))
 import entrypoint  # noqa: E402  (repo root, not a package)
 
 # The Action's interface as /work/shared/specs/cli-and-action.md fixes it, plus `merge-results`
-# (the aggregate job of a sharded run runs `merge` through the same image).
+# (the aggregate job of a sharded run runs `merge` through the same image) and the two JUnit
+# options, so a team's JUnit reporter can agree with the gate (issue 12, item 6).
 SPEC_INPUTS = (
     "cases",
     "config",
@@ -35,6 +36,8 @@ SPEC_INPUTS = (
     "fail-on",
     "fail-on-empty",
     "junit-path",
+    "junit-non-blocking",
+    "junit-properties",
     "results-path",
     "evidence-dir",
     "baseline",
@@ -80,6 +83,8 @@ SAMPLE = {
     "fail-on": "any",
     "fail-on-empty": "false",
     "junit-path": "junit.xml",
+    "junit-non-blocking": "skipped",
+    "junit-properties": "true",
     "results-path": "results.json",
     "evidence-dir": "evidence",
     "baseline": "base-results.json",
