@@ -290,11 +290,9 @@ class _FileChecker:
             problems += [self.locator.at(parts, message) for parts, message in missing]
         problems += lint_case(self.doc.data, self.doc.locations, self.shown, self.allowlist)
         problems += todo_comments(self.text, self.shown, self.doc.locations)
-        if case is not None and not any(p.severity == "error" for p in problems):
-            # The runbook's hygiene only for an otherwise valid case: its errors come first.
-            problems += lint_runbook(
-                self.doc.data, self.doc.locations, self.shown, self.require_pinned
-            )
+        # The runbook's hygiene too, even for a file with errors: an error must not hide the
+        # same file's warnings (fixing one should not reveal more).
+        problems += lint_runbook(self.doc.data, self.doc.locations, self.shown, self.require_pinned)
         problems = sorted(set(problems), key=lambda d: (d.line, d.col, d.json_path, d.message))
         if case is None:
             return None, problems
