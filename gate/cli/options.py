@@ -91,6 +91,7 @@ def add_judge_options(parser: argparse.ArgumentParser, *, record: bool = True) -
     add(
         "--votes",
         type=odd_int,
+        metavar="N",
         help="judge votes per judged assertion and trial (odd; "
         "default: the assertion's votes, else 3)",
     )
@@ -118,6 +119,7 @@ def add_judge_options(parser: argparse.ArgumentParser, *, record: bool = True) -
     add(
         "--require-calibration",
         type=parse_bool,
+        metavar="BOOL",
         help="a judged assertion whose judge agrees "
         f"with its labelled examples less often than {THRESHOLD:.2f} is error (default: false)",
     )
@@ -125,6 +127,7 @@ def add_judge_options(parser: argparse.ArgumentParser, *, record: bool = True) -
         add(
             "--record-runs",
             type=parse_bool,
+            metavar="BOOL",
             help="keep every trial's run in the results file, for rejudge (default: true)",
         )
 
