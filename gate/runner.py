@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from gate.dispatch.consistency import inconsistency
@@ -53,6 +54,7 @@ class Runner:
     durations: Mapping[str, float] = field(default_factory=dict)  # history: seconds per case
     fail_fast: bool = False  # after a blocking case fails, start no new run
     failed_fast: str | None = None  # the blocking case that stopped new runs
+    clock: Callable[[], float] = time.monotonic  # times the evaluation (judge votes) of a trial
 
     async def run_all(
         self, cases: Sequence[LoadedCase], dispatcher: TrialSource
@@ -96,21 +98,21 @@ class Runner:
                     # 401/403 or a wrong protocol: every further call would fail the same way.
                     self.abort_reason = str(exc)
                     break
-            run, error = self._own_run(case, len(done) + 1, out)
-            trial = await evaluate_trial(
-                case,
-                len(done) + 1,
-                run,
-                error,
-                calls=out.calls,
-                duration_s=out.duration_s,
-                judge=self.judge,
-            )
-            done.append(trial)
+            done.append(await self._evaluate(case, len(done) + 1, out))
             # A check over all trials needs every planned one: no early stop for it.
             if tally_trials(done, planned, threshold).decided and not pools_trials(case):
                 break
         self._finish(case, list(pool_trials(case, done, planned)), planned)
+
+    async def _evaluate(self, case: LoadedCase, number: int, out: Dispatched) -> TrialResult:
+        """The trial's result; its duration is the harness call's plus the evaluation's, judge
+        votes included (what the trial cost, as the progress line, JUnit and history show it)."""
+        run, error = self._own_run(case, number, out)
+        started = self.clock()
+        trial = await evaluate_trial(
+            case, number, run, error, calls=out.calls, duration_s=0.0, judge=self.judge
+        )
+        return replace(trial, duration_s=out.duration_s + max(0.0, self.clock() - started))
 
     def _own_run(
         self, case: LoadedCase, number: int, out: Dispatched

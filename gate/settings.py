@@ -120,7 +120,7 @@ class RunSettings:
     workspace: str | None = None  # GITHUB_WORKSPACE: the repository root reports name files from
     resume: str | None = None  # --resume RESULTS: keep the cases a partial run decided
     baseline: str | None = None  # --baseline RESULTS: the base branch's last results file
-    readiness: str | None = None  # --readiness PATH: write the readiness JSON here
+    readiness: str | None = None  # --readiness FILE: write the readiness JSON here
     require_pinned: bool = False  # floating agent/judge models are errors (config: require_pinned)
     suites: Sequence[str] | None = None  # --suite NAME…: only cases of these suites
     levels: Sequence[str] | None = None  # --level LEVEL…: only cases at these promotion levels

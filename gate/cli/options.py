@@ -36,7 +36,7 @@ def add_junit_options(
     add(
         "--junit-properties",
         type=parse_bool,
-        metavar="B",
+        metavar="BOOL",
         help="add testcase <properties> (owner, severity, failure_label, source_call_id, level, "
         "baseline); Jenkins' strict schema rejects them (default: false)",
     )
@@ -114,6 +114,7 @@ def add_judge_options(parser: argparse.ArgumentParser, *, record: bool = True) -
     add(
         "--votes",
         type=odd_int,
+        metavar="N",
         help="judge votes per judged assertion and trial (odd; "
         "default: the assertion's votes, else 3)",
     )
@@ -141,6 +142,7 @@ def add_judge_options(parser: argparse.ArgumentParser, *, record: bool = True) -
     add(
         "--require-calibration",
         type=parse_bool,
+        metavar="BOOL",
         help="a judged assertion whose judge agrees "
         f"with its labelled examples less often than {THRESHOLD:.2f} is error (default: false)",
     )
@@ -148,6 +150,7 @@ def add_judge_options(parser: argparse.ArgumentParser, *, record: bool = True) -
         add(
             "--record-runs",
             type=parse_bool,
+            metavar="BOOL",
             help="keep every trial's run in the results file, for rejudge (default: true)",
         )
 

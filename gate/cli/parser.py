@@ -33,23 +33,48 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
     add = parser.add_argument
     add("--tier", choices=TIERS, help="which cases run (default: auto)")
-    add("--concurrency", type=concurrency_count, help="harness runs in flight at once (default: 8)")
-    add("--timeout", type=seconds, help="seconds one run may take, polling included (default 120)")
-    add("--retries", type=retry_count, help="retries of a transient harness fault (default: 3)")
-    add("--trials", type=trial_count, help="run every case N times (default: the case's trials)")
+    add(
+        "--concurrency",
+        type=concurrency_count,
+        metavar="N",
+        help="harness runs in flight at once (default: 8)",
+    )
+    add(
+        "--timeout",
+        type=seconds,
+        metavar="S",
+        help="seconds one run may take, polling included (default: 120)",
+    )
+    add(
+        "--retries",
+        type=retry_count,
+        metavar="N",
+        help="retries of a transient harness fault (default: 3)",
+    )
+    add(
+        "--trials",
+        type=trial_count,
+        metavar="N",
+        help="run every case N times (default: the case's trials)",
+    )
     add(
         "--fail-on",
         choices=FAIL_ON,
         help="which failing cases block; new: only blocking cases the baseline does not show "
         "failing already (default: blocking)",
     )
-    add("--fail-on-empty", type=parse_bool, help="fail when nothing ran (default: true)")
+    add(
+        "--fail-on-empty",
+        type=parse_bool,
+        metavar="BOOL",
+        help="fail when nothing ran (default: true)",
+    )
     add(
         "--fail-fast",
         type=parse_bool,
         nargs="?",
         const=True,
-        metavar="B",
+        metavar="BOOL",
         help="once a blocking case has failed, start no new run; the cases not started are "
         "skipped as not run (default: false)",
     )
@@ -69,7 +94,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--readiness",
-        metavar="PATH",
+        metavar="FILE",
         help="write the release readiness report (JSON) here; the release tier always checks it",
     )
     add_pinned_option(parser)
@@ -119,7 +144,7 @@ def core_parser() -> tuple[argparse.ArgumentParser, Any]:
     add_pinned_option(validate)
 
     run = sub.add_parser("run", help="select → dispatch → evaluate → report")
-    run.add_argument("--harness-url", help="harness base URL, or builtin[:BUG,…]")
+    run.add_argument("--harness-url", metavar="URL", help="harness base URL, or builtin[:BUG,…]")
     run.add_argument(
         "--cases",
         nargs="+",
@@ -131,11 +156,24 @@ def core_parser() -> tuple[argparse.ArgumentParser, Any]:
 
     demo = sub.add_parser("demo", help="run the bundled examples on the reference harness")
     demo.add_argument("--bug", action="append", choices=BUGS, default=[], help="plant a regression")
-    demo.add_argument("--cases", nargs="+", action="extend", metavar="PATH")
+    demo.add_argument(
+        "--cases",
+        nargs="+",
+        action="extend",
+        metavar="PATH",
+        help="case files or directories (default: examples/cases)",
+    )
     _add_run_options(demo)
 
     ref = sub.add_parser("reference-harness", help="serve the bundled reference harness")
-    ref.add_argument("--host", default="127.0.0.1")
-    ref.add_argument("--port", type=int, default=8765)
+    ref.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address to listen on (default: 127.0.0.1)",
+    )
+    ref.add_argument(
+        "--port", type=int, default=8765, metavar="PORT", help="port to listen on (default: 8765)"
+    )
     ref.add_argument("--bug", action="append", choices=BUGS, default=[], help="plant a regression")
     return parser, sub

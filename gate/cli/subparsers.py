@@ -70,7 +70,11 @@ def add_harness_check_parser(sub: Any) -> None:
     )
     parser.add_argument("url", metavar="URL", help="harness base URL, or builtin[:BUG,…]")
     parser.add_argument(
-        "--timeout", type=seconds, default=30.0, help="seconds each scenario may take (default: 30)"
+        "--timeout",
+        type=seconds,
+        default=30.0,
+        metavar="S",
+        help="seconds each scenario may take (default: 30)",
     )
 
 
@@ -99,10 +103,16 @@ def add_select_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="case files or directories (repeatable)",
     )
     select.add_argument("--tier", choices=TIERS, help="which tier (default: auto)")
-    select.add_argument("--format", choices=("text", "json"), default="text")
+    select.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people, json for scripts (default: text)",
+    )
     select.add_argument(
         "--concurrency",
         type=concurrency_count,
+        metavar="N",
         help="runs in flight, for the fast tier's minutes estimate",
     )
     select.add_argument(
@@ -159,7 +169,7 @@ def add_lifecycle_parser(sub: Any) -> None:
 
 
 def add_merge_parser(sub: Any) -> None:
-    """`merge RESULTS… [--junit F] [--results F] [--fail-on P] [--fail-on-empty B] [--shards N]`."""
+    """`merge RESULTS… [--shards N] [--fail-on P] [--fail-on-empty BOOL] [reports]`."""
 
     merge = sub.add_parser("merge", help="combine the results of a sharded run into one verdict")
     merge.add_argument(
@@ -174,7 +184,10 @@ def add_merge_parser(sub: Any) -> None:
         "--fail-on", choices=FAIL_ON, help="which failing cases block (default: as the shards ran)"
     )
     merge.add_argument(
-        "--fail-on-empty", type=parse_bool, help="fail when nothing ran (default: true)"
+        "--fail-on-empty",
+        type=parse_bool,
+        metavar="BOOL",
+        help="fail when nothing ran (default: true)",
     )
     merge.add_argument(
         "--shards",
@@ -217,7 +230,9 @@ def add_judge_commands(sub: Any) -> None:
     )
     add_judge_options(rejudge)
     rejudge.add_argument("--fail-on", choices=FAIL_ON, help="which failing cases block")
-    rejudge.add_argument("--fail-on-empty", type=parse_bool, help="fail when nothing ran")
+    rejudge.add_argument(
+        "--fail-on-empty", type=parse_bool, metavar="BOOL", help="fail when nothing ran"
+    )
     add_junit_options(rejudge)
     rejudge.add_argument("--results", metavar="FILE", help="write the new results JSON here")
     rejudge.add_argument("--evidence-dir", metavar="DIR", help="write evidence here")

@@ -49,7 +49,7 @@ def run_readiness(
     selection: Selection,
     cases: Sequence[CaseResult],
 ) -> Readiness | None:
-    """Readiness of the release tier, or of any run asked for it (`--readiness PATH`), with the
+    """Readiness of the release tier, or of any run asked for it (`--readiness FILE`), with the
     config's thresholds."""
     if selection.tier != "release" and not path:
         return None

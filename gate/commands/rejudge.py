@@ -21,6 +21,7 @@ from gate.evaluate.replays import ReplayLedger
 from gate.evaluate.trial import evaluate_trial
 from gate.evaluate.verdicts import tally_trials
 from gate.judge.calibration import THRESHOLD, labelled
+from gate.judge.probe import unreachable
 from gate.judge.scorer import Judge, plan_budget, spent
 from gate.models import LoadedCase
 from gate.net import Sleep
@@ -203,31 +204,38 @@ def rejudge_command(
 # --- judge-check --------------------------------------------------------------------------
 
 
-async def check_calibration(cases: Sequence[LoadedCase], judge: Judge) -> tuple[list[str], int]:
-    """Report lines and how many assertions are not calibrated (or could not be checked)."""
-    lines, bad, checked = [], 0, 0
-    for case in cases:
-        for index, spec in enumerate(case.case.assertions.judged or []):
-            label = f"{one_line(case.id)} judged[{index}]"
-            if not labelled(spec):
-                lines.append(f"  -               {label}: no labelled examples, not checked")
-                continue
-            checked += 1
-            calibration = await judge.calibration(spec, judge.planned_votes(spec))
-            ok = calibration.problem() is None
-            bad += 0 if ok else 1
-            state = "calibrated    " if ok else "NOT calibrated"
-            lines.append(f"  {state}  {label}: {calibration.summary()}")
-            lines.extend(
-                f"      {e.label}[{e.index}]: labelled {e.label}, the judge said "
-                f"{e.status.value}: {one_line(e.reason, 200)}"
-                for e in calibration.examples
-                if not e.agrees
-            )
+async def check_calibration(
+    cases: Sequence[LoadedCase], judge: Judge, emit: Callable[[str], None]
+) -> int:
+    """`emit`s a progress line before each checked assertion and its report lines after it;
+    returns how many assertions are not calibrated (or could not be checked)."""
+    specs = [(c, i, s) for c in cases for i, s in enumerate(c.case.assertions.judged or [])]
+    total = sum(1 for _c, _i, spec in specs if labelled(spec))
+    bad, checked = 0, 0
+    for case, index, spec in specs:
+        label = f"{one_line(case.id)} judged[{index}]"
+        if not labelled(spec):
+            emit(f"  -               {label}: no labelled examples, not checked")
+            continue
+        checked += 1
+        votes = judge.planned_votes(spec)
+        count = len(labelled(spec))
+        emit(f"[{checked}/{total}] checking {label}: {count} labelled example(s) x {votes} vote(s)")
+        calibration = await judge.calibration(spec, votes)
+        ok = calibration.problem() is None
+        bad += 0 if ok else 1
+        state = "calibrated    " if ok else "NOT calibrated"
+        emit(f"  {state}  {label}: {calibration.summary()}")
+        for e in calibration.examples:
+            if not e.agrees:
+                emit(
+                    f"      {e.label}[{e.index}]: labelled {e.label}, the judge said "
+                    f"{e.status.value}: {one_line(e.reason, 200)}"
+                )
     if not checked:
-        lines.append("no judged assertion has labelled examples: nothing was checked")
+        emit("no judged assertion has labelled examples: nothing was checked")
         bad += 1
-    return lines, bad
+    return bad
 
 
 def judge_check_command(
@@ -237,17 +245,22 @@ def judge_check_command(
     settings = resolve(args, environ, need_harness=False)
     loaded = load_for(settings, err)
 
-    async def check() -> tuple[list[str], int]:
+    def emit(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    async def check() -> int:
         async with open_run_judge(settings) as judge:
             if judge is None:
                 raise InputError("judge-check needs a judge: pass --judge-url and --judge-model")
-            lines, bad = await check_calibration(loaded.cases, judge)
+            problem = await unreachable(judge.client)
+            if problem is not None:  # one message now, not retries for every vote
+                raise InputError(problem)
+            bad = await check_calibration(loaded.cases, judge, emit)
             usage = judge.usage
-            return [*lines, f"Judge calls: {usage.calls} ({usage.cached} from the cache)"], bad
+            emit(f"Judge calls: {usage.calls} ({usage.cached} from the cache)")
+            return bad
 
-    lines, bad = asyncio.run(check())
-    for line in lines:
-        print(line, file=out)
+    bad = asyncio.run(check())
     print(
         "JUDGE CALIBRATED"
         if not bad

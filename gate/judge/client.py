@@ -155,6 +155,11 @@ class JudgeClient:
         self._exhausted_in_a_row = 0
         self.requests = 0
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The HTTP client the judge is asked through (shared, e.g. by the reachability probe)."""
+        return self._client
+
     async def complete(self, messages: list[dict[str, str]]) -> JudgeReply:
         """One chat completion at temperature 0; its text, the served model and the cost."""
         if self.down is not None:

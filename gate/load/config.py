@@ -61,9 +61,10 @@ class GateConfig:
         """`cases` as paths usable from the working directory."""
         return [display_path(Path(self.folder, root)) for root in self.cases]
 
-    def id_root(self) -> str | None:
-        """The first configured cases folder: default case ids are relative to it."""
-        return next((r for r in self.case_roots() if os.path.isdir(r)), None)
+    def id_roots(self) -> list[str]:
+        """The configured cases folders that exist: a default case id is relative to the first
+        of them holding the file, whichever folder or file was passed on the command line."""
+        return [r for r in self.case_roots() if os.path.isdir(r)]
 
     def line_of(self, json_path: str) -> Location:
         return self.locations.get(json_path, (1, 1))
@@ -272,6 +273,6 @@ def load_with_config(
     config = config or GateConfig()
     pinned = require_pinned or config.require_pinned
     loaded = load_cases(
-        paths, allowlist=config.pii_allowlist, root=config.id_root(), require_pinned=pinned
+        paths, allowlist=config.pii_allowlist, root=config.id_roots(), require_pinned=pinned
     )
     return replace(loaded, diagnostics=loaded.diagnostics + check_cases(loaded.cases, config))

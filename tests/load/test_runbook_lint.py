@@ -111,9 +111,24 @@ def test_labels_with_their_family_do_not_warn(tmp_path: Path) -> None:
     assert _diagnostics(tmp_path, source=source, assertions=tools) == []
 
 
-def test_an_invalid_case_gets_its_errors_without_runbook_noise(tmp_path: Path) -> None:
-    diagnostics = _diagnostics(tmp_path, caller={}, owner="")
-    assert diagnostics and all(d.startswith("error:") for d in diagnostics)
+def test_an_error_does_not_hide_the_same_files_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ref = {"agent_slug": "a", "model": "gpt-4o"}
+    diagnostics = _diagnostics(tmp_path, caller={}, owner="", agent_ref=ref)
+    assert "error: $.owner: must not be empty" in diagnostics
+    assert "warning: $.caller: no caller.goal: the evidence packet needs what the caller " in (
+        "".join(diagnostics)
+    )
+    assert any(
+        d.startswith("warning: $.agent_ref.model: agent_ref.model 'gpt-4o'") for d in diagnostics
+    )
+    # and the CLI prints them: the warnings, then the error that stops it
+    code = main(["validate", "--cases", str(tmp_path / "case.yaml")], {})
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "$.caller: warning: no caller.goal" in err and "$.agent_ref.model: warning:" in err
+    assert err.index("warning: no caller.goal") < err.index("$.owner: must not be empty")
 
 
 def _settings(model: str | None, require: bool = False, config: bool = False) -> RunSettings:

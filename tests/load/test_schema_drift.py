@@ -20,6 +20,9 @@ from gate.models import CHECK_FAMILIES, Case
 
 CASES = Path(__file__).parents[1] / "data" / "cases"
 SCHEMA = packaged_schema("case.schema.json")
+SCHEMA_URL = (
+    "https://raw.githubusercontent.com/org/voice-regress-gate/v1/gate/schemas/case.schema.json"
+)
 SEED_EXAMPLE = parse_yaml((CASES / "valid" / "seed_example.yaml").read_text("utf-8")).data
 # Where the schema is deliberately stricter than the models (it runs first, so it decides): an
 # empty family checks nothing, and pydantic's lax mode would read the string 'yes' as true.
@@ -164,7 +167,7 @@ def _check_model(model: type[BaseModel], node: dict[str, Any], where: str) -> No
 
 def test_schema_is_valid_draft_2020_12() -> None:
     Draft202012Validator.check_schema(SCHEMA)
-    assert SCHEMA["$id"] == "https://voice-regress-gate.dev/schemas/case-v1.json"
+    assert SCHEMA["$id"] == SCHEMA_URL
 
 
 def test_schema_mirrors_the_models() -> None:
