@@ -9,6 +9,7 @@ import httpx
 
 from gate.judge.client import JudgeClient
 from gate.net import short
+from gate.redact import redact_url
 
 PROBE_TIMEOUT_S = 10.0
 
@@ -30,4 +31,5 @@ async def unreachable(client: JudgeClient) -> str | None:
         return None  # a server answered, if oddly: the votes will say how it fails
     else:
         return None
-    return f"judge unreachable at {endpoint} ({why}): check --judge-url and that the judge runs"
+    shown = redact_url(endpoint)  # a URL may carry credentials in its userinfo or query
+    return f"judge unreachable at {shown} ({why}): check --judge-url and that the judge runs"

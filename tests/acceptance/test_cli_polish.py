@@ -53,3 +53,13 @@ def test_a_stopped_run_says_once_why() -> None:
 def test_validate_takes_cases_like_run() -> None:
     code, out, _ = _run("validate", "--cases", "examples/cases/judged")
     assert code == 0 and "case(s) in 2 file(s) are valid" in out
+
+
+def test_an_unreachable_judge_url_is_shown_without_its_credentials() -> None:
+    url = "http://u:SECRETPASSWORD1@127.0.0.1:9/v1?api_key=QKEY12345678"
+    code, out, err = _run(
+        "judge-check", "--cases", "examples/cases/judged", "--judge-url", url,
+        "--judge-model", "m-2024-01-01",
+    )  # fmt: skip
+    assert code == 2 and "judge unreachable at http://***@127.0.0.1:9/v1?api_key=***" in err
+    assert "SECRETPASSWORD1" not in out + err and "QKEY12345678" not in out + err
