@@ -25,7 +25,9 @@ from pathlib import Path
 from statistics import median
 
 HERE = Path(__file__).resolve().parent
-LABELS = ("intent_miss", "wrong_tool", "tool_arguments", "tool_ordering", "side_effect")
+# Labels a transcript check fits, and a caller goal: a healthy suite, with no lint warning per case
+# (10,000 warnings would be their own benchmark).
+LABELS = ("intent_miss", "wrong_tool", "handoff", "safety_policy", "latency_interruption")
 WORDS = [
     f"{a}{b}"
     for a in ("ka", "lo", "mi", "nu", "pe", "ro", "su", "ti", "va", "ze")
@@ -48,6 +50,8 @@ agent_ref:
   prompt_version: v1
 fixture:
   caller_id: caller_fixture_{i}
+caller:
+  goal: have request {i} confirmed
 scenario:
   turns:
     - "{phrase}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -54,7 +55,7 @@ def results_for(cases: list[LoadedCase]) -> list[CaseResult]:
     results = []
     for i, case in enumerate(cases):
         run = runs[1] if i % 20 == 0 else runs[0]
-        trial = evaluate_trial(case, 1, run, None, calls=1, duration_s=0.2)
+        trial = asyncio.run(evaluate_trial(case, 1, run, None, calls=1, duration_s=0.2, judge=None))
         tally = tally_trials([trial], 1, None)
         results.append(CaseResult(case, tally.status, tally.reason, (trial,), 1))
     return results
