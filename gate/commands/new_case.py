@@ -21,9 +21,9 @@ from gate.load.loader import (
     default_case_id,
     display_path,
     load_cases,
-    packaged_validator,
 )
 from gate.load.schema_messages import Locator, SchemaReporter
+from gate.load.schemas import packaged_validator
 from gate.load.similarity import near_duplicates_of
 from gate.load.yamlsafe import YamlError, parse_yaml
 from gate.models import LoadedCase

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from pydantic import ValidationError as PydanticValidationError
 
 from gate.errors import CaseFileError, Diagnostic
@@ -22,10 +18,12 @@ from gate.load.lint import check_allowlist, lint_case, todo_comments
 from gate.load.parallel import map_in_workers
 from gate.load.runbook import lint_runbook
 from gate.load.schema_messages import Locator, SchemaReporter, kind
+from gate.load.schemas import packaged_validator, schema_accepts
 from gate.load.yamlsafe import YamlDocument, YamlError, parse_yaml
 from gate.models import Case, LoadedCase
 
 CASE_SUFFIXES = (".yaml", ".yml")
+CASE_SCHEMA = "case.schema.json"
 MAX_FILE_BYTES = 1_000_000  # a case is a small, reduced reproduction; PyYAML is slow on huge input
 PARALLEL_FILES = 400  # from this many files on, worker processes check them (start-up ~50 ms)
 
@@ -42,38 +40,6 @@ class LoadResult:
     def errors(self) -> list[Diagnostic]:
         """The diagnostics that block a run (warnings are only reported)."""
         return [d for d in self.diagnostics if d.severity == "error"]
-
-
-@cache
-def packaged_schema(name: str) -> dict[str, Any]:
-    """A JSON Schema (draft 2020-12) shipped in the package as `gate/schemas/<name>`."""
-    text = resources.files("gate").joinpath(f"schemas/{name}").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    return schema
-
-
-@cache
-def packaged_validator(name: str) -> Draft202012Validator:
-    """The validator of `packaged_schema(name)`, its local `$ref`s inlined: resolving one
-    through the registry on every descent was a fifth of validating a case."""
-    schema = packaged_schema(name)
-    return Draft202012Validator(_inline_refs(schema, schema.get("$defs", {})))
-
-
-_NOTES = ("description", "title", "$comment")  # beside a $ref they validate nothing
-
-
-def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
-    """`node` with every `{"$ref": "#/$defs/x"}` (notes aside) replaced by `x` (the schemas do not
-    recurse); `$defs` stays, for the messages that name a definition."""
-    if isinstance(node, list):
-        return [_inline_refs(item, defs) for item in node]
-    if not isinstance(node, dict):
-        return node
-    ref = node.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/") and set(node) <= {"$ref", *_NOTES}:
-        return _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
-    return {key: _inline_refs(value, defs) for key, value in node.items()}
 
 
 def display_path(path: Path) -> str:
@@ -117,37 +83,47 @@ def _discover(paths: Sequence[str | Path]) -> tuple[list[tuple[Path, Path]], lis
             reason = "not a file or directory" if path.exists() else "no such file or directory"
             problems.append(_diagnostic(path, reason))
             pairs = []
+        real_root = os.path.realpath(path if path.is_dir() else path.parent)  # once per root
         for file, file_root in pairs:
-            escape = _link_escape(file, file_root)
+            real = os.path.realpath(file)
+            escape = _link_escape(real, real_root)
             if escape is not None:
                 problems.append(_diagnostic(file, escape))
                 continue
-            found.setdefault(os.path.realpath(file), (file, file_root))
+            found.setdefault(real, (file, file_root))
     return list(found.values()), problems
 
 
-def _link_escape(file: Path, root: Path) -> str | None:
+def _link_escape(real: str, real_root: str) -> str | None:
     """Why a case file that is (or lies behind) a symlink out of its cases folder is refused:
-    reading it would print someone else's file (a token, a key) in validation messages."""
-    real, real_root = Path(os.path.realpath(file)), Path(os.path.realpath(root))
-    if real.is_relative_to(real_root) or not real.is_file():
-        return None  # inside, or a device/FIFO: refused later as "not a regular file"
+    reading it would print someone else's file (a token, a key) in validation messages.
+    Both paths are real (symlinks resolved)."""
+    if real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep):
+        return None
+    if not os.path.isfile(real):
+        return None  # a device/FIFO, or gone: refused later as "not a regular file"
     return "a symlink that leads out of the cases folder: refused, not read"
 
 
 def _walk(directory: Path, problems: list[Diagnostic]) -> list[Path]:
     files = []
+    top = str(directory)
 
     def unreadable(exc: OSError) -> None:
         problems.append(_diagnostic(Path(exc.filename or directory), f"cannot read: {exc}"))
 
-    for current, dirs, names in os.walk(directory, onerror=unreadable):
+    for current, dirs, names in os.walk(top, onerror=unreadable):
         # hidden folders hold tool state (.git, .venv), hidden files editor leftovers
         dirs[:] = [d for d in dirs if not d.startswith(".")]
+        # os.walk joins onto `top` as given: what follows it is the path below `directory`
+        below = current[len(top) :].lstrip(os.sep).replace(os.sep, "/")
         files += [
-            Path(current, n) for n in names if n.endswith(CASE_SUFFIXES) and not n.startswith(".")
+            (f"{below}/{n}" if below else n, Path(current, n))
+            for n in names
+            if n.endswith(CASE_SUFFIXES) and not n.startswith(".")
         ]
-    return sorted(files, key=lambda f: f.relative_to(directory).as_posix())
+    # Sorted by the '/'-joined path below `directory`, as ids are: one order on every machine.
+    return [file for _, file in sorted(files, key=lambda pair: pair[0])]
 
 
 def _diagnostic(path: Path, message: str, severity: str = "error") -> Diagnostic:
@@ -282,8 +258,10 @@ class _FileChecker:
         problem = self._parse() if text is None else self._parse_text(text)
         if problem is not None:
             return None, [problem]
-        validator = packaged_validator("case.schema.json")
-        problems = SchemaReporter(validator, self.locator).check(self.doc.data)
+        problems = []
+        if not schema_accepts(CASE_SCHEMA, self.doc.data):
+            validator = packaged_validator(CASE_SCHEMA)
+            problems = SchemaReporter(validator, self.locator).check(self.doc.data)
         case, audio = None, dict[int, bytes]()
         if not problems:
             case, problems = self._model()

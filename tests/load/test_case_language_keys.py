@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from gate.load.loader import load_cases, packaged_schema
+from gate.load.loader import load_cases
+from gate.load.schemas import packaged_schema
 
 SCHEMA = packaged_schema("case.schema.json")
 DEFS = SCHEMA["$defs"]

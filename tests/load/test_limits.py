@@ -12,7 +12,7 @@ import pytest
 
 from gate import models as limits  # the MAX_* constants
 from gate.cli import main
-from gate.load.loader import packaged_schema
+from gate.load.schemas import packaged_schema
 from gate.settings import run_converters
 
 VALID = Path(__file__).parents[1] / "data" / "cases" / "valid"

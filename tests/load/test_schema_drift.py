@@ -14,7 +14,7 @@ import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 from pydantic import BaseModel, ValidationError
 
-from gate.load.loader import packaged_schema
+from gate.load.schemas import packaged_schema
 from gate.load.yamlsafe import YamlError, parse_yaml
 from gate.models import CHECK_FAMILIES, Case
 

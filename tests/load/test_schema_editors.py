@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from support.tools import tool
 
-from gate.load.loader import packaged_schema
+from gate.load.schemas import packaged_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "gate" / "schemas" / "case.schema.json"
