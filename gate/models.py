@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -74,12 +75,34 @@ def is_write_tool(name: str) -> bool:
     return first.lower() in WRITE_VERBS
 
 
-class _Strict(BaseModel):
+# One shared fields-set per distinct set of names (see _Compact).
+_FIELD_SETS: dict[frozenset[str], set[str]] = {}
+
+
+class _Compact(BaseModel):
+    """Unpickled compactly. Why: cases validated in worker processes arrive pickled, and each of
+    5,000 carried its own copy of every field name and of each model's fields-set (a third of a
+    loaded case's memory). Names are interned and equal fields-sets shared: the models are frozen,
+    so pydantic never adds to a fields-set in place (`model_copy` copies it first)."""
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        names = frozenset(state.get("__pydantic_fields_set__", ()))
+        shared = _FIELD_SETS.setdefault(names, {sys.intern(n) for n in names})
+        values = {sys.intern(k): _shared(v) for k, v in state.get("__dict__", {}).items()}
+        super().__setstate__(state | {"__pydantic_fields_set__": shared, "__dict__": values})
+
+
+def _shared(value: Any) -> Any:
+    # Short strings repeat across cases (severity, level, owner, suite): one copy of each.
+    return sys.intern(value) if type(value) is str and len(value) <= 64 else value
+
+
+class _Strict(_Compact):
     # A typo must never silently disable a check: unknown keys are errors everywhere we own.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class _Open(BaseModel):
+class _Open(_Compact):
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
@@ -159,10 +182,8 @@ class ToolAssertions(_Strict):
         return self
 
 
-class SystemSideEffects(BaseModel):
+class SystemSideEffects(_Open):
     """Per-system checks; any `<name>_id` key names the entity the seed form checks."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
 
     expected_status: str | None = None
     duplicate_events_allowed: bool | None = None
@@ -353,6 +374,11 @@ class LoadedCase:
     locations: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     # caller turn index -> the bytes of its audio fixture, read (and capped) at load time
     audio: Mapping[int, bytes] = field(default_factory=dict, repr=False)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Unpickled from a worker: the location keys ("$.assertions…") interned (see _Compact).
+        located = {sys.intern(k): v for k, v in state.get("locations", {}).items()}
+        self.__dict__.update(state | {"locations": located})
 
     def line_of(self, json_path: str) -> int:
         """Line of the deepest located node on `json_path` (the case's first line if none)."""
