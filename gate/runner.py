@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from gate.dispatch.consistency import inconsistency
 from gate.errors import HarnessError
@@ -16,6 +16,8 @@ from gate.evaluate.trial import TrialJudge, evaluate_trial
 from gate.evaluate.verdicts import tally_trials
 from gate.models import LoadedCase
 from gate.results import NOT_PASSING, CaseResult, HarnessRun, Status, TrialResult
+
+Item = TypeVar("Item")
 
 
 class Dispatched(Protocol):
@@ -69,8 +71,12 @@ class Runner:
             return unfinished(cases, self.finished, self.trials, f"not run: {exc}")
         slots = asyncio.Semaphore(max(1, self.concurrency))
         order = longest_first(cases, self.durations)
-        # The semaphore serves waiters first come, first served: tasks start in `order`.
-        await asyncio.gather(*(self._run_case(case, dispatcher, slots) for case in order))
+        # The semaphore serves waiters first come, first served: trials start in `order`. Cases
+        # are admitted a window at a time: 5,000 tasks all waiting on `slots` from the start
+        # were 16 MB and their scheduling, for nothing (only `concurrency` of them can run).
+        await in_window(
+            order, 2 * max(1, self.concurrency), lambda c: self._run_case(c, dispatcher, slots)
+        )
         return [self.finished[c.id] for c in cases]
 
     def aborted(self) -> bool:
@@ -148,6 +154,28 @@ class Runner:
                 self.failed_fast = self.failed_fast or case.id
         self.finished[case.id] = result
         self.on_done(result)
+
+
+async def in_window(
+    items: Sequence[Item], width: int, work: Callable[[Item], Awaitable[None]]
+) -> None:
+    """`work(item)` for every item, started in order, at most `width` at a time. A failure
+    stops the rest and is raised as itself (not wrapped in an exception group)."""
+    window = asyncio.Semaphore(width)
+
+    async def admitted(item: Item) -> None:
+        try:
+            await work(item)
+        finally:
+            window.release()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for item in items:
+                await window.acquire()
+                group.create_task(admitted(item))
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
 
 
 def planned_trials(case: LoadedCase, override: int | None) -> int:

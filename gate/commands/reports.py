@@ -16,7 +16,7 @@ from gate.evaluate.verdicts import (
 )
 from gate.git import repo_root, run_git
 from gate.records.record import read_record
-from gate.records.results_file import readiness_json, render_results
+from gate.records.results_file import EarlyCases, readiness_json, render_results
 from gate.records.results_reader import case_results
 from gate.redact import mask
 from gate.report.evidence import evidence_files
@@ -93,8 +93,9 @@ def junit_options(non_blocking: str, properties: bool, workspace: str | None) ->
     return JunitOptions(non_blocking, properties, str(root) if root else None, os.getcwd())
 
 
-def write_reports(gate: GateResult, settings: RunSettings) -> None:
-    """JUnit, results file and evidence, wherever the settings say."""
+def write_reports(gate: GateResult, settings: RunSettings, early: EarlyCases | None = None) -> None:
+    """JUnit, results file and evidence, wherever the settings say (`early`: the results
+    file's entries rendered while the run went on)."""
     if settings.junit:
         options = junit_options(
             settings.junit_non_blocking, settings.junit_properties, settings.workspace
@@ -102,7 +103,8 @@ def write_reports(gate: GateResult, settings: RunSettings) -> None:
         write_file(settings.junit, render_junit(gate, options))
     if settings.results:
         write_file(
-            settings.results, render_results(gate, __version__, record_runs=settings.record_runs)
+            settings.results,
+            render_results(gate, __version__, record_runs=settings.record_runs, early=early),
         )
     if settings.readiness and gate.readiness:
         write_file(settings.readiness, readiness_json(gate.readiness))

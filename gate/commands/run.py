@@ -31,7 +31,7 @@ from gate.judge.scorer import JudgeUsage, spent
 from gate.load.loader import LoadResult
 from gate.models import LoadedCase
 from gate.records.history import append_run_history, history_durations
-from gate.records.results_file import results_record
+from gate.records.results_file import EarlyCases, results_record
 from gate.reference.server import builtin_bugs, harness_url_served
 from gate.report.console import (
     CLEAR_LINE,
@@ -146,13 +146,16 @@ def _run_loaded(
         settings, cases, lambda case: planned_trials(case, settings.trials)
     )
     print(preview, file=out, flush=True)
-    results, interrupted = _run_cases(settings, cases, progress, state, publisher)
+    early = None
+    if settings.results:
+        early = EarlyCases(shard=selection.shard is not None, record_runs=settings.record_runs)
+    results, interrupted = _run_cases(settings, cases, _each(progress, early), state, publisher)
     progress.close()
     results = in_order(selection.selected, [*carried.values(), *results])
     gate = finish_run(settings, loaded, selection, results, state.abort_reason, started)
     gate = replace(gate, budget=spent(budget, results, state.usage))
     warn_baseline(gate, err)
-    write_reports(gate, settings)
+    write_reports(gate, settings, early)
     if settings.history:
         append_run_history(settings.history, results_record(gate, __version__), err)
     with publisher.untrusted_output():
@@ -163,10 +166,22 @@ def _run_loaded(
     return 0 if gate.verdict == "pass" else 1
 
 
+def _each(progress: _Progress, early: EarlyCases | None) -> Callable[[CaseResult], None]:
+    """What happens as each case finishes: its progress line, and its results-file entry."""
+    if early is None:
+        return progress
+
+    def done(result: CaseResult) -> None:
+        progress(result)
+        early.add(result)
+
+    return done
+
+
 def _run_cases(
     settings: RunSettings,
     cases: list[LoadedCase],
-    progress: _Progress,
+    progress: Callable[[CaseResult], None],
     state: _Dispatched,
     publisher: Publisher,
 ) -> tuple[list[CaseResult], KeyboardInterrupt | None]:

@@ -11,7 +11,7 @@ from gate.errors import HarnessError
 from gate.evaluate.trial import evaluate_trial
 from gate.models import Case, JudgedAssertion, LoadedCase
 from gate.results import AssertionOutcome, HarnessRun, Status
-from gate.runner import Runner, longest_first
+from gate.runner import Runner, in_window, longest_first
 
 GOOD = {
     "protocol": "voice-regress/v1",
@@ -199,3 +199,55 @@ def test_a_trials_duration_includes_its_judge_time() -> None:
     trial = results[0].trials[0]
     assert results[0].status is Status.PASS
     assert trial.duration_s == 0.01 + 2.5  # the harness call (Out) plus the judge's votes
+
+
+def test_in_window_starts_in_order_never_more_than_its_width_at_once() -> None:
+    started: list[int] = []
+    running = peak = 0
+
+    async def work(item: int) -> None:
+        nonlocal running, peak
+        started.append(item)
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.001 * (item % 3))
+        running -= 1
+
+    asyncio.run(in_window(list(range(50)), 4, work))
+    assert started == list(range(50)) and peak == 4
+
+
+def test_in_window_raises_the_failure_itself_and_starts_nothing_after_it() -> None:
+    started: list[int] = []
+
+    async def work(item: int) -> None:
+        started.append(item)
+        await asyncio.sleep(0)
+        if item == 3:
+            raise ValueError("a bug in one case")
+        await asyncio.sleep(1)
+
+    try:
+        asyncio.run(in_window(list(range(100)), 5, work))
+    except ValueError as exc:  # not an ExceptionGroup: the CLI's catch point sees the bug
+        assert str(exc) == "a bug in one case"
+    else:
+        raise AssertionError("the failure was swallowed")
+    assert max(started) < 10
+
+
+def test_thousands_of_cases_hold_only_a_window_of_tasks() -> None:
+    """5,000 cases, concurrency 8: never more than 2 × 8 case tasks alive at once."""
+    peak = 0
+
+    class Counting(ScriptedDispatcher):
+        async def run(self, case: LoadedCase, trial: int) -> Out:
+            nonlocal peak
+            peak = max(peak, len(asyncio.all_tasks()))
+            return await super().run(case, trial)
+
+    cases = [loaded(f"c{i}") for i in range(5000)]
+    script = {c.id: [GOOD] for c in cases}
+    results = asyncio.run(Runner(concurrency=8).run_all(cases, Counting(script)))
+    assert len(results) == 5000 and all(r.status is Status.PASS for r in results)
+    assert peak <= 2 * 8 + 1  # the window, and the task running run_all itself
