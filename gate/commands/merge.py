@@ -15,10 +15,10 @@ from gate.load.config import discover_config
 from gate.records.history import append_records, records_from_results
 from gate.records.merge import merge_results
 from gate.records.record import ResultsRecord, read_record
-from gate.records.results_file import render_results, results_record
+from gate.records.results_file import results_chunks, results_record
 from gate.report.console import render_summary
 from gate.report.junit import NON_BLOCKING as JUNIT_NON_BLOCKING
-from gate.report.junit import render_junit
+from gate.report.junit import junit_chunks
 from gate.settings import choice, flags_over_env, parse_bool, publish_options
 from gate.text import log_line
 
@@ -61,10 +61,10 @@ def merge_command(
             given.get("junit_properties", False),
             github_workspace(environ),
         )
-        write_file(args.junit, render_junit(gate, options))
+        write_file(args.junit, junit_chunks(gate, options))
     if args.results:
         record = records_runs([data for _, data in files])
-        write_file(args.results, render_results(gate, version, record_runs=record))
+        write_file(args.results, results_chunks(gate, version, record_runs=record))
     if args.history:
         append_records(args.history, records_from_results(results_record(gate, version)))
     print(log_line(f"merged {len(files)} shard(s): {', '.join(args.inputs)}"), file=out)

@@ -6,7 +6,7 @@ import functools
 import os
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from gate import __version__
@@ -16,11 +16,11 @@ from gate.evaluate.verdicts import (
 )
 from gate.git import repo_root, run_git
 from gate.records.record import read_record
-from gate.records.results_file import EarlyCases, readiness_json, render_results
+from gate.records.results_file import EarlyCases, readiness_json, results_chunks
 from gate.records.results_reader import case_results
 from gate.redact import mask
 from gate.report.evidence import evidence_files
-from gate.report.junit import JunitOptions, render_junit
+from gate.report.junit import JunitOptions, junit_chunks
 from gate.results import (
     CaseResult,
     GateResult,
@@ -28,20 +28,25 @@ from gate.results import (
 from gate.settings import RunSettings
 
 
-def write_file(path: str, text: str) -> None:
+def write_file(path: str, text: str | Iterable[str]) -> None:
     """Write a report file, creating its folder; failure is a PublishError (exit 1).
 
+    `text` may come in pieces (a case at a time): each is masked and written as it comes, so a
+    report of thousands of cases never exists whole in memory (its copies were the run's peak).
+    A piece is a whole JSON value or XML element, so no secret spans two pieces.
     A new or regular file is replaced atomically: a reader (or a cancelled job) sees the old
     report or the new one, never half of one. Anything else the path names (/dev/null, a FIFO,
     a symlink) is written through, in place: replacing it would replace the device or link.
     """
+    pieces = [text] if isinstance(text, str) else text
     try:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         if _is_regular_or_absent(target):
-            _replace_atomically(target, mask(text))
+            _replace_atomically(target, pieces)
         else:
-            target.write_text(mask(text), encoding="utf-8")
+            with target.open("w", encoding="utf-8") as file:
+                file.writelines(mask(piece) for piece in pieces)
     except OSError as exc:
         raise PublishError(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -53,12 +58,12 @@ def _is_regular_or_absent(path: Path) -> bool:
         return True
 
 
-def _replace_atomically(target: Path, text: str) -> None:
+def _replace_atomically(target: Path, pieces: Iterable[str]) -> None:
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         os.fchmod(handle, 0o666 & ~_umask())  # what a plain write would give, not 0600
         with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
+            file.writelines(mask(piece) for piece in pieces)
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -100,11 +105,11 @@ def write_reports(gate: GateResult, settings: RunSettings, early: EarlyCases | N
         options = junit_options(
             settings.junit_non_blocking, settings.junit_properties, settings.workspace
         )
-        write_file(settings.junit, render_junit(gate, options))
+        write_file(settings.junit, junit_chunks(gate, options))
     if settings.results:
         write_file(
             settings.results,
-            render_results(gate, __version__, record_runs=settings.record_runs, early=early),
+            results_chunks(gate, __version__, record_runs=settings.record_runs, early=early),
         )
     if settings.readiness and gate.readiness:
         write_file(settings.readiness, readiness_json(gate.readiness))

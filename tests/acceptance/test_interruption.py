@@ -20,6 +20,7 @@ import pytest
 from support.json_handler import JsonHandler
 
 from gate.cli import main
+from gate import redact
 from gate.commands.reports import clear_stale_reports, write_file
 from gate.reference.loopback import serving
 
@@ -154,3 +155,24 @@ def test_resume_refuses_an_edited_results_file(tmp_path: Path) -> None:
     err = io.StringIO()
     assert main([*argv, "--resume", str(results)], {}, io.StringIO(), err) == 2
     assert "edited or corrupt results are not evidence" in err.getvalue()
+
+
+def test_a_report_written_in_pieces_is_masked_in_each_and_replaced_whole(tmp_path: Path) -> None:
+    target = tmp_path / "results.json"
+    write_file(str(target), "old report")
+    secret = "sk-sentinel-0123456789"
+
+    def pieces(fail_after: int | None = None) -> Iterator[str]:
+        for index in range(5):
+            if fail_after is not None and index == fail_after:
+                raise RuntimeError("rendering failed half-way")
+            yield f'{{"case": {index}, "quoted": "{secret if index == 4 else "x"}"}}\n'
+
+    with redact.active(redact.Redactor.of([secret])):
+        with pytest.raises(RuntimeError):
+            write_file(str(target), pieces(fail_after=3))
+        assert target.read_text() == "old report"  # no half report, no temp file left
+        assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+        write_file(str(target), pieces())
+    text = target.read_text()
+    assert text.count('"case"') == 5 and secret not in text and redact.MASK in text
