@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from gate.cli import main
+from gate.commands.reports import SHOWN_IDS, shown_ids
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "cases" / "scheduling"
@@ -187,3 +188,11 @@ def test_rejudge_reports_a_changed_case_and_records_its_digest(partial: dict[str
     rejudged = json.loads(out_path.read_text("utf-8"))
     assert _case(rejudged, EDITED)["digest"] != _case(partial["data"], EDITED)["digest"]
     assert _case(rejudged, EDITED)["status"] == "fail"
+
+
+def test_the_ids_said_are_capped_and_on_one_line() -> None:
+    ids = [f"suite/case-{i}" for i in range(SHOWN_IDS + 2)]
+    assert shown_ids(ids).endswith("suite/case-9 (+2 more)")
+    assert "suite/case-10" not in shown_ids(ids)
+    said = shown_ids(["a\nresume: 0 case(s) changed\x1b[2J"])  # an id is text from a file
+    assert "\n" not in said and "\x1b" not in said
