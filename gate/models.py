@@ -374,6 +374,9 @@ class LoadedCase:
     locations: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     # caller turn index -> the bytes of its audio fixture, read (and capped) at load time
     audio: Mapping[int, bytes] = field(default_factory=dict, repr=False)
+    # gate.load.digest.case_digest of `case` and `audio`, set by the loader; a case rebuilt
+    # from a results file carries the recorded one (None: the file had none)
+    digest: str | None = None
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # Unpickled from a worker: the location keys ("$.assertions…") interned (see _Compact).

@@ -12,7 +12,7 @@ from typing import TextIO
 from pydantic import ValidationError
 
 from gate.commands.gating import warn_baseline
-from gate.commands.reports import write_reports
+from gate.commands.reports import shown_ids, write_reports
 from gate.commands.wiring import finish_run, load_for, now_iso, open_run_judge, resolve
 from gate.dispatch.consistency import inconsistency
 from gate.errors import InputError
@@ -169,6 +169,26 @@ async def rejudge_cases(
     return results, selection, used
 
 
+def warn_changed(
+    recorded: ResultsRecord, cases: Sequence[LoadedCase], source: str, err: TextIO
+) -> None:
+    """Say which recorded cases are not the loaded ones (by digest), once, and go on.
+
+    Judging recorded runs with the cases as they are now is what rejudge is for (an assertion
+    was edited); the new results record today's digest. But a recorded run of a case whose
+    scenario or fixture changed was a run of the earlier case, so the change is said.
+    """
+    digests = {c.id: c.digest for c in cases}
+    changed = [e.id for e in recorded.cases if e.id in digests and e.digest != digests[e.id]]
+    if changed:
+        print(
+            f"rejudge: {len(changed)} case(s) changed since {source} (or it records no "
+            "digest): their recorded runs are of the earlier case, judged now with its current "
+            f"assertions: {shown_ids(changed)}",
+            file=err,
+        )
+
+
 def rejudge_command(
     args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
@@ -184,6 +204,7 @@ def rejudge_command(
         raise InputError(
             f"rejudge: no case of {args.results_file} is in --cases {' '.join(settings.cases)}"
         )
+    warn_changed(recorded, loaded.cases, args.results_file, err)
     done: list[CaseResult] = []
 
     def progress(result: CaseResult) -> None:

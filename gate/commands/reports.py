@@ -6,8 +6,10 @@ import functools
 import os
 import stat
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TextIO
 
 from gate import __version__
 from gate.errors import PublishError
@@ -15,6 +17,7 @@ from gate.evaluate.verdicts import (
     tally_trials,
 )
 from gate.git import repo_root, run_git
+from gate.models import LoadedCase
 from gate.records.record import read_record
 from gate.records.results_file import EarlyCases, readiness_json, results_chunks
 from gate.records.results_reader import case_results
@@ -26,6 +29,7 @@ from gate.results import (
     GateResult,
 )
 from gate.settings import RunSettings
+from gate.text import one_line
 
 
 def write_file(path: str, text: str | Iterable[str]) -> None:
@@ -123,7 +127,8 @@ def write_reports(gate: GateResult, settings: RunSettings, early: EarlyCases | N
 def finished_cases(path: str) -> dict[str, CaseResult]:
     """`--resume RESULTS`: the cases a partial results file already decided, by id. A case
     its trials do not decide (interrupted, not run, stopped by an abort) runs again; each kept
-    one has passed the same status checks as `merge` (an edited file is refused)."""
+    one has passed the same status checks as `merge` (an edited file is refused). Whether it
+    is still the same case is `unchanged_results`'s question, asked once the cases are loaded."""
     record = read_record(path)
     kept = {}
     for result in case_results(record, path):
@@ -131,6 +136,55 @@ def finished_cases(path: str) -> dict[str, CaseResult]:
         if tally.decided:
             kept[result.case.id] = result
     return kept
+
+
+# Why a kept result no longer belongs to the case as now loaded: it runs again (said on stderr).
+_NO_DIGEST = "have no digest in {source} (an older gate's file: nothing says which case"
+_NO_DIGEST += " they were judged against)"
+_CHANGED = "changed since {source}"
+_OTHER_TRIALS = "were planned for other trials than in {source}"
+SHOWN_IDS = 10  # ids named per line; the rest are counted
+
+
+def unchanged_results(
+    carried: Mapping[str, CaseResult],
+    cases: Sequence[LoadedCase],
+    planned: Callable[[LoadedCase], int],
+    source: str,
+    err: TextIO,
+) -> dict[str, CaseResult]:
+    """Of `finished_cases`, those still judged against `cases` as loaded now: the recorded
+    digest is the case's (gate.load.digest), and as many trials were planned as `planned`
+    plans now (--trials may differ). The rest run again, said once per reason on `err`; no
+    digest never matches. A kept result takes the loaded case: today's file, lines, policy."""
+    kept: dict[str, CaseResult] = {}
+    stale: dict[str, list[str]] = {_NO_DIGEST: [], _CHANGED: [], _OTHER_TRIALS: []}
+    for case in cases:
+        result = carried.get(case.id)
+        if result is None:
+            continue
+        if result.case.digest is None:
+            stale[_NO_DIGEST].append(case.id)
+        elif result.case.digest != case.digest:
+            stale[_CHANGED].append(case.id)
+        elif result.trials_planned != planned(case):
+            stale[_OTHER_TRIALS].append(case.id)
+        else:
+            kept[case.id] = replace(result, case=case)
+    for why, ids in stale.items():
+        if ids:
+            print(
+                f"resume: {len(ids)} case(s) {why.format(source=source)}; running them again: "
+                f"{shown_ids(ids)}",
+                file=err,
+            )
+    return kept
+
+
+def shown_ids(ids: Sequence[str]) -> str:
+    """The first SHOWN_IDS ids, each on one clean line, and how many more there are."""
+    shown = ", ".join(one_line(i, 200) for i in ids[:SHOWN_IDS])
+    return shown + (f" (+{len(ids) - SHOWN_IDS} more)" if len(ids) > SHOWN_IDS else "")
 
 
 def in_order(ids: Sequence[str], results: Sequence[CaseResult]) -> list[CaseResult]:

@@ -13,7 +13,13 @@ from typing import TextIO
 
 from gate import __version__
 from gate.commands.gating import check_baseline_path, warn_baseline
-from gate.commands.reports import clear_stale_reports, finished_cases, in_order, write_reports
+from gate.commands.reports import (
+    clear_stale_reports,
+    finished_cases,
+    in_order,
+    unchanged_results,
+    write_reports,
+)
 from gate.commands.selecting import select_for_settings
 from gate.commands.wiring import (
     finish_run,
@@ -137,9 +143,7 @@ def _run_loaded(
     durations = history_durations(settings.history)  # shard balance, and dispatch longest first
     selection = _selection(settings, loaded, durations)
     selected = set(selection.selected)  # built once: a set per case made this quadratic
-    if carried:
-        carried = {i: r for i, r in carried.items() if i in selected}
-        print(f"resume: {len(carried)} finished case(s) kept from {settings.resume}", file=out)
+    carried = _kept(settings, [c for c in loaded.cases if c.id in selected], carried, out, err)
     cases = [c for c in loaded.cases if c.id in selected and c.id not in carried]
     progress, state = _Progress(out, len(cases)), _Dispatched(durations=durations or {})
     budget, preview = plan_run(  # judge flags checked before anything is dispatched
@@ -176,6 +180,23 @@ def _each(progress: _Progress, early: EarlyCases | None) -> Callable[[CaseResult
         early.add(result)
 
     return done
+
+
+def _kept(
+    settings: RunSettings,
+    cases: list[LoadedCase],
+    carried: dict[str, CaseResult],
+    out: TextIO,
+    err: TextIO,
+) -> dict[str, CaseResult]:
+    """`--resume`: the carried results still of these (selected) cases, as loaded now."""
+    if not carried:
+        return {}
+    kept = unchanged_results(
+        carried, cases, lambda c: planned_trials(c, settings.trials), str(settings.resume), err
+    )
+    print(f"resume: {len(kept)} finished case(s) kept from {settings.resume}", file=out)
+    return kept
 
 
 def _run_cases(

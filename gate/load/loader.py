@@ -14,6 +14,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from gate.errors import CaseFileError, Diagnostic
 from gate.load.audio import read_audio
+from gate.load.digest import case_digest
 from gate.load.lint import check_allowlist, lint_case, todo_comments
 from gate.load.parallel import map_in_workers
 from gate.load.runbook import lint_runbook
@@ -283,6 +284,7 @@ class _FileChecker:
             line=self.doc.locations["$"][0],
             locations=kept_locations(self.doc.locations),
             audio=audio,
+            digest=case_digest(case, audio),
         ), problems
 
     def _parse(self) -> Diagnostic | None:

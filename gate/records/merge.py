@@ -24,6 +24,7 @@ from gate.records.results_reader import (
     wall_seconds,
 )
 from gate.results import BaselineReport, CaseResult, GateResult, ShardInfo
+from gate.text import one_line
 
 # --- combining shards ---------------------------------------------------------------------
 
@@ -187,11 +188,7 @@ def _cases_in_order(records: _Shards, order: Sequence[str]) -> list[CaseResult]:
             raise InputError(f"{src}: its cases are not the ones its selection lists")
         for result in cases:
             if result.case.id in where:
-                raise InputError(
-                    f"case {result.case.id!r} is in two shards' results: "
-                    f"{where[result.case.id]} and {src}; every shard must cut "
-                    "the same selection with the same --history file"
-                )
+                raise InputError(_twice(result, by_id[result.case.id], where[result.case.id], src))
             where[result.case.id] = src
             by_id[result.case.id] = result
     lost = [i for i in order if i not in by_id]
@@ -208,6 +205,21 @@ def _cases_in_order(records: _Shards, order: Sequence[str]) -> list[CaseResult]:
     shards = [[by_id[i] for i in order if where[i] == src] for src, _ in records]
     checked = {c.case.id: c for c in without_replays(shards)}
     return [checked[i] for i in order]
+
+
+def _twice(result: CaseResult, first: CaseResult, first_src: str, src: str) -> str:
+    """Why one case id in two shards is refused; two digests mean two different cases."""
+    shown = one_line(result.case.id, 200)
+    if first.case.digest != result.case.digest:
+        return (
+            f"case {shown!r} is in two shards' results with different content (case digests "
+            f"differ): {first_src} and {src} ran two versions of its case file; merge the "
+            "shards of one run (same commit, same settings)"
+        )
+    return (
+        f"case {shown!r} is in two shards' results: {first_src} and {src}; every shard "
+        "must cut the same selection with the same --history file"
+    )
 
 
 def _pick(stamps: Sequence[str], choose: Any) -> str:

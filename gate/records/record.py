@@ -97,6 +97,13 @@ class CaseRecord(_Record):
     baseline_changes: list[str] | None = Field(
         None, description="optional: what the run did differently from the baseline's run"
     )
+    digest: str | None = Field(
+        None,
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="optional: the case's content digest, `sha256:` and 64 hex digits (the "
+        "validated case as canonical JSON, audio fixtures by content; not the file's bytes); "
+        "`--resume` keeps a result only for a case that still has it. Absent: not known",
+    )
     assertion_lines: dict[str, int] | None = Field(
         None,
         description="optional: the case file's line of each assertion that did not pass, where "

@@ -184,6 +184,8 @@ def _case(
         {"pass_threshold": case.pass_threshold} if case.pass_threshold else {}
     )
     optional |= _trace(result)
+    if loaded.digest:
+        optional["digest"] = loaded.digest
     lines = _assertion_lines(result)
     if lines:
         optional["assertion_lines"] = lines

@@ -65,7 +65,14 @@ def _loaded_case(case: CaseRecord) -> LoadedCase:
     )
     lines = case.assertion_lines or {}
     located = {f"$.assertions.{name}": (line, 1) for name, line in lines.items()}
-    return LoadedCase(id=case.id, file=case.file, case=model, line=case.line, locations=located)
+    return LoadedCase(
+        id=case.id,
+        file=case.file,
+        case=model,
+        line=case.line,
+        locations=located,
+        digest=case.digest,
+    )
 
 
 def _harness_run(trial: TrialRecord, where: str) -> HarnessRun | None:

@@ -44,6 +44,7 @@ CASE_KEYS = {
     "trials_planned",
     "trials",
     "agent_ref",  # optional, set when the case has one (every valid case does)
+    "digest",  # optional, set for every case the loader read (unknown: rebuilt from an old file)
 }
 TRIAL_KEYS = {
     "trial",

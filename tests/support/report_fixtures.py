@@ -9,6 +9,7 @@ from typing import Any
 
 from support.golden import assert_golden_file
 
+from gate.load.digest import case_digest
 from gate.models import Case, LoadedCase
 from gate.records.results_file import render_results
 from gate.report.case_facts import ReportLinks
@@ -70,7 +71,8 @@ def make_case(
     if trials:
         data["trials"] = trials
     case = Case.model_validate(data)
-    return LoadedCase(id=case_id, file=f"cases/{case_id}.yaml", case=case, line=1)
+    file = f"cases/{case_id}.yaml"
+    return LoadedCase(id=case_id, file=file, case=case, line=1, digest=case_digest(case))
 
 
 def make_run(run_id: str, events: list[dict[str, Any]], **extra: Any) -> HarnessRun:
