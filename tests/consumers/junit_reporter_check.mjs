@@ -39,6 +39,7 @@ function read(file) {
             title: path !== at.name ? `${path}.${at.name}` : at.name,
             message,
             name: at.name,
+            suite: attributes.name,
           });
         }
       }

@@ -38,6 +38,7 @@ RECORD = ROOT / "tests" / "data" / "junit" / "action-junit-report.expected.json"
 INPUTS = {"annotate_only": "true", "fail_on_failure": "true", "token": "unused"}
 COMMAND = re.compile(r"^::(error|warning|notice)(?: (.*?))?::(.*)$")
 OUTPUTS = ("total", "passed", "skipped", "failed")
+TITLE = {"check_title_template": "{{SUITE_NAME}}: {{TEST_NAME}}"}  # as docs/cli.md suggests
 
 
 def _unescape(value: str) -> str:
@@ -79,13 +80,15 @@ def _outputs(text: str) -> dict[str, str]:
     return values
 
 
-def run_action(action: Path, node: str, report: Path) -> dict[str, Any]:
+def run_action(
+    action: Path, node: str, report: Path, extra: dict[str, str] | None = None
+) -> dict[str, Any]:
     spec = yaml.safe_load((action / "action.yml").read_text("utf-8"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))}
     for name, field in spec["inputs"].items():
         default = str(field.get("default") or "")
         env[f"INPUT_{name.upper()}"] = "" if "${{" in default else default
-    env |= {f"INPUT_{k.upper()}": v for k, v in INPUTS.items()}
+    env |= {f"INPUT_{k.upper()}": v for k, v in {**INPUTS, **(extra or {})}.items()}
     env["INPUT_REPORT_PATHS"] = str(report.relative_to(ROOT))
     with tempfile.TemporaryDirectory() as scratch:
         files = {name: Path(scratch) / name for name in ("output", "summary", "event.json")}
@@ -142,8 +145,16 @@ def main() -> None:
     scratch = ROOT / "tests" / "consumers" / ".junit-record"  # inside the workspace, as on CI
     scratch.mkdir(exist_ok=True)
     try:
-        for name, (report, _) in write_scenarios(scratch).items():
+        scenarios = write_scenarios(scratch)
+        for name, (report, _) in scenarios.items():
             record["scenarios"][name] = run_action(args.action, args.node, report)
+        # The docs suggest a title template: what titles it gives, on the first scenario.
+        titled = run_action(args.action, args.node, scenarios["cli-as-is"][0], TITLE)
+        record["title_template"] = {
+            "scenario": "cli-as-is",
+            "inputs": TITLE,
+            "titles": [a["title"] for a in titled["annotations"]],
+        }
     finally:
         for file in scratch.iterdir():
             file.unlink()

@@ -67,7 +67,10 @@ def test_xml_js_reads_what_the_real_action_reported(
     recorded = RECORD["scenarios"][name]
     counts = {key: reading[key] for key in ("total", "passed", "skipped", "failed")}
     assert counts == recorded["outputs"], RERECORD
-    ours = [{k: v for k, v in a.items() if k != "name"} for a in reading["annotations"]]
+    # `name` and `suite` are ours (for the checks below), not fields of an annotation
+    ours = [
+        {k: v for k, v in a.items() if k not in ("name", "suite")} for a in reading["annotations"]
+    ]
     assert ours == recorded["annotations"], RERECORD
 
 
@@ -91,3 +94,15 @@ def test_a_gate_that_passes_fails_no_job(
     reading, expected = readings["cli-skipped"]
     assert expected.skipped > 0 and reading["failed"] == 0 and reading["annotations"] == []
     assert RECORD["scenarios"]["cli-skipped"]["failed_the_job"] is False
+
+
+def test_the_documented_title_template_names_suite_and_case(
+    readings: dict[str, tuple[dict[str, Any], Expected]],
+) -> None:
+    titled = RECORD["title_template"]
+    assert titled["inputs"] == {"check_title_template": "{{SUITE_NAME}}: {{TEST_NAME}}"}
+    assert "check_title_template: '{{SUITE_NAME}}: {{TEST_NAME}}'" in " ".join(
+        (ROOT / "docs" / "cli.md").read_text("utf-8").split()
+    )
+    reading, _ = readings[titled["scenario"]]
+    assert titled["titles"] == [f"{a['suite']}: {a['name']}" for a in reading["annotations"]]
