@@ -43,7 +43,7 @@ NOT_YAML = {
 # Invalid for the gate but not for a schema: ajv must accept these, so that a schema change that
 # starts rejecting one, or a fixture that stops being schema-valid, shows up here.
 BEYOND_A_SCHEMA = {
-    "bad_regex.yaml": "RE2 compiles the regex (the gate's lint)",
+    "bad_regex.yaml": "regexes must compile (RE2)",
     "duplicate_ids/legacy_reschedule.yaml": "ids are unique across files",
     "duplicate_ids/scheduling/cancel.yaml": "ids are unique across files",
     "duplicate_ids/scheduling/reschedule.yaml": "ids are unique across files",
@@ -51,10 +51,10 @@ BEYOND_A_SCHEMA = {
     "fixture_email.yaml": "PII lint: an email address in the fixture",
     "fixture_phone.yaml": "PII lint: a phone number in the fixture",
     "fixture_ssn.yaml": "PII lint: an SSN in the fixture",
-    "interruption_without_interrupt_turn.yaml": "a turn with interrupt: true exists (model check)",
-    "side_effect_mode_live.yaml": "side effects in live mode (model check)",
-    "transcript_caller_data.yaml": "PII lint: caller data in the transcript",
-    "writes_without_sandbox.yaml": "writes need a sandbox (model check)",
+    "interruption_without_interrupt_turn.yaml": "interruption needs a turn with interrupt: true",
+    "side_effect_mode_live.yaml": "a case that writes must not run in side_effect_mode live",
+    "transcript_caller_data.yaml": "PII lint: caller data in the scenario's turns",
+    "writes_without_sandbox.yaml": "a case that writes needs a side_effect_mode",
 }
 # strictRequired is logged, not raised (see ajv_check.mjs): these and only these are expected.
 FAMILIES = ["outcome", "tools", "side_effects", "transcript", "latency", "handoff", "judged"]
