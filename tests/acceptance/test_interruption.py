@@ -19,8 +19,8 @@ from xml.etree import ElementTree
 import pytest
 from support.json_handler import JsonHandler
 
-from gate.cli import main
 from gate import redact
+from gate.cli import main
 from gate.commands.reports import clear_stale_reports, write_file
 from gate.reference.loopback import serving
 

@@ -15,7 +15,7 @@ import pytest
 from support.node import node
 
 from gate.cli import main
-from gate.load.loader import packaged_schema, packaged_validator
+from gate.load.schemas import packaged_schema, packaged_validator
 from gate.load.yamlsafe import YamlError, parse_yaml
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ import pytest
 from support.lsp import LspClient
 from support.node import node
 
-from gate.load.loader import packaged_schema
+from gate.load.schemas import packaged_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "gate" / "schemas" / "case.schema.json"
