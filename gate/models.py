@@ -75,34 +75,12 @@ def is_write_tool(name: str) -> bool:
     return first.lower() in WRITE_VERBS
 
 
-# One shared fields-set per distinct set of names (see _Compact).
-_FIELD_SETS: dict[frozenset[str], set[str]] = {}
-
-
-class _Compact(BaseModel):
-    """Unpickled compactly. Why: cases validated in worker processes arrive pickled, and each of
-    5,000 carried its own copy of every field name and of each model's fields-set (a third of a
-    loaded case's memory). Names are interned and equal fields-sets shared: the models are frozen,
-    so pydantic never adds to a fields-set in place (`model_copy` copies it first)."""
-
-    def __setstate__(self, state: dict[Any, Any]) -> None:
-        names = frozenset(state.get("__pydantic_fields_set__", ()))
-        shared = _FIELD_SETS.setdefault(names, {sys.intern(n) for n in names})
-        values = {sys.intern(k): _shared(v) for k, v in state.get("__dict__", {}).items()}
-        super().__setstate__(state | {"__pydantic_fields_set__": shared, "__dict__": values})
-
-
-def _shared(value: Any) -> Any:
-    # Short strings repeat across cases (severity, level, owner, suite): one copy of each.
-    return sys.intern(value) if type(value) is str and len(value) <= 64 else value
-
-
-class _Strict(_Compact):
+class _Strict(BaseModel):
     # A typo must never silently disable a check: unknown keys are errors everywhere we own.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-class _Open(_Compact):
+class _Open(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
@@ -378,11 +356,6 @@ class LoadedCase:
     # from a results file carries the recorded one (None: the file had none)
     digest: str | None = None
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        # Unpickled from a worker: the location keys ("$.assertions…") interned (see _Compact).
-        located = {sys.intern(k): v for k, v in state.get("locations", {}).items()}
-        self.__dict__.update(state | {"locations": located})
-
     def line_of(self, json_path: str) -> int:
         """Line of the deepest located node on `json_path` (the case's first line if none)."""
         where = nearest_location(self.locations, json_path)
@@ -414,3 +387,28 @@ def json_path_join(parent: str, key: str | int) -> str:
         return f"{parent}.{key}"
     escaped = key.replace("\\", "\\\\").replace("'", "\\'")
     return f"{parent}['{escaped}']"
+
+
+# One fields-set object per distinct set of names (see compact).
+_FIELD_SETS: dict[frozenset[str], set[str]] = {}
+
+
+def compact(model: BaseModel) -> None:
+    """Share what thousands of validated cases repeat: equal fields-sets become one object, short
+    strings are interned. Why: a worker process sends its cases back in one pickle, which writes
+    an object met twice only once, so in the main process each case stopped carrying its own
+    copies (a third of a loaded case's memory). In place, on frozen models: pydantic never adds
+    to a fields-set of a frozen model (`model_copy` copies it first), and values stay equal."""
+    names = model.__pydantic_fields_set__
+    shared = _FIELD_SETS.setdefault(frozenset(names), set(names))
+    object.__setattr__(model, "__pydantic_fields_set__", shared)
+    values = model.__dict__
+    for key, value in values.items():  # values replaced by equal ones: no key added or removed
+        if isinstance(value, BaseModel):
+            compact(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, BaseModel):
+                    compact(item)
+        elif type(value) is str and len(value) <= 64:
+            values[key] = sys.intern(value)

@@ -24,6 +24,7 @@ from gate.commands.selecting import select_for_settings
 from gate.commands.wiring import (
     finish_run,
     load_for,
+    near_duplicates_alongside,
     now_iso,
     open_run_judge,
     plan_run,
@@ -153,8 +154,11 @@ def _run_loaded(
     early = None
     if settings.results:
         early = EarlyCases(shard=selection.shard is not None, record_runs=settings.record_runs)
-    results, interrupted = _run_cases(settings, cases, _each(progress, early), state, publisher)
-    progress.close()
+    with near_duplicates_alongside(loaded.cases, err) as near_duplicates:  # while cases run
+        results, interrupted = _run_cases(settings, cases, _each(progress, early), state, publisher)
+        progress.close()
+        if interrupted is not None:
+            near_duplicates.cancel()  # advisory: an interrupted run does not wait for it
     results = in_order(selection.selected, [*carried.values(), *results])
     gate = finish_run(settings, loaded, selection, results, state.abort_reason, started)
     gate = replace(gate, budget=spent(budget, results, state.usage))

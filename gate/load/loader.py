@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from gate.load.runbook import lint_runbook
 from gate.load.schema_messages import Locator, SchemaReporter, kind
 from gate.load.schemas import packaged_validator, schema_accepts
 from gate.load.yamlsafe import YamlDocument, YamlError, parse_yaml
-from gate.models import Case, LoadedCase
+from gate.models import Case, LoadedCase, compact
 
 CASE_SUFFIXES = (".yaml", ".yml")
 CASE_SCHEMA = "case.schema.json"
@@ -205,7 +206,10 @@ KEPT_LOCATIONS = ("$.id", "$.paths", "$.promotion", "$.assertions")
 
 def kept_locations(locations: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
     """The locations a loaded case keeps (see KEPT_LOCATIONS)."""
-    return {k: v for k, v in locations.items() if k == "$" or k.startswith(KEPT_LOCATIONS)}
+    # Interned: equal keys of many cases are one object (see `gate.models.compact`).
+    return {
+        sys.intern(k): v for k, v in locations.items() if k == "$" or k.startswith(KEPT_LOCATIONS)
+    }
 
 
 def check_files(
@@ -331,9 +335,11 @@ class _FileChecker:
 
     def _model(self) -> tuple[Case | None, list[Diagnostic]]:
         try:
-            return Case.model_validate(self.doc.data), []
+            case = Case.model_validate(self.doc.data)
         except PydanticValidationError as exc:
             return None, [self._pydantic_error(e) for e in exc.errors(include_url=False)]
+        compact(case)
+        return case, []
 
     def _pydantic_error(self, error: Any) -> Diagnostic:
         parts: list[str | int] = ["$"]

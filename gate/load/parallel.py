@@ -1,4 +1,4 @@
-"""Map a CPU-bound function over many items in forked worker processes, the collector paused."""
+"""CPU-bound work in forked processes: a map over many items, or one job alongside the caller."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import TypeVar
+from multiprocessing.connection import Connection
+from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -56,3 +57,63 @@ def paused_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+class Background(Generic[Result]):
+    """`func(item)` computed in a forked process while the caller goes on; `item` reaches the
+    child by the fork, never pickled (thousands of loaded cases), only the result comes back.
+    Without fork (or `now`), computed on the spot."""
+
+    def __init__(self, func: Callable[[Item], Result], item: Item, *, now: bool = False) -> None:
+        self._done: tuple[bool, Result | BaseException] | None = None
+        self._process: mp.process.BaseProcess | None = None
+        self.cancelled = False
+        if now or "fork" not in mp.get_all_start_methods():
+            self._done = _outcome(func, item)
+            return
+        context = mp.get_context("fork")
+        self._reader, writer = context.Pipe(duplex=False)
+        self._process = context.Process(target=_child, args=(func, item, writer), daemon=True)
+        self._process.start()
+        writer.close()  # the child's end: EOF here if it dies without an answer
+
+    def result(self) -> Result:
+        """The result (waiting for it), or the child's exception raised here.
+
+        Raises:
+            ChildProcessError: the child died without answering (killed, out of memory).
+        """
+        if self._done is None:
+            try:
+                self._done = self._reader.recv()
+            except EOFError:
+                raise ChildProcessError("the background process ended without a result") from None
+            finally:
+                self.cancel()
+        ok, value = self._done
+        if not ok:
+            assert isinstance(value, BaseException)
+            raise value
+        return value  # type: ignore[return-value]
+
+    def cancel(self) -> None:
+        """Stop the child if it still runs (an interrupted run does not wait for it)."""
+        self.cancelled = self._done is None
+        if self._process is not None:
+            self._process.kill()
+            self._process.join()
+            self._reader.close()
+            self._process = None
+
+
+def _outcome(func: Callable[[Item], Result], item: Item) -> tuple[bool, Result | BaseException]:
+    try:
+        return True, func(item)
+    except Exception as exc:  # handed to the caller, who raises it as its own
+        return False, exc
+
+
+def _child(func: Callable[[Item], Result], item: Item, writer: Connection) -> None:
+    with paused_gc():
+        writer.send(_outcome(func, item))
+    writer.close()

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 
+import gate.commands.wiring as wiring
 import gate.load.similarity as similarity
 from gate.cli import main
-from gate.load.parallel import map_in_workers
+from gate.load.loader import load_cases
+from gate.load.parallel import Background, map_in_workers
 from gate.load.similarity import Fingerprint, fingerprint, near_duplicate_pairs, near_duplicates
 from gate.models import Case, LoadedCase
 
@@ -242,3 +244,48 @@ def test_buckets_compared_in_worker_processes_give_the_same_warnings() -> None:
     in_workers = functools.partial(map_in_workers, parallel=True)
     serial = near_duplicates(cases)
     assert len(serial) == 5 and near_duplicates(cases, mapper=in_workers) == serial
+
+
+def test_a_big_suites_run_compares_in_the_background_and_still_prints_the_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From BACKGROUND_CASES cases on, `run` compares in a forked process during dispatch."""
+    monkeypatch.setattr(wiring, "BACKGROUND_CASES", 2)
+    started: list[int] = []
+    real = Background.__init__
+
+    def spy(self: Background[Any], func: Any, item: Any, *, now: bool = False) -> None:
+        started.append(now)
+        real(self, func, item, now=now)
+
+    monkeypatch.setattr(Background, "__init__", spy)
+    cases = tmp_path / "cases"
+    shutil.copytree(EXAMPLES, cases)
+    original = cases / "scheduling" / "change-uses-update.yaml"
+    copy = cases / "scheduling" / "zz-change-uses-update.yaml"
+    copy.write_text(original.read_text("utf-8"), "utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["run", "--harness-url", "builtin", "--cases", str(cases)], {}, out, err)
+    assert code == 0 and started == [False]  # forked, not on the spot
+    assert f"{copy}:4:1: $: warning: near-duplicate of scheduling/change-uses-update" in (
+        err.getvalue()
+    )
+
+
+def test_a_block_that_raises_or_cancels_prints_no_warning_and_stops_the_comparison(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wiring, "BACKGROUND_CASES", 2)
+    loaded = load_cases([EXAMPLES])
+    cases = [*loaded.cases, replace(loaded.cases[0], id="copy", file="copy.yaml")]
+    err = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        with wiring.near_duplicates_alongside(cases, err) as job:
+            raise KeyboardInterrupt
+    assert job.cancelled and err.getvalue() == ""
+    with wiring.near_duplicates_alongside(cases, err) as job:
+        job.cancel()
+    assert err.getvalue() == ""
+    with wiring.near_duplicates_alongside(cases, err):
+        pass
+    assert "copy.yaml:7:1: $: warning: near-duplicate of audio/dr-bayer-heard" in err.getvalue()

@@ -1,0 +1,57 @@
+"""Background: one job in a forked process beside the caller; its answer, failure or death."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+
+from gate.load.parallel import Background
+
+
+def _pid_and_size(item: tuple[threading.Lock, list[int]]) -> tuple[int, int]:
+    return os.getpid(), len(item[1])
+
+
+def test_the_job_runs_in_another_process_and_its_item_is_never_pickled() -> None:
+    item = (threading.Lock(), list(range(1000)))  # a lock cannot be pickled: the fork carries it
+    job = Background(_pid_and_size, item)
+    pid, size = job.result()
+    assert pid != os.getpid() and size == 1000
+    assert job.result() == (pid, size)  # asked again: the same answer, no second wait
+
+
+def _fails(_: object) -> None:
+    raise ValueError("a bug in the job")
+
+
+def test_the_jobs_exception_is_raised_in_the_caller() -> None:
+    with pytest.raises(ValueError, match="a bug in the job"):
+        Background(_fails, None).result()
+
+
+def _dies(_: object) -> None:
+    os._exit(9)  # killed or out of memory: no answer at all
+
+
+def test_a_child_that_dies_without_an_answer_is_a_child_process_error() -> None:
+    with pytest.raises(ChildProcessError, match="ended without a result"):
+        Background(_dies, None).result()
+
+
+def _sleeps(_: object) -> None:
+    time.sleep(30)
+
+
+def test_cancel_stops_a_running_job_at_once() -> None:
+    job = Background(_sleeps, None)
+    started = time.monotonic()
+    job.cancel()
+    assert job.cancelled and time.monotonic() - started < 5
+
+
+def test_now_computes_on_the_spot() -> None:
+    pid, _ = Background(_pid_and_size, (threading.Lock(), []), now=True).result()
+    assert pid == os.getpid()
