@@ -30,7 +30,12 @@ class SpreadTransport(httpx.AsyncBaseTransport):
         count = max(1, math.ceil(connections / pool_size))
         size = math.ceil(max(1, connections) / count)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        self._pools = [httpx.AsyncHTTPTransport(limits=limits, proxy=proxy) for _ in range(count)]
+        # One TLS context for all pools (what each would build alike, environment included):
+        # loading the CA bundle took 18 ms a pool, 0.3 s before the first case at C = 128.
+        tls = httpx.create_ssl_context(trust_env=True)
+        self._pools = [
+            httpx.AsyncHTTPTransport(limits=limits, proxy=proxy, verify=tls) for _ in range(count)
+        ]
         self.busy = [0] * count  # requests in flight per pool
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -13,7 +13,7 @@ import httpx
 from pydantic import ValidationError
 
 from gate.errors import HarnessError
-from gate.models import LoadedCase, Scenario
+from gate.models import LoadedCase, Scenario, compact
 from gate.net import short
 from gate.results import PROTOCOL, HarnessRun
 from gate.text import one_line
@@ -77,12 +77,14 @@ def parse_run(body: bytes) -> HarnessRun:
     if "protocol" in data:  # checked first: another major may not even share the schema
         check_protocol(data["protocol"])
     try:
-        return HarnessRun.model_validate(data)
+        run = HarnessRun.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         problem = f"{where}: {first['msg']}" if where else first["msg"]
         raise RunFault(f"harness response is not a valid RunResult: {problem}") from None
+    compact(run)  # kept until the reports: thousands of runs share their repeated parts
+    return run
 
 
 def check_protocol(protocol: object) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -72,3 +73,17 @@ def test_environment_proxy_as_httpx_reads_it(monkeypatch: pytest.MonkeyPatch) ->
     assert environment_proxy("https://harness.test") is None
     monkeypatch.setenv("NO_PROXY", "harness.test")
     assert environment_proxy("http://harness.test") is None
+
+
+def test_every_pool_shares_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading the CA bundle once, not once a pool (18 ms each, before the first case)."""
+    made: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counted)
+    transport = SpreadTransport(129)
+    assert len(transport._pools) > 1 and len(made) == 1  # noqa: SLF001 - counting its pools
