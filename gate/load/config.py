@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -217,11 +218,21 @@ def check_cases(cases: Sequence[LoadedCase], config: GateConfig) -> list[Diagnos
             if name not in known:
                 problems.append(_unknown_trigger(case, index, name, known, config))
         for index, pattern in enumerate(case.case.paths or []):
-            try:
-                compile_filter([pattern.removeprefix("!") or pattern], config.pattern_syntax)
-            except PatternError as exc:
-                problems.append(_case_at(case, f"$.paths[{index}]", str(exc)))
+            problem = _glob_problem(pattern.removeprefix("!") or pattern, config.pattern_syntax)
+            if problem is not None:
+                problems.append(_case_at(case, f"$.paths[{index}]", problem))
     return problems + _unmapped(cases, config)
+
+
+@functools.lru_cache(maxsize=4096)
+def _glob_problem(pattern: str, syntax: str) -> str | None:
+    """Why `pattern` is not a glob of `syntax`, else None; cached: cases of one folder repeat
+    their `paths`, and compiling 20,000 of them took a third of a second."""
+    try:
+        compile_filter([pattern], syntax)
+    except PatternError as exc:
+        return str(exc)
+    return None
 
 
 def _unmapped(cases: Sequence[LoadedCase], config: GateConfig) -> list[Diagnostic]:
