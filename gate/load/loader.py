@@ -6,7 +6,6 @@ import functools
 import os
 import re
 import stat
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from gate.errors import CaseFileError, Diagnostic
 from gate.load.audio import read_audio
 from gate.load.digest import case_digest
 from gate.load.lint import check_allowlist, lint_case, todo_comments
+from gate.load.locations import Locations
 from gate.load.parallel import map_in_workers
 from gate.load.runbook import lint_runbook
 from gate.load.schema_messages import Locator, SchemaReporter, kind
@@ -205,12 +205,11 @@ Checked = tuple[LoadedCase | None, list[Diagnostic]]
 KEPT_LOCATIONS = ("$.id", "$.paths", "$.promotion", "$.assertions")
 
 
-def kept_locations(locations: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
-    """The locations a loaded case keeps (see KEPT_LOCATIONS)."""
-    # Interned: equal keys of many cases are one object (see `gate.models.compact`).
-    return {
-        sys.intern(k): v for k, v in locations.items() if k == "$" or k.startswith(KEPT_LOCATIONS)
-    }
+def kept_locations(locations: dict[str, tuple[int, int]]) -> Locations:
+    """The locations a loaded case keeps (see KEPT_LOCATIONS), compactly."""
+    return Locations(
+        {k: v for k, v in locations.items() if k == "$" or k.startswith(KEPT_LOCATIONS)}
+    )
 
 
 def check_files(

@@ -6,6 +6,7 @@ import pickle
 from pathlib import Path
 
 from gate.load.loader import load_cases
+from gate.load.locations import Locations
 from gate.models import Case, compact
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "cases"
@@ -32,3 +33,21 @@ def test_a_compacted_case_dumps_and_copies_as_before_and_shares_no_mutation() ->
     assert copy.severity == "low" and set(shared) == before  # the copy has its own set
     compact(fresh)
     assert fresh == Case.model_validate(fresh.model_dump(by_alias=True))
+
+
+def test_locations_read_like_the_dict_they_were_made_from_and_share_their_index() -> None:
+    located = {"$": (1, 1), "$.assertions": (20, 1), "$.paths[0]": (70_000, 65_535)}
+    first, second = Locations(located), Locations(dict(located))
+    assert first == located and dict(first) == located and len(first) == 3
+    assert first["$.paths[0]"] == (70_000, 65_535) and first.get("$.nope") is None
+    assert "$.assertions" in first and "$.nope" not in first
+    assert first._index is second._index  # noqa: SLF001 - the shared part is the point
+    back = pickle.loads(pickle.dumps([first, second]))
+    assert back == [located, located] and back[0]._index is first._index  # noqa: SLF001
+
+
+def test_a_loaded_case_finds_its_assertion_lines_through_compact_locations() -> None:
+    case = next(c for c in load_cases([EXAMPLES]).cases if c.case.assertions.tools is not None)
+    assert isinstance(case.locations, Locations)
+    assert case.line_of("$.assertions.tools.forbidden_tools[0]") > case.line
+    assert case.line_of("$.assertions.nothing_here") == case.line_of("$.assertions")
