@@ -16,6 +16,7 @@ import random
 import resource
 import signal
 import sys
+import uuid
 
 PROTOCOL = "voice-regress/v1"
 HEALTH = json.dumps({"status": "ok", "protocol": PROTOCOL}).encode()
@@ -27,6 +28,7 @@ class Harness:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args, self.runs, self.slept = args, 0, 0.0
+        self.instance = uuid.uuid4().hex[:12]
         self.rng = random.Random(args.seed)
 
     def latency(self, case_id: str) -> float:
@@ -40,7 +42,9 @@ class Harness:
     async def run(self, body: bytes) -> bytes:
         request = json.loads(body)
         self.runs += 1
-        run_id = f"run-{self.runs}"  # taken now: other runs count up while this one sleeps
+        # Taken now (other runs count up while this one sleeps), and unique across harness
+        # processes, as the protocol asks: `merge` takes a run id two shards share as a replay.
+        run_id = f"run-{self.instance}-{self.runs}"
         delay = self.latency(request["case_id"])
         self.slept += delay
         await asyncio.sleep(delay)
