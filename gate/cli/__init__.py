@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from importlib import metadata
 from typing import TextIO, cast
 
 from gate.cli.parser import core_parser
@@ -34,12 +35,28 @@ from gate.commands.run import demo_command, run_command
 from gate.commands.select import select_command
 from gate.commands.validate import validate_command
 from gate.errors import CaseFileError, GateError, Terminated
-from gate.github.environment import github_secrets
+from gate.github.environment import action_home, github_secrets
 from gate.net import SECRET_ENVS, URL_ENVS
 from gate.redact import MaskedStream, Redactor, active, url_secrets
 from gate.text import log_line
 
+# Where the package itself says to report bugs (pyproject's [project.urls] Issues), if not found.
 ISSUES_URL = "https://github.com/org/voice-regress-gate/issues"
+
+
+def issues_url(environ: Mapping[str, str]) -> str:
+    """Where to report a bug: the issues of the Action's own repository when the gate runs as
+    an Action (wherever it was installed from: a fork or a vendored copy is its own home), else
+    the installed package's `Issues` URL."""
+    home = action_home(environ)
+    if home is not None:
+        return f"{home}/issues"
+    try:
+        urls = metadata.metadata("voice-regress-gate").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        urls = []
+    named = dict(url.split(", ", 1) for url in urls if ", " in url)
+    return str(named.get("Issues", ISSUES_URL))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -139,7 +156,7 @@ def _main(argv: Sequence[str], environ: Mapping[str, str], out: TextIO, err: Tex
         print(
             log_line(
                 f"voice-regress-gate: internal error ({type(exc).__name__}: {exc}). "
-                f"This is a bug in the gate; please report it at {ISSUES_URL} "
+                f"This is a bug in the gate; please report it at {issues_url(environ)} "
                 "with the output of --debug."
             ),
             file=err,

@@ -98,3 +98,16 @@ def _interval(text: str | None) -> float:
 def github_secrets(environ: Mapping[str, str]) -> list[str]:
     """The GitHub credentials of this run (GITHUB_TOKEN), for the one redaction point."""
     return [environ.get("GITHUB_TOKEN", "")]
+
+
+_ACTION_REPOSITORY = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+")
+
+
+def action_home(environ: Mapping[str, str]) -> str | None:
+    """The repository of the Action running the gate (`GITHUB_ACTION_REPOSITORY`, which the
+    runner sets for a step that uses an action), as a URL; None outside such a step."""
+    repository = environ.get("GITHUB_ACTION_REPOSITORY", "").strip()
+    if not _ACTION_REPOSITORY.fullmatch(repository):
+        return None
+    server = (environ.get("GITHUB_SERVER_URL") or "https://github.com").strip().rstrip("/")
+    return f"{server}/{repository}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
@@ -226,6 +227,18 @@ def test_internal_error_exits_3_without_traceback(monkeypatch: pytest.MonkeyPatc
     code, _, err = cli("demo")
     assert code == 3
     assert "internal error (RuntimeError: kaboom)" in err and "Traceback" not in err
+    # outside an Action: the package's own Issues URL (pyproject's [project.urls])
+    project = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
+    assert f"please report it at {project['urls']['Issues']} " in err
+    # as an Action: the issues of the repository the Action was taken from (a fork is its own)
+    action = {
+        "GITHUB_ACTION_REPOSITORY": "acme/voice-gate",
+        "GITHUB_SERVER_URL": "https://ghe.test",
+    }
+    code, _, err = cli("demo", environ=action)
+    assert code == 3 and "please report it at https://ghe.test/acme/voice-gate/issues " in err
+    code, _, err = cli("demo", environ={"GITHUB_ACTION_REPOSITORY": "not a repo/../x"})
+    assert code == 3 and f"please report it at {project['urls']['Issues']} " in err
 
 
 def test_interrupt_exits_130_and_still_writes_results(
