@@ -340,7 +340,7 @@ class Case(_Strict):
         return [i for i, turn in enumerate(turns) if turn.interrupt]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # thousands kept for a run: no __dict__ each
 class LoadedCase:
     """A validated case with where it came from, for messages, JUnit and annotations."""
 

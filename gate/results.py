@@ -172,7 +172,7 @@ class HarnessRun(_Lenient):
 # --- the gate's outcomes ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # thousands kept until the reports: no __dict__ each
 class AssertionOutcome:
     """One check's result; `name` is its place under `assertions`, e.g. tools.forbidden_tools."""
 
@@ -198,7 +198,7 @@ class AssertionOutcome:
         return cls(name, Status.ERROR, message, **kw)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # thousands kept until the reports: no __dict__ each
 class TrialResult:
     """One harness run of a case and its evaluation."""
 
@@ -211,7 +211,7 @@ class TrialResult:
     harness_calls: int = 0  # HTTP requests sent to the harness for this trial, retries included
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # thousands kept until the reports: no __dict__ each
 class CaseResult:
     """A selected case's final state across its trials."""
 

@@ -18,8 +18,9 @@ from gate.evaluate.verdicts import (
 )
 from gate.git import repo_root, run_git
 from gate.models import LoadedCase
+from gate.records.early import EarlyCases
 from gate.records.record import read_record
-from gate.records.results_file import EarlyCases, readiness_json, results_chunks
+from gate.records.results_file import readiness_json, results_chunks
 from gate.records.results_reader import case_results
 from gate.redact import mask
 from gate.report.evidence import evidence_files

@@ -7,6 +7,7 @@ import asyncio
 import gc
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
@@ -37,8 +38,9 @@ from gate.github.publish import Publisher, no_publisher
 from gate.judge.scorer import JudgeUsage, spent
 from gate.load.loader import LoadResult
 from gate.models import LoadedCase
+from gate.records.early import EarlyCases
 from gate.records.history import append_run_history, history_durations
-from gate.records.results_file import EarlyCases, results_record
+from gate.records.results_file import results_record
 from gate.reference.server import builtin_bugs, harness_url_served
 from gate.report.console import (
     CLEAR_LINE,
@@ -151,19 +153,18 @@ def _run_loaded(
         settings, cases, lambda case: planned_trials(case, settings.trials)
     )
     print(preview, file=out, flush=True)
-    early = None
-    if settings.results:
-        early = EarlyCases(shard=selection.shard is not None, record_runs=settings.record_runs)
-    with near_duplicates_alongside(loaded.cases, err) as near_duplicates:  # while cases run
-        results, interrupted = _run_cases(settings, cases, _each(progress, early), state, publisher)
-        progress.close()
-        if interrupted is not None:
-            near_duplicates.cancel()  # advisory: an interrupted run does not wait for it
-    results = in_order(selection.selected, [*carried.values(), *results])
-    gate = finish_run(settings, loaded, selection, results, state.abort_reason, started)
-    gate = replace(gate, budget=spent(budget, results, state.usage))
-    warn_baseline(gate, err)
-    write_reports(gate, settings, early)
+    with _early_entries(settings, selection) as early:
+        with near_duplicates_alongside(loaded.cases, err) as near_duplicates:  # beside dispatch
+            on_done = _each(progress, early)
+            results, interrupted = _run_cases(settings, cases, on_done, state, publisher)
+            progress.close()
+            if interrupted is not None:
+                near_duplicates.cancel()  # advisory: an interrupted run does not wait for it
+        results = in_order(selection.selected, [*carried.values(), *results])
+        gate = finish_run(settings, loaded, selection, results, state.abort_reason, started)
+        gate = replace(gate, budget=spent(budget, results, state.usage))
+        warn_baseline(gate, err)
+        write_reports(gate, settings, early)
     if settings.history:
         append_run_history(settings.history, results_record(gate, __version__), err)
     with publisher.untrusted_output():
@@ -172,6 +173,15 @@ def _run_loaded(
         raise interrupted
     publisher.publish(gate, junit=settings.junit, results=settings.results)
     return 0 if gate.verdict == "pass" else 1
+
+
+def _early_entries(
+    settings: RunSettings, selection: Selection
+) -> AbstractContextManager[EarlyCases | None]:
+    """Where finished cases' results-file entries wait for the end (none without --results)."""
+    if not settings.results:
+        return nullcontext()
+    return EarlyCases(shard=selection.shard is not None, record_runs=settings.record_runs)
 
 
 def _each(progress: _Progress, early: EarlyCases | None) -> Callable[[CaseResult], None]:

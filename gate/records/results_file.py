@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from gate.models import EvidencePolicy
 from gate.records.record import (
@@ -81,34 +80,12 @@ def results_record(
     )
 
 
-class EarlyCases:
-    """Cases' results-file entries, rendered as each case finishes rather than all after the last:
-    at thousands of cases that rendering was a second added to the wall after dispatch, while
-    dispatch itself mostly waits on the harness. Kept compressed (run records are large).
-
-    An entry is used only for the very CaseResult it was rendered from (a result that changed
-    since, e.g. scrubbed by its retention policy, is a new object), under the same flags, and
-    for a case without baseline labels (those are known only after the run): else the case is
-    rendered at the end as before, so the file is byte for byte the same either way.
-    """
-
-    def __init__(self, *, shard: bool, record_runs: bool) -> None:
-        self.shard, self.record_runs = shard, record_runs
-        self._entries: dict[str, tuple[CaseResult, bytes]] = {}
-
-    def add(self, result: CaseResult) -> None:
-        """Render `result`'s entry now."""
-        text = _case_text(result, None, runs=self.shard, record=self.record_runs)
-        self._entries[result.case.id] = (result, zlib.compress(text.encode("utf-8"), 1))
+class EarlyEntries(Protocol):
+    """Results-file entries rendered before the end of the run (`gate.records.early`)."""
 
     def entry(self, result: CaseResult, gate: GateResult, record_runs: bool) -> str | None:
-        """The early entry of `result` in `gate`'s file, if it is still the right one."""
-        hit = self._entries.get(result.case.id)
-        flags = (gate.selection.shard is not None, record_runs) == (self.shard, self.record_runs)
-        labelled = gate.baseline is not None and result.case.id in gate.baseline.labels
-        if hit is None or hit[0] is not result or not flags or labelled:
-            return None
-        return zlib.decompress(hit[1]).decode("utf-8")
+        """`result`'s entry in `gate`'s file, if one was rendered and is still the right one."""
+        ...
 
 
 def render_results(
@@ -116,7 +93,7 @@ def render_results(
     gate_version: str,
     *,
     record_runs: bool = False,
-    early: EarlyCases | None = None,
+    early: EarlyEntries | None = None,
 ) -> str:
     """The results file's text (`record_json` of `results_record`), built case by case."""
     return "".join(results_chunks(gate, gate_version, record_runs=record_runs, early=early))
@@ -127,7 +104,7 @@ def results_chunks(
     gate_version: str,
     *,
     record_runs: bool = False,
-    early: EarlyCases | None = None,
+    early: EarlyEntries | None = None,
 ) -> Iterator[str]:
     """The results file piece by piece, one case at a time: at thousands of cases the whole
     file as one model (and one string) was the run's peak memory. The same bytes as
@@ -144,15 +121,16 @@ def results_chunks(
     for index, result in enumerate(gate.cases):
         text = early.entry(result, gate, record_runs) if early else None
         if text is None:
-            text = _case_text(result, gate.baseline, runs=runs, record=record_runs)
+            text = case_entry_text(result, gate.baseline, runs=runs, record=record_runs)
         # Re-indented to its depth in the file (JSON strings hold no raw newline).
         yield ("," if index else "") + "\n    " + text.replace("\n", "\n    ")
     yield ("\n  ]" if gate.cases else "") + after + "\n"
 
 
-def _case_text(
+def case_entry_text(
     result: CaseResult, baseline: BaselineReport | None, *, runs: bool, record: bool
 ) -> str:
+    """One case's entry in the results file (before its indentation there)."""
     case = _case(result, baseline, runs=runs, record=record)
     return _dumps(case.model_dump(mode="json", exclude_unset=True))
 

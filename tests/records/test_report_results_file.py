@@ -21,13 +21,12 @@ import gate
 from gate.errors import InputError
 from gate.records.record import SCHEMA, load_record, record_json, results_json_schema
 from gate.records.results_file import (
-    EarlyCases,
     render_results,
     results_chunks,
     results_record,
 )
 from gate.records.results_reader import results_from_record
-from gate.results import AssertionOutcome, BaselineReport, GateResult, Status, TrialResult
+from gate.results import AssertionOutcome, Status, TrialResult
 
 CASE_KEYS = {
     "id",
@@ -161,57 +160,3 @@ def test_every_results_file_validates_against_the_shipped_schema(name: str) -> N
     data["verdict"] = "passed"  # negative control: the schema can refuse
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(schema).validate(data)
-
-
-@pytest.mark.parametrize("name", sorted(GATES))
-@pytest.mark.parametrize("record_runs", [False, True])
-def test_entries_rendered_as_cases_finish_make_the_same_file(name: str, record_runs: bool) -> None:
-    gate = GATES[name]()
-    early = EarlyCases(shard=gate.selection.shard is not None, record_runs=record_runs)
-    for result in gate.cases:
-        early.add(result)
-    expected = render_results(gate, GATE_VERSION, record_runs=record_runs)
-    assert render_results(gate, GATE_VERSION, record_runs=record_runs, early=early) == expected
-
-
-def _early_with_planted_entries(gate: GateResult, record_runs: bool) -> EarlyCases:
-    """Early entries that say `planted` in every reason: visible wherever one is used."""
-    early = EarlyCases(shard=gate.selection.shard is not None, record_runs=record_runs)
-    for result in gate.cases:
-        early.add(dataclasses.replace(result, reason="planted"))
-    # the planted objects are not the gate's: re-plant them under the gate's own results
-    early._entries = {  # noqa: SLF001 - the test plants what a stale entry would hold
-        r.case.id: (r, early._entries[r.case.id][1])  # noqa: SLF001
-        for r in gate.cases
-    }
-    return early
-
-
-def test_an_early_entry_is_used_only_for_the_very_result_it_was_rendered_from() -> None:
-    gate = GATES["mixed"]()
-    early = EarlyCases(shard=gate.selection.shard is not None, record_runs=False)
-    for result in gate.cases:
-        early.add(result)
-    # each result changed after it finished (as retention scrubbing does: a new object)
-    changed = dataclasses.replace(
-        gate, cases=tuple(dataclasses.replace(r, reason="changed later") for r in gate.cases)
-    )
-    text = render_results(changed, GATE_VERSION, early=early)
-    assert text == render_results(changed, GATE_VERSION)
-    assert text.count("changed later") == len(gate.cases)
-
-
-@pytest.mark.parametrize("flip", ["shard", "record_runs", "baseline"])
-def test_other_flags_or_baseline_labels_render_the_case_again(flip: str) -> None:
-    gate = GATES["mixed"]()
-    early = _early_with_planted_entries(gate, record_runs=False)
-    assert "planted" in render_results(gate, GATE_VERSION, early=early)  # the plant shows
-    record_runs = flip == "record_runs"
-    if flip == "shard":
-        early.shard = not early.shard
-    if flip == "baseline":
-        labels = {r.case.id: "new" for r in gate.cases}
-        gate = dataclasses.replace(gate, baseline=BaselineReport("base.json", labels, {}))
-    text = render_results(gate, GATE_VERSION, record_runs=record_runs, early=early)
-    assert "planted" not in text
-    assert text == render_results(gate, GATE_VERSION, record_runs=record_runs)
