@@ -48,7 +48,7 @@ from gate.report.console import (
     progress_line,
     render_summary,
 )
-from gate.results import CaseResult, Selection
+from gate.results import CaseResult, GateResult, Selection
 from gate.runner import Runner, planned_trials, unfinished
 from gate.select.shard import shard_selection
 from gate.settings import RunSettings, publish_options
@@ -153,18 +153,32 @@ def _run_loaded(
         settings, cases, lambda case: planned_trials(case, settings.trials)
     )
     print(preview, file=out, flush=True)
-    with _early_entries(settings, selection) as early:
-        with near_duplicates_alongside(loaded.cases, err) as near_duplicates:  # beside dispatch
+    # The near-duplicate warnings (advisory) are collected last: waiting for them must never
+    # stand between finished cases and their reports (an interrupt there lost every report).
+    with near_duplicates_alongside(loaded.cases, err) as near_duplicates:  # beside dispatch
+        with _early_entries(settings, selection) as early:
             on_done = _each(progress, early)
             results, interrupted = _run_cases(settings, cases, on_done, state, publisher)
             progress.close()
             if interrupted is not None:
-                near_duplicates.cancel()  # advisory: an interrupted run does not wait for it
-        results = in_order(selection.selected, [*carried.values(), *results])
-        gate = finish_run(settings, loaded, selection, results, state.abort_reason, started)
-        gate = replace(gate, budget=spent(budget, results, state.usage))
-        warn_baseline(gate, err)
-        write_reports(gate, settings, early)
+                near_duplicates.cancel()  # an interrupted run does not wait for them
+            results = in_order(selection.selected, [*carried.values(), *results])
+            gate = finish_run(settings, loaded, selection, results, state.abort_reason, started)
+            gate = replace(gate, budget=spent(budget, results, state.usage))
+            warn_baseline(gate, err)
+            write_reports(gate, settings, early)
+        return _after_reports(settings, gate, interrupted, out, err, publisher)
+
+
+def _after_reports(
+    settings: RunSettings,
+    gate: GateResult,
+    interrupted: KeyboardInterrupt | None,
+    out: TextIO,
+    err: TextIO,
+    publisher: Publisher,
+) -> int:
+    """History, the summary, then (unless interrupted) publishing; the gate's exit code."""
     if settings.history:
         append_run_history(settings.history, results_record(gate, __version__), err)
     with publisher.untrusted_output():

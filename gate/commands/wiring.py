@@ -97,10 +97,15 @@ def near_duplicates_alongside(
         return
     try:
         warnings = job.result()
-    except ChildProcessError as exc:
+    except Exception as exc:  # advisory: a failed check must not fail a finished run
         warnings = []
-        why = f"the near-duplicate check did not finish ({exc}): `validate` shows it"
-        print(f"warning: {why}", file=err)
+        why = f"{type(exc).__name__}: {exc}"
+        print(
+            log_line(
+                f"warning: the near-duplicate check did not finish ({why}): `validate` shows it"
+            ),
+            file=err,
+        )
     for diagnostic in warnings:
         print(log_line(str(diagnostic)), file=err)
 

@@ -6,6 +6,7 @@ import gc
 import math
 import multiprocessing as mp
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -114,6 +115,17 @@ def _outcome(func: Callable[[Item], Result], item: Item) -> tuple[bool, Result |
 
 
 def _child(func: Callable[[Item], Result], item: Item, writer: Connection) -> None:
-    with paused_gc():
-        writer.send(_outcome(func, item))
-    writer.close()
+    # The parent answers signals for the run (Ctrl-C reaches the whole process group): the child
+    # ignores SIGINT and dies quietly on SIGTERM instead of raising the gate's Terminated, and it
+    # leaves by os._exit, so nothing of the parent's (atexit, buffered output) runs twice and no
+    # traceback reaches the terminal unmasked. An answer it cannot send (parent gone) is dropped.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    code = 0
+    try:
+        with paused_gc():
+            writer.send(_outcome(func, item))
+        writer.close()
+    except BaseException:  # noqa: BLE001 - nothing here may print; the parent sees EOF
+        code = 1
+    os._exit(code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 
@@ -55,3 +56,25 @@ def test_cancel_stops_a_running_job_at_once() -> None:
 def test_now_computes_on_the_spot() -> None:
     pid, _ = Background(_pid_and_size, (threading.Lock(), []), now=True).result()
     assert pid == os.getpid()
+
+
+def _slow_answer(_: object) -> str:
+    time.sleep(1.0)
+    return "answered"
+
+
+def test_the_child_ignores_ctrl_c_and_dies_quietly_on_sigterm(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Ctrl-C reaches the whole process group: the run answers it, the child keeps computing.
+    A SIGTERM ends the child without a traceback (its stderr is not the gate's masked stream)."""
+    job = Background(_slow_answer, None)
+    time.sleep(0.2)
+    os.kill(job._process.pid, signal.SIGINT)  # type: ignore[union-attr]  # noqa: SLF001
+    assert job.result() == "answered"
+    job = Background(_slow_answer, None)
+    time.sleep(0.2)
+    os.kill(job._process.pid, signal.SIGTERM)  # type: ignore[union-attr]  # noqa: SLF001
+    with pytest.raises(ChildProcessError):
+        job.result()
+    assert "Traceback" not in capfd.readouterr().err

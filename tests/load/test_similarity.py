@@ -15,6 +15,7 @@ import pytest
 import gate.commands.wiring as wiring
 import gate.load.similarity as similarity
 from gate.cli import main
+from gate.errors import Terminated
 from gate.load.loader import load_cases
 from gate.load.parallel import Background, map_in_workers
 from gate.load.similarity import Fingerprint, fingerprint, near_duplicate_pairs, near_duplicates
@@ -289,3 +290,32 @@ def test_a_block_that_raises_or_cancels_prints_no_warning_and_stops_the_comparis
     with wiring.near_duplicates_alongside(cases, err):
         pass
     assert "copy.yaml:7:1: $: warning: near-duplicate of audio/dr-bayer-heard" in err.getvalue()
+
+
+def test_an_interrupt_while_waiting_for_near_duplicates_keeps_the_finished_runs_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The advisory check is collected after the reports: a SIGTERM, or a bug in the check,
+    while waiting for it never costs a finished run its results file and JUnit."""
+    monkeypatch.setattr(wiring, "BACKGROUND_CASES", 1)
+
+    def terminated(self: Background[Any]) -> Any:
+        self.cancel()
+        raise Terminated
+
+    monkeypatch.setattr(Background, "result", terminated)
+    results, junit = tmp_path / "r.json", tmp_path / "j.xml"
+    argv = ["run", "--harness-url", "builtin", "--cases", str(EXAMPLES), "--tier", "all"]
+    out, err = io.StringIO(), io.StringIO()
+    code = main([*argv, "--results", str(results), "--junit", str(junit)], {}, out, err)
+    assert code == 143 and results.exists() and junit.exists()
+
+    def broken(self: Background[Any]) -> Any:
+        raise ValueError("a bug in the near-duplicate check")
+
+    monkeypatch.setattr(Background, "result", broken)
+    results.unlink()
+    out, err = io.StringIO(), io.StringIO()
+    code = main([*argv, "--results", str(results)], {}, out, err)
+    assert code == 0 and results.exists()
+    assert "warning: the near-duplicate check did not finish (ValueError" in err.getvalue()
