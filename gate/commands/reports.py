@@ -40,16 +40,20 @@ def write_file(path: str, text: str | Iterable[str]) -> None:
     report of thousands of cases never exists whole in memory (its copies were the run's peak).
     A piece is a whole JSON value or XML element, so no secret spans two pieces.
     A new or regular file is replaced atomically: a reader (or a cancelled job) sees the old
-    report or the new one, never half of one. Anything else the path names (/dev/null, a FIFO,
-    a symlink) is written through, in place: replacing it would replace the device or link.
+    report or the new one, never half of one; through a symlink, so is the file it names (the
+    link stays). A device or a FIFO (/dev/null) is written through, in place: replacing it
+    would replace the device.
     """
     pieces = [text] if isinstance(text, str) else text
     try:
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if _is_regular_or_absent(target):
-            _replace_atomically(target, pieces)
-        else:
+        # Through a symlink, the file it names is the report: replaced atomically too (the link
+        # stays), so a run stopped half-way never leaves half a report behind the link.
+        real = Path(os.path.realpath(target)) if target.is_symlink() else target
+        if _is_regular_or_absent(real):
+            _replace_atomically(real, pieces)
+        else:  # a device or a FIFO: only ever streamed into
             with target.open("w", encoding="utf-8") as file:
                 file.writelines(mask(piece) for piece in pieces)
     except OSError as exc:

@@ -176,3 +176,21 @@ def test_a_report_written_in_pieces_is_masked_in_each_and_replaced_whole(tmp_pat
         write_file(str(target), pieces())
     text = target.read_text()
     assert text.count('"case"') == 5 and secret not in text and redact.MASK in text
+
+
+def test_a_report_behind_a_symlink_is_replaced_whole_and_the_link_kept(tmp_path: Path) -> None:
+    real, link = tmp_path / "real.json", tmp_path / "link.json"
+    real.write_text('{"complete": "earlier report"}')
+    link.symlink_to(real)
+
+    def pieces() -> Iterator[str]:
+        yield '{"cases": ['
+        yield '{"id": "a"}'
+        raise KeyboardInterrupt  # stopped while the report was being rendered
+
+    with pytest.raises(KeyboardInterrupt):
+        write_file(str(link), pieces())
+    assert link.is_symlink() and real.read_text() == '{"complete": "earlier report"}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "real.json"]
+    write_file(str(link), iter(['{"cases": ', "[]}"]))
+    assert link.is_symlink() and real.read_text() == '{"cases": []}'
