@@ -14,7 +14,7 @@ from tenacity import AsyncRetrying
 
 from gate import __version__
 from gate.dispatch import protocol as wire
-from gate.dispatch.pools import SpreadTransport, environment_proxy
+from gate.dispatch.pools import SpreadTransport, environment_proxy, tls_context
 from gate.dispatch.protocol import RunFault, build_request, idempotency_key
 from gate.dispatch.retry import Pending, Transient, harness_retrying
 from gate.errors import HarnessError
@@ -73,7 +73,9 @@ def make_client(settings: DispatchSettings, *, concurrency: int = 8) -> httpx.As
     )
     size = max(1, concurrency) + 1  # +1: the health check never waits behind a trial
     # Several small pools, not one of `size`: see gate.dispatch.pools for why.
-    transport = SpreadTransport(size, proxy=environment_proxy(settings.harness_url))
+    proxy = environment_proxy(settings.harness_url)
+    tls = tls_context(settings.harness_url, proxy)
+    transport = SpreadTransport(size, proxy=proxy, tls=tls)
     # Redirects are not followed: a redirected harness URL is a configuration error to fix.
     return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
 

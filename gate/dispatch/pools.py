@@ -12,10 +12,13 @@ for a connection while another pool has one free. This uses only httpx's public 
 from __future__ import annotations
 
 import math
+import ssl
 import urllib.request
 from collections.abc import AsyncIterator, Callable
 
 import httpx
+
+from gate.errors import InputError
 
 POOL_SIZE = 8  # connections per httpcore pool: its per-request cost grows with the square of this
 
@@ -25,14 +28,19 @@ class SpreadTransport(httpx.AsyncBaseTransport):
     the pool with the fewest requests in flight (counted until its response is closed)."""
 
     def __init__(
-        self, connections: int, *, pool_size: int = POOL_SIZE, proxy: str | None = None
+        self,
+        connections: int,
+        *,
+        pool_size: int = POOL_SIZE,
+        proxy: str | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         count = max(1, math.ceil(connections / pool_size))
         size = math.ceil(max(1, connections) / count)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
         # One TLS context for all pools (what each would build alike, environment included):
         # loading the CA bundle took 18 ms a pool, 0.3 s before the first case at C = 128.
-        tls = httpx.create_ssl_context(trust_env=True)
+        tls = tls or tls_context("https:")
         self._pools = [
             httpx.AsyncHTTPTransport(limits=limits, proxy=proxy, verify=tls) for _ in range(count)
         ]
@@ -81,6 +89,25 @@ class _Counted(httpx.AsyncByteStream):
             if self._open:
                 self._open = False
                 self._release()
+
+
+def tls_context(*urls: str | None) -> ssl.SSLContext:
+    """The pools' TLS context: the CA certificates (the environment's SSL_CERT_FILE and
+    SSL_CERT_DIR included, as httpx reads them) loaded only when one of `urls` is https; else
+    an unused context that trusts nothing, so a bad certificate setting cannot stop a plain
+    http harness.
+
+    Raises:
+        InputError: the certificates cannot be loaded (exit 2, not a bug in the gate).
+    """
+    if not any(url and url.lower().startswith("https:") for url in urls):
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, and trusts no one
+    try:
+        return httpx.create_ssl_context(trust_env=True)
+    except (OSError, ssl.SSLError) as exc:
+        raise InputError(
+            f"cannot load TLS certificates (SSL_CERT_FILE, SSL_CERT_DIR): {exc}"
+        ) from None
 
 
 def environment_proxy(url: str) -> str | None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Any
 
 import httpx
 import pytest
 from support.fault_server import Reply, closed_port_url, serve
 
-from gate.dispatch.pools import SpreadTransport, environment_proxy
+from gate.dispatch.pools import SpreadTransport, environment_proxy, tls_context
+from gate.errors import InputError
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +89,15 @@ def test_every_pool_shares_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(httpx, "create_ssl_context", counted)
     transport = SpreadTransport(129)
     assert len(transport._pools) > 1 and len(made) == 1  # noqa: SLF001 - counting its pools
+
+
+def test_certificates_are_loaded_only_for_https_and_a_bad_setting_is_input_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/ca.pem")
+    plain = tls_context("http://127.0.0.1:8080", None)  # an http harness never needs them
+    assert plain.verify_mode is ssl.CERT_REQUIRED and plain.check_hostname
+    with pytest.raises(InputError, match="SSL_CERT_FILE"):
+        tls_context("http://127.0.0.1:8080", "https://proxy.test:3128")
+    with pytest.raises(InputError, match="cannot load TLS certificates"):
+        tls_context("https://harness.test")
