@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import signal
 import time
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
@@ -77,6 +78,7 @@ async def _dispatch(
         harness_url=url, token=settings.token, timeout_s=settings.timeout, retries=settings.retries
     )
     async with (
+        _sigterm_cancels(),
         make_client(config, concurrency=settings.concurrency) as client,
         open_run_judge(settings) as judge,
     ):
@@ -93,6 +95,37 @@ async def _dispatch(
         results = await runner.run_all(cases, Dispatcher(config, client))
         state.abort_reason = runner.abort_reason
         return results
+
+
+@asynccontextmanager
+async def _sigterm_cancels() -> AsyncIterator[None]:
+    """While cases are dispatched, SIGTERM cancels the dispatch, as asyncio does for Ctrl-C, and
+    is raised as Terminated once it has unwound. Why: raised by the CLI's handler wherever the
+    event loop happened to be, inside a task it left "Task exception was never retrieved"
+    tracebacks on raw stderr. The CLI's own handler is back afterwards."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    previous = signal.getsignal(signal.SIGTERM)
+    received: list[bool] = []
+
+    def cancel() -> None:
+        received.append(True)
+        if task is not None:
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGTERM, cancel)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+        yield
+        return
+    try:
+        yield
+    except asyncio.CancelledError:
+        if received:
+            raise Terminated from None
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _Progress:
