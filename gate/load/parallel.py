@@ -38,7 +38,11 @@ def map_in_workers(
         size = math.ceil(len(items) / (workers * 4))  # a few chunks each: a slow one cannot lag
         chunks = [(func, list(items[i : i + size])) for i in range(0, len(items), size)]
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-            return [result for part in pool.map(_apply, chunks) for result in part]
+            try:
+                parts: Iterator[list[Result]] = pool.map(_apply, chunks)
+            except OSError:  # no process to spare (a process limit): the work is done here
+                parts = map(_apply, chunks)
+            return [result for part in parts for result in part]
 
 
 def _apply(job: tuple[Callable[[Item], Result], list[Item]]) -> list[Result]:
@@ -73,9 +77,14 @@ class Background(Generic[Result]):
             self._done = _outcome(func, item)
             return
         context = mp.get_context("fork")
-        self._reader, writer = context.Pipe(duplex=False)
-        self._process = context.Process(target=_child, args=(func, item, writer), daemon=True)
-        self._process.start()
+        try:
+            self._reader, writer = context.Pipe(duplex=False)
+            process = context.Process(target=_child, args=(func, item, writer), daemon=True)
+            process.start()
+        except OSError:  # no process to spare (a process limit): computed on the spot instead
+            self._done = _outcome(func, item)
+            return
+        self._process = process
         writer.close()  # the child's end: EOF here if it dies without an answer
 
     def result(self) -> Result:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import tempfile
+from typing import IO
 
 from gate.records.results_file import case_entry_text
 from gate.results import CaseResult, GateResult
@@ -23,7 +25,11 @@ class EarlyCases:
 
     def __init__(self, *, shard: bool, record_runs: bool) -> None:
         self.shard, self.record_runs = shard, record_runs
-        self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - open for the run, closed by close()
+        self._spool: IO[bytes]
+        try:
+            self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        except OSError:  # no writable temporary folder (a read-only container): keep them here
+            self._spool = io.BytesIO()
         self._entries: dict[str, tuple[CaseResult, int, int]] = {}  # id: result, offset, size
 
     def add(self, result: CaseResult) -> None:

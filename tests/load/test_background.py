@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing.process
 import os
 import signal
 import threading
@@ -9,7 +10,7 @@ import time
 
 import pytest
 
-from gate.load.parallel import Background
+from gate.load.parallel import Background, map_in_workers
 
 
 def _pid_and_size(item: tuple[threading.Lock, list[int]]) -> tuple[int, int]:
@@ -78,3 +79,26 @@ def test_the_child_ignores_ctrl_c_and_dies_quietly_on_sigterm(
     with pytest.raises(ChildProcessError):
         job.result()
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_when_no_process_can_be_started_the_job_runs_on_the_spot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused(self: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refused)
+    pid, size = Background(_pid_and_size, (threading.Lock(), [1, 2])).result()
+    assert pid == os.getpid() and size == 2
+
+
+def _double(item: int) -> int:
+    return 2 * item
+
+
+def test_when_no_worker_can_be_started_the_map_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refused(self: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refused)
+    assert map_in_workers(_double, list(range(500))) == [2 * i for i in range(500)]

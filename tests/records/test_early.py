@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 
 import pytest
 from support.report_fixtures import GATE_VERSION, GATES
@@ -64,3 +65,18 @@ def test_other_flags_or_baseline_labels_render_the_case_again(flip: str) -> None
         text = render_results(gate, GATE_VERSION, record_runs=record_runs, early=early)
     assert "planted" not in text
     assert text == render_results(gate, GATE_VERSION, record_runs=record_runs)
+
+
+def test_without_a_writable_temporary_folder_the_entries_stay_in_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def read_only(*_args: object, **_kwargs: object) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", read_only)
+    gate = GATES["mixed"]()
+    expected = render_results(gate, GATE_VERSION)
+    with EarlyCases(shard=gate.selection.shard is not None, record_runs=False) as early:
+        for result in gate.cases:
+            early.add(result)
+        assert render_results(gate, GATE_VERSION, early=early) == expected
