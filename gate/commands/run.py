@@ -120,12 +120,13 @@ async def _sigterm_cancels() -> AsyncIterator[None]:
     try:
         yield
     except asyncio.CancelledError:
-        if received:
-            raise Terminated from None
-        raise
+        if not received:
+            raise
     finally:
         loop.remove_signal_handler(signal.SIGTERM)
         signal.signal(signal.SIGTERM, previous)
+    if received:  # also when it came as the dispatch was ending and cancelled nothing
+        raise Terminated
 
 
 class _Progress:

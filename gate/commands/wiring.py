@@ -66,8 +66,7 @@ def load_checked(
         if diagnostic.severity != "error":
             print(log_line(str(diagnostic)), file=err)  # names files: untrusted text
     if loaded.errors or not near_duplicates_later:
-        with near_duplicates_alongside(loaded.cases, err, now=True):
-            pass
+        print_near_duplicates(_near_duplicates_job(loaded.cases, now=True), err)
     if loaded.errors:
         raise CaseFileError(loaded.errors)
     return loaded
@@ -75,29 +74,39 @@ def load_checked(
 
 @contextmanager
 def near_duplicates_alongside(
-    cases: Sequence[LoadedCase], err: TextIO, *, now: bool = False
+    cases: Sequence[LoadedCase], err: TextIO
 ) -> Iterator[Background[list[Diagnostic]]]:
     """The near-duplicate warnings (a human decides) of `cases`, printed after the block; at
     thousands of cases worked out in a forked process meanwhile: comparing 20,000 cases took
     3 s, added straight to a run's wall before its first case. Not waited for on an exception,
     nor once the block has cancelled the job it is given (an interrupted run).
     """
-    many = len(cases) >= BACKGROUND_CASES
-    if now or not many:  # on the spot: thousands of cases still compared on every core
-        compare = functools.partial(near_duplicates, mapper=_mapper(parallel=many))
-        job = Background(compare, cases, now=True)
-    else:
-        job = Background(near_duplicates, cases)  # one core: the run's dispatch has the other
+    job = _near_duplicates_job(cases, now=False)
     try:
         yield job
     except BaseException:
         job.cancel()
         raise
-    if job.cancelled:
-        return
+    if not job.cancelled:
+        print_near_duplicates(job, err)
+
+
+def _near_duplicates_job(cases: Sequence[LoadedCase], *, now: bool) -> Background[Any]:
+    """The comparison: on the spot when `now` or for a small suite (thousands of cases still
+    compared on every core), else in a forked process on one core (dispatch has the other)."""
+    many = len(cases) >= BACKGROUND_CASES
+    if now or not many:
+        compare = functools.partial(near_duplicates, mapper=_mapper(parallel=many))
+        return Background(compare, cases, now=True)
+    return Background(near_duplicates, cases)
+
+
+def print_near_duplicates(job: Background[list[Diagnostic]], err: TextIO) -> None:
+    """The job's warnings on `err`; a failed check is one warning itself (it is advisory: it
+    must not fail a run whose cases all finished)."""
     try:
         warnings = job.result()
-    except Exception as exc:  # advisory: a failed check must not fail a finished run
+    except Exception as exc:
         warnings = []
         why = f"{type(exc).__name__}: {exc}"
         print(

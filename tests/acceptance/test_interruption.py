@@ -3,6 +3,7 @@ the rest, and never leave an earlier run's reports behind; every report is writt
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -22,6 +23,8 @@ from support.json_handler import JsonHandler
 from gate import redact
 from gate.cli import main
 from gate.commands.reports import clear_stale_reports, write_file
+from gate.commands.run import _sigterm_cancels
+from gate.errors import Terminated
 from gate.reference.loopback import serving
 
 REPO = Path(__file__).resolve().parents[2]
@@ -197,3 +200,21 @@ def test_a_report_behind_a_symlink_is_replaced_whole_and_the_link_kept(tmp_path:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "real.json"]
     write_file(str(link), iter(['{"cases": ', "[]}"]))
     assert link.is_symlink() and real.read_text() == '{"cases": []}'
+
+
+def test_a_sigterm_during_dispatch_is_never_lost_even_if_the_cancel_is_swallowed() -> None:
+    """SIGTERM cancels the dispatch; if something inside swallows that cancellation (or it came
+    as the dispatch ended), the run still ends as terminated, not as if nothing happened."""
+
+    async def dispatch() -> None:
+        async with _sigterm_cancels():
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                await asyncio.sleep(5)
+            except asyncio.CancelledError:
+                pass  # swallowed below the dispatch: it ends "normally"
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Terminated):
+        asyncio.run(dispatch())
+    assert signal.getsignal(signal.SIGTERM) == before  # the CLI's handler is back
