@@ -7,11 +7,11 @@ import io
 import json
 import tomllib
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cli import cli
 from support.fault_server import Reply, closed_port_url, serve
 
 import gate.runner
@@ -21,12 +21,6 @@ from gate.reference.server import running_harness
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "cases"
 SEED = EXAMPLES / "scheduling" / "reschedule-wednesday.yaml"
-
-
-def cli(*argv: str, environ: Mapping[str, str] | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), dict(environ or {}), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def results_of(path: Path) -> dict[str, Any]:

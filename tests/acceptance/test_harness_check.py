@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 from support.broken_harness import broken, on_runs
+from support.cli import cli
 from support.fault_server import Reply, closed_port_url, serve
 
-from gate.cli import main
 from gate.reference.app import Response
 from gate.reference.server import running_harness
-
-
-def cli(*argv: str, environ: Mapping[str, str] | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), dict(environ or {}), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def fixes(out: str) -> list[str]:

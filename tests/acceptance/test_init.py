@@ -3,17 +3,14 @@ never an overwrite without --force, and a refusal leaves everything as it was.""
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
-from collections.abc import Mapping
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
-
-from gate.cli import main
+from support.cli import cli
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATES = REPO / "gate" / "templates" / "init"
@@ -22,12 +19,6 @@ WRITTEN = {
     "voice-tests/example-reschedule.yaml": "first-case.yaml",
     ".github/workflows/voice-regress.yml": "workflow.yml",
 }
-
-
-def cli(*argv: str, environ: Mapping[str, str] | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), dict(environ or {}), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ that passes with failures it does not block on."""
 
 from __future__ import annotations
 
-import io
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
@@ -14,16 +13,9 @@ from typing import Any
 
 import junitparser
 import pytest
-
-from gate.cli import main
+from support.cli import cli
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def cli(*argv: str, environ: Mapping[str, str] | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), dict(environ or {}), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def run(tmp_path: Path, *extra: str, environ: Mapping[str, str] | None = None) -> Any:

@@ -3,16 +3,13 @@ runs, and catches its bug; no caller data anywhere."""
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from gate.cli import main
+from support.cli import cli
 
 REPO = Path(__file__).resolve().parents[2]
 PACKET = REPO / "examples" / "evidence" / "duplicate-booking.json"
@@ -33,12 +30,6 @@ ORIGINALS = [
     "A-55310",
     "392-0187",
 ]
-
-
-def cli(*argv: str, environ: Mapping[str, str] | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), dict(environ or {}), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def packet() -> dict[str, Any]:

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from gate.cli import main
+from support.cli import cli
 
 REPO = Path(__file__).resolve().parents[2]
 ARGS = ("--cases", "examples/cases/scheduling", "--tier", "all")
-
-
-def cli(*argv: str, environ: Mapping[str, str] | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), dict(environ or {}), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def labels(path: Path) -> dict[str, Any]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from support.cli import cli
 
-from gate.cli import main
 from gate.evaluate.readiness import Thresholds, readiness
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,12 +18,6 @@ ROWS = [
     "task_completion",
     "p95_turn_latency_ms",
 ]
-
-
-def cli(*argv: str, environ: Mapping[str, str] | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), dict(environ or {}), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(autouse=True)

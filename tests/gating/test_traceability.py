@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cli import cli
 
 from gate import __version__
-from gate.cli import main
 from gate.github.publish import retention_days
 from gate.records.record import read_record
 from gate.records.results_reader import results_from_record
@@ -22,12 +20,6 @@ from gate.report.summary import render_job_summary
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "examples/cases/scheduling/reschedule-wednesday.yaml"
-
-
-def cli(*argv: str, environ: Mapping[str, str] | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), dict(environ or {}), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(autouse=True)

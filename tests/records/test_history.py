@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cli import cli
 from support.report_fixtures import GATE_VERSION, GATES, results_data
 
-from gate.cli import main
 from gate.errors import InputError
 from gate.records.history import (
     SCHEMA,
@@ -27,12 +25,6 @@ from gate.results import Status
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "history"
-
-
-def cli(*argv: str, environ: Mapping[str, str] | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), dict(environ or {}), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(autouse=True)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import shutil
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from support.cli import cli
 
-from gate.cli import main
 from gate.errors import InputError
 from gate.records.history import CaseHistory, HistoryRecord, by_case
 from gate.records.level_edit import set_level
@@ -21,12 +19,6 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data" / "history"
 HISTORY = DATA / "lifecycle.jsonl"
 NOW = "2026-06-01"
-
-
-def cli(*argv: str, environ: Mapping[str, str] | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), dict(environ or {}), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(autouse=True)

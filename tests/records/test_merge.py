@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import io
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cli import cli
 from support.report_fixtures import GATE_VERSION, GATES, results_data
 
-from gate.cli import main
 from gate.errors import InputError
 from gate.records.merge import merge_results
 from gate.records.record import parse_record
@@ -26,12 +25,6 @@ from gate.results import ShardInfo
 
 REPO = Path(__file__).resolve().parents[2]
 SHARDS = 4
-
-
-def cli(*argv: str, environ: Mapping[str, str] | None = None) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), dict(environ or {}), out, err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def load(path: Path) -> dict[str, Any]:

@@ -4,10 +4,10 @@ clones), and failing open whenever the change cannot be trusted."""
 from __future__ import annotations
 
 import io
-import subprocess
 from pathlib import Path
 
 import pytest
+from support.cli import git
 
 from gate.errors import InputError
 from gate.git import GitResult, repo_root, run_git
@@ -22,26 +22,6 @@ from gate.select.model import ChangeContext, Changes
 from gate.select.path_lists import parse_name_status, parse_path_list, repo_relative
 
 ZERO = "0" * 40
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        [
-            "git",
-            "-c",
-            "user.name=gate",
-            "-c",
-            "user.email=gate@example.com",
-            "-c",
-            "init.defaultBranch=main",
-            *args,
-        ],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
 
 
 def commit(repo: Path, files: dict[str, str | None], message: str) -> str:

@@ -9,7 +9,6 @@ import json
 import random
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Mapping
 from datetime import date, timedelta
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from support.cli import git
 
 from gate.cli import main
 from gate.commands.selecting import archived_due, hints_from_history, selection_rules
@@ -32,26 +32,6 @@ from gate.select.selection import Hints, Rules, select_cases
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "selection"
 REPO = Path(__file__).resolve().parents[2]
 SEVERITY = ("critical", "high", "medium", "low")
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        [
-            "git",
-            "-c",
-            "user.name=gate",
-            "-c",
-            "user.email=gate@example.com",
-            "-c",
-            "init.defaultBranch=main",
-            *args,
-        ],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout.strip()
 
 
 @pytest.fixture
