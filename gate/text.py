@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Any
 
@@ -73,6 +73,12 @@ def log_line(text: object) -> str:
     of its own, and `##[`, which the runner reads as a legacy command anywhere in a line, is
     broken up visibly (`# #[`)."""
     return one_line(text, limit=None).replace("##[", "# #[")
+
+
+def listed(items: Sequence[str], shown: int) -> str:
+    """The first `shown` items, comma-joined, and how many more there are: "a, b and 3 more"."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
 
 
 def json_safe(value: Any, limit: int | None = DEFAULT_LIMIT, _depth: int = 0) -> Any:

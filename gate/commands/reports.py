@@ -30,7 +30,7 @@ from gate.results import (
     GateResult,
 )
 from gate.settings import RunSettings
-from gate.text import one_line
+from gate.text import listed, one_line
 
 
 def write_file(path: str, text: str | Iterable[str]) -> None:
@@ -188,8 +188,7 @@ def unchanged_results(
 
 def shown_ids(ids: Sequence[str]) -> str:
     """The first SHOWN_IDS ids, each on one clean line, and how many more there are."""
-    shown = ", ".join(one_line(i, 200) for i in ids[:SHOWN_IDS])
-    return shown + (f" (+{len(ids) - SHOWN_IDS} more)" if len(ids) > SHOWN_IDS else "")
+    return listed([one_line(i, 200) for i in ids[:SHOWN_IDS]] + list(ids[SHOWN_IDS:]), SHOWN_IDS)
 
 
 def in_order(ids: Sequence[str], results: Sequence[CaseResult]) -> list[CaseResult]:

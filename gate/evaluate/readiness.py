@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from gate.evaluate.matching import nearest_rank
 from gate.results import CaseResult, Readiness, ReadinessRow, Status
+from gate.text import listed
 
 # The flows whose tool calls must be right: a failure there costs the caller the job.
 CRITICAL_FLOW_SEVERITIES = ("critical", "high")
@@ -96,7 +97,7 @@ def readiness_rows(cases: Sequence[CaseResult], limits: Thresholds) -> tuple[Rea
             "critical_failures",
             len(critical),
             limits.critical_failures,
-            _listed(critical) or "none",
+            listed(critical, 5) or "none",
         ),
         _at_least(
             "task_completion",
@@ -111,11 +112,6 @@ def readiness_rows(cases: Sequence[CaseResult], limits: Thresholds) -> tuple[Rea
             f"{len(latencies)} turns pooled over all trials",
         ),
     )
-
-
-def _listed(ids: list[str], shown: int = 5) -> str:
-    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
-    return ", ".join(ids[:shown]) + more
 
 
 def _evidenced(cases: Sequence[CaseResult], limits: Thresholds) -> tuple[ReadinessRow, ...]:

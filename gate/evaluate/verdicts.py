@@ -14,6 +14,7 @@ from gate.results import (
     Status,
     TrialResult,
 )
+from gate.text import listed
 
 FAIL_ON = ("blocking", "any", "never", "new")
 # Under `--fail-on new` a blocking case blocks unless the baseline shows its failure is old (or
@@ -175,8 +176,7 @@ def gate_verdict(
     labels = labels or {}
     blocking = tuple(c.case.id for c in cases if blocks(c, fail_on, labels.get(c.case.id)))
     if blocking:
-        more = f" and {len(blocking) - 5} more" if len(blocking) > 5 else ""
-        shown = ", ".join(blocking[:5]) + more
+        shown = listed(blocking, 5)
         return Verdict("fail", f"{len(blocking)} blocking case(s) did not pass: {shown}", blocking)
     if empty:
         return Verdict("pass", f"{empty}; allowed by --fail-on-empty false")

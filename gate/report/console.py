@@ -8,7 +8,7 @@ from gate.records.results_file import selection_record
 from gate.report.case_facts import trial_split
 from gate.report.gating import NEW_LABELS, baseline_console, label_of, readiness_console
 from gate.results import NOT_PASSING, CallBudget, CaseResult, GateResult, Selection, Status
-from gate.text import one_line
+from gate.text import listed, one_line
 
 STATE_ORDER = (Status.PASS, Status.FAIL, Status.ERROR, Status.INCONCLUSIVE, Status.SKIPPED)
 # Pad to the longest state so the case ids line up in a CI log.
@@ -87,9 +87,7 @@ def render_summary(gate: GateResult) -> str:
 
 def _not_run(gate: GateResult, unrun: list[CaseResult]) -> list[str]:
     ids = [one_line(c.case.id) for c in unrun]
-    shown = ", ".join(ids[:NOT_RUN_SHOWN]) + (
-        f" and {len(ids) - NOT_RUN_SHOWN} more" if len(ids) > NOT_RUN_SHOWN else ""
-    )
+    shown = listed(ids, NOT_RUN_SHOWN)
     reason = one_line(gate.abort_reason, REASON_LIMIT)
     return [f"Not run: {len(unrun)} case(s), the run stopped: {reason}", f"  {shown}"]
 

@@ -192,7 +192,7 @@ def test_rejudge_reports_a_changed_case_and_records_its_digest(partial: dict[str
 
 def test_the_ids_said_are_capped_and_on_one_line() -> None:
     ids = [f"suite/case-{i}" for i in range(SHOWN_IDS + 2)]
-    assert shown_ids(ids).endswith("suite/case-9 (+2 more)")
+    assert shown_ids(ids).endswith("suite/case-9 and 2 more")
     assert "suite/case-10" not in shown_ids(ids)
     said = shown_ids(["a\nresume: 0 case(s) changed\x1b[2J"])  # an id is text from a file
     assert "\n" not in said and "\x1b" not in said
