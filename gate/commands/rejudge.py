@@ -37,7 +37,7 @@ from gate.results import (
     TrialResult,
 )
 from gate.settings import RunSettings
-from gate.text import one_line
+from gate.text import log_line, one_line
 
 NOT_RECORDED = "no recorded run to re-evaluate (write results with --record-runs true)"
 
@@ -182,7 +182,7 @@ def warn_changed(
     changed = [e.id for e in recorded.cases if e.id in digests and e.digest != digests[e.id]]
     if changed:
         print(
-            f"rejudge: {len(changed)} case(s) changed since {source} (or it records no "
+            f"rejudge: {len(changed)} case(s) changed since {log_line(source)} (or it records no "
             "digest): their recorded runs are of the earlier case, judged now with its current "
             f"assertions: {shown_ids(changed)}",
             file=err,

@@ -30,7 +30,7 @@ from gate.results import (
     GateResult,
 )
 from gate.settings import RunSettings
-from gate.text import listed, one_line
+from gate.text import listed, log_line, one_line
 
 
 def write_file(path: str, text: str | Iterable[str]) -> None:
@@ -179,7 +179,8 @@ def unchanged_results(
     for why, ids in stale.items():
         if ids:
             print(
-                f"resume: {len(ids)} case(s) {why.format(source=source)}; running them again: "
+                f"resume: {len(ids)} case(s) {why.format(source=log_line(source))}; running them "
+                "again: "
                 f"{shown_ids(ids)}",
                 file=err,
             )

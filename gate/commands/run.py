@@ -53,6 +53,7 @@ from gate.results import CaseResult, GateResult, Selection
 from gate.runner import Runner, planned_trials, unfinished
 from gate.select.shard import shard_selection
 from gate.settings import RunSettings, publish_options
+from gate.text import log_line
 
 EXAMPLES = Path("examples/cases")
 
@@ -257,7 +258,7 @@ def _kept(
     kept = unchanged_results(
         carried, cases, lambda c: planned_trials(c, settings.trials), str(settings.resume), err
     )
-    print(f"resume: {len(kept)} finished case(s) kept from {settings.resume}", file=out)
+    print(log_line(f"resume: {len(kept)} finished case(s) kept from {settings.resume}"), file=out)
     return kept
 
 
