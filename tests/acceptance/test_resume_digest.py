@@ -9,13 +9,16 @@ from __future__ import annotations
 import io
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gate.cli import main
-from gate.commands.reports import SHOWN_IDS, shown_ids
+from gate.commands.reports import SHOWN_IDS, shown_ids, unchanged_results
+from gate.load.loader import load_cases
+from gate.results import CaseResult, Status
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "cases" / "scheduling"
@@ -196,3 +199,13 @@ def test_the_ids_said_are_capped_and_on_one_line() -> None:
     assert "suite/case-10" not in shown_ids(ids)
     said = shown_ids(["a\nresume: 0 case(s) changed\x1b[2J"])  # an id is text from a file
     assert "\n" not in said and "\x1b" not in said
+
+
+def test_a_results_files_name_cannot_start_a_workflow_command(tmp_path: Path) -> None:
+    """The resume lines name the file on one line: a path is text someone chose."""
+    loaded = load_cases([EXAMPLES]).cases[0]
+    carried = {loaded.id: CaseResult(replace(loaded, digest=None), Status.PASS, "ok", (), 1)}
+    err = io.StringIO()
+    kept = unchanged_results(carried, [loaded], lambda _c: 1, "r.json\n::error::forged", err)
+    assert kept == {} and "\n::error" not in err.getvalue()
+    assert "running them again" in err.getvalue()
