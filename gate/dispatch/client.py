@@ -14,9 +14,9 @@ from tenacity import AsyncRetrying
 
 from gate import __version__
 from gate.dispatch import protocol as wire
-from gate.dispatch.pools import SpreadTransport, environment_proxy, tls_context
 from gate.dispatch.protocol import RunFault, build_request, idempotency_key
 from gate.dispatch.retry import Pending, Transient, harness_retrying
+from gate.dispatch.transport import AiohttpTransport, environment_proxy, tls_context
 from gate.errors import HarnessError
 from gate.models import LoadedCase
 from gate.net import TOKEN_ENV, Clock, Sleep, check_http_url, read_capped, retry_after, short
@@ -72,10 +72,10 @@ def make_client(settings: DispatchSettings, *, concurrency: int = 8) -> httpx.As
         connect=min(10.0, budget), read=budget, write=min(10.0, budget), pool=budget
     )
     size = max(1, concurrency) + 1  # +1: the health check never waits behind a trial
-    # Several small pools, not one of `size`: see gate.dispatch.pools for why.
+    # aiohttp underneath, httpx on top: see gate.dispatch.transport for why.
     proxy = environment_proxy(settings.harness_url)
     tls = tls_context(settings.harness_url, proxy)
-    transport = SpreadTransport(size, proxy=proxy, tls=tls)
+    transport = AiohttpTransport(size, proxy=proxy, tls=tls)
     # Redirects are not followed: a redirected harness URL is a configuration error to fix.
     return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
 
@@ -108,10 +108,13 @@ class Dispatcher:
     ) -> None:
         self._settings, self._client, self._sleep, self._clock = settings, client, sleep, clock
         self._base = _harness_base(settings.harness_url)
+        # Parsed once: httpx takes a URL object as it is, a string it parses on every request.
+        self._runs_url = httpx.URL(f"{self._base}/runs")
+        self._origin = _origin(self._runs_url)
 
     async def check_health(self) -> None:
         """Fail fast on refused credentials, a foreign protocol or an unreachable harness."""
-        url = f"{self._base}/health"
+        url = httpx.URL(f"{self._base}/health")
         try:
             async with asyncio.timeout(min(10.0, self._settings.timeout_s)):
                 reply = await self._send("GET", url, _Budget(0.0), self._headers(url))
@@ -170,14 +173,14 @@ class Dispatcher:
         return retry
 
     async def _start(self, content: bytes, key: str, budget: _Budget) -> HarnessRun:
-        url = f"{self._base}/runs"
+        url = self._runs_url
         headers = self._headers(url)
         headers.update({"Content-Type": "application/json", "Idempotency-Key": key})
         retrying = self._retrying(budget)
         reply: _Reply = await retrying(self._attempt, "POST", url, budget, headers, content)
         if reply.status != 202:
             return wire.parse_run(reply.body)
-        url = wire.poll_target(url, reply.body, reply.headers)
+        url = httpx.URL(wire.poll_target(str(url), reply.body, reply.headers))
         announced = wire.accepted_run_id(reply.body)
         await self._budget_sleep(budget)(self._first_poll_wait(retry_after(reply.headers)))
         reply = await self._retrying(budget, polling=True)(self._poll_once, url, budget)
@@ -189,7 +192,7 @@ class Dispatcher:
         wanted = s.poll_interval_s if hint is None else hint
         return min(max(wanted, s.poll_floor_s), max(s.retry_after_cap_s, s.poll_floor_s))
 
-    async def _poll_once(self, url: str, budget: _Budget) -> _Reply:
+    async def _poll_once(self, url: httpx.URL, budget: _Budget) -> _Reply:
         reply = await self._attempt("GET", url, budget, self._headers(url), None, "harness poll")
         if reply.status == 202:
             budget.last_problem = "the run was still in progress"
@@ -199,7 +202,7 @@ class Dispatcher:
     async def _attempt(
         self,
         method: str,
-        url: str,
+        url: httpx.URL,
         budget: _Budget,
         headers: dict[str, str],
         content: bytes | None,
@@ -227,7 +230,7 @@ class Dispatcher:
     async def _send(
         self,
         method: str,
-        url: str,
+        url: httpx.URL,
         budget: _Budget,
         headers: dict[str, str],
         content: bytes | None = None,
@@ -263,10 +266,10 @@ class Dispatcher:
 
         return sleep
 
-    def _headers(self, url: str) -> dict[str, str]:
+    def _headers(self, url: httpx.URL) -> dict[str, str]:
         headers = {"User-Agent": self._settings.user_agent, "Accept": "application/json"}
         # The token only goes to the harness's own origin, never to a foreign absolute poll_url.
-        if self._settings.token and _origin(url) == _origin(self._base):
+        if self._settings.token and _origin(url) == self._origin:
             headers["Authorization"] = f"Bearer {self._settings.token}"
         return headers
 
@@ -288,9 +291,8 @@ def _harness_base(url: str) -> str:
     return url.rstrip("/")
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parsed = httpx.URL(url)
-    return parsed.scheme, parsed.host, parsed.port
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
 
 
 def _describe(exc: Exception) -> str:

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from support.report_fixtures import HOSTILE
 
+import gate.text
 from gate.text import clean, compact, json_safe, one_line, truncate
 
 
@@ -86,3 +87,13 @@ def test_compact() -> None:
     assert compact({"b": 1, "a": [1, 2]}) == '{"a": [1, 2], "b": 1}'
     assert compact("multi\nline") == "multi line"
     assert compact(list(range(100)), limit=10).endswith("chars]")
+
+
+def test_the_printable_fast_path_skips_only_text_the_patterns_would_leave_alone() -> None:
+    # clean() returns printable text as it is (masked, truncated); that is only right if no
+    # printable character can start a match of the escape, forbidden or newline patterns.
+    starts = (gate.text._ESCAPES, gate.text._FORBIDDEN, gate.text._NEWLINES)  # noqa: SLF001
+    printable = "".join(c for c in map(chr, range(0x110000)) if c.isprintable())
+    assert not any(pattern.search(printable) for pattern in starts)
+    assert clean("plain \u00e9t\u00e9 \U0001f600") == "plain \u00e9t\u00e9 \U0001f600"
+    assert clean("a\u202eb\x1b[31mc\r\nd") == "abc\nd"

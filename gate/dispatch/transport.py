@@ -1,0 +1,221 @@
+"""The harness client's engine: an httpx transport over aiohttp's connection pool and parser.
+
+Why not httpx's own transport: httpcore spends about 1 ms of the event loop's CPU per request
+(its pool re-examines every connection per request, encode/httpcore#928, and it parses HTTP in
+Python). One event loop drives every trial, so at C = 128 that cost, not the harness, set the
+pace. aiohttp keeps one pool of C + 1 connections at O(1) per request and parses HTTP in C
+(llhttp); the dispatcher still speaks httpx (requests, responses, errors, tests with
+`httpx.MockTransport`), and aiohttp's errors become the httpx errors they mean, so retries and
+the health check decide exactly as before.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import ssl
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+
+import aiohttp
+import httpx
+from aiohttp.http_exceptions import HttpProcessingError
+from yarl import URL
+
+from gate.errors import InputError
+
+KEEPALIVE_S = 5.0  # httpx's keep-alive expiry: under most servers' own idle timeout
+_NOT_FORWARDED = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """At most `connections` connections to the harness (and its poll URLs), kept alive;
+    responses are read as they come and never decompressed here (httpx decodes them)."""
+
+    def __init__(
+        self, connections: int, *, proxy: str | None = None, tls: ssl.SSLContext | None = None
+    ) -> None:
+        self._connections = max(1, connections)
+        self._tls = tls or tls_context("https:")
+        self._proxy, self._proxy_headers = _proxy_parts(proxy)
+        self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in request.headers.raw
+            if name.lower().decode("latin-1") not in _NOT_FORWARDED
+        ]
+        if self._proxy_headers and request.url.scheme == "http":
+            # A plain-http request goes to the proxy itself; an https one tunnels through a
+            # CONNECT that carries `proxy_headers`, so the harness never sees them.
+            headers.extend(self._proxy_headers.items())
+        body = await request.aread()
+        with _as_httpx(request):
+            response = await self._open().request(
+                request.method,
+                _target(request.url),
+                headers=headers,
+                data=body or None,
+                allow_redirects=False,
+                proxy=self._proxy,
+                proxy_headers=self._proxy_headers,
+                timeout=self._timeout(request),
+            )
+        return httpx.Response(
+            response.status,
+            headers=response.raw_headers,
+            stream=_Body(response, request),
+            extensions={
+                "http_version": _version(response.version),
+                "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
+            },
+        )
+
+    def _open(self) -> aiohttp.ClientSession:
+        # Made on first use: an aiohttp session belongs to the running event loop.
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                limit=self._connections,
+                limit_per_host=0,
+                ssl=self._tls,
+                keepalive_timeout=KEEPALIVE_S,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),  # httpx's client keeps the cookies
+                auto_decompress=False,  # httpx decodes, and counts decoded bytes against the cap
+                trust_env=False,  # the proxy is chosen once, by environment_proxy
+                timeout=aiohttp.ClientTimeout(total=None),
+            )
+        return self._session
+
+    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
+        wanted = request.extensions.get("timeout") or {}
+        key = (wanted.get("pool"), wanted.get("connect"), wanted.get("read"))
+        if key not in self._timeouts:
+            pool, connect, read = key
+            # aiohttp's `connect` covers waiting for a pooled connection and making one.
+            waiting = None if pool is None or connect is None else pool + connect
+            self._timeouts[key] = aiohttp.ClientTimeout(
+                total=None, connect=waiting, sock_connect=connect, sock_read=read
+            )
+        return self._timeouts[key]
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+class _Body(httpx.AsyncByteStream):
+    """A response body read chunk by chunk; closing it before the end drops the connection."""
+
+    def __init__(self, response: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self._response, self._request = response, request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while True:
+            with _as_httpx(self._request):
+                chunk = await self._response.content.readany()
+            if not chunk:
+                return
+            yield chunk
+
+    async def aclose(self) -> None:
+        if self._response.content.at_eof():
+            self._response.release()  # back to the pool
+        else:
+            self._response.close()  # unread bytes would poison the next request
+
+
+@contextmanager
+def _as_httpx(request: httpx.Request) -> Iterator[None]:
+    """aiohttp's errors as the httpx errors they mean: the dispatcher retries any transport
+    error, and only an unreachable harness (connect errors) stops a run before it starts."""
+    try:
+        yield
+    except aiohttp.ConnectionTimeoutError as exc:
+        raise httpx.ConnectTimeout(_text(exc), request=request) from exc
+    except TimeoutError as exc:  # aiohttp's read timeouts (the trial's own is outside)
+        raise httpx.ReadTimeout(_text(exc), request=request) from exc
+    except (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError) as exc:
+        raise httpx.ProxyError(_text(exc), request=request) from exc
+    except (aiohttp.ClientConnectorError, aiohttp.ServerFingerprintMismatch) as exc:
+        raise httpx.ConnectError(_text(exc), request=request) from exc
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
+        raise httpx.RemoteProtocolError(_text(exc), request=request) from exc
+    except aiohttp.ClientResponseError as exc:  # its str() names the URL: keep the message
+        raise httpx.RemoteProtocolError(exc.message or "bad response", request=request) from exc
+    except HttpProcessingError as exc:
+        raise httpx.RemoteProtocolError(_text(exc), request=request) from exc
+    except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
+        raise httpx.UnsupportedProtocol(_text(exc), request=request) from exc
+    except (aiohttp.ClientError, OSError) as exc:  # resets, TLS errors, anything else
+        raise httpx.ReadError(_text(exc), request=request) from exc
+
+
+def _target(url: httpx.URL) -> URL:
+    # httpx has already encoded the URL, and sends its credentials as an Authorization header.
+    if url.userinfo:
+        url = url.copy_with(username=None, password=None)
+    return _encoded(str(url))
+
+
+@functools.lru_cache(maxsize=1024)
+def _encoded(url: str) -> URL:
+    # Every trial POSTs to one URL: parse it once, not once a request.
+    return URL(url, encoded=True)
+
+
+def _version(version: aiohttp.HttpVersion | None) -> bytes:
+    return b"HTTP/1.1" if version is None else f"HTTP/{version.major}.{version.minor}".encode()
+
+
+def _text(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _proxy_parts(proxy: str | None) -> tuple[URL | None, dict[str, str] | None]:
+    """The proxy URL without credentials, and its credentials as a Proxy-Authorization header
+    (as httpx sends them: Basic, UTF-8)."""
+    if proxy is None:
+        return None, None
+    url = URL(proxy)
+    if url.scheme not in ("http", "https"):
+        raise InputError(
+            f"proxy {url.with_user(None)!s} is not supported: use an http:// or https:// proxy"
+        )
+    if url.user is None:
+        return url, None
+    pair = base64.b64encode(f"{url.user}:{url.password or ''}".encode()).decode("ascii")
+    return url.with_user(None), {"Proxy-Authorization": f"Basic {pair}"}
+
+
+def tls_context(*urls: str | None) -> ssl.SSLContext:
+    """The TLS context: the CA certificates (the environment's SSL_CERT_FILE and SSL_CERT_DIR
+    included, as httpx reads them) loaded only when one of `urls` is https; else an unused
+    context that trusts nothing, so a bad certificate setting cannot stop a plain http harness.
+
+    Raises:
+        InputError: the certificates cannot be loaded (exit 2, not a bug in the gate).
+    """
+    if not any(url and url.lower().startswith("https:") for url in urls):
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, and trusts no one
+    try:
+        return httpx.create_ssl_context(trust_env=True)
+    except (OSError, ssl.SSLError) as exc:
+        raise InputError(
+            f"cannot load TLS certificates (SSL_CERT_FILE, SSL_CERT_DIR): {exc}"
+        ) from None
+
+
+def environment_proxy(url: str) -> str | None:
+    """The proxy the environment names for `url` (HTTP(S)_PROXY, ALL_PROXY, NO_PROXY), as httpx
+    itself would use without a custom transport; None: connect directly."""
+    parsed = httpx.URL(url)
+    proxies = urllib.request.getproxies_environment()
+    if proxies.get("no") and urllib.request.proxy_bypass(parsed.host):
+        return None
+    return proxies.get(parsed.scheme) or proxies.get("all")
