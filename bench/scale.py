@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from statistics import median
 
+from targets import print_targets
+
 HERE = Path(__file__).resolve().parent
 # Labels a transcript check fits, and a caller goal: a healthy suite, with no lint warning per case
 # (10,000 warnings would be their own benchmark).
@@ -150,7 +152,7 @@ def run_once(args: argparse.Namespace, folder: Path, work: Path) -> dict[str, fl
     return figures
 
 
-def report_runs(args: argparse.Namespace, runs: list[dict[str, float]]) -> None:
+def report_runs(args: argparse.Namespace, runs: list[dict[str, float]]) -> dict[str, float]:
     n, c, runs_total = args.cases, args.concurrency, args.cases * args.trials
     floor = math.ceil(runs_total / c) * args.latency
     print(
@@ -165,6 +167,16 @@ def report_runs(args: argparse.Namespace, runs: list[dict[str, float]]) -> None:
         _row(str(i), r, floor, n)
     middle = {k: median(r[k] for r in runs) for k in runs[0]}
     _row("med", middle, floor, n)
+    return middle | {"ratio": middle["wall"] / floor if floor else math.inf}
+
+
+def growth_kb(args: argparse.Namespace, peak_mb: float, work: Path) -> float:
+    """Peak RSS per added case, in KB: this run's median against `--growth FROM` cases'."""
+    smaller = work / "growth-cases"
+    write_cases(smaller, args.growth)
+    peaks = [run_once(args, smaller, work)["rss_mb"] for _ in range(args.repeat)]
+    print(f"peak RSS at {args.growth} cases: {median(peaks):.1f} MB (median of {len(peaks)})")
+    return (peak_mb - median(peaks)) * 1024 / (args.cases - args.growth)
 
 
 def _row(label: str, r: dict[str, float], floor: float, n: int) -> None:
@@ -191,25 +203,30 @@ def main(argv: list[str]) -> int:
     add("--no-run", action="store_true", help="skip the harness runs (with --stages)")
     add("--keep", metavar="DIR", help="generate into DIR and keep it (for profiling)")
     add("--shards", type=int, metavar="S", help="also check S shards merged == unsharded")
+    add("--growth", type=int, metavar="FROM", help="also RSS growth per case from FROM cases")
     add("gate_args", nargs="*", help="extra `run` flags, after --")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep) if args.keep else Path(tmp) / "cases"
         if not folder.exists():
             write_cases(folder, args.cases)
+        stages = run = None
         if args.stages:
             from stages import report_stages  # noqa: PLC0415 - gate imports only when asked
 
-            report_stages(folder, args.cases, gate_command(), Path(tmp))
+            stages = report_stages(folder, args.cases, gate_command(), Path(tmp))
         if args.shards:
             from shards import check_shards  # noqa: PLC0415 - a sibling script, not a package
 
             check_shards(args, folder, Path(tmp))
         if not args.no_run:
             runs = [run_once(args, folder, Path(tmp)) for _ in range(args.repeat)]
-            report_runs(args, runs)
-        if args.keep and not args.no_run:
-            shutil.copy(Path(tmp) / "gate.log", folder.parent / "gate.log")
+            run = report_runs(args, runs)
+            if args.keep:
+                shutil.copy(Path(tmp) / "gate.log", folder.parent / "gate.log")
+            if args.growth:
+                run["growth_kb"] = growth_kb(args, run["rss_mb"], Path(tmp))
+        print_targets(args.cases, args.concurrency, run, stages)
     return 0
 
 

@@ -61,8 +61,8 @@ def results_for(cases: list[LoadedCase]) -> list[CaseResult]:
     return results
 
 
-def report_stages(folder: Path, count: int, gate: list[str], work: Path) -> None:
-    """Print the median seconds of each stage over `count` cases in `folder`."""
+def report_stages(folder: Path, count: int, gate: list[str], work: Path) -> dict[str, float]:
+    """Print the median seconds of each stage over `count` cases in `folder`; return them."""
     from scale import timed_child  # noqa: PLC0415 - a sibling script, not a package
 
     validate = [
@@ -95,3 +95,8 @@ def report_stages(folder: Path, count: int, gate: list[str], work: Path) -> None
     }
     listed = ", ".join(f"{k} {v:.3f} s" for k, v in figures.items())
     print(f"reports for {count} cases: {sum(figures.values()):.2f} s ({listed})")
+    return {
+        "validate": median(v["wall"] for v in validate),
+        "select": took,
+        "reports": sum(figures.values()),
+    }
