@@ -376,14 +376,12 @@ def nearest_location(locations: Mapping[str, Location], json_path: str) -> Locat
     return None
 
 
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
 def json_path_join(parent: str, key: str | int) -> str:
-    """The JSON path of `key` under `parent`; keys that are not identifiers are quoted."""
+    """The JSON path of `key` under `parent`; keys that are not ASCII identifiers
+    (`[A-Za-z_][A-Za-z0-9_]*`) are quoted."""
     if isinstance(key, int):
         return f"{parent}[{key}]"
-    if _PLAIN_KEY.match(key):
+    if key.isascii() and key.isidentifier():  # no regex call: one per node
         return f"{parent}.{key}"
     escaped = key.replace("\\", "\\\\").replace("'", "\\'")
     return f"{parent}['{escaped}']"
