@@ -47,11 +47,22 @@ class LoadResult:
 
 def display_path(path: Path) -> str:
     """A path as the user would type it: relative to the cwd when under it, else absolute."""
-    absolute = Path(os.path.abspath(path))
+    absolute = os.path.abspath(path)
     try:
-        return absolute.relative_to(Path.cwd()).as_posix()
-    except (ValueError, OSError):
-        return absolute.as_posix()
+        cwd = os.getcwd()
+    except OSError:
+        return Path(absolute).as_posix()
+    if os.sep != "/" or absolute.startswith("//") or cwd.startswith("//"):
+        try:  # pathlib's rules (drives, POSIX's implementation-defined `//` root)
+            return Path(absolute).relative_to(cwd).as_posix()
+        except ValueError:
+            return Path(absolute).as_posix()
+    # Both normalized and '/'-rooted: pathlib's answer by a prefix test. Why: called for every
+    # case file, its three path objects cost as much as the file's lint.
+    if absolute == cwd:
+        return "."
+    top = cwd.rstrip("/") + "/"
+    return absolute[len(top) :] if absolute.startswith(top) else absolute
 
 
 def case_files(paths: Sequence[str | Path]) -> list[tuple[Path, Path]]:
@@ -72,6 +83,7 @@ def case_files(paths: Sequence[str | Path]) -> list[tuple[Path, Path]]:
 def _discover(paths: Sequence[str | Path]) -> tuple[list[tuple[Path, Path]], list[Diagnostic]]:
     found: dict[str, tuple[Path, Path]] = {}  # by real path: a file named twice loads once
     problems: list[Diagnostic] = []
+    real_folders: dict[str, str] = {}
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -88,13 +100,29 @@ def _discover(paths: Sequence[str | Path]) -> tuple[list[tuple[Path, Path]], lis
             pairs = []
         real_root = os.path.realpath(path if path.is_dir() else path.parent)  # once per root
         for file, file_root in pairs:
-            real = os.path.realpath(file)
+            real = _realpath(file, real_folders)
             escape = _link_escape(real, real_root)
             if escape is not None:
                 problems.append(_diagnostic(file, escape))
                 continue
             found.setdefault(real, (file, file_root))
     return list(found.values()), problems
+
+
+def _realpath(file: Path, real_folders: dict[str, str]) -> str:
+    """`os.path.realpath(file)`, each folder resolved once (`real_folders`): a file that exists
+    and is no symlink is its real folder and its name. Why: one lstat a file, not one a path
+    component, in the main process before any worker starts."""
+    folder, name = os.path.split(file)
+    try:
+        plain = name not in ("", ".", "..") and not stat.S_ISLNK(os.lstat(file).st_mode)
+    except OSError:  # missing (`a/missing/../b`: realpath's rules), looping, not ours to read
+        plain = False
+    if not plain:
+        return os.path.realpath(file)
+    if folder not in real_folders:
+        real_folders[folder] = os.path.realpath(folder)
+    return os.path.join(real_folders[folder], name)
 
 
 def _link_escape(real: str, real_root: str) -> str | None:
@@ -137,8 +165,11 @@ def default_case_id(file: Path, *roots: Path) -> str:
     """The file path relative to the first of `roots` holding it, without extension, '/'-joined."""
     absolute = Path(os.path.abspath(file))
     for root in map(os.path.abspath, roots):
-        if absolute.is_relative_to(root):
-            return absolute.relative_to(root).with_suffix("").as_posix()
+        try:
+            below = absolute.relative_to(root)  # is_relative_to would compute it twice
+        except ValueError:
+            continue
+        return below.with_suffix("").as_posix()
     return Path(file.name).with_suffix("").as_posix()
 
 
