@@ -104,10 +104,10 @@ def _text(value: Any) -> str | None:
 
 
 def _worth_entering(value: Any) -> bool:
-    if isinstance(value, Mapping | list):
-        return bool(value)
-    text = _text(value)
-    return text is not None and suspect(text)
+    text = _text(value)  # first: nearly every value is a string, and Mapping is a slow ABC check
+    if text is not None:
+        return suspect(text)
+    return isinstance(value, Mapping | list) and bool(value)
 
 
 def _allowed(text: str, finding: Finding, allowlist: Sequence[str]) -> bool:
