@@ -142,7 +142,7 @@ def near_duplicate_pairs(
     return best
 
 
-Bucket = tuple[list[Fingerprint], float]
+Bucket = tuple[list[LoadedCase], float]
 Mapper = Callable[[Callable[[Bucket], dict[int, tuple[int, float]]], list[Bucket]], list[Any]]
 
 
@@ -156,8 +156,9 @@ def near_duplicates(
     buckets: dict[str, list[LoadedCase]] = {}
     for case in cases:
         buckets.setdefault(label_key(case.case.source.failure_label), []).append(case)
-    groups = [bucket for bucket in buckets.values() if len(bucket) >= 2]
-    jobs = [([fingerprint(c) for c in bucket], threshold) for bucket in groups]
+    # the biggest first, so that a mapper sharing them out round-robin shares the work evenly
+    groups = sorted((b for b in buckets.values() if len(b) >= 2), key=len, reverse=True)
+    jobs = [(bucket, threshold) for bucket in groups]
     found = (mapper or _serial)(bucket_pairs, jobs)
     warnings = [
         _warning(bucket[i], bucket[j], score)
@@ -168,8 +169,10 @@ def near_duplicates(
 
 
 def bucket_pairs(job: Bucket) -> dict[int, tuple[int, float]]:
-    """`near_duplicate_pairs` of one label bucket (a module-level function: picklable)."""
-    return near_duplicate_pairs(*job)
+    """`near_duplicate_pairs` of one label bucket's cases (a module-level function: picklable);
+    fingerprinted here, so that a mapper's processes share that work too."""
+    cases, threshold = job
+    return near_duplicate_pairs([fingerprint(c) for c in cases], threshold)
 
 
 def _serial(
