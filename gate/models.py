@@ -397,16 +397,22 @@ def compact(model: BaseModel) -> None:
     an object met twice only once, so in the main process each case stopped carrying its own
     copies (a third of a loaded case's memory). In place, on frozen models: pydantic never adds
     to a fields-set of a frozen model (`model_copy` copies it first), and values stay equal."""
-    names = model.__pydantic_fields_set__
-    shared = _FIELD_SETS.setdefault(frozenset(names), set(names))
+    names = frozenset(model.__pydantic_fields_set__)
+    shared = _FIELD_SETS.get(names)
+    if shared is None:
+        shared = _FIELD_SETS[names] = set(names)
     object.__setattr__(model, "__pydantic_fields_set__", shared)
     values = model.__dict__
+    # Strings and None first: BaseModel's isinstance is an ABC check, slow for every value.
     for key, value in values.items():  # values replaced by equal ones: no key added or removed
-        if isinstance(value, BaseModel):
-            compact(value)
+        if type(value) is str:
+            if len(value) <= 64:
+                values[key] = sys.intern(value)
+        elif value is None:
+            continue
         elif isinstance(value, list):
             for item in value:
                 if isinstance(item, BaseModel):
                     compact(item)
-        elif type(value) is str and len(value) <= 64:
-            values[key] = sys.intern(value)
+        elif isinstance(value, BaseModel):
+            compact(value)
