@@ -19,6 +19,7 @@ from gate.load.digest import case_digest
 from gate.load.lint import check_allowlist, lint_case, todo_comments
 from gate.load.locations import Locations
 from gate.load.parallel import map_in_workers
+from gate.load.paths import default_case_id, display_path
 from gate.load.runbook import lint_runbook
 from gate.load.schema_messages import Locator, SchemaReporter, kind
 from gate.load.schemas import packaged_validator, schema_accepts
@@ -43,26 +44,6 @@ class LoadResult:
     def errors(self) -> list[Diagnostic]:
         """The diagnostics that block a run (warnings are only reported)."""
         return [d for d in self.diagnostics if d.severity == "error"]
-
-
-def display_path(path: Path) -> str:
-    """A path as the user would type it: relative to the cwd when under it, else absolute."""
-    absolute = os.path.abspath(path)
-    try:
-        cwd = os.getcwd()
-    except OSError:
-        return Path(absolute).as_posix()
-    if os.sep != "/" or absolute.startswith("//") or cwd.startswith("//"):
-        try:  # pathlib's rules (drives, POSIX's implementation-defined `//` root)
-            return Path(absolute).relative_to(cwd).as_posix()
-        except ValueError:
-            return Path(absolute).as_posix()
-    # Both normalized and '/'-rooted: pathlib's answer by a prefix test. Why: called for every
-    # case file, its three path objects cost as much as the file's lint.
-    if absolute == cwd:
-        return "."
-    top = cwd.rstrip("/") + "/"
-    return absolute[len(top) :] if absolute.startswith(top) else absolute
 
 
 def case_files(paths: Sequence[str | Path]) -> list[tuple[Path, Path]]:
@@ -159,18 +140,6 @@ def _walk(directory: Path, problems: list[Diagnostic]) -> list[Path]:
 
 def _diagnostic(path: Path, message: str, severity: str = "error") -> Diagnostic:
     return Diagnostic(display_path(path), 1, 1, "$", message, severity)
-
-
-def default_case_id(file: Path, *roots: Path) -> str:
-    """The file path relative to the first of `roots` holding it, without extension, '/'-joined."""
-    absolute = Path(os.path.abspath(file))
-    for root in map(os.path.abspath, roots):
-        try:
-            below = absolute.relative_to(root)  # is_relative_to would compute it twice
-        except ValueError:
-            continue
-        return below.with_suffix("").as_posix()
-    return Path(file.name).with_suffix("").as_posix()
 
 
 def load_cases(
