@@ -165,13 +165,14 @@ def load_cases(
     roots = tuple(Path(r) for r in given)
     cases: list[LoadedCase] = []
     first_by_id: dict[str, LoadedCase] = {}
-    for loaded, problems in check_files(files, roots, tuple(allowlist), require_pinned):
+    shown = [display_path(file) for file, _ in files]
+    for loaded, problems in check_files(files, shown, roots, tuple(allowlist), require_pinned):
         if loaded is not None:
             problems += _duplicate(loaded, first_by_id)
             if not any(p.severity == "error" for p in problems):
                 cases.append(loaded)
         diagnostics += problems
-    return LoadResult(cases, diagnostics, [display_path(f) for f, _ in files])
+    return LoadResult(cases, diagnostics, shown)
 
 
 def _isolated(checker: _FileChecker) -> tuple[LoadedCase | None, list[Diagnostic]]:
@@ -214,24 +215,26 @@ def kept_locations(locations: dict[str, tuple[int, int]]) -> Locations:
 
 def check_files(
     files: Sequence[tuple[Path, Path]],
+    shown: Sequence[str],
     roots: tuple[Path, ...],
     allowlist: tuple[str, ...],
     require_pinned: bool = False,
 ) -> list[Checked]:
-    """Each file checked, in order; from PARALLEL_FILES files on in worker processes."""
+    """Each file checked, in order; from PARALLEL_FILES files on in worker processes. `shown`:
+    each file as diagnostics name it (`display_path`, worked out once, by the caller)."""
     # Plain strings, the shared settings bound once: a chunk of thousands of jobs is pickled
     # to its worker by the main process, and Path objects pickled ten times slower.
     check = functools.partial(_check_one, roots=roots, allowlist=allowlist, pinned=require_pinned)
-    jobs = [(str(file), str(file_root)) for file, file_root in files]
+    jobs = [(str(f), str(root), name) for (f, root), name in zip(files, shown, strict=True)]
     return map_in_workers(check, jobs, parallel=len(jobs) >= PARALLEL_FILES)
 
 
 def _check_one(
-    job: tuple[str, str], *, roots: tuple[Path, ...], allowlist: tuple[str, ...], pinned: bool
+    job: tuple[str, str, str], *, roots: tuple[Path, ...], allowlist: tuple[str, ...], pinned: bool
 ) -> Checked:
     file, file_root = Path(job[0]), Path(job[1])
     case_id = default_case_id(file, *roots, file_root)
-    return _isolated(_FileChecker(file, case_id, allowlist, pinned))
+    return _isolated(_FileChecker(file, case_id, allowlist, pinned, shown=job[2]))
 
 
 def _duplicate(case: LoadedCase, first_by_id: dict[str, LoadedCase]) -> list[Diagnostic]:
@@ -265,9 +268,14 @@ class _FileChecker:
     """Validates one file; every problem becomes a located Diagnostic, nothing is raised."""
 
     def __init__(
-        self, file: Path, default_id: str, allowlist: Sequence[str], require_pinned: bool
+        self,
+        file: Path,
+        default_id: str,
+        allowlist: Sequence[str],
+        require_pinned: bool,
+        shown: str | None = None,
     ) -> None:
-        self.file, self.shown = file, display_path(file)
+        self.file, self.shown = file, display_path(file) if shown is None else shown
         self.default_id, self.allowlist = default_id, allowlist
         self.require_pinned = require_pinned
         self.doc = YamlDocument(None, {}, {})
