@@ -1,5 +1,5 @@
 """`python -m gate` runs the CLI."""
 
-from gate.cli import main
+from gate.cli import script
 
-raise SystemExit(main())
+raise SystemExit(script())

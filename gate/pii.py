@@ -34,7 +34,14 @@ TEST_CARDS = frozenset(
     }
 )
 
-_CANDIDATE = re.compile(r"[\d@]")
+# What every detector needs (a superset, so a string without it cannot match any): an @, 7
+# digits (the shortest phone or number counted has 8), an IBAN's country and check digits, or a
+# house number before a capitalised word. Most strings (ids, words, short numbers) have none.
+# (Written as one character class, then lookbehinds: re scans for a class fast, half the
+# time of `@|\d…|[A-Z]{2}\d\d|\d…`, which it tries alternative by alternative at every place.)
+_CANDIDATE = re.compile(
+    r"[\d@A-Z](?:(?<=@)|(?<=\d)(?:\D*\d){6}|(?<=[A-Z])[A-Z]\d\d|(?<=\d)[A-Za-z]?,?\s+[A-Z])"
+)
 _CARD = re.compile(r"(?<![\w+-])\d(?:[ -]?\d){12,18}(?![\w-])")
 _NANP = re.compile(
     r"(?<![\w+])(?:\+?1[ .-]?)?(?:\((\d{3})\)|(\d{3}))[ .-]?(\d{3})[ .-]?(\d{4})(?![\w])"
@@ -60,9 +67,15 @@ class Finding:
     kind: str = ""  # phone, email, card, ssn, iban or address: what a drafted case replaces
 
 
+def suspect(text: str) -> bool:
+    """Whether `text` may hold an unsafe value at all: False for most strings (see _CANDIDATE),
+    and then `findings(text)` is empty."""
+    return _CANDIDATE.search(text) is not None
+
+
 def findings(text: str) -> list[Finding]:
     """Every unsafe value in `text` (known fixture values left out), each span reported once."""
-    if _CANDIDATE.search(text) is None:  # most strings: every detector needs a digit or an @
+    if not suspect(text):
         return []
     # an IBAN holds card-like digits, a card number looks like a phone number or SSN, a national
     # number holds a NANP-like tail: each span is reported once, by the first detector claiming it

@@ -15,13 +15,8 @@ from gate.draft.from_run import packet_from_run
 from gate.draft.render import manifest_summary, render_case, render_manifest
 from gate.errors import CaseFileError, Diagnostic, InputError
 from gate.load.config import discover_config, load_with_config
-from gate.load.loader import (
-    MAX_FILE_BYTES,
-    check_case_text,
-    default_case_id,
-    display_path,
-    load_cases,
-)
+from gate.load.loader import MAX_FILE_BYTES, check_case_text, load_cases
+from gate.load.paths import default_case_id, display_path
 from gate.load.schema_messages import Locator, SchemaReporter
 from gate.load.schemas import packaged_validator
 from gate.load.similarity import near_duplicates_of

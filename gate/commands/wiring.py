@@ -33,7 +33,7 @@ from gate.load.config import (
     load_with_config,
 )
 from gate.load.loader import LoadResult
-from gate.load.parallel import Background, map_in_workers
+from gate.load.parallel import Background, map_shared
 from gate.load.pinning import floating_reason, pinned_hint
 from gate.load.similarity import Mapper, near_duplicates
 from gate.models import LoadedCase
@@ -120,7 +120,7 @@ def print_near_duplicates(job: Background[list[Diagnostic]], err: TextIO) -> Non
 
 
 def _mapper(*, parallel: bool) -> Mapper:
-    return functools.partial(map_in_workers, parallel=parallel)
+    return functools.partial(map_shared, parallel=parallel)
 
 
 def load_for(settings: RunSettings, err: TextIO) -> LoadResult:

@@ -15,7 +15,8 @@ from gate.errors import CaseFileError, Diagnostic, InputError
 from gate.git import repo_root, run_git
 from gate.globs import PatternError, compile_filter
 from gate.load.config_patterns import pattern_errors
-from gate.load.loader import LoadResult, display_path, load_cases
+from gate.load.loader import LoadResult, load_cases
+from gate.load.paths import display_path
 from gate.load.schema_messages import Locator, SchemaReporter  # case files' error format, reused
 from gate.load.schemas import packaged_validator
 from gate.load.yamlsafe import YamlError, parse_yaml

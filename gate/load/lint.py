@@ -17,7 +17,7 @@ from gate.models import (
     nearest_location,
 )
 from gate.patterns import TextTooLong, regex_problem, search
-from gate.pii import FIXTURE_MARKERS, Finding, findings
+from gate.pii import FIXTURE_MARKERS, Finding, findings, suspect
 
 
 def check_allowlist(patterns: Sequence[str]) -> None:
@@ -71,22 +71,43 @@ def lint_case(
 def _strings(
     value: Any, path: str, where: Location, locations: Mapping[str, Location]
 ) -> Iterator[tuple[str, Location, str]]:
-    """(json path, location, text) of every string and integer; a key reports its parent path."""
+    """(json path, location, text) of every string and integer that may hold unsafe data (see
+    `gate.pii.suspect`); a key reports its parent path. Paths are only joined on the way to
+    those: most leaves hold none, and joining and locating every one was most of the lint."""
     if isinstance(value, Mapping):
         for key, item in value.items():
-            child = json_path_join(path, str(key))
-            child_where = locations.get(child, where)
-            # the parent path, so that the diagnostic does not spell out a sensitive key
-            yield path, child_where, str(key)
-            yield from _strings(item, child, child_where, locations)
+            name = str(key)
+            if suspect(name) or _worth_entering(item):
+                child = json_path_join(path, name)
+                child_where = locations.get(child, where)
+                if suspect(name):  # the parent path: the diagnostic must not spell out the key
+                    yield path, child_where, name
+                yield from _strings(item, child, child_where, locations)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            child = json_path_join(path, index)
-            yield from _strings(item, child, locations.get(child, where), locations)
-    elif isinstance(value, str):
-        yield path, where, value
-    elif isinstance(value, int) and not isinstance(value, bool):
-        yield path, where, str(value)  # an unquoted phone or card number is an int
+            if _worth_entering(item):
+                child = json_path_join(path, index)
+                yield from _strings(item, child, locations.get(child, where), locations)
+    else:
+        text = _text(value)
+        if text is not None and suspect(text):
+            yield path, where, text
+
+
+def _text(value: Any) -> str | None:
+    """A string, or an integer written out (an unquoted phone or card number is an int)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _worth_entering(value: Any) -> bool:
+    text = _text(value)  # first: nearly every value is a string, and Mapping is a slow ABC check
+    if text is not None:
+        return suspect(text)
+    return isinstance(value, Mapping | list) and bool(value)
 
 
 def _allowed(text: str, finding: Finding, allowlist: Sequence[str]) -> bool:
@@ -199,6 +220,8 @@ _TODO = re.compile(r"(?:^|\s)#\s*TODO\b:?\s*(.*)$")
 
 def todo_comments(text: str, path: str, locations: Mapping[str, Location]) -> list[Diagnostic]:
     """A warning per `# TODO` comment, at its line and the JSON path of the node it annotates."""
+    if "TODO" not in text:  # nearly every file: no line to look at
+        return []
     by_line = sorted((line, json_path) for json_path, (line, _) in locations.items())
     warnings = []
     for number, line in enumerate(text.splitlines(), 1):

@@ -9,7 +9,7 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError as PydanticValidationError
 
@@ -19,6 +19,7 @@ from gate.load.digest import case_digest
 from gate.load.lint import check_allowlist, lint_case, todo_comments
 from gate.load.locations import Locations
 from gate.load.parallel import map_in_workers
+from gate.load.paths import default_case_id, display_path
 from gate.load.runbook import lint_runbook
 from gate.load.schema_messages import Locator, SchemaReporter, kind
 from gate.load.schemas import packaged_validator, schema_accepts
@@ -45,15 +46,6 @@ class LoadResult:
         return [d for d in self.diagnostics if d.severity == "error"]
 
 
-def display_path(path: Path) -> str:
-    """A path as the user would type it: relative to the cwd when under it, else absolute."""
-    absolute = Path(os.path.abspath(path))
-    try:
-        return absolute.relative_to(Path.cwd()).as_posix()
-    except (ValueError, OSError):
-        return absolute.as_posix()
-
-
 def case_files(paths: Sequence[str | Path]) -> list[tuple[Path, Path]]:
     """(case file, the directory argument it was found under) for every path, sorted.
 
@@ -72,6 +64,7 @@ def case_files(paths: Sequence[str | Path]) -> list[tuple[Path, Path]]:
 def _discover(paths: Sequence[str | Path]) -> tuple[list[tuple[Path, Path]], list[Diagnostic]]:
     found: dict[str, tuple[Path, Path]] = {}  # by real path: a file named twice loads once
     problems: list[Diagnostic] = []
+    real_folders: dict[str, str] = {}
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -88,13 +81,29 @@ def _discover(paths: Sequence[str | Path]) -> tuple[list[tuple[Path, Path]], lis
             pairs = []
         real_root = os.path.realpath(path if path.is_dir() else path.parent)  # once per root
         for file, file_root in pairs:
-            real = os.path.realpath(file)
+            real = _realpath(file, real_folders)
             escape = _link_escape(real, real_root)
             if escape is not None:
                 problems.append(_diagnostic(file, escape))
                 continue
             found.setdefault(real, (file, file_root))
     return list(found.values()), problems
+
+
+def _realpath(file: Path, real_folders: dict[str, str]) -> str:
+    """`os.path.realpath(file)`, each folder resolved once (`real_folders`): a file that exists
+    and is no symlink is its real folder and its name. Why: one lstat a file, not one a path
+    component, in the main process before any worker starts."""
+    folder, name = os.path.split(file)
+    try:
+        plain = name not in ("", ".", "..") and not stat.S_ISLNK(os.lstat(file).st_mode)
+    except OSError:  # missing (`a/missing/../b`: realpath's rules), looping, not ours to read
+        plain = False
+    if not plain:
+        return os.path.realpath(file)
+    if folder not in real_folders:
+        real_folders[folder] = os.path.realpath(folder)
+    return os.path.join(real_folders[folder], name)
 
 
 def _link_escape(real: str, real_root: str) -> str | None:
@@ -133,15 +142,6 @@ def _diagnostic(path: Path, message: str, severity: str = "error") -> Diagnostic
     return Diagnostic(display_path(path), 1, 1, "$", message, severity)
 
 
-def default_case_id(file: Path, *roots: Path) -> str:
-    """The file path relative to the first of `roots` holding it, without extension, '/'-joined."""
-    absolute = Path(os.path.abspath(file))
-    for root in map(os.path.abspath, roots):
-        if absolute.is_relative_to(root):
-            return absolute.relative_to(root).with_suffix("").as_posix()
-    return Path(file.name).with_suffix("").as_posix()
-
-
 def load_cases(
     paths: Sequence[str | Path],
     *,
@@ -165,13 +165,14 @@ def load_cases(
     roots = tuple(Path(r) for r in given)
     cases: list[LoadedCase] = []
     first_by_id: dict[str, LoadedCase] = {}
-    for loaded, problems in check_files(files, roots, tuple(allowlist), require_pinned):
+    shown = [display_path(file) for file, _ in files]
+    for loaded, problems in check_files(files, shown, roots, tuple(allowlist), require_pinned):
         if loaded is not None:
             problems += _duplicate(loaded, first_by_id)
             if not any(p.severity == "error" for p in problems):
                 cases.append(loaded)
         diagnostics += problems
-    return LoadResult(cases, diagnostics, [display_path(f) for f, _ in files])
+    return LoadResult(cases, diagnostics, shown)
 
 
 def _isolated(checker: _FileChecker) -> tuple[LoadedCase | None, list[Diagnostic]]:
@@ -214,24 +215,26 @@ def kept_locations(locations: dict[str, tuple[int, int]]) -> Locations:
 
 def check_files(
     files: Sequence[tuple[Path, Path]],
+    shown: Sequence[str],
     roots: tuple[Path, ...],
     allowlist: tuple[str, ...],
     require_pinned: bool = False,
 ) -> list[Checked]:
-    """Each file checked, in order; from PARALLEL_FILES files on in worker processes."""
+    """Each file checked, in order; from PARALLEL_FILES files on in worker processes. `shown`:
+    each file as diagnostics name it (`display_path`, worked out once, by the caller)."""
     # Plain strings, the shared settings bound once: a chunk of thousands of jobs is pickled
     # to its worker by the main process, and Path objects pickled ten times slower.
     check = functools.partial(_check_one, roots=roots, allowlist=allowlist, pinned=require_pinned)
-    jobs = [(str(file), str(file_root)) for file, file_root in files]
+    jobs = [(str(f), str(root), name) for (f, root), name in zip(files, shown, strict=True)]
     return map_in_workers(check, jobs, parallel=len(jobs) >= PARALLEL_FILES)
 
 
 def _check_one(
-    job: tuple[str, str], *, roots: tuple[Path, ...], allowlist: tuple[str, ...], pinned: bool
+    job: tuple[str, str, str], *, roots: tuple[Path, ...], allowlist: tuple[str, ...], pinned: bool
 ) -> Checked:
     file, file_root = Path(job[0]), Path(job[1])
     case_id = default_case_id(file, *roots, file_root)
-    return _isolated(_FileChecker(file, case_id, allowlist, pinned))
+    return _isolated(_FileChecker(file, case_id, allowlist, pinned, shown=job[2]))
 
 
 def _duplicate(case: LoadedCase, first_by_id: dict[str, LoadedCase]) -> list[Diagnostic]:
@@ -251,13 +254,28 @@ def _duplicate(case: LoadedCase, first_by_id: dict[str, LoadedCase]) -> list[Dia
     ]
 
 
+def _read_capped(handle: BinaryIO, size: int) -> bytes:
+    """At most MAX_FILE_BYTES + 1 bytes of a file `size` bytes long a moment ago (it may change
+    under us). One read of that size: a read of the cap allocated a megabyte for every small
+    file (a twentieth of checking one). The rest up to the cap only if the file has grown."""
+    raw = handle.read(min(size, MAX_FILE_BYTES) + 1)
+    if len(raw) > size:
+        raw += handle.read(MAX_FILE_BYTES + 1 - len(raw))
+    return raw
+
+
 class _FileChecker:
     """Validates one file; every problem becomes a located Diagnostic, nothing is raised."""
 
     def __init__(
-        self, file: Path, default_id: str, allowlist: Sequence[str], require_pinned: bool
+        self,
+        file: Path,
+        default_id: str,
+        allowlist: Sequence[str],
+        require_pinned: bool,
+        shown: str | None = None,
     ) -> None:
-        self.file, self.shown = file, display_path(file)
+        self.file, self.shown = file, display_path(file) if shown is None else shown
         self.default_id, self.allowlist = default_id, allowlist
         self.require_pinned = require_pinned
         self.doc = YamlDocument(None, {}, {})
@@ -298,11 +316,12 @@ class _FileChecker:
 
     def _parse(self) -> Diagnostic | None:
         try:
-            if not stat.S_ISREG(self.file.stat().st_mode):
+            info = self.file.stat()
+            if not stat.S_ISREG(info.st_mode):
                 # A FIFO or a device (/dev/zero) would block or never end: read regular files only.
                 return Diagnostic(self.shown, 1, 1, "$", "not a regular file")
-            with self.file.open("rb") as handle:  # capped read: the size may change under us
-                raw = handle.read(MAX_FILE_BYTES + 1)
+            with self.file.open("rb") as handle:
+                raw = _read_capped(handle, info.st_size)
             if len(raw) > MAX_FILE_BYTES:
                 return Diagnostic(
                     self.shown,

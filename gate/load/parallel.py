@@ -45,6 +45,34 @@ def map_in_workers(
             return [result for part in parts for result in part]
 
 
+def map_shared(
+    func: Callable[[Item], Result], items: Sequence[Item], *, parallel: bool = True
+) -> list[Result]:
+    """`[func(item) for item in items]`, shared out round-robin between this process and forked
+    children, which get the items by the fork itself, never pickled: only results come back.
+    Why: for a few big jobs over loaded cases (near-duplicates by label), where pickling the
+    cases, or results' fingerprints, to a pool and its start-up cost more than the work saved."""
+    workers = min(os.cpu_count() or 1, MAX_WORKERS, len(items))
+    if not parallel or workers < 2:
+        return [func(item) for item in items]
+    shares = [range(i, len(items), workers) for i in range(workers)]
+    children = [Background(_share, (func, items, share)) for share in shares[1:]]
+    try:
+        with paused_gc():
+            results = dict(zip(shares[0], _share((func, items, shares[0])), strict=True))
+        for share, child in zip(shares[1:], children, strict=True):
+            results.update(zip(share, child.result(), strict=True))
+    finally:
+        for child in children:
+            child.cancel()  # only still running if this process failed first
+    return [results[i] for i in range(len(items))]
+
+
+def _share(job: tuple[Callable[[Item], Result], Sequence[Item], range]) -> list[Result]:
+    func, items, share = job
+    return [func(items[i]) for i in share]
+
+
 def _apply(job: tuple[Callable[[Item], Result], list[Item]]) -> list[Result]:
     func, items = job
     with paused_gc():

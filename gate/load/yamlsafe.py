@@ -34,6 +34,10 @@ __all__ = [
 ]
 
 
+_STR, _SEQ, _MAP, _MERGE = TAG + "str", TAG + "seq", TAG + "map", TAG + "merge"
+_KEY_TAGS = (_STR, _MERGE)
+
+
 @dataclass(frozen=True)
 class YamlDocument:
     """Parsed data plus where each node is, keyed by JSON path (`$.a.b[0]`, `$['odd key']`)."""
@@ -123,18 +127,18 @@ class _Builder:
                 f"YAML aliases expand to more than {MAX_NODES} nodes (billion-laughs guard)",
                 *position(node.start_mark),
             )
-        if isinstance(node, ScalarNode):
-            return _scalar(node, path)
+        if isinstance(node, ScalarNode):  # mostly strings: taken as they are, without a call
+            return node.value if node.tag == _STR else _scalar(node, path)
         if id(node) in self._open:
             raise YamlError("recursive YAML alias", *position(node.start_mark))
         self._open.add(id(node))
         try:
-            if isinstance(node, SequenceNode) and node.tag == TAG + "seq":
+            if isinstance(node, SequenceNode) and node.tag == _SEQ:
                 return [
                     self.build(item, json_path_join(path, i), position(item.start_mark))
                     for i, item in enumerate(node.value)
                 ]
-            if isinstance(node, MappingNode) and node.tag == TAG + "map":
+            if isinstance(node, MappingNode) and node.tag == _MAP:
                 return self._mapping(node, path)
             raise _unsupported(node, path)
         finally:
@@ -145,11 +149,10 @@ class _Builder:
         _check_duplicates(pairs, path)
         result: dict[str, Any] = {}
         # `<<: *base` first, so that keys written out in this mapping win over merged ones
+        for merged in [value_node for key_node, value_node in pairs if key_node.tag == _MERGE]:
+            result.update(self._merge(merged, path))
         for key_node, value_node in pairs:
-            if key_node.tag == TAG + "merge":
-                result.update(self._merge(value_node, path))
-        for key_node, value_node in pairs:
-            if key_node.tag != TAG + "merge":
+            if key_node.tag != _MERGE:
                 key = str(key_node.value)
                 child = json_path_join(path, key)
                 result[key] = self.build(value_node, child, position(key_node.start_mark))
@@ -178,7 +181,7 @@ def _check_duplicates(pairs: list[tuple[Node, Node]], path: str) -> None:
                 *position(key_node.start_mark),
                 path,
             )
-        if key_node.tag not in (TAG + "str", TAG + "merge"):
+        if key_node.tag not in _KEY_TAGS:
             raise YamlError(
                 f"mapping key {key_node.value} is not a string (quote it)",
                 *position(key_node.start_mark),
@@ -207,7 +210,7 @@ def _unsupported(node: Node, path: str) -> YamlError:
 def _scalar(node: ScalarNode, path: str) -> Any:
     tag, value = node.tag, str(node.value)
     try:
-        if tag == TAG + "str":
+        if tag == _STR:
             return value
         if tag == TAG + "null":
             return _null(value)

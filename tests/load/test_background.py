@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from gate.load.parallel import Background, map_in_workers
+from gate.load.parallel import Background, map_in_workers, map_shared
 
 
 def _pid_and_size(item: tuple[threading.Lock, list[int]]) -> tuple[int, int]:
@@ -102,3 +102,26 @@ def test_when_no_worker_can_be_started_the_map_runs_here(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refused)
     assert map_in_workers(_double, list(range(500))) == [2 * i for i in range(500)]
+
+
+def _pid_and_number(item: tuple[threading.Lock, int]) -> tuple[int, int]:
+    return os.getpid(), item[1]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: nothing to share")
+def test_map_shared_keeps_the_order_and_its_items_are_never_pickled() -> None:
+    items = [(threading.Lock(), i) for i in range(7)]  # a lock cannot be pickled: forked
+    results = map_shared(_pid_and_number, items)
+    assert [number for _, number in results] == list(range(7))
+    pids = {pid for pid, _ in results}
+    assert os.getpid() in pids and len(pids) >= 2  # this process took a share, a child another
+
+
+def test_map_shared_raises_a_share_s_exception_here() -> None:
+    with pytest.raises(ValueError, match="a bug in the job"):
+        map_shared(_fails, [None, None, None])
+
+
+def test_map_shared_serially_is_map() -> None:
+    assert map_shared(_double, [1, 2, 3], parallel=False) == [2, 4, 6]
+    assert map_shared(_double, []) == []

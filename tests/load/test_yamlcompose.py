@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from yaml.nodes import Node
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from gate.load import yamlcompose
 from gate.load.yamlsafe import YamlError, parse_yaml
@@ -245,3 +245,16 @@ def test_libyaml_tags_scalars_with_the_yaml_12_resolver(reference_calls: list[st
         "i": None,
     }
     assert reference_calls == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "~", "null", "NULL", "nUll", "true", "False", "tRue", "yes", "12", "-3", "+4", "012"]
+    + ["0o17", "0x1F", "0x", "1.5", ".5", "1e3", "1.", ".inf", "-.Inf", ".nan", "<<", "text"],
+)
+def test_the_resolver_tags_as_pyyaml_base_resolver_would(value: str) -> None:
+    resolver = yamlcompose.CoreResolver()
+    for kind in (ScalarNode, SequenceNode, MappingNode):
+        for implicit in ((True, False), (False, True), (False, False), (True, True)):
+            expected = yaml.resolver.BaseResolver.resolve(resolver, kind, value, implicit)
+            assert resolver.resolve(kind, value, implicit) == expected
