@@ -226,7 +226,7 @@ def main(argv: list[str]) -> int:
                 shutil.copy(Path(tmp) / "gate.log", folder.parent / "gate.log")
             if args.growth:
                 run["growth_kb"] = growth_kb(args, run["rss_mb"], Path(tmp))
-        print_targets(args.cases, args.concurrency, run, stages)
+        print_targets(args.cases, args.concurrency, run, stages, args.latency)
     return 0
 
 
