@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import re
 import ssl
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
@@ -24,9 +25,14 @@ from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
 from gate.errors import InputError
+from gate.redact import redact_url
 
 KEEPALIVE_S = 5.0  # httpx's keep-alive expiry: under most servers' own idle timeout
 _NOT_FORWARDED = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
+# A URL inside an aiohttp message ("Connection timeout to host http://…?key=…"): its userinfo and
+# query may be credentials; and where aiohttp's parser quotes what the harness sent (b'…').
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+_QUOTED_BYTES = re.compile(r"\bb['\"].*", re.DOTALL)
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -147,7 +153,8 @@ def _as_httpx(request: httpx.Request) -> Iterator[None]:
     except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
         raise httpx.RemoteProtocolError(_text(exc), request=request) from exc
     except aiohttp.ClientResponseError as exc:  # its str() names the URL: keep the message
-        raise httpx.RemoteProtocolError(exc.message or "bad response", request=request) from exc
+        message = _text(exc.message) if exc.message else "bad response"
+        raise httpx.RemoteProtocolError(message, request=request) from exc
     except HttpProcessingError as exc:
         raise httpx.RemoteProtocolError(_text(exc), request=request) from exc
     except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
@@ -173,8 +180,13 @@ def _version(version: aiohttp.HttpVersion | None) -> bytes:
     return b"HTTP/1.1" if version is None else f"HTTP/{version.major}.{version.minor}".encode()
 
 
-def _text(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
+def _text(exc: BaseException | str) -> str:
+    """What went wrong, without what could be a secret: the harness's bytes as the parser
+    quotes them (an echoed token cut at 100 bytes is no longer a token any redaction can find)
+    and a URL's userinfo and query values (aiohttp names the whole URL in some messages)."""
+    text = _QUOTED_BYTES.sub("", str(exc)).rstrip(" \n:")
+    text = _URL_IN_TEXT.sub(lambda url: redact_url(url.group()), text)
+    return text or (type(exc).__name__ if isinstance(exc, BaseException) else "bad response")
 
 
 def _proxy_parts(proxy: str | None) -> tuple[URL | None, dict[str, str] | None]:

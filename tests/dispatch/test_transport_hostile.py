@@ -1,0 +1,126 @@
+"""AiohttpTransport against a hostile harness and environment: real loopback sockets, no mocks."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import aiohttp
+import httpx
+import pytest
+
+from gate.dispatch.transport import AiohttpTransport, _as_httpx
+
+SECRET = "QS3CRETVALUE"
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+@contextmanager
+def blackhole() -> Iterator[int]:
+    """A port whose listen backlog is full: a SYN goes unanswered, so connecting times out."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = [socket.socket() for _ in range(4)]
+        try:
+            for filler in fillers:
+                filler.setblocking(False)
+                try:
+                    filler.connect(("127.0.0.1", port))
+                except BlockingIOError:
+                    pass
+            yield port
+        finally:
+            for filler in fillers:
+                filler.close()
+
+
+def test_a_connect_timeout_does_not_name_the_harness_urls_query() -> None:
+    # aiohttp says "Connection timeout to host <the whole URL>": its query may be a credential.
+    async def go(port: int) -> None:
+        timeout = httpx.Timeout(5.0, connect=0.2)
+        async with httpx.AsyncClient(transport=AiohttpTransport(1), timeout=timeout) as client:
+            await client.post(f"http://127.0.0.1:{port}/v1/runs?key={SECRET}", content=b"{}")
+
+    with blackhole() as port, pytest.raises(httpx.ConnectTimeout) as caught:
+        asyncio.run(go(port))
+    assert SECRET not in str(caught.value)
+    assert f"127.0.0.1:{port}/v1/runs" in str(caught.value)  # still says where
+
+
+def _info(url: str) -> Any:
+    return aiohttp.RequestInfo(aiohttp.client.URL(url), "POST", {}, aiohttp.client.URL(url))  # type: ignore[arg-type]
+
+
+_URL = f"http://u:pw@h.test/v1/runs?key={SECRET}&a=b"
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        aiohttp.ConnectionTimeoutError(f"Connection timeout to host {_URL}"),
+        aiohttp.ClientOSError(32, f"Can not write request body for {_URL}"),
+        aiohttp.InvalidUrlClientError(_URL, "is not a canonical IPv4 address"),
+        aiohttp.NonHttpUrlClientError(_URL),
+        aiohttp.ClientHttpProxyError(_info(_URL), (), status=407, message="Proxy Auth Required"),
+        aiohttp.ServerDisconnectedError(f"gone: {_URL}"),
+    ],
+)
+def test_no_mapped_error_carries_a_urls_credentials(raised: Exception) -> None:
+    request = httpx.Request("POST", _URL)
+    with pytest.raises(httpx.TransportError) as caught, _as_httpx(request):
+        raise raised
+    message = str(caught.value)
+    assert SECRET not in message and "pw" not in message and message
+
+
+def _raw_server(answer: bytes) -> tuple[socket.socket, int]:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve_once() -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(65536)
+            conn.sendall(answer)
+
+    threading.Thread(target=serve_once, daemon=True).start()
+    return listener, listener.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # an echo of the request's headers, too long for aiohttp's parser (8190 bytes a line)
+        b"HTTP/1.1 200 OK\r\nX-Echo: Bearer " + SECRET.encode() + b"x" * 9000 + b"\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX-Echo\x01: Bearer " + SECRET.encode() + b"\r\n\r\n",
+        b"HTTP/1.1 2x0 Bearer " + SECRET.encode() + b"\r\n\r\n",
+    ],
+)
+def test_a_parse_error_names_the_fault_not_the_bytes_the_harness_sent(answer: bytes) -> None:
+    # The parser quotes the offending line, cut at 100 bytes: a cut echo of the token is no
+    # longer the token, so no redaction downstream could find it. The fault's name is enough.
+    async def go(port: int) -> None:
+        async with httpx.AsyncClient(transport=AiohttpTransport(1), timeout=5) as client:
+            await client.post(f"http://127.0.0.1:{port}/runs", content=b"{}")
+
+    listener, port = _raw_server(answer)
+    with listener, pytest.raises(httpx.RemoteProtocolError) as caught:
+        asyncio.run(go(port))
+    message = str(caught.value)
+    assert "Bearer" not in message and SECRET[:6] not in message and message.strip()
