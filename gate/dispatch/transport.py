@@ -18,6 +18,7 @@ import ssl
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 import aiohttp
 import httpx
@@ -28,6 +29,8 @@ from gate.errors import InputError
 from gate.redact import redact_url
 
 KEEPALIVE_S = 5.0  # httpx's keep-alive expiry: under most servers' own idle timeout
+# aiohttp sends these once more itself when a connection is lost before the answer.
+_RESENT_BY_AIOHTTP = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _NOT_FORWARDED = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
 # A URL inside an aiohttp message ("Connection timeout to host http://…?key=…"): its userinfo and
 # query may be credentials; and where aiohttp's parser quotes what the harness sent (b'…').
@@ -60,16 +63,17 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             headers.extend(self._proxy_headers.items())
         body = await request.aread()
         with _as_httpx(request):
-            response = await self._open().request(
-                request.method,
-                _target(request.url),
-                headers=headers,
-                data=body or None,
-                allow_redirects=False,
-                proxy=self._proxy,
-                proxy_headers=self._proxy_headers,
-                timeout=self._timeout(request),
-            )
+            try:
+                sent = _Sent()
+                response = await self._request(request, headers, body, sent)
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                # A kept-alive connection the harness closed while the event loop was busy
+                # elsewhere looks alive until its FIN is read: the request was lost unseen, so
+                # it goes once more (a new connection by then). aiohttp does this itself for
+                # GET; a POST carries its Idempotency-Key, so sending it again is safe.
+                if not sent.reused or request.method in _RESENT_BY_AIOHTTP:
+                    raise
+                response = await self._request(request, headers, body, _Sent())
         return httpx.Response(
             response.status,
             headers=response.raw_headers,
@@ -78,6 +82,21 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 "http_version": _version(response.version),
                 "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
             },
+        )
+
+    async def _request(
+        self, request: httpx.Request, headers: list[tuple[str, str]], body: bytes, sent: _Sent
+    ) -> aiohttp.ClientResponse:
+        return await self._open().request(
+            request.method,
+            _target(request.url),
+            headers=headers,
+            data=body or None,
+            allow_redirects=False,
+            proxy=self._proxy,
+            proxy_headers=self._proxy_headers,
+            timeout=self._timeout(request),
+            trace_request_ctx=sent,
         )
 
     def _open(self) -> aiohttp.ClientSession:
@@ -95,6 +114,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 auto_decompress=False,  # httpx decodes, and counts decoded bytes against the cap
                 trust_env=False,  # the proxy is chosen once, by environment_proxy
                 timeout=aiohttp.ClientTimeout(total=None),
+                trace_configs=[_REUSE],
             )
         return self._session
 
@@ -113,6 +133,27 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+class _Sent:
+    """One request's trace: did it go out on a kept-alive connection (see `_REUSE`)?"""
+
+    reused = False
+
+
+async def _on_reuse(
+    session: aiohttp.ClientSession,
+    context: SimpleNamespace,
+    params: aiohttp.TraceConnectionReuseconnParams,
+) -> None:
+    sent = context.trace_request_ctx
+    if isinstance(sent, _Sent):
+        sent.reused = True
+
+
+_REUSE = aiohttp.TraceConfig()
+_REUSE.on_connection_reuseconn.append(_on_reuse)
+_REUSE.freeze()  # shared by every session: nothing may be added to it
 
 
 class _Body(httpx.AsyncByteStream):

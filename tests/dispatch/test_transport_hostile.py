@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -124,3 +125,55 @@ def test_a_parse_error_names_the_fault_not_the_bytes_the_harness_sent(answer: by
         asyncio.run(go(port))
     message = str(caught.value)
     assert "Bearer" not in message and SECRET[:6] not in message and message.strip()
+
+
+class _ClosesIdle:
+    """A keep-alive HTTP/1.1 server (threads, not the client's loop) that closes a connection
+    idle for `idle_s`, as uvicorn does after 5 s."""
+
+    def __init__(self, idle_s: float) -> None:
+        self.idle_s, self.requests, self.connections = idle_s, 0, 0
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(self.idle_s)
+        with conn:
+            try:
+                while head := conn.recv(65536):  # the test's requests fit in one segment
+                    assert head.endswith(b"{}")
+                    self.requests += 1
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+            except OSError:
+                pass
+
+
+def test_a_kept_alive_connection_the_harness_closed_while_the_loop_was_busy_is_not_a_fault() -> (
+    None
+):
+    # At C = 128 the event loop can be busy past a harness's idle timeout: its FIN is waiting
+    # in the socket, unseen, when the next POST picks that connection from the pool.
+    server = _ClosesIdle(idle_s=0.2)
+
+    async def go() -> list[int]:
+        async with httpx.AsyncClient(transport=AiohttpTransport(2), timeout=5) as client:
+            first = await client.post(f"{server.url}/runs", content=b"{}")
+            time.sleep(0.5)  # busy: no I/O is processed
+            second = await client.post(f"{server.url}/runs", content=b"{}")
+        return [first.status_code, second.status_code]
+
+    with server.listener:
+        assert asyncio.run(go()) == [200, 200]
+    assert server.requests == 2 and server.connections == 2
