@@ -235,7 +235,13 @@ def _proxy_parts(proxy: str | None) -> tuple[URL | None, dict[str, str] | None]:
     (as httpx sends them: Basic, UTF-8)."""
     if proxy is None:
         return None, None
-    url = URL(proxy)
+    # httpx reads `HTTPS_PROXY=proxy.corp:3128` (no scheme) as an http:// proxy: so do we.
+    try:
+        url = URL(proxy if "://" in proxy else f"http://{proxy}")
+    except ValueError:  # not shown: the setting may hold a password
+        raise InputError(
+            "the proxy setting (HTTP_PROXY, HTTPS_PROXY or ALL_PROXY) is not a valid URL"
+        ) from None
     if url.scheme not in ("http", "https"):
         raise InputError(
             f"proxy {url.with_user(None)!s} is not supported: use an http:// or https:// proxy"

@@ -13,8 +13,10 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
+from support.fault_server import Reply, serve
 
 from gate.dispatch.transport import AiohttpTransport, _as_httpx
+from gate.errors import InputError
 
 SECRET = "QS3CRETVALUE"
 
@@ -177,3 +179,31 @@ def test_a_kept_alive_connection_the_harness_closed_while_the_loop_was_busy_is_n
     with server.listener:
         assert asyncio.run(go()) == [200, 200]
     assert server.requests == 2 and server.connections == 2
+
+
+def test_a_proxy_named_without_a_scheme_is_http_as_httpx_reads_it() -> None:
+    async def go(proxy: str) -> int:
+        transport = AiohttpTransport(1, proxy=proxy.removeprefix("http://"))
+        async with httpx.AsyncClient(transport=transport) as client:
+            return (await client.get("http://harness.test/health")).status_code
+
+    with serve(then=Reply(body={"ok": True})) as proxy:
+        assert asyncio.run(go(proxy.url)) == 200
+    assert proxy.requests[0].path == "http://harness.test/health"
+
+
+@pytest.mark.parametrize(
+    "proxy",
+    [
+        "http://user:S3CRETPW@proxy.test:notaport",
+        "http://user:S3CRETPW@[::1",
+        "user:S3CRETPW@proxy.test:99999",
+        "socks5://user:S3CRETPW@proxy.test:1080",
+    ],
+)
+def test_a_proxy_setting_that_cannot_be_used_is_input_error_without_its_password(
+    proxy: str,
+) -> None:
+    with pytest.raises(InputError) as caught:
+        AiohttpTransport(1, proxy=proxy)
+    assert "S3CRETPW" not in str(caught.value) and "proxy" in str(caught.value)
