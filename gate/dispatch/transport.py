@@ -14,23 +14,26 @@ from __future__ import annotations
 import base64
 import functools
 import re
+import select
 import ssl
 import urllib.request
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from types import SimpleNamespace
+from typing import Any
 
 import aiohttp
 import httpx
+from aiohttp.client_proto import ResponseHandler
+from aiohttp.connector import Connection
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.tracing import Trace
 from yarl import URL
 
 from gate.errors import InputError
 from gate.redact import redact_url
 
 KEEPALIVE_S = 5.0  # httpx's keep-alive expiry: under most servers' own idle timeout
-# aiohttp sends these once more itself when a connection is lost before the answer.
-_RESENT_BY_AIOHTTP = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _NOT_FORWARDED = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
 # A URL inside an aiohttp message ("Connection timeout to host http://…?key=…"): its userinfo and
 # query may be credentials; and where aiohttp's parser quotes what the harness sent (b'…').
@@ -63,17 +66,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             headers.extend(self._proxy_headers.items())
         body = await request.aread()
         with _as_httpx(request):
-            try:
-                sent = _Sent()
-                response = await self._request(request, headers, body, sent)
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
-                # A kept-alive connection the harness closed while the event loop was busy
-                # elsewhere looks alive until its FIN is read: the request was lost unseen, so
-                # it goes once more (a new connection by then). aiohttp does this itself for
-                # GET; a POST carries its Idempotency-Key, so sending it again is safe.
-                if not sent.reused or request.method in _RESENT_BY_AIOHTTP:
-                    raise
-                response = await self._request(request, headers, body, _Sent())
+            response = await self._open().request(
+                request.method,
+                _target(request.url),
+                headers=headers,
+                data=body or None,
+                allow_redirects=False,
+                proxy=self._proxy,
+                proxy_headers=self._proxy_headers,
+                timeout=self._timeout(request),
+            )
         return httpx.Response(
             response.status,
             headers=response.raw_headers,
@@ -84,25 +86,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             },
         )
 
-    async def _request(
-        self, request: httpx.Request, headers: list[tuple[str, str]], body: bytes, sent: _Sent
-    ) -> aiohttp.ClientResponse:
-        return await self._open().request(
-            request.method,
-            _target(request.url),
-            headers=headers,
-            data=body or None,
-            allow_redirects=False,
-            proxy=self._proxy,
-            proxy_headers=self._proxy_headers,
-            timeout=self._timeout(request),
-            trace_request_ctx=sent,
-        )
-
     def _open(self) -> aiohttp.ClientSession:
         # Made on first use: an aiohttp session belongs to the running event loop.
         if self._session is None:
-            connector = aiohttp.TCPConnector(
+            connector = _Connector(
                 limit=self._connections,
                 limit_per_host=0,
                 ssl=self._tls,
@@ -114,7 +101,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 auto_decompress=False,  # httpx decodes, and counts decoded bytes against the cap
                 trust_env=False,  # the proxy is chosen once, by environment_proxy
                 timeout=aiohttp.ClientTimeout(total=None),
-                trace_configs=[_REUSE],
             )
         return self._session
 
@@ -135,25 +121,43 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await self._session.close()
 
 
-class _Sent:
-    """One request's trace: did it go out on a kept-alive connection (see `_REUSE`)?"""
+class _Connector(aiohttp.TCPConnector):
+    """aiohttp's pool, but a kept-alive connection the harness wrote to or closed while it sat
+    idle is dropped, not handed out: those bytes are no answer to the next request (maybe
+    another case's), and a closed one would lose it. httpcore looked at the socket the same way."""
 
-    reused = False
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._handed_out: weakref.WeakSet[ResponseHandler] = weakref.WeakSet()
+
+    async def connect(
+        self, req: aiohttp.ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
+    ) -> Connection:
+        while True:
+            connection = await super().connect(req, traces, timeout)
+            protocol = connection.protocol
+            # Only a reused connection is checked: a new one that reads as stirred (a server
+            # that greets first) is used as it is, so this loop ends within the pool's size.
+            if protocol is None or protocol not in self._handed_out or _quiet(connection):
+                if protocol is not None:
+                    self._handed_out.add(protocol)
+                return connection
+            connection.close()
 
 
-async def _on_reuse(
-    session: aiohttp.ClientSession,
-    context: SimpleNamespace,
-    params: aiohttp.TraceConnectionReuseconnParams,
-) -> None:
-    sent = context.trace_request_ctx
-    if isinstance(sent, _Sent):
-        sent.reused = True
-
-
-_REUSE = aiohttp.TraceConfig()
-_REUSE.on_connection_reuseconn.append(_on_reuse)
-_REUSE.freeze()  # shared by every session: nothing may be added to it
+def _quiet(connection: Connection) -> bool:
+    """Nothing came on this idle connection: no bytes, no FIN, no reset, read or unread."""
+    protocol, transport = connection.protocol, connection.transport
+    if protocol is None or transport is None or protocol.should_close:
+        return False
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return True
+    if hasattr(select, "poll"):  # select.select fails on descriptors past 1023
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN)
+        return not poller.poll(0)
+    return not select.select([sock.fileno()], [], [], 0)[0]
 
 
 class _Body(httpx.AsyncByteStream):

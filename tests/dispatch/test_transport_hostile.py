@@ -207,3 +207,74 @@ def test_a_proxy_setting_that_cannot_be_used_is_input_error_without_its_password
     with pytest.raises(InputError) as caught:
         AiohttpTransport(1, proxy=proxy)
     assert "S3CRETPW" not in str(caught.value) and "proxy" in str(caught.value)
+
+
+class _Scripted:
+    """A threaded HTTP/1.1 server whose n-th connection plays `plays[n]`: a list of what to do
+    after each request it reads ("answer", "close", or bytes to send on their own later)."""
+
+    def __init__(self, *plays: list[Any]) -> None:
+        self.plays, self.requests = list(plays), 0
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        for number, play in enumerate(self.plays):
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn, play, number), daemon=True).start()
+
+    def _serve(self, conn: socket.socket, play: list[Any], number: int) -> None:
+        with conn:
+            for step in play:
+                if isinstance(step, bytes):
+                    time.sleep(0.05)
+                    conn.sendall(step)
+                    continue
+                if not conn.recv(65536):
+                    return
+                self.requests += 1
+                if step == "close":
+                    return
+                body = b'{"connection": %d}' % number
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            time.sleep(1)
+
+
+def test_a_response_the_harness_sent_before_the_request_is_not_its_answer() -> None:
+    # Bytes written on an idle kept-alive connection (a duplicated write, a forged run) would
+    # be read as the answer to whichever request used that connection next, maybe another case's.
+    forged = b'HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n{"forged": 1}\n'
+    server = _Scripted(["answer", forged, "answer"], ["answer"])
+
+    async def go() -> list[str]:
+        async with httpx.AsyncClient(transport=AiohttpTransport(1), timeout=5) as client:
+            first = await client.post(f"{server.url}/runs", content=b"{}")
+            await asyncio.sleep(0.3)  # the forged answer has arrived
+            second = await client.post(f"{server.url}/runs", content=b"{}")
+        return [first.text, second.text]
+
+    with server.listener:
+        assert asyncio.run(go()) == ['{"connection": 0}', '{"connection": 1}']
+
+
+def test_a_post_a_kept_alive_connection_lost_is_the_dispatchers_to_retry_not_resent_unseen() -> (
+    None
+):
+    # The harness may have read it before it closed: the dispatcher retries it, counted, after
+    # its backoff. (An idle connection it closed earlier is never handed out: see above.)
+    server = _Scripted(["answer", "close"], ["answer"])
+
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=AiohttpTransport(1), timeout=5) as client:
+            await client.post(f"{server.url}/runs", content=b"{}")
+            await client.post(f"{server.url}/runs", content=b"{}")
+
+    with server.listener, pytest.raises(httpx.RemoteProtocolError, match="Server disconnected"):
+        asyncio.run(go())
+    assert server.requests == 2
