@@ -202,6 +202,8 @@ def _as_httpx(request: httpx.Request) -> Iterator[None]:
         raise httpx.RemoteProtocolError(message, request=request) from exc
     except HttpProcessingError as exc:
         raise httpx.RemoteProtocolError(_text(exc), request=request) from exc
+    except UnicodeError as exc:  # a host name httpx accepts but IDNA cannot encode ("a..b")
+        raise httpx.ConnectError(f"invalid host name: {_text(exc)}", request=request) from exc
     except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
         raise httpx.UnsupportedProtocol(_text(exc), request=request) from exc
     except (aiohttp.ClientError, OSError) as exc:  # resets, TLS errors, anything else

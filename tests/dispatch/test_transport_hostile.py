@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -15,10 +16,35 @@ import httpx
 import pytest
 from support.fault_server import Reply, serve
 
+from gate.dispatch.client import Dispatcher, DispatchOutcome, DispatchSettings, make_client
 from gate.dispatch.transport import AiohttpTransport, _as_httpx
 from gate.errors import InputError
+from gate.models import Case, LoadedCase
 
 SECRET = "QS3CRETVALUE"
+_CASE = LoadedCase(
+    "c1",
+    "cases/c1.yaml",
+    Case.model_validate(
+        {
+            "version": 1,
+            "suite": "s",
+            "owner": "team",
+            "source": {
+                "type": "production_call",
+                "source_call_id": "call_1",
+                "severity": "high",
+                "failure_label": "side_effect",
+                "sanitized": True,
+            },
+            "agent_ref": {"environment": "staging", "agent_slug": "agent"},
+            "fixture": {"caller_id": "caller_1", "side_effect_mode": "sandbox"},
+            "scenario": {"starting_turn": "Hello.", "max_turns": 2},
+            "assertions": {"outcome": {"task_completed": True}},
+            "promotion": {"level": "blocking", "run_on": ["prompt_change"]},
+        }
+    ),
+)
 
 
 @pytest.fixture(autouse=True)
@@ -278,3 +304,30 @@ def test_a_post_a_kept_alive_connection_lost_is_the_dispatchers_to_retry_not_res
     with server.listener, pytest.raises(httpx.RemoteProtocolError, match="Server disconnected"):
         asyncio.run(go())
     assert server.requests == 2
+
+
+@pytest.mark.parametrize("url", ["http://harness..test/", f"http://{'a' * 64}.test/", "http://.a/"])
+def test_a_host_name_dns_cannot_encode_is_a_connect_error(url: str) -> None:
+    # httpx accepts these names; encoding them for DNS raised UnicodeError: an internal error.
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=AiohttpTransport(1), timeout=5) as client:
+            await client.get(url)
+
+    with pytest.raises(httpx.ConnectError):
+        asyncio.run(go())
+
+
+def test_a_poll_url_on_an_unencodable_host_ends_the_trial_as_error_not_the_gate() -> None:
+    accepted = Reply(202, {"run_id": "r_1", "poll_url": "http://storage..test/runs/r_1"})
+    config = DispatchSettings(harness_url="", timeout_s=10, retries=1, invocation_id="inv1")
+
+    async def go(url: str) -> DispatchOutcome:
+        settings = replace(config, harness_url=url)
+        async with make_client(settings) as client:
+            dispatcher = Dispatcher(settings, client, sleep=lambda _: asyncio.sleep(0))
+            return await dispatcher.run(_CASE, 1)
+
+    with serve(then=accepted) as server:
+        outcome = asyncio.run(go(server.url))
+    assert outcome.run is None and outcome.error
+    assert "harness poll connection failed (ConnectError" in outcome.error
