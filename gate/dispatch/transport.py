@@ -34,6 +34,8 @@ from gate.errors import InputError
 from gate.redact import redact_url
 
 KEEPALIVE_S = 5.0  # httpx's keep-alive expiry: under most servers' own idle timeout
+# What aiohttp refuses to write in a header (RFC 9110 5.5): controls but HTAB, and DEL.
+_FORBIDDEN_IN_HEADERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _NOT_FORWARDED = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
 # A URL inside an aiohttp message ("Connection timeout to host http://…?key=…"): its userinfo and
 # query may be credentials; and where aiohttp's parser quotes what the harness sent (b'…').
@@ -55,11 +57,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in request.headers.raw
-            if name.lower().decode("latin-1") not in _NOT_FORWARDED
-        ]
+        headers = _forwarded(request)
         if self._proxy_headers and request.url.scheme == "http":
             # A plain-http request goes to the proxy itself; an https one tunnels through a
             # CONNECT that carries `proxy_headers`, so the harness never sees them.
@@ -179,6 +177,21 @@ class _Body(httpx.AsyncByteStream):
             self._response.release()  # back to the pool
         else:
             self._response.close()  # unread bytes would poison the next request
+
+
+def _forwarded(request: httpx.Request) -> list[tuple[str, str]]:
+    """The request's headers for aiohttp; a control character in one (a harness's cookie that
+    httpx's client sends back, say) is httpx's LocalProtocolError, as h11 raised it: aiohttp
+    would raise a ValueError, an internal error. The value is not shown: it may be a token."""
+    headers = []
+    for raw_name, raw_value in request.headers.raw:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        if _FORBIDDEN_IN_HEADERS.search(name) or _FORBIDDEN_IN_HEADERS.search(value):
+            problem = f"illegal character in the request's {_FORBIDDEN_IN_HEADERS.sub('?', name)}"
+            raise httpx.LocalProtocolError(f"{problem} header", request=request)
+        if name.lower() not in _NOT_FORWARDED:
+            headers.append((name, value))
+    return headers
 
 
 @contextmanager

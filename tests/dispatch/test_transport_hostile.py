@@ -331,3 +331,19 @@ def test_a_poll_url_on_an_unencodable_host_ends_the_trial_as_error_not_the_gate(
         outcome = asyncio.run(go(server.url))
     assert outcome.run is None and outcome.error
     assert "harness poll connection failed (ConnectError" in outcome.error
+
+
+def test_a_cookie_aiohttp_will_not_send_is_a_transport_error_not_an_internal_one() -> None:
+    # The parser takes a DEL in a Set-Cookie value; httpx's client sends the cookie back; and
+    # aiohttp refuses to write that header with a ValueError (h11 raised LocalProtocolError).
+    answer = b"HTTP/1.1 200 OK\r\nSet-Cookie: s=a\x7fb; Path=/\r\nContent-Length: 2\r\n\r\n{}"
+    listener, port = _raw_server(answer)
+
+    async def go() -> None:
+        url = f"http://127.0.0.1:{port}/runs"
+        async with httpx.AsyncClient(transport=AiohttpTransport(1)) as client:
+            assert (await client.post(url, content=b"{}")).status_code == 200
+            await client.post(url, content=b"{}")
+
+    with listener, pytest.raises(httpx.LocalProtocolError, match="Cookie"):
+        asyncio.run(go())
