@@ -73,6 +73,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 proxy=self._proxy,
                 proxy_headers=self._proxy_headers,
                 timeout=self._timeout(request),
+                ssl=self._tls_for(request),
             )
         return httpx.Response(
             response.status,
@@ -101,6 +102,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 timeout=aiohttp.ClientTimeout(total=None),
             )
         return self._session
+
+    def _tls_for(self, request: httpx.Request) -> ssl.SSLContext:
+        # An http harness may name an https poll_url on another origin: the CA certificates
+        # are loaded for it then; if they cannot be, that request fails, not the whole run.
+        if request.url.scheme == "https" and isinstance(self._tls, _LoadWhenNeeded):
+            try:
+                self._tls = tls_context("https:")
+            except InputError as exc:
+                raise httpx.ConnectError(str(exc), request=request) from None
+        return self._tls
 
     def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
         wanted = request.extensions.get("timeout") or {}
@@ -271,16 +282,21 @@ def _proxy_parts(proxy: str | None) -> tuple[URL | None, dict[str, str] | None]:
     return url.with_user(None), {"Proxy-Authorization": f"Basic {pair}"}
 
 
+class _LoadWhenNeeded(ssl.SSLContext):
+    """tls_context's context when no URL it was given is https (see there)."""
+
+
 def tls_context(*urls: str | None) -> ssl.SSLContext:
     """The TLS context: the CA certificates (the environment's SSL_CERT_FILE and SSL_CERT_DIR
-    included, as httpx reads them) loaded only when one of `urls` is https; else an unused
-    context that trusts nothing, so a bad certificate setting cannot stop a plain http harness.
+    included, as httpx reads them) loaded only when one of `urls` is https; else a context that
+    trusts nothing until the transport loads them for an https request (a harness's poll_url
+    elsewhere), so a bad certificate setting cannot stop a plain http harness.
 
     Raises:
         InputError: the certificates cannot be loaded (exit 2, not a bug in the gate).
     """
     if not any(url and url.lower().startswith("https:") for url in urls):
-        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, and trusts no one
+        return _LoadWhenNeeded(ssl.PROTOCOL_TLS_CLIENT)  # verifies, and trusts no one yet
     try:
         return httpx.create_ssl_context(trust_env=True)
     except (OSError, ssl.SSLError) as exc:

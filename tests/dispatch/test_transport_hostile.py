@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,7 +19,7 @@ import pytest
 from support.fault_server import Reply, serve
 
 from gate.dispatch.client import Dispatcher, DispatchOutcome, DispatchSettings, make_client
-from gate.dispatch.transport import AiohttpTransport, _as_httpx
+from gate.dispatch.transport import AiohttpTransport, _as_httpx, tls_context
 from gate.errors import InputError
 from gate.models import Case, LoadedCase
 
@@ -347,3 +349,64 @@ def test_a_cookie_aiohttp_will_not_send_is_a_transport_error_not_an_internal_one
 
     with listener, pytest.raises(httpx.LocalProtocolError, match="Cookie"):
         asyncio.run(go())
+
+
+CERTIFICATE = Path(__file__).with_name("localhost.pem")  # self-signed: localhost, 127.0.0.1
+
+
+@contextmanager
+def tls_server() -> Iterator[str]:
+    """An https server (the test's own certificate) answering every request with 200 {}."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(CERTIFICATE)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve_forever() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    while tls.recv(65536):
+                        tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+            except OSError:  # ssl.SSLError too: a client that refused the certificate
+                pass
+
+    threading.Thread(target=serve_forever, daemon=True).start()
+    with listener:
+        yield f"https://localhost:{listener.getsockname()[1]}"
+
+
+def test_an_http_harness_can_hand_out_an_https_poll_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A 202's poll_url may be https on another origin (storage, say): its certificate is checked
+    # against the CA certificates, loaded when needed, not against a context that trusts no one.
+    monkeypatch.setenv("SSL_CERT_FILE", str(CERTIFICATE))
+
+    async def go(poll_url: str) -> int:
+        transport = AiohttpTransport(1, tls=tls_context("http://127.0.0.1:8080", None))
+        async with httpx.AsyncClient(transport=transport, timeout=5) as client:
+            return (await client.get(f"{poll_url}/runs/r_1")).status_code
+
+    with tls_server() as url:
+        assert asyncio.run(go(url)) == 200
+
+
+def test_certificates_that_cannot_be_loaded_fail_only_the_https_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/ca.pem")
+    harness = _Scripted(["answer"])
+
+    async def go(poll_url: str) -> int:
+        transport = AiohttpTransport(1, tls=tls_context("http://127.0.0.1:8080", None))
+        async with httpx.AsyncClient(transport=transport, timeout=5) as client:
+            with pytest.raises(httpx.ConnectError, match="SSL_CERT_FILE"):
+                await client.get(f"{poll_url}/runs/r_1")
+            return (await client.post(f"{harness.url}/runs", content=b"{}")).status_code
+
+    with tls_server() as url, harness.listener:
+        assert asyncio.run(go(url)) == 200
