@@ -6,7 +6,10 @@ Python). One event loop drives every trial, so at C = 128 that cost, not the har
 pace. aiohttp keeps one pool of C + 1 connections at O(1) per request and parses HTTP in C
 (llhttp); the dispatcher still speaks httpx (requests, responses, errors, tests with
 `httpx.MockTransport`), and aiohttp's errors become the httpx errors they mean, so retries and
-the health check decide exactly as before.
+the health check decide exactly as before. Where aiohttp differs from httpcore in what a hostile
+harness can do, this module keeps httpcore's answer: a kept-alive connection is looked at before
+it is reused, messages carry no URL credentials nor harness bytes, and no aiohttp ValueError or
+UnicodeError escapes as an internal error.
 """
 
 from __future__ import annotations

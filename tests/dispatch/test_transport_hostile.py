@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 import threading
@@ -116,22 +117,61 @@ def test_no_mapped_error_carries_a_urls_credentials(raised: Exception) -> None:
     assert SECRET not in message and "pw" not in message and message
 
 
-def _raw_server(answer: bytes) -> tuple[socket.socket, int]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
+class _Threads:
+    """A loopback listener whose threads all end with the test: leaving the block shuts the
+    listener down (which wakes a blocked accept) and joins every thread, so no thread outlives
+    its test to accept, or reset, another test's connections."""
+
+    def __init__(self) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.threads: list[threading.Thread] = []
+
+    def start(self, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def __enter__(self) -> _Threads:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        for thread in self.threads:  # connection threads are appended while the accept runs
+            thread.join(timeout=5)
+
+
+def _accept(server: _Threads) -> socket.socket | None:
+    try:
+        conn, _ = server.listener.accept()
+    except OSError:
+        return None
+    conn.settimeout(5)  # a client that never closes cannot hold the test
+    return conn
+
+
+def _until_closed(conn: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while conn.recv(65536):
+            pass
+
+
+def _raw_server(answer: bytes) -> _Threads:
+    server = _Threads()
 
     def serve_once() -> None:
-        try:
-            conn, _ = listener.accept()
-        except OSError:
-            return
-        with conn:
-            conn.recv(65536)
-            conn.sendall(answer)
+        if conn := _accept(server):
+            with conn:
+                conn.recv(65536)
+                conn.sendall(answer)
 
-    threading.Thread(target=serve_once, daemon=True).start()
-    return listener, listener.getsockname()[1]
+    server.start(serve_once)
+    return server
 
 
 @pytest.mark.parametrize(
@@ -150,33 +190,25 @@ def test_a_parse_error_names_the_fault_not_the_bytes_the_harness_sent(answer: by
         async with httpx.AsyncClient(transport=AiohttpTransport(1), timeout=5) as client:
             await client.post(f"http://127.0.0.1:{port}/runs", content=b"{}")
 
-    listener, port = _raw_server(answer)
-    with listener, pytest.raises(httpx.RemoteProtocolError) as caught:
-        asyncio.run(go(port))
+    with _raw_server(answer) as server, pytest.raises(httpx.RemoteProtocolError) as caught:
+        asyncio.run(go(server.port))
     message = str(caught.value)
     assert "Bearer" not in message and SECRET[:6] not in message and message.strip()
 
 
-class _ClosesIdle:
+class _ClosesIdle(_Threads):
     """A keep-alive HTTP/1.1 server (threads, not the client's loop) that closes a connection
     idle for `idle_s`, as uvicorn does after 5 s."""
 
     def __init__(self, idle_s: float) -> None:
+        super().__init__()
         self.idle_s, self.requests, self.connections = idle_s, 0, 0
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(16)
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.start(self._accept)
 
     def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
+        while conn := _accept(self):
             self.connections += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            self.start(self._serve, conn)
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(self.idle_s)
@@ -204,7 +236,7 @@ def test_a_kept_alive_connection_the_harness_closed_while_the_loop_was_busy_is_n
             second = await client.post(f"{server.url}/runs", content=b"{}")
         return [first.status_code, second.status_code]
 
-    with server.listener:
+    with server:
         assert asyncio.run(go()) == [200, 200]
     assert server.requests == 2 and server.connections == 2
 
@@ -237,25 +269,20 @@ def test_a_proxy_setting_that_cannot_be_used_is_input_error_without_its_password
     assert "S3CRETPW" not in str(caught.value) and "proxy" in str(caught.value)
 
 
-class _Scripted:
+class _Scripted(_Threads):
     """A threaded HTTP/1.1 server whose n-th connection plays `plays[n]`: a list of what to do
     after each request it reads ("answer", "close", or bytes to send on their own later)."""
 
     def __init__(self, *plays: list[Any]) -> None:
+        super().__init__()
         self.plays, self.requests = list(plays), 0
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(16)
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.start(self._accept)
 
     def _accept(self) -> None:
         for number, play in enumerate(self.plays):
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
+            if not (conn := _accept(self)):
                 return
-            threading.Thread(target=self._serve, args=(conn, play, number), daemon=True).start()
+            self.start(self._serve, conn, play, number)
 
     def _serve(self, conn: socket.socket, play: list[Any], number: int) -> None:
         with conn:
@@ -271,7 +298,7 @@ class _Scripted:
                     return
                 body = b'{"connection": %d}' % number
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-            time.sleep(1)
+            _until_closed(conn)
 
 
 def test_a_response_the_harness_sent_before_the_request_is_not_its_answer() -> None:
@@ -287,7 +314,7 @@ def test_a_response_the_harness_sent_before_the_request_is_not_its_answer() -> N
             second = await client.post(f"{server.url}/runs", content=b"{}")
         return [first.text, second.text]
 
-    with server.listener:
+    with server:
         assert asyncio.run(go()) == ['{"connection": 0}', '{"connection": 1}']
 
 
@@ -303,7 +330,7 @@ def test_a_post_a_kept_alive_connection_lost_is_the_dispatchers_to_retry_not_res
             await client.post(f"{server.url}/runs", content=b"{}")
             await client.post(f"{server.url}/runs", content=b"{}")
 
-    with server.listener, pytest.raises(httpx.RemoteProtocolError, match="Server disconnected"):
+    with server, pytest.raises(httpx.RemoteProtocolError, match="Server disconnected"):
         asyncio.run(go())
     assert server.requests == 2
 
@@ -339,15 +366,15 @@ def test_a_cookie_aiohttp_will_not_send_is_a_transport_error_not_an_internal_one
     # The parser takes a DEL in a Set-Cookie value; httpx's client sends the cookie back; and
     # aiohttp refuses to write that header with a ValueError (h11 raised LocalProtocolError).
     answer = b"HTTP/1.1 200 OK\r\nSet-Cookie: s=a\x7fb; Path=/\r\nContent-Length: 2\r\n\r\n{}"
-    listener, port = _raw_server(answer)
+    server = _raw_server(answer)
 
     async def go() -> None:
-        url = f"http://127.0.0.1:{port}/runs"
+        url = f"{server.url}/runs"
         async with httpx.AsyncClient(transport=AiohttpTransport(1)) as client:
             assert (await client.post(url, content=b"{}")).status_code == 200
             await client.post(url, content=b"{}")
 
-    with listener, pytest.raises(httpx.LocalProtocolError, match="Cookie"):
+    with server, pytest.raises(httpx.LocalProtocolError, match="Cookie"):
         asyncio.run(go())
 
 
@@ -359,26 +386,23 @@ def tls_server() -> Iterator[str]:
     """An https server (the test's own certificate) answering every request with 200 {}."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(CERTIFICATE)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
+    server = _Threads()
 
-    def serve_forever() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                with context.wrap_socket(conn, server_side=True) as tls:
-                    while tls.recv(65536):
-                        tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
-            except OSError:  # ssl.SSLError too: a client that refused the certificate
-                pass
+    def serve(conn: socket.socket) -> None:
+        try:
+            with context.wrap_socket(conn, server_side=True) as tls:
+                while tls.recv(65536):
+                    tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        except OSError:  # ssl.SSLError too: a client that refused the certificate
+            pass
 
-    threading.Thread(target=serve_forever, daemon=True).start()
-    with listener:
-        yield f"https://localhost:{listener.getsockname()[1]}"
+    def accept() -> None:
+        while conn := _accept(server):
+            server.start(serve, conn)
+
+    server.start(accept)
+    with server:
+        yield f"https://localhost:{server.port}"
 
 
 def test_an_http_harness_can_hand_out_an_https_poll_url(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -408,5 +432,5 @@ def test_certificates_that_cannot_be_loaded_fail_only_the_https_request(
                 await client.get(f"{poll_url}/runs/r_1")
             return (await client.post(f"{harness.url}/runs", content=b"{}")).status_code
 
-    with tls_server() as url, harness.listener:
+    with tls_server() as url, harness:
         assert asyncio.run(go(url)) == 200
