@@ -6,27 +6,44 @@ Python). One event loop drives every trial, so at C = 128 that cost, not the har
 pace. aiohttp keeps one pool of C + 1 connections at O(1) per request and parses HTTP in C
 (llhttp); the dispatcher still speaks httpx (requests, responses, errors, tests with
 `httpx.MockTransport`), and aiohttp's errors become the httpx errors they mean, so retries and
-the health check decide exactly as before.
+the health check decide exactly as before. Where aiohttp differs from httpcore in what a hostile
+harness can do, this module keeps httpcore's answer: a kept-alive connection is looked at before
+it is reused, messages carry no URL credentials nor harness bytes, and no aiohttp ValueError or
+UnicodeError escapes as an internal error.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import re
+import select
 import ssl
 import urllib.request
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import aiohttp
 import httpx
+from aiohttp.client_proto import ResponseHandler
+from aiohttp.connector import Connection
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.tracing import Trace
 from yarl import URL
 
 from gate.errors import InputError
+from gate.redact import redact_url
 
 KEEPALIVE_S = 5.0  # httpx's keep-alive expiry: under most servers' own idle timeout
+# What aiohttp refuses to write in a header (RFC 9110 5.5): controls but HTAB, and DEL.
+_FORBIDDEN_IN_HEADERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _NOT_FORWARDED = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
+# A URL inside an aiohttp message ("Connection timeout to host http://…?key=…"): its userinfo and
+# query may be credentials; and where aiohttp's parser quotes what the harness sent (b'…').
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+_QUOTED_BYTES = re.compile(r"\bb['\"].*", re.DOTALL)
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -43,11 +60,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in request.headers.raw
-            if name.lower().decode("latin-1") not in _NOT_FORWARDED
-        ]
+        headers = _forwarded(request)
         if self._proxy_headers and request.url.scheme == "http":
             # A plain-http request goes to the proxy itself; an https one tunnels through a
             # CONNECT that carries `proxy_headers`, so the harness never sees them.
@@ -63,6 +76,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 proxy=self._proxy,
                 proxy_headers=self._proxy_headers,
                 timeout=self._timeout(request),
+                ssl=self._tls_for(request),
             )
         return httpx.Response(
             response.status,
@@ -77,7 +91,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def _open(self) -> aiohttp.ClientSession:
         # Made on first use: an aiohttp session belongs to the running event loop.
         if self._session is None:
-            connector = aiohttp.TCPConnector(
+            connector = _Connector(
                 limit=self._connections,
                 limit_per_host=0,
                 ssl=self._tls,
@@ -91,6 +105,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 timeout=aiohttp.ClientTimeout(total=None),
             )
         return self._session
+
+    def _tls_for(self, request: httpx.Request) -> ssl.SSLContext:
+        # An http harness may name an https poll_url on another origin: the CA certificates
+        # are loaded for it then; if they cannot be, that request fails, not the whole run.
+        if request.url.scheme == "https" and isinstance(self._tls, _LoadWhenNeeded):
+            try:
+                self._tls = tls_context("https:")
+            except InputError as exc:
+                raise httpx.ConnectError(str(exc), request=request) from None
+        return self._tls
 
     def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
         wanted = request.extensions.get("timeout") or {}
@@ -107,6 +131,45 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+class _Connector(aiohttp.TCPConnector):
+    """aiohttp's pool, but a kept-alive connection the harness wrote to or closed while it sat
+    idle is dropped, not handed out: those bytes are no answer to the next request (maybe
+    another case's), and a closed one would lose it. httpcore looked at the socket the same way."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._handed_out: weakref.WeakSet[ResponseHandler] = weakref.WeakSet()
+
+    async def connect(
+        self, req: aiohttp.ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
+    ) -> Connection:
+        while True:
+            connection = await super().connect(req, traces, timeout)
+            protocol = connection.protocol
+            # Only a reused connection is checked: a new one that reads as stirred (a server
+            # that greets first) is used as it is, so this loop ends within the pool's size.
+            if protocol is None or protocol not in self._handed_out or _quiet(connection):
+                if protocol is not None:
+                    self._handed_out.add(protocol)
+                return connection
+            connection.close()
+
+
+def _quiet(connection: Connection) -> bool:
+    """Nothing came on this idle connection: no bytes, no FIN, no reset, read or unread."""
+    protocol, transport = connection.protocol, connection.transport
+    if protocol is None or transport is None or protocol.should_close:
+        return False
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return True
+    if hasattr(select, "poll"):  # select.select fails on descriptors past 1023
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN)
+        return not poller.poll(0)
+    return not select.select([sock.fileno()], [], [], 0)[0]
 
 
 class _Body(httpx.AsyncByteStream):
@@ -130,6 +193,21 @@ class _Body(httpx.AsyncByteStream):
             self._response.close()  # unread bytes would poison the next request
 
 
+def _forwarded(request: httpx.Request) -> list[tuple[str, str]]:
+    """The request's headers for aiohttp; a control character in one (a harness's cookie that
+    httpx's client sends back, say) is httpx's LocalProtocolError, as h11 raised it: aiohttp
+    would raise a ValueError, an internal error. The value is not shown: it may be a token."""
+    headers = []
+    for raw_name, raw_value in request.headers.raw:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        if _FORBIDDEN_IN_HEADERS.search(name) or _FORBIDDEN_IN_HEADERS.search(value):
+            problem = f"illegal character in the request's {_FORBIDDEN_IN_HEADERS.sub('?', name)}"
+            raise httpx.LocalProtocolError(f"{problem} header", request=request)
+        if name.lower() not in _NOT_FORWARDED:
+            headers.append((name, value))
+    return headers
+
+
 @contextmanager
 def _as_httpx(request: httpx.Request) -> Iterator[None]:
     """aiohttp's errors as the httpx errors they mean: the dispatcher retries any transport
@@ -147,9 +225,12 @@ def _as_httpx(request: httpx.Request) -> Iterator[None]:
     except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
         raise httpx.RemoteProtocolError(_text(exc), request=request) from exc
     except aiohttp.ClientResponseError as exc:  # its str() names the URL: keep the message
-        raise httpx.RemoteProtocolError(exc.message or "bad response", request=request) from exc
+        message = _text(exc.message) if exc.message else "bad response"
+        raise httpx.RemoteProtocolError(message, request=request) from exc
     except HttpProcessingError as exc:
         raise httpx.RemoteProtocolError(_text(exc), request=request) from exc
+    except UnicodeError as exc:  # a host name httpx accepts but IDNA cannot encode ("a..b")
+        raise httpx.ConnectError(f"invalid host name: {_text(exc)}", request=request) from exc
     except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
         raise httpx.UnsupportedProtocol(_text(exc), request=request) from exc
     except (aiohttp.ClientError, OSError) as exc:  # resets, TLS errors, anything else
@@ -173,8 +254,13 @@ def _version(version: aiohttp.HttpVersion | None) -> bytes:
     return b"HTTP/1.1" if version is None else f"HTTP/{version.major}.{version.minor}".encode()
 
 
-def _text(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
+def _text(exc: BaseException | str) -> str:
+    """What went wrong, without what could be a secret: the harness's bytes as the parser
+    quotes them (an echoed token cut at 100 bytes is no longer a token any redaction can find)
+    and a URL's userinfo and query values (aiohttp names the whole URL in some messages)."""
+    text = _QUOTED_BYTES.sub("", str(exc)).rstrip(" \n:")
+    text = _URL_IN_TEXT.sub(lambda url: redact_url(url.group()), text)
+    return text or (type(exc).__name__ if isinstance(exc, BaseException) else "bad response")
 
 
 def _proxy_parts(proxy: str | None) -> tuple[URL | None, dict[str, str] | None]:
@@ -182,7 +268,13 @@ def _proxy_parts(proxy: str | None) -> tuple[URL | None, dict[str, str] | None]:
     (as httpx sends them: Basic, UTF-8)."""
     if proxy is None:
         return None, None
-    url = URL(proxy)
+    # httpx reads `HTTPS_PROXY=proxy.corp:3128` (no scheme) as an http:// proxy: so do we.
+    try:
+        url = URL(proxy if "://" in proxy else f"http://{proxy}")
+    except ValueError:  # not shown: the setting may hold a password
+        raise InputError(
+            "the proxy setting (HTTP_PROXY, HTTPS_PROXY or ALL_PROXY) is not a valid URL"
+        ) from None
     if url.scheme not in ("http", "https"):
         raise InputError(
             f"proxy {url.with_user(None)!s} is not supported: use an http:// or https:// proxy"
@@ -193,16 +285,21 @@ def _proxy_parts(proxy: str | None) -> tuple[URL | None, dict[str, str] | None]:
     return url.with_user(None), {"Proxy-Authorization": f"Basic {pair}"}
 
 
+class _LoadWhenNeeded(ssl.SSLContext):
+    """tls_context's context when no URL it was given is https (see there)."""
+
+
 def tls_context(*urls: str | None) -> ssl.SSLContext:
     """The TLS context: the CA certificates (the environment's SSL_CERT_FILE and SSL_CERT_DIR
-    included, as httpx reads them) loaded only when one of `urls` is https; else an unused
-    context that trusts nothing, so a bad certificate setting cannot stop a plain http harness.
+    included, as httpx reads them) loaded only when one of `urls` is https; else a context that
+    trusts nothing until the transport loads them for an https request (a harness's poll_url
+    elsewhere), so a bad certificate setting cannot stop a plain http harness.
 
     Raises:
         InputError: the certificates cannot be loaded (exit 2, not a bug in the gate).
     """
     if not any(url and url.lower().startswith("https:") for url in urls):
-        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, and trusts no one
+        return _LoadWhenNeeded(ssl.PROTOCOL_TLS_CLIENT)  # verifies, and trusts no one yet
     try:
         return httpx.create_ssl_context(trust_env=True)
     except (OSError, ssl.SSLError) as exc:
