@@ -98,6 +98,20 @@ async def read_capped(
 
 TOKEN_ENV = "VOICE_REGRESS_HARNESS_TOKEN"
 
+
+def header_secret(value: str | None, name: str) -> str | None:
+    """A secret from the environment variable `name`, stripped; None when unset or blank.
+
+    Raises:
+        InputError: it holds what an HTTP header cannot carry (anything but printable ASCII):
+            exit 2 naming the variable, never the value (not a crash at the first request).
+    """
+    secret = (value or "").strip()
+    if secret and not (secret.isascii() and secret.isprintable()):
+        raise InputError(f"{name} holds characters an HTTP header cannot carry (printable ASCII)")
+    return secret or None
+
+
 JUDGE_KEY_ENVS = ("VOICE_REGRESS_JUDGE_API_KEY", "OPENAI_API_KEY")  # first one set wins
 
 SECRET_ENVS = (TOKEN_ENV, *JUDGE_KEY_ENVS)  # masked in CI logs, never printed

@@ -132,11 +132,14 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 def _redactor(argv: Sequence[str], environ: Mapping[str, str]) -> Redactor:
     """The secrets of this command: credentials in the environment and in any URL given."""
-    urls = [a for a in argv if "://" in a] + [environ.get(n, "") for n in URL_ENVS]
+    # `--harness-url=URL` carries its URL after the `=`; a URL on its own may hold `=` itself
+    # (`?key=…`): cut there, its query secrets were never registered.
+    given = [a.partition("=")[2] if a.startswith("-") else a for a in argv if "://" in a]
+    urls = given + [environ.get(n, "") for n in URL_ENVS]
     return Redactor.of(
         [environ.get(name) for name in SECRET_ENVS]
         + github_secrets(environ)
-        + [secret for url in urls for secret in url_secrets(url.partition("=")[2] or url)]
+        + [secret for url in urls for secret in url_secrets(url)]
     )
 
 

@@ -10,7 +10,7 @@ from typing import TextIO
 from gate.dispatch.client import DispatchSettings
 from gate.dispatch.conformance_checks import Check
 from gate.dispatch.conformance_scenarios import Session, check_harness
-from gate.net import TOKEN_ENV, check_http_url
+from gate.net import TOKEN_ENV, check_http_url, header_secret
 from gate.redact import redact_url
 from gate.reference.server import harness_url_served
 
@@ -19,7 +19,7 @@ def harness_check_command(
     args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, err: TextIO
 ) -> int:
     """Run the canned scenarios; 0 when nothing needs fixing, 1 when something does."""
-    token = environ.get(TOKEN_ENV, "").strip() or None
+    token = header_secret(environ.get(TOKEN_ENV), TOKEN_ENV)
     with harness_url_served(args.url) as base:
         check_http_url(base, "harness URL", "http(s)://host[:port][/path] or builtin[:BUG,…]")
         print(f"harness-check {redact_url(base)}", file=out)

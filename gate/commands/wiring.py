@@ -37,7 +37,7 @@ from gate.load.parallel import Background, map_shared
 from gate.load.pinning import floating_reason, pinned_hint
 from gate.load.similarity import Mapper, near_duplicates
 from gate.models import LoadedCase
-from gate.net import JUDGE_KEY_ENVS, TOKEN_ENV, Sleep
+from gate.net import JUDGE_KEY_ENVS, TOKEN_ENV, Sleep, header_secret
 from gate.results import (
     CallBudget,
     CaseResult,
@@ -259,10 +259,9 @@ def resolve(
     if "harness_url" not in values and need_harness:
         raise InputError("no harness: pass --harness-url URL (or builtin for the reference one)")
     values.setdefault("harness_url", "")  # rejudge and judge-check never call a harness
-    token = environ.get(TOKEN_ENV, "").strip() or None
-    judge_key = next(
-        (environ[k].strip() for k in JUDGE_KEY_ENVS if environ.get(k, "").strip()), None
-    )
+    token = header_secret(environ.get(TOKEN_ENV), TOKEN_ENV)
+    judge_env = next((k for k in JUDGE_KEY_ENVS if environ.get(k, "").strip()), None)
+    judge_key = header_secret(environ.get(judge_env or ""), judge_env or "")
     return RunSettings(
         cases=cases,
         token=token,

@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import NamedTuple
 
 import httpx
@@ -77,7 +78,11 @@ def make_client(settings: DispatchSettings, *, concurrency: int = 8) -> httpx.As
     tls = tls_context(settings.harness_url, proxy)
     transport = AiohttpTransport(size, proxy=proxy, tls=tls)
     # Redirects are not followed: a redirected harness URL is a configuration error to fix.
-    return httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False)
+    # No cookies are kept: they would carry state from one trial (and case) into the next.
+    no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+    return httpx.AsyncClient(
+        timeout=timeout, transport=transport, follow_redirects=False, cookies=no_cookies
+    )
 
 
 class _Reply(NamedTuple):
@@ -109,12 +114,12 @@ class Dispatcher:
         self._settings, self._client, self._sleep, self._clock = settings, client, sleep, clock
         self._base = _harness_base(settings.harness_url)
         # Parsed once: httpx takes a URL object as it is, a string it parses on every request.
-        self._runs_url = httpx.URL(f"{self._base}/runs")
+        self._runs_url = endpoint(self._base, "runs")
         self._origin = _origin(self._runs_url)
 
     async def check_health(self) -> None:
         """Fail fast on refused credentials, a foreign protocol or an unreachable harness."""
-        url = httpx.URL(f"{self._base}/health")
+        url = endpoint(self._base, "health")
         try:
             async with asyncio.timeout(min(10.0, self._settings.timeout_s)):
                 reply = await self._send("GET", url, _Budget(0.0), self._headers(url))
@@ -239,7 +244,10 @@ class Dispatcher:
         limit = self._settings.max_response_bytes
         too_big = RunFault(f"harness response exceeds {limit:,} bytes")
         async with self._client.stream(method, url, headers=headers, content=content) as response:
-            body = await read_capped(response, limit, lambda: too_big)
+            try:
+                body = await read_capped(response, limit, lambda: too_big)
+            except httpx.DecodingError as exc:  # a Content-Encoding its body does not match
+                raise RunFault(f"harness response cannot be decoded ({_describe(exc)})") from None
         return _Reply(response.status_code, response.headers, body)
 
     def _retrying(self, budget: _Budget, *, polling: bool = False) -> AsyncRetrying:
@@ -289,6 +297,14 @@ class Dispatcher:
 def _harness_base(url: str) -> str:
     check_http_url(url, "harness URL", "http(s)://host[:port][/path]")
     return url.rstrip("/")
+
+
+def endpoint(harness_url: str, name: str) -> httpx.URL:
+    """`{harness_url}/{name}`, its query kept after the path (`…/v1/runs?key=…`, not
+    `…/v1?key=…/runs`), its encoding as given."""
+    url = httpx.URL(harness_url)
+    path, mark, query = url.raw_path.partition(b"?")
+    return url.copy_with(raw_path=path.rstrip(b"/") + b"/" + name.encode() + mark + query)
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

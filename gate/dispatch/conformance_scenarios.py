@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from gate.dispatch import protocol as wire
-from gate.dispatch.client import Dispatcher, DispatchSettings, make_client
+from gate.dispatch.client import Dispatcher, DispatchSettings, endpoint, make_client
 from gate.dispatch.conformance_checks import (
     CASE_ID,
     MAX_TURNS,
@@ -191,7 +191,7 @@ async def bad_requests(session: Session) -> None:
             headers = {"Content-Type": "application/json", "Idempotency-Key": f"check-{level}"}
             headers |= _auth(session)
             try:
-                reply = await client.post(f"{_base(session)}/runs", content=body, headers=headers)
+                reply = await client.post(_endpoint(session, "runs"), content=body, headers=headers)
             except httpx.TransportError as exc:
                 session.add("fix", "4xx", f"{what}: no answer ({type(exc).__name__})")
                 continue
@@ -220,7 +220,7 @@ async def credentials(session: Session) -> None:
         return
     async with session.client() as client:
         try:
-            reply = await client.get(f"{_base(session)}/health")
+            reply = await client.get(_endpoint(session, "health"))
         except httpx.TransportError as exc:
             session.add("warn", "auth", f"GET /health without the token: {type(exc).__name__}")
             return
@@ -230,8 +230,8 @@ async def credentials(session: Session) -> None:
         session.add("warn", "auth", f"a request without the token answered {reply.status_code}")
 
 
-def _base(session: Session) -> str:
-    return session.settings.harness_url.rstrip("/")
+def _endpoint(session: Session, name: str) -> httpx.URL:
+    return endpoint(session.settings.harness_url, name)
 
 
 def _auth(session: Session) -> dict[str, str]:

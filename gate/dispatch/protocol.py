@@ -166,6 +166,7 @@ def check_polled(run: HarnessRun, announced: str | None) -> HarnessRun:
 def _join(base: str, target: str) -> str | None:
     try:
         resolved = httpx.URL(base).join(target)
-    except httpx.InvalidURL:
+        usable = resolved.scheme in ("http", "https") and bool(resolved.host)
+    except (httpx.InvalidURL, UnicodeError):  # UnicodeError: a host IDNA refuses (xn--a.test)
         return None
-    return str(resolved) if resolved.scheme in ("http", "https") and resolved.host else None
+    return str(resolved) if usable else None

@@ -36,7 +36,12 @@ from yarl import URL
 from gate.errors import InputError
 from gate.redact import redact_url
 
-KEEPALIVE_S = 5.0  # httpx's keep-alive expiry: under most servers' own idle timeout
+# Under the idle timeout of most servers (uvicorn's is 5 s, as httpx's expiry was): a request
+# sent as the server closes the connection would be lost.
+KEEPALIVE_S = 4.0
+# What one response header line may hold: h11 (httpx's own parser) took a 100 KB head; aiohttp
+# stops at 8 KB a line, so a harness's long header (a trace, a cookie) would fail every run.
+MAX_HEADER_LINE = 64 * 1024
 # What aiohttp refuses to write in a header (RFC 9110 5.5): controls but HTAB, and DEL.
 _FORBIDDEN_IN_HEADERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _NOT_FORWARDED = frozenset({"connection", "content-length", "transfer-encoding", "keep-alive"})
@@ -99,8 +104,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
-                cookie_jar=aiohttp.DummyCookieJar(),  # httpx's client keeps the cookies
-                auto_decompress=False,  # httpx decodes, and counts decoded bytes against the cap
+                cookie_jar=aiohttp.DummyCookieJar(),  # cookies are httpx's client's to refuse
+                # httpx decodes, and counts the decoded bytes against the size cap
+                auto_decompress=False,
+                max_line_size=MAX_HEADER_LINE,
+                max_field_size=MAX_HEADER_LINE,
                 trust_env=False,  # the proxy is chosen once, by environment_proxy
                 timeout=aiohttp.ClientTimeout(total=None),
             )

@@ -296,3 +296,23 @@ def test_fail_fast_reports_the_cases_it_did_not_start(tmp_path: Path) -> None:
     not_run = [c for c in cases if c["reason"].startswith("not run: --fail-fast")]
     assert not_run and all(c["status"] == "skipped" and c["trials"] == [] for c in not_run)
     assert any(c["status"] == "fail" and c["level"] == "blocking" for c in cases)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("VOICE_REGRESS_HARNESS_TOKEN", "t\u00f6ken-s3cret"),
+        ("VOICE_REGRESS_HARNESS_TOKEN", "tok\x7fen-s3cret"),
+        ("VOICE_REGRESS_JUDGE_API_KEY", "k\u00e9y-s3cret"),
+        ("OPENAI_API_KEY", "sk-\u2028s3cret"),
+    ],
+)
+def test_a_secret_no_http_header_can_carry_is_exit_2_naming_the_variable(
+    variable: str, value: str
+) -> None:
+    # It once reached httpx as a header and crashed the first request (exit 3).
+    argv = ["run", "--harness-url", "builtin", "--cases", "examples/cases"]
+    code, out, err = cli(*argv, environ={variable: value})
+    assert code == 2, (out, err)
+    assert variable in err and "printable ASCII" in err
+    assert "s3cret" not in out + err

@@ -223,6 +223,19 @@ def test_an_unreachable_harness_url_with_credentials_is_shown_redacted(tmp_path:
     assert shown in channels["stdout"] and shown in channels["out/results.json"]
 
 
+def test_a_query_secret_in_a_harness_url_given_as_an_argument_is_masked(
+    tmp_path: Path, harness: int
+) -> None:
+    # `--harness-url URL` (two arguments): the URL's own `=` once cut it at `key=`, so its query
+    # secret was never registered, and the harness's echo of the request path leaked it.
+    with serve_fake_github() as fake:
+        url = f"http://127.0.0.1:{harness}/v1?key={URL_QUERY}"
+        channels = _run(tmp_path, fake, url, "http://127.0.0.1:9/v1")
+    assert _leaks(channels) == []
+    evidence = "\n".join(v for k, v in channels.items() if k.startswith("out/evidence"))
+    assert "at /v1/runs?key=***" in evidence  # control: the secret did come back
+
+
 def test_the_sweep_sees_a_leak_when_there_is_one() -> None:
     # Negative control for `_leaks`: a cut secret and an encoded one are both found.
     half = HARNESS_TOKEN[: len(HARNESS_TOKEN) // 2 + 1]
