@@ -170,6 +170,16 @@ def report_runs(args: argparse.Namespace, runs: list[dict[str, float]]) -> dict[
     return middle | {"ratio": middle["wall"] / floor if floor else math.inf}
 
 
+def stages_in_child(folder: Path, count: int, work: Path) -> dict[str, float]:
+    """`bench/stages.py` in its own process: its lines printed, its figures returned."""
+    argv = [sys.executable, str(HERE / "stages.py"), str(folder), str(count), str(work)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    *lines, figures = done.stdout.strip().splitlines()
+    print("\n".join(lines), flush=True)
+    stages: dict[str, float] = json.loads(figures)
+    return stages
+
+
 def growth_kb(args: argparse.Namespace, peak_mb: float, work: Path) -> float:
     """Peak RSS per added case, in KB: this run's median against `--growth FROM` cases'."""
     smaller = work / "growth-cases"
@@ -211,14 +221,8 @@ def main(argv: list[str]) -> int:
         if not folder.exists():
             write_cases(folder, args.cases)
         stages = run = None
-        if args.stages:
-            from stages import report_stages  # noqa: PLC0415 - gate imports only when asked
-
-            stages = report_stages(folder, args.cases, gate_command(), Path(tmp))
-        if args.shards:
-            from shards import check_shards  # noqa: PLC0415 - a sibling script, not a package
-
-            check_shards(args, folder, Path(tmp))
+        # The runs first, and the stages in a process of their own: a child's peak RSS (wait4)
+        # starts at this process's own, so loading N cases here first would inflate it.
         if not args.no_run:
             runs = [run_once(args, folder, Path(tmp)) for _ in range(args.repeat)]
             run = report_runs(args, runs)
@@ -226,6 +230,12 @@ def main(argv: list[str]) -> int:
                 shutil.copy(Path(tmp) / "gate.log", folder.parent / "gate.log")
             if args.growth:
                 run["growth_kb"] = growth_kb(args, run["rss_mb"], Path(tmp))
+        if args.stages:
+            stages = stages_in_child(folder, args.cases, Path(tmp))
+        if args.shards:
+            from shards import check_shards  # noqa: PLC0415 - a sibling script, not a package
+
+            check_shards(args, folder, Path(tmp))
         print_targets(args.cases, args.concurrency, run, stages, args.latency)
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -100,3 +101,12 @@ def report_stages(folder: Path, count: int, gate: list[str], work: Path) -> dict
         "select": took,
         "reports": sum(figures.values()),
     }
+
+
+if __name__ == "__main__":  # bench/scale.py --stages runs this in a process of its own
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from scale import gate_command  # noqa: PLC0415 - a sibling script, not a package
+
+    folder, count, work = Path(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
+    figures = report_stages(folder, count, gate_command(), work)
+    print(json.dumps(figures))  # the last line: what scale.py reads back
