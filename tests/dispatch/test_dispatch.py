@@ -569,20 +569,6 @@ def test_make_client_is_bounded_by_the_trial_budget() -> None:
 # --- against a real loopback server -------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The loopback tests must reach 127.0.0.1 directly, whatever the CI's proxy settings.
-    for name in (
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
 def live(url: str, *, client: httpx.AsyncClient | None = None, **overrides: Any) -> DispatchOutcome:
     time = FakeTime()
     config = settings(harness_url=url, **overrides)

@@ -14,19 +14,6 @@ from gate.dispatch.client import Dispatcher, DispatchOutcome, endpoint, make_cli
 from gate.dispatch.protocol import RunFault, poll_target
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
 def live(url: str, **overrides: Any) -> DispatchOutcome:
     config = settings(harness_url=url, retries=0, **overrides)
 

@@ -20,13 +20,6 @@ from gate.errors import InputError
 from gate.net import read_capped
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-
-
 class Counting:
     """A raw keep-alive HTTP/1.1 server in the test's own loop that counts its connections."""
 

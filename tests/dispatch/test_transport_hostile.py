@@ -18,43 +18,13 @@ import aiohttp
 import httpx
 import pytest
 from support.fault_server import Reply, serve
+from test_dispatch import CASE
 
 from gate.dispatch.client import Dispatcher, DispatchOutcome, DispatchSettings, make_client
 from gate.dispatch.transport import AiohttpTransport, _as_httpx, tls_context
 from gate.errors import InputError
-from gate.models import Case, LoadedCase
 
 SECRET = "QS3CRETVALUE"
-_CASE = LoadedCase(
-    "c1",
-    "cases/c1.yaml",
-    Case.model_validate(
-        {
-            "version": 1,
-            "suite": "s",
-            "owner": "team",
-            "source": {
-                "type": "production_call",
-                "source_call_id": "call_1",
-                "severity": "high",
-                "failure_label": "side_effect",
-                "sanitized": True,
-            },
-            "agent_ref": {"environment": "staging", "agent_slug": "agent"},
-            "fixture": {"caller_id": "caller_1", "side_effect_mode": "sandbox"},
-            "scenario": {"starting_turn": "Hello.", "max_turns": 2},
-            "assertions": {"outcome": {"task_completed": True}},
-            "promotion": {"level": "blocking", "run_on": ["prompt_change"]},
-        }
-    ),
-)
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
 
 
 @contextmanager
@@ -354,7 +324,7 @@ def test_a_poll_url_on_an_unencodable_host_ends_the_trial_as_error_not_the_gate(
         settings = replace(config, harness_url=url)
         async with make_client(settings) as client:
             dispatcher = Dispatcher(settings, client, sleep=lambda _: asyncio.sleep(0))
-            return await dispatcher.run(_CASE, 1)
+            return await dispatcher.run(CASE, 1)
 
     with serve(then=accepted) as server:
         outcome = asyncio.run(go(server.url))
