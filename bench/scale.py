@@ -145,8 +145,9 @@ def run_once(args: argparse.Namespace, folder: Path, work: Path) -> dict[str, fl
         figures = timed_child(argv, work / "gate.log")
     finally:
         counters = stop_harness(harness)
-    if figures["rc"] not in (0, 1):
-        sys.exit(f"gate exited {figures['rc']}: see {work / 'gate.log'}")
+    if figures["rc"] not in (0, 1) or not figures["first"]:  # no case finished: no figure
+        tail = (work / "gate.log").read_text("utf-8", "replace")[-2000:]
+        sys.exit(f"gate exited {figures['rc']} without finishing a case; its output ends:\n{tail}")
     figures["harness_cpu"], figures["harness_runs"] = counters["cpu_s"], counters["runs"]
     figures["work_floor"] = counters["slept_s"] / args.concurrency
     return figures

@@ -198,7 +198,9 @@ def _run_loaded(
             if interrupted is not None:
                 near_duplicates.cancel()  # an interrupted run does not wait for them
             results = in_order(selection.selected, [*carried.values(), *results])
-            gate = finish_run(settings, loaded, selection, results, state.abort_reason, started)
+            # An interrupted run stops like an aborted one: its verdict says so, not "empty".
+            stopped = state.abort_reason or (interrupted and _interrupted_reason(interrupted))
+            gate = finish_run(settings, loaded, selection, results, stopped or None, started)
             gate = replace(gate, budget=spent(budget, results, state.usage))
             warn_baseline(gate, err)
             write_reports(gate, settings, early)
@@ -278,8 +280,13 @@ def _run_cases(
             results = asyncio.run(_dispatch(settings, url, cases, progress, state)) if cases else []
         return results, None
     except KeyboardInterrupt as exc:
-        why = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        return unfinished(cases, state.finished, settings.trials, f"{why} before it finished"), exc
+        why = _interrupted_reason(exc)
+        return unfinished(cases, state.finished, settings.trials, why), exc
+
+
+def _interrupted_reason(exc: KeyboardInterrupt) -> str:
+    why = "terminated" if isinstance(exc, Terminated) else "interrupted"
+    return f"{why} before it finished"
 
 
 def _selection(

@@ -85,6 +85,15 @@ def make_client(settings: DispatchSettings, *, concurrency: int = 8) -> httpx.As
     )
 
 
+# A POST /runs answered "no such endpoint" or "no such method": not a fault that passes (501 is
+# not retried), but a harness URL that is not the adapter's base, or no adapter at all.
+NOT_A_HARNESS = (404, 405, 501)
+WRONG_URL_HINT = (
+    " (is --harness-url the adapter's base URL? The gate adds /runs and /health to it;"
+    " `voice-regress-gate harness-check URL` checks an adapter)"
+)
+
+
 class _Reply(NamedTuple):
     status: int
     headers: httpx.Headers
@@ -224,12 +233,13 @@ class Dispatcher:
         if code in (400, 422):
             message = wire.harness_message(reply.body, self._settings.token)
             raise RunFault(f"harness rejected the case ({code}): {message}")
-        if code in (408, 429) or code >= 500:
+        if code in (408, 429) or (code >= 500 and code not in NOT_A_HARNESS):
             budget.last_problem = f"{label} returned {code}"
             raise Transient(budget.last_problem, retry_after(reply.headers))
         if code not in (200, 202):
             message = wire.harness_message(reply.body, self._settings.token)
-            raise RunFault(f"{label} returned {code}: {message}")
+            hint = WRONG_URL_HINT if method == "POST" and code in NOT_A_HARNESS else ""
+            raise RunFault(f"{label} returned {code}: {message}{hint}")
         return reply
 
     async def _send(

@@ -49,6 +49,9 @@ _NOT_FORWARDED = frozenset({"connection", "content-length", "transfer-encoding",
 # query may be credentials; and where aiohttp's parser quotes what the harness sent (b'…').
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 _QUOTED_BYTES = re.compile(r"\bb['\"].*", re.DOTALL)
+# aiohttp's "Cannot connect to host h:80 ssl:<ssl.SSLContext object at 0x…>": the TLS setting
+# it names is ours, as a Python object's repr, and says nothing to whoever reads the message.
+_SSL_SETTING = re.compile(r" ssl:(?:<[^>]*>|\S+)")
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -266,7 +269,7 @@ def _text(exc: BaseException | str) -> str:
     """What went wrong, without what could be a secret: the harness's bytes as the parser
     quotes them (an echoed token cut at 100 bytes is no longer a token any redaction can find)
     and a URL's userinfo and query values (aiohttp names the whole URL in some messages)."""
-    text = _QUOTED_BYTES.sub("", str(exc)).rstrip(" \n:")
+    text = _SSL_SETTING.sub("", _QUOTED_BYTES.sub("", str(exc))).rstrip(" \n:")
     text = _URL_IN_TEXT.sub(lambda url: redact_url(url.group()), text)
     return text or (type(exc).__name__ if isinstance(exc, BaseException) else "bad response")
 

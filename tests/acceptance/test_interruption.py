@@ -74,6 +74,9 @@ def test_sigterm_mid_run_writes_valid_partial_reports(tmp_path: Path, slow_harne
     assert data["verdict"] == "fail" and data["cases"]
     assert {c["status"] for c in data["cases"]} == {"error"}
     assert all(c["reason"] == "terminated before it finished" for c in data["cases"])
+    # The verdict says the run stopped; it once called it empty and suggested --fail-on-empty.
+    assert data["abort_reason"] == "terminated before it finished"
+    assert "GATE FAILED: terminated before it finished" in out and "fail-on-empty" not in out
     suite = ElementTree.parse(junit).getroot()
     assert int(suite.get("errors") or suite[0].get("errors") or 0) == len(data["cases"])
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left

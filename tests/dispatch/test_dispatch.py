@@ -324,8 +324,17 @@ def test_refused_credentials_raise_without_the_token(code: int, token: str | Non
 
 
 def test_unexpected_status_is_an_error() -> None:
-    outcome = dispatch(Harness(status(404, {"error": "no such route"})))
-    assert outcome.error == "harness returned 404: no such route" and outcome.calls == 1
+    outcome = dispatch(Harness(status(418, {"error": "a teapot"})))
+    assert outcome.error == "harness returned 418: a teapot" and outcome.calls == 1
+
+
+@pytest.mark.parametrize("code", [404, 405, 501])
+def test_a_post_no_harness_would_refuse_is_an_error_that_points_at_the_url(code: int) -> None:
+    # `--harness-url http://h/runs` (405), a plain web server (501): not retried, and said why.
+    outcome = dispatch(Harness(forever=status(code, {"error": "no"})))
+    assert outcome.calls == 1 and outcome.error is not None
+    assert outcome.error.startswith(f"harness returned {code}: no (is --harness-url the adapter")
+    assert "harness-check" in outcome.error
 
 
 def test_the_token_never_reaches_an_error_text() -> None:

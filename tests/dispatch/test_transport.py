@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import gzip
+import re
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -127,8 +128,10 @@ def test_real_faults_come_out_as_httpx_transport_errors() -> None:
         async with httpx.AsyncClient(transport=AiohttpTransport(1), timeout=timeout) as client:
             await client.get(url)
 
-    with pytest.raises(httpx.ConnectError, match="Cannot connect to host"):
+    with pytest.raises(httpx.ConnectError, match="Cannot connect to host") as refused:
         asyncio.run(get(closed_port_url()))
+    # What is shown: the host and the OS's reason, not our TLS context's repr.
+    assert re.fullmatch(r"Cannot connect to host 127\.0\.0\.1:\d+ \[.+\]", str(refused.value))
     with serve(then=Reply(fault="reset")) as server:
         with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
             asyncio.run(get(server.url))
