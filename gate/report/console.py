@@ -62,7 +62,7 @@ def render_summary(gate: GateResult) -> str:
         blocks.append(_not_run(gate, unrun))
     if bad:
         blocked = sum(1 for c in bad if c.case.id in gate.blocking_failures)
-        title = f"Not passing: {len(bad)} ({blocked} block the merge)"
+        title = f"Not passing: {len(bad)} ({blocked} block{'s' if blocked == 1 else ''} the merge)"
         blocks.append([title, *(line for c in bad for line in _case_block(gate, c))])
     flaky = [c for c in gate.cases if c.flaky]
     if flaky:

@@ -7,6 +7,8 @@ them with `pytest tests/report tests/records --update-golden` and review the git
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from support.report_fixtures import (
     GATES,
@@ -50,8 +52,11 @@ def test_format_duration() -> None:
 
 
 def test_summary_marks_what_blocks() -> None:
-    text = render_summary(GATES["mixed"]())
+    gate = GATES["mixed"]()
+    text = render_summary(gate)
     assert "Not passing: 4 (3 block the merge)" in text
+    one = replace(gate, blocking_failures=gate.blocking_failures[:1])
+    assert "(1 blocks the merge)" in render_summary(one)
     assert "[scheduled, does not block]" in text
     assert text.rstrip().endswith(
         "GATE FAILED: 3 blocking case(s) did not pass: "
