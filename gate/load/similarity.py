@@ -34,6 +34,10 @@ _LABEL_ALIASES = {"tool_selection": "wrong_tool", "tool_arguments": "wrong_tool_
 _WORD = re.compile(r"\w+")
 _NO_TURNS = "t:<none>"  # so that two cases without turns can still be compared
 _EPSILON = 1e-9
+# Bit masks (see _masks) only for a bucket of at most this many distinct words: a mask, and each
+# word's `1 << n`, is as wide as the vocabulary, so their cost grows with its square (cases of
+# made-up words, 100,000 in four files, took 760 MB). A suite's own words stay far below.
+_MASK_WORDS = 4096
 
 
 @dataclass(frozen=True)
@@ -115,23 +119,24 @@ def near_duplicate_pairs(
     floor = max((2 * threshold - 1) / (3 - 2 * threshold), 0.0)
     bags = [p.word_bag for p in prints]
     frequency = Counter(w for bag in bags for w in bag)
-    # Each word a bit, rarest first: a bag is an int, and the words two bags share one `&` and
-    # a bit count (intersecting frozensets was most of the time, over ~80 candidates a case).
-    ranked = sorted(frequency, key=lambda w: (frequency[w], w))
-    bit = {w: 1 << n for n, w in enumerate(ranked)}
+    ranked = sorted(frequency, key=lambda w: (frequency[w], w))  # rarest first
+    rank = {w: n for n, w in enumerate(ranked)}
+    masks = _masks(bags, ranked)
     index: dict[str, list[int]] = {}
     best: dict[int, tuple[int, float]] = {}
-    masks: list[int] = []
     for i, bag in enumerate(bags):
-        ordered = sorted(bag, key=bit.__getitem__)
+        ordered = sorted(bag, key=rank.__getitem__)
         prefix = ordered[: len(ordered) - math.ceil(floor * len(ordered) - _EPSILON) + 1]
-        mask, size = sum(bit[w] for w in bag), len(bag)
-        masks.append(mask)
+        size = len(bag)
         # the word bags alone rule a pair out, cheaper than difflib (a size gap among them)
         for j in [
             j
             for j in sorted({j for w in prefix for j in index.get(w, ())})
-            if (common := (mask & masks[j]).bit_count())
+            if (
+                common := (masks[i] & masks[j]).bit_count()
+                if masks is not None
+                else len(bag & bags[j])
+            )
             >= floor * (size + len(bags[j]) - common) - _EPSILON
         ]:
             score = similarity(prints[i], prints[j])
@@ -140,6 +145,16 @@ def near_duplicate_pairs(
         for word in prefix:
             index.setdefault(word, []).append(i)
     return best
+
+
+def _masks(bags: Sequence[frozenset[str]], ranked: Sequence[str]) -> list[int] | None:
+    """Each bag as an int, a bit per word of `ranked`, so that the words two bags share are one
+    `&` and a bit count (intersecting frozensets was most of the time, over ~80 candidates a
+    case); None beyond _MASK_WORDS words, where the bags are intersected as sets."""
+    if len(ranked) > _MASK_WORDS:
+        return None
+    bit = {w: 1 << n for n, w in enumerate(ranked)}
+    return [sum(bit[w] for w in bag) for bag in bags]
 
 
 Bucket = tuple[list[LoadedCase], float]

@@ -255,10 +255,18 @@ def _bool(value: str) -> bool:
 
 def _int(value: str) -> int:
     if value.startswith("0o"):
-        return int(value[2:], 8)
+        return _decimal_writable(int(value[2:], 8))
     if value.startswith("0x"):
-        return int(value[2:], 16)
+        return _decimal_writable(int(value[2:], 16))
     return int(value, 10)
+
+
+def _decimal_writable(number: int) -> int:
+    """`number`, or ValueError where Python cannot write it in decimal (past its digit limit,
+    as decimal text that long cannot be read). Why: hex and octal text has no such bound, and a
+    value past it failed later, where the lint or a message writes it out, as a gate bug."""
+    str(number)
+    return number
 
 
 def _float(value: str) -> float:
