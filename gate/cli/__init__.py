@@ -35,7 +35,7 @@ from gate.commands.rejudge import judge_check_command, rejudge_command
 from gate.commands.run import demo_command, run_command
 from gate.commands.select import select_command
 from gate.commands.validate import validate_command
-from gate.errors import CaseFileError, GateError, Terminated
+from gate.errors import CaseFileError, GateError, InputError, Terminated
 from gate.github.environment import action_home, github_secrets
 from gate.net import SECRET_ENVS, URL_ENVS
 from gate.redact import MaskedStream, Redactor, active, url_secrets
@@ -152,6 +152,7 @@ def _main(argv: Sequence[str], environ: Mapping[str, str], out: TextIO, err: Tex
     except SystemExit as exc:  # argparse already printed the usage error
         return 0 if exc.code == 0 else 2
     try:
+        _working_directory()
         return COMMAND_BY_NAME[args.command](args, environ, out, err)
     except GateError as exc:
         _report_error(exc, err)
@@ -177,6 +178,20 @@ def _main(argv: Sequence[str], environ: Mapping[str, str], out: TextIO, err: Tex
             file=err,
         )
         return 3
+
+
+def _working_directory() -> None:
+    """Every command reads relative paths and discovers its config from here.
+
+    Raises:
+        InputError: the current directory was deleted under the shell (exit 2, not a crash).
+    """
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise InputError(
+            "the current directory no longer exists: cd into your repository and run again"
+        ) from None
 
 
 Command = Callable[[argparse.Namespace, Mapping[str, str], TextIO, TextIO], int]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -316,3 +318,21 @@ def test_a_secret_no_http_header_can_carry_is_exit_2_naming_the_variable(
     assert code == 2, (out, err)
     assert variable in err and "printable ASCII" in err
     assert "s3cret" not in out + err
+
+
+def test_a_deleted_current_directory_is_exit_2_not_an_internal_error(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    case = REPO / "examples" / "cases"
+    script = "from gate.cli import script; raise SystemExit(script())"
+    shell = f'cd "{gone}" && rmdir "{gone}" && exec "$0" -c "$1" validate "$2"'
+    done = subprocess.run(
+        ["sh", "-c", shell, sys.executable, script, str(case)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "the current directory no longer exists" in done.stderr
+    assert "internal error" not in done.stderr
