@@ -26,6 +26,7 @@ from gate.pii import findings
 from gate.records.record import CaseRecord, read_record
 from gate.results import HarnessRun
 from gate.settings import case_paths
+from gate.text import log_line
 
 
 def new_case_command(
@@ -39,7 +40,7 @@ def new_case_command(
     else:
         if not args.case:
             raise InputError("--from-results needs --case ID (the case whose run to draft from)")
-        packet = packet_of_results(args.from_results, args.case)
+        packet = packet_of_results(args.from_results, args.case, err)
         origin = f"the recorded run of case {args.case}"
     draft = draft_case(packet, args.last_turns)
     folder = Path(args.out or ".")
@@ -94,8 +95,9 @@ def _masked(diagnostic: Diagnostic) -> Diagnostic:
     )
 
 
-def packet_of_results(path: str, case_id: str) -> dict[str, Any]:
-    """The packet of the first recorded trial of `case_id` that did not pass."""
+def packet_of_results(path: str, case_id: str, err: TextIO) -> dict[str, Any]:
+    """The packet of the first recorded trial of `case_id` that did not pass; `err` hears when
+    its case file does not load from here (the draft is then made from the run alone)."""
     record = read_record(path)
     found = next((c for c in record.cases if c.id == case_id), None)
     if found is None:
@@ -112,7 +114,17 @@ def packet_of_results(path: str, case_id: str) -> dict[str, Any]:
     except ValidationError:
         raise InputError(f"{path}: the recorded run of {case_id!r} is not a RunResult") from None
     failed = [a.model_dump() for a in trial.assertions if a.status == "fail"]
-    return packet_from_run(found.model_dump(), run, _case_file(found), failed)
+    case = _case_file(found)
+    if case is None:
+        print(
+            log_line(
+                f"warning: {found.file} does not load from here: the draft is made from the run "
+                "alone, without the case's agent, caller, fixture and the faults its checks mark "
+                "(run new-case from the folder the run was made in)"
+            ),
+            file=err,
+        )
+    return packet_from_run(found.model_dump(), run, case, failed)
 
 
 def _case_file(record: CaseRecord) -> Any:

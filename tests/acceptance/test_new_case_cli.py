@@ -175,6 +175,23 @@ def test_from_results_drafts_a_case_that_catches_the_recorded_failure(
     assert cli(*run, "--harness-url", f"builtin:{bug}", "--cases", str(draft))[0] == 1
 
 
+def test_from_results_says_when_the_case_file_does_not_load_from_here(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    shutil.copy(REPO / "examples" / "cases" / "scheduling" / "change-uses-update.yaml", cases)
+    results = tmp_path / "results.json"
+    code, _, _ = cli("run", "--tier", "all", "--harness-url", "builtin:duplicate-booking",
+                     "--cases", str(cases), "--results", str(results))  # fmt: skip
+    assert code == 1
+    args = ("new-case", "--from-results", str(results), "--case", "change-uses-update")
+    code, _, err = cli(*args, "--out", str(tmp_path / "a"))
+    assert code == 0 and "does not load from here" not in err  # the file is where it was
+    (cases / "change-uses-update.yaml").unlink()
+    code, _, err = cli(*args, "--out", str(tmp_path / "b"))
+    assert code == 0, err
+    assert "change-uses-update.yaml does not load from here: the draft is made from the run" in err
+
+
 def test_from_results_needs_a_case_that_did_not_pass(tmp_path: Path) -> None:
     code, _, err = cli("new-case", "--from-results", str(tmp_path / "none.json"))
     assert code == 2 and "--case" in err
