@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+from collections.abc import Sequence
 from typing import Any
 
 from gate import __version__
@@ -115,11 +117,27 @@ exit codes: 0 passed, 1 the gate failed, 2 bad input, 3 a bug in the gate, 130 i
 """
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a did-you-mean for a misspelt `--flag` (its subcommands are Parsers too)."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        flags = [o for o in self._option_string_actions if o.startswith("--")]
+        for extra in extras:
+            flag = extra.partition("=")[0]
+            close = difflib.get_close_matches(flag, flags, n=1) if flag.startswith("--") else []
+            if close:
+                self.error(f"unrecognized argument {flag}: did you mean {close[0]}?")
+        return parsed, extras
+
+
 def core_parser() -> tuple[argparse.ArgumentParser, Any]:
     """The top-level parser with the pipeline's own commands (validate, run, demo,
     reference-harness); `gate.cli.build_parser` adds the others to the returned subparsers."""
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="voice-regress-gate",
         description="The CI gate that turns failed voice-agent calls into regression cases "
         "and blocks the merge that brings a failure back.",

@@ -336,3 +336,21 @@ def test_a_deleted_current_directory_is_exit_2_not_an_internal_error(tmp_path: P
     assert done.returncode == 2, done.stderr
     assert "the current directory no longer exists" in done.stderr
     assert "internal error" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "hint"),
+    [
+        (["run", "--harness-url", "builtin", "--concurency", "4"], "did you mean --concurrency?"),
+        (["run", "--harness-url=builtin", "--retires=2"], "did you mean --retries?"),
+        (["validate", "--confg", "x.yml"], "did you mean --config?"),
+    ],
+)
+def test_a_misspelt_flag_is_exit_2_with_a_did_you_mean(argv: list[str], hint: str) -> None:
+    code, _, err = cli(*argv)
+    assert code == 2 and hint in err
+
+
+def test_an_unknown_flag_with_nothing_close_is_argparses_own_error() -> None:
+    code, _, err = cli("validate", "examples/cases", "--zzzzzz")
+    assert code == 2 and "unrecognized arguments: --zzzzzz" in err and "did you mean" not in err
