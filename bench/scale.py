@@ -174,7 +174,9 @@ def report_runs(args: argparse.Namespace, runs: list[dict[str, float]]) -> dict[
 def stages_in_child(folder: Path, count: int, work: Path) -> dict[str, float]:
     """`bench/stages.py` in its own process: its lines printed, its figures returned."""
     argv = [sys.executable, str(HERE / "stages.py"), str(folder), str(count), str(work)]
-    done = subprocess.run(argv, capture_output=True, text=True, check=True)
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode != 0:  # e.g. run outside the gate's environment: say why, no traceback
+        sys.exit(f"bench/stages.py exited {done.returncode}:\n{done.stderr[-2000:]}")
     *lines, figures = done.stdout.strip().splitlines()
     print("\n".join(lines), flush=True)
     stages: dict[str, float] = json.loads(figures)

@@ -199,8 +199,10 @@ def _run_loaded(
                 near_duplicates.cancel()  # an interrupted run does not wait for them
             results = in_order(selection.selected, [*carried.values(), *results])
             # An interrupted run stops like an aborted one: its verdict says so, not "empty".
-            stopped = state.abort_reason or (interrupted and _interrupted_reason(interrupted))
-            gate = finish_run(settings, loaded, selection, results, stopped or None, started)
+            stopped = state.abort_reason
+            if stopped is None and interrupted is not None:
+                stopped = _interrupted_reason(interrupted)
+            gate = finish_run(settings, loaded, selection, results, stopped, started)
             gate = replace(gate, budget=spent(budget, results, state.usage))
             warn_baseline(gate, err)
             write_reports(gate, settings, early)

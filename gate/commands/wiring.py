@@ -261,7 +261,7 @@ def resolve(
     values.setdefault("harness_url", "")  # rejudge and judge-check never call a harness
     token = header_secret(environ.get(TOKEN_ENV), TOKEN_ENV)
     judge_env = next((k for k in JUDGE_KEY_ENVS if environ.get(k, "").strip()), None)
-    judge_key = header_secret(environ.get(judge_env or ""), judge_env or "")
+    judge_key = header_secret(environ[judge_env], judge_env) if judge_env else None
     return RunSettings(
         cases=cases,
         token=token,

@@ -306,7 +306,7 @@ class Dispatcher:
 
 def _harness_base(url: str) -> str:
     check_http_url(url, "harness URL", "http(s)://host[:port][/path]")
-    return url.rstrip("/")
+    return url if "?" in url else url.rstrip("/")  # a query's own trailing `/` is kept
 
 
 def endpoint(harness_url: str, name: str) -> httpx.URL:

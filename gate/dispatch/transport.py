@@ -288,7 +288,7 @@ def _proxy_parts(proxy: str | None) -> tuple[URL | None, dict[str, str] | None]:
         ) from None
     if url.scheme not in ("http", "https"):
         raise InputError(
-            f"proxy {url.with_user(None)!s} is not supported: use an http:// or https:// proxy"
+            f"proxy {redact_url(str(url))} is not supported: use an http:// or https:// proxy"
         )
     if url.user is None:
         return url, None

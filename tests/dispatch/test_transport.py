@@ -228,7 +228,7 @@ def test_an_https_harness_gets_a_tunnel_whose_connect_carries_the_credentials() 
 
 
 def test_a_proxy_aiohttp_cannot_speak_is_input_error() -> None:
-    with pytest.raises(InputError, match=r"socks5://proxy.test:1080 is not supported"):
+    with pytest.raises(InputError, match=r"socks5://\*\*\*@proxy.test:1080 is not supported"):
         AiohttpTransport(1, proxy="socks5://user:pw@proxy.test:1080")
 
 
