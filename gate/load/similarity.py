@@ -128,17 +128,13 @@ def near_duplicate_pairs(
         ordered = sorted(bag, key=rank.__getitem__)
         prefix = ordered[: len(ordered) - math.ceil(floor * len(ordered) - _EPSILON) + 1]
         size = len(bag)
-        # the word bags alone rule a pair out, cheaper than difflib (a size gap among them)
-        for j in [
-            j
-            for j in sorted({j for w in prefix for j in index.get(w, ())})
-            if (
-                common := (masks[i] & masks[j]).bit_count()
-                if masks is not None
-                else len(bag & bags[j])
-            )
-            >= floor * (size + len(bags[j]) - common) - _EPSILON
-        ]:
+        for j in sorted({j for w in prefix for j in index.get(w, ())}):
+            if masks is not None:
+                common = (masks[i] & masks[j]).bit_count()
+            else:
+                common = len(bag & bags[j])
+            if common < floor * (size + len(bags[j]) - common) - _EPSILON:
+                continue  # the word bags alone rule the pair out: cheaper than difflib
             score = similarity(prints[i], prints[j])
             if score >= threshold - _EPSILON and score > best.get(i, (-1, -1.0))[1]:
                 best[i] = (j, score)
