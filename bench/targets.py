@@ -10,61 +10,34 @@ WALL_LATENCY = 0.2
 AT_5000 = 5000  # the size the memory, validate, select and reports targets are stated for
 
 
+Row = tuple[str, str, str, bool]  # target, limit, measured, met
+
+
+def _row(name: str, value: float, limit: float, unit: str, digits: int = 2) -> Row:
+    return name, f"≤ {limit:g}{unit}", f"{value:.{digits}f}{unit}", value <= limit
+
+
 def rows(
     n: int,
     c: int,
     run: Mapping[str, float] | None,
     stages: Mapping[str, float] | None,
     latency: float = WALL_LATENCY,
-) -> list[tuple[str, str, str, bool]]:
+) -> list[Row]:
     """(target, limit, measured, met) for each target this run measured."""
-    found: list[tuple[str, str, str, bool]] = []
+    found: list[Row] = []
     if run is not None:
         if (n, c) in WALL and latency == WALL_LATENCY:
-            limit = WALL[n, c]
-            found.append(
-                (
-                    f"wall, N={n} C={c}",
-                    f"≤ {limit}× floor",
-                    f"{run['ratio']:.2f}×",
-                    run["ratio"] <= limit,
-                )
-            )
-        cpu = run["cpu"] / n * 1000
-        found.append(("CPU per case", "≤ 3 ms", f"{cpu:.2f} ms", cpu <= 3))
+            found.append(_row(f"wall, N={n} C={c}", run["ratio"], WALL[n, c], "× floor"))
+        found.append(_row("CPU per case", run["cpu"] / n * 1000, 3, " ms"))
         if n == AT_5000:
-            found.append(
-                ("peak RSS, N=5000", "≤ 250 MB", f"{run['rss_mb']:.0f} MB", run["rss_mb"] <= 250)
-            )
+            found.append(_row("peak RSS, N=5000", run["rss_mb"], 250, " MB", 0))
         if "growth_kb" in run:
-            found.append(
-                (
-                    "RSS growth per case",
-                    "≤ 10 KB",
-                    f"{run['growth_kb']:.1f} KB",
-                    run["growth_kb"] <= 10,
-                )
-            )
+            found.append(_row("RSS growth per case", run["growth_kb"], 10, " KB", 1))
     if stages is not None and n == AT_5000:
-        found.append(
-            ("validate 5000 files", "≤ 2 s", f"{stages['validate']:.2f} s", stages["validate"] <= 2)
-        )
-        found.append(
-            (
-                "select, 500 changed paths",
-                "≤ 0.5 s",
-                f"{stages['select']:.3f} s",
-                stages["select"] <= 0.5,
-            )
-        )
-        found.append(
-            (
-                "JUnit + results + comment",
-                "≤ 2 s",
-                f"{stages['reports']:.2f} s",
-                stages["reports"] <= 2,
-            )
-        )
+        found.append(_row("validate 5000 files", stages["validate"], 2, " s"))
+        found.append(_row("select, 500 changed paths", stages["select"], 0.5, " s", 3))
+        found.append(_row("JUnit + results + comment", stages["reports"], 2, " s"))
     return found
 
 

@@ -16,8 +16,9 @@ from tenacity import AsyncRetrying
 from gate import __version__
 from gate.dispatch import protocol as wire
 from gate.dispatch.protocol import RunFault, build_request, idempotency_key
+from gate.dispatch.reach import environment_proxy, tls_context
 from gate.dispatch.retry import Pending, Transient, harness_retrying
-from gate.dispatch.transport import AiohttpTransport, environment_proxy, tls_context
+from gate.dispatch.transport import AiohttpTransport
 from gate.errors import HarnessError
 from gate.models import LoadedCase
 from gate.net import TOKEN_ENV, Clock, Sleep, check_http_url, read_capped, retry_after, short

@@ -198,7 +198,9 @@ class ResultsRecord(_Record):
     counts: dict[str, int] = {}
     selection: SelectionRecord
     cases: list[CaseRecord]
-    abort_reason: str | None = Field(None, description="optional: the run was stopped (e.g. 401, or interrupted)")
+    abort_reason: str | None = Field(
+        None, description="optional: the run was stopped (e.g. 401, or interrupted)"
+    )
     budget: BudgetRecord | None = Field(None, description="optional")
     baseline: BaselineRecord | None = Field(None, description="optional: `--baseline` given")
     readiness: ReadinessRecord | None = Field(

@@ -16,7 +16,8 @@ import pytest
 from aiohttp.http_exceptions import BadStatusLine
 from support.fault_server import Reply, closed_port_url, serve
 
-from gate.dispatch.transport import AiohttpTransport, _as_httpx, environment_proxy, tls_context
+from gate.dispatch.reach import environment_proxy, tls_context
+from gate.dispatch.transport import AiohttpTransport, _as_httpx
 from gate.errors import InputError
 from gate.net import read_capped
 

@@ -21,7 +21,8 @@ from support.fault_server import Reply, serve
 from test_dispatch import CASE
 
 from gate.dispatch.client import Dispatcher, DispatchOutcome, DispatchSettings, make_client
-from gate.dispatch.transport import AiohttpTransport, _as_httpx, tls_context
+from gate.dispatch.reach import tls_context
+from gate.dispatch.transport import AiohttpTransport, _as_httpx
 from gate.errors import InputError
 
 SECRET = "QS3CRETVALUE"
